@@ -1,0 +1,491 @@
+//! Exact credits and money.
+//!
+//! Every amount the ledger touches is a scaled integer. People read and write amounts as
+//! `rust_decimal::Decimal`; conversion at that boundary is checked and never rounds silently.
+//!
+//! Scales (units last in names, TigerBeetle style):
+//! - [`Credits`]: micro-credits in an `i64` (6 decimals). The serverless rate of 0.0002 credits
+//!   per image and token prices of a few credits per million tokens are exact at this scale.
+//! - [`Money`]: micro-units of the currency in an `i64` (6 decimals). Amounts that are *charged*
+//!   are always whole minor units (cents); prices and caps may carry more decimals.
+//! - [`Price`]: money per credit, micro-units of currency per credit (6 decimals).
+//! - [`ExactMoney`]: credits x price before rounding, in units of 1e-12 of the currency in an
+//!   `i128`. The flex cap binds on this, and an invoice line rounds it once.
+
+use rust_decimal::Decimal;
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
+
+/// Decimal places kept for credits, money and prices.
+pub const SCALE_DIGITS: u32 = 6;
+const SCALE: i64 = 1_000_000;
+/// Decimal places of [`ExactMoney`]: credits (6) x price (6).
+pub const EXACT_SCALE_DIGITS: u32 = 12;
+
+/// Largest credit amount accepted anywhere (a single amount or a total): 10^12 credits.
+/// Keeps every product credits x price inside `i128` with room to spare.
+pub const CREDITS_MAX: Credits = Credits(1_000_000_000_000 * SCALE);
+/// Largest money amount accepted anywhere: 10^12 units of the currency.
+pub const MONEY_MAX: Money = Money(1_000_000_000_000 * SCALE);
+/// Largest price per credit accepted: 10^6 units of the currency.
+pub const PRICE_MAX: Price = Price(1_000_000 * SCALE);
+
+/// Why a decimal from outside could not become an exact amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{value} has more than {SCALE_DIGITS} decimal places")]
+    TooPrecise { value: Decimal },
+    #[error("{value} is negative; amounts must be zero or more")]
+    Negative { value: Decimal },
+    #[error("{value} is larger than the limit {max}")]
+    TooLarge { value: Decimal, max: Decimal },
+}
+
+/// How an exact amount is rounded to the currency's minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Halves go away from zero (commercial rounding); the default.
+    #[default]
+    HalfUp,
+    /// Halves go to the even neighbour (banker's rounding).
+    HalfEven,
+}
+
+/// Divides `numerator` by a positive `denominator`, rounding the quotient by `mode`.
+pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
+    assert!(denominator > 0, "div_round needs a positive denominator");
+    let quotient = numerator.div_euclid(denominator);
+    let remainder = numerator.rem_euclid(denominator);
+    // remainder in [0, denominator): compare 2*remainder with denominator.
+    let twice = remainder * 2;
+    let round_up = match twice.cmp(&denominator) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => match mode {
+            // Half away from zero: for a negative numerator the floor is already away from zero.
+            Rounding::HalfUp => numerator >= 0,
+            Rounding::HalfEven => quotient % 2 != 0,
+        },
+    };
+    quotient + i128::from(round_up)
+}
+
+fn scaled_from_decimal(value: Decimal, digits: u32, max: i128) -> Result<i128, AmountError> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(AmountError::Negative { value });
+    }
+    let normalized = value.normalize();
+    if normalized.scale() > digits {
+        return Err(AmountError::TooPrecise { value });
+    }
+    let mantissa = normalized.mantissa();
+    let scaled = mantissa * 10i128.pow(digits - normalized.scale());
+    if scaled > max {
+        return Err(AmountError::TooLarge {
+            value,
+            max: Decimal::from_i128_with_scale(max, digits),
+        });
+    }
+    Ok(scaled)
+}
+
+macro_rules! scaled_i64 {
+    ($name:ident, $max:expr) => {
+        impl $name {
+            pub const ZERO: $name = $name(0);
+
+            /// Builds an amount from its scaled integer (millionths).
+            pub const fn from_micros(micros: i64) -> Self {
+                $name(micros)
+            }
+
+            /// The scaled integer (millionths).
+            pub const fn micros(self) -> i64 {
+                self.0
+            }
+
+            /// A whole number of units.
+            pub const fn from_units(units: i64) -> Self {
+                $name(units * SCALE)
+            }
+
+            /// Exact conversion from a person's decimal: non-negative, at most six decimals,
+            /// within the limit.
+            pub fn from_decimal(value: Decimal) -> Result<Self, AmountError> {
+                let micros = scaled_from_decimal(value, SCALE_DIGITS, i128::from($max.0))?;
+                Ok($name(micros as i64))
+            }
+
+            pub fn to_decimal(self) -> Decimal {
+                Decimal::new(self.0, SCALE_DIGITS).normalize()
+            }
+
+            pub fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+
+            pub fn min(self, other: Self) -> Self {
+                if self.0 <= other.0 {
+                    self
+                } else {
+                    other
+                }
+            }
+        }
+
+        impl Add for $name {
+            type Output = $name;
+            fn add(self, rhs: $name) -> $name {
+                $name(
+                    self.0
+                        .checked_add(rhs.0)
+                        .expect(concat!(stringify!($name), " overflow")),
+                )
+            }
+        }
+
+        impl AddAssign for $name {
+            fn add_assign(&mut self, rhs: $name) {
+                *self = *self + rhs;
+            }
+        }
+
+        impl Sub for $name {
+            type Output = $name;
+            fn sub(self, rhs: $name) -> $name {
+                $name(
+                    self.0
+                        .checked_sub(rhs.0)
+                        .expect(concat!(stringify!($name), " underflow")),
+                )
+            }
+        }
+
+        impl SubAssign for $name {
+            fn sub_assign(&mut self, rhs: $name) {
+                *self = *self - rhs;
+            }
+        }
+
+        impl std::iter::Sum for $name {
+            fn sum<I: Iterator<Item = $name>>(iter: I) -> $name {
+                iter.fold($name::ZERO, |a, b| a + b)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.to_decimal(), f)
+            }
+        }
+    };
+}
+
+/// An exact number of credits (micro-credit resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Credits(i64);
+scaled_i64!(Credits, CREDITS_MAX);
+
+/// An exact amount of money (micro-unit resolution of the currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(i64);
+scaled_i64!(Money, MONEY_MAX);
+
+/// Money per credit (micro-units of currency per credit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Price(i64);
+scaled_i64!(Price, PRICE_MAX);
+
+/// Money before rounding: credits x price, in 1e-12 units of the currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ExactMoney(i128);
+
+impl ExactMoney {
+    pub const ZERO: ExactMoney = ExactMoney(0);
+
+    pub fn of(credits: Credits, price: Price) -> ExactMoney {
+        ExactMoney(i128::from(credits.0) * i128::from(price.0))
+    }
+
+    pub fn from_money(money: Money) -> ExactMoney {
+        ExactMoney(i128::from(money.0) * i128::from(SCALE))
+    }
+
+    pub fn raw(self) -> i128 {
+        self.0
+    }
+
+    /// Rounds once to the currency's minor unit (`minor_digits` decimals).
+    pub fn round_to_minor(self, minor_digits: u32, mode: Rounding) -> Money {
+        assert!(minor_digits <= SCALE_DIGITS);
+        let step = 10i128.pow(EXACT_SCALE_DIGITS - minor_digits);
+        let minor_units = div_round(self.0, step, mode);
+        let micros = minor_units * 10i128.pow(SCALE_DIGITS - minor_digits);
+        Money(i64::try_from(micros).expect("money beyond i64 after rounding"))
+    }
+
+    /// The most credits whose exact cost at `price` fits in `self` (rounded down).
+    pub fn credits_affordable(self, price: Price) -> Credits {
+        assert!(price.0 > 0, "a price must be positive to divide by it");
+        if self.0 <= 0 {
+            return Credits::ZERO;
+        }
+        let credits = self.0 / i128::from(price.0);
+        Credits(i64::try_from(credits).unwrap_or(i64::MAX))
+    }
+
+    /// `money x part / whole`, exact to 1e-12 (half-up below that): the cost basis of the
+    /// unused part of a prepaid lot.
+    pub fn share_of(money: Money, part: Credits, whole: Credits) -> ExactMoney {
+        assert!(
+            whole.0 > 0 && part.0 <= whole.0,
+            "a share is a part of a positive whole"
+        );
+        let numerator = i128::from(money.0) * i128::from(SCALE) * i128::from(part.0);
+        ExactMoney(div_round(numerator, i128::from(whole.0), Rounding::HalfUp))
+    }
+
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::from_i128_with_scale(self.0, EXACT_SCALE_DIGITS).normalize()
+    }
+}
+
+impl Price {
+    /// Credits that `money` buys at this price, rounded down to the credit resolution.
+    pub fn credits_for(self, money: Money) -> Credits {
+        assert!(self.0 > 0, "prices are validated positive");
+        let micros = i128::from(money.0) * i128::from(SCALE) / i128::from(self.0);
+        Credits(i64::try_from(micros).expect("validated: purchases stay below CREDITS_MAX"))
+    }
+}
+
+impl Add for ExactMoney {
+    type Output = ExactMoney;
+    fn add(self, rhs: ExactMoney) -> ExactMoney {
+        ExactMoney(self.0.checked_add(rhs.0).expect("ExactMoney overflow"))
+    }
+}
+
+impl AddAssign for ExactMoney {
+    fn add_assign(&mut self, rhs: ExactMoney) {
+        *self = *self + rhs;
+    }
+}
+
+impl Sub for ExactMoney {
+    type Output = ExactMoney;
+    fn sub(self, rhs: ExactMoney) -> ExactMoney {
+        ExactMoney(self.0.checked_sub(rhs.0).expect("ExactMoney underflow"))
+    }
+}
+
+impl Money {
+    /// True when the amount is a whole number of minor units.
+    pub fn is_whole_minor(self, minor_digits: u32) -> bool {
+        self.0 % 10i64.pow(SCALE_DIGITS - minor_digits) == 0
+    }
+
+    /// Renders with exactly the currency's minor digits (12.5 -> "12.50").
+    pub fn to_decimal_minor(self, minor_digits: u32) -> Decimal {
+        let mut d = Decimal::new(self.0, SCALE_DIGITS);
+        d.rescale(minor_digits.max(d.normalize().scale()));
+        d
+    }
+
+    /// Money divided by credits, as a decimal price rounded half-up to `digits` places.
+    /// Returns `None` when `credits` is zero.
+    pub fn per_credit(self, credits: Credits, digits: u32) -> Option<Decimal> {
+        if credits.0 == 0 {
+            return None;
+        }
+        // money_micros / credits_micros = units per credit; scale to `digits`.
+        let numerator = i128::from(self.0) * 10i128.pow(digits);
+        let value = div_round(numerator, i128::from(credits.0), Rounding::HalfUp);
+        Some(Decimal::from_i128_with_scale(value, digits))
+    }
+}
+
+/// The price of `credits` at `base` per credit less `discount_percent`, rounded once to the
+/// minor unit: credits x base x (1 - discount / 100). No intermediate rounding.
+pub fn discounted_price(
+    credits: Credits,
+    base: Price,
+    discount_percent: Decimal,
+    minor_digits: u32,
+    mode: Rounding,
+) -> Money {
+    assert!(
+        discount_percent >= Decimal::ZERO && discount_percent <= Decimal::ONE_HUNDRED,
+        "discounts are validated within 0-100%"
+    );
+    let d = discount_percent.normalize();
+    let whole = 100 * 10i128.pow(d.scale());
+    let keep = whole - d.mantissa();
+    // exact raw (1e-12 units) = credits x base x keep / whole; round to minor in one step.
+    let numerator = i128::from(credits.0) * i128::from(base.0) * keep;
+    let denominator = whole * 10i128.pow(EXACT_SCALE_DIGITS - minor_digits);
+    let minor_units = div_round(numerator, denominator, mode);
+    Money(
+        i64::try_from(minor_units * 10i128.pow(SCALE_DIGITS - minor_digits))
+            .expect("validated limits keep bundle prices in range"),
+    )
+}
+
+/// Applies `quantity x credits / per` with one rounding to the credit resolution.
+/// Used by the rate card: "1 credit per 30 GPU minutes" stays exact until this single rounding.
+pub fn credits_for_quantity(
+    quantity: Decimal,
+    credits: Decimal,
+    per: Decimal,
+    mode: Rounding,
+) -> Result<Credits, AmountError> {
+    assert!(
+        per > Decimal::ZERO,
+        "rate denominators are validated positive"
+    );
+    if quantity.is_sign_negative() && !quantity.is_zero() {
+        return Err(AmountError::Negative { value: quantity });
+    }
+    // value = (q_m / 10^q_s) * (c_m / 10^c_s) / (p_m / 10^p_s) credits
+    // micro = q_m * c_m * 10^(p_s + 6) / (p_m * 10^(q_s + c_s))
+    let too_large = || AmountError::TooLarge {
+        value: quantity,
+        max: CREDITS_MAX.to_decimal(),
+    };
+    let (q, c, p) = (quantity.normalize(), credits.normalize(), per.normalize());
+    let mut numerator = q
+        .mantissa()
+        .checked_mul(c.mantissa())
+        .ok_or_else(too_large)?;
+    numerator = numerator
+        .checked_mul(10i128.pow(p.scale() + SCALE_DIGITS))
+        .ok_or_else(too_large)?;
+    let denominator = p
+        .mantissa()
+        .checked_mul(10i128.pow(q.scale() + c.scale()))
+        .ok_or_else(too_large)?;
+    let micros = div_round(numerator, denominator, mode);
+    if micros > i128::from(CREDITS_MAX.0) {
+        return Err(too_large());
+    }
+    Ok(Credits(micros as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn decimal_round_trip_is_exact() {
+        assert_eq!(Credits::from_decimal(d("0.0002")).unwrap().micros(), 200);
+        assert_eq!(
+            Credits::from_decimal(d("12.500000")).unwrap().micros(),
+            12_500_000
+        );
+        assert_eq!(Credits::from_micros(200).to_decimal(), d("0.0002"));
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_exact() {
+        assert!(matches!(
+            Credits::from_decimal(d("0.0000001")),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            Money::from_decimal(d("-1")),
+            Err(AmountError::Negative { .. })
+        ));
+        assert!(matches!(
+            Money::from_decimal(d("1000000000001")),
+            Err(AmountError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn half_up_and_half_even_differ_only_on_ties() {
+        // 2.5 -> 3 (half up), 2 (half even); 3.5 -> 4 both; 2.4 -> 2 both.
+        assert_eq!(div_round(25, 10, Rounding::HalfUp), 3);
+        assert_eq!(div_round(25, 10, Rounding::HalfEven), 2);
+        assert_eq!(div_round(35, 10, Rounding::HalfEven), 4);
+        assert_eq!(div_round(24, 10, Rounding::HalfUp), 2);
+        assert_eq!(div_round(-25, 10, Rounding::HalfUp), -3);
+    }
+
+    #[test]
+    fn exact_money_rounds_once_to_cents() {
+        // 3.333333 credits x 3.00 = 9.999999 -> 10.00
+        let exact = ExactMoney::of(Credits::from_micros(3_333_333), Price::from_units(3));
+        assert_eq!(
+            exact.round_to_minor(2, Rounding::HalfUp),
+            Money::from_units(10)
+        );
+        // 0.001 credits x 5.00 = 0.005 -> 0.01 half up, 0.00 half even
+        let exact = ExactMoney::of(Credits::from_micros(1_000), Price::from_units(5));
+        assert_eq!(
+            exact.round_to_minor(2, Rounding::HalfUp),
+            Money::from_micros(10_000)
+        );
+        assert_eq!(exact.round_to_minor(2, Rounding::HalfEven), Money::ZERO);
+    }
+
+    #[test]
+    fn affordable_credits_round_down() {
+        // 100.00 of room at 6.00 per credit: 16.666666 credits (cost 99.999996).
+        let room = ExactMoney::from_money(Money::from_units(100));
+        assert_eq!(
+            room.credits_affordable(Price::from_units(6)).micros(),
+            16_666_666
+        );
+    }
+
+    #[test]
+    fn rate_conversion_rounds_once() {
+        // 45 GPU minutes at 1 credit per 30 minutes = 1.5 credits.
+        let c = credits_for_quantity(d("45"), d("1"), d("30"), Rounding::HalfUp).unwrap();
+        assert_eq!(c.micros(), 1_500_000);
+        // 10 minutes: 1/3 credit = 0.333333 (one rounding, not 0.3333333333 truncated twice).
+        let c = credits_for_quantity(d("10"), d("1"), d("30"), Rounding::HalfUp).unwrap();
+        assert_eq!(c.micros(), 333_333);
+        // 1,500 tokens at 3 credits per million = 0.0045.
+        let c = credits_for_quantity(d("1500"), d("3"), d("1000000"), Rounding::HalfUp).unwrap();
+        assert_eq!(c.micros(), 4_500);
+    }
+
+    #[test]
+    fn discounted_price_rounds_once() {
+        // 50 credits x 4.00 x (1 - 0.08) = 184.00
+        let p = discounted_price(
+            Credits::from_units(50),
+            Price::from_units(4),
+            d("8"),
+            2,
+            Rounding::HalfUp,
+        );
+        assert_eq!(p, Money::from_units(184));
+        // 7 credits x 3.33 x (1 - 0.125) = 20.39625 -> 20.40
+        let p = discounted_price(
+            Credits::from_units(7),
+            Price::from_micros(3_330_000),
+            d("12.5"),
+            2,
+            Rounding::HalfUp,
+        );
+        assert_eq!(p, Money::from_micros(20_400_000));
+    }
+
+    #[test]
+    fn per_credit_price() {
+        // 99.00 over 30 credits = 3.3
+        let p = Money::from_units(99)
+            .per_credit(Credits::from_units(30), 4)
+            .unwrap();
+        assert_eq!(p, d("3.3000"));
+        assert_eq!(Money::from_units(1).per_credit(Credits::ZERO, 4), None);
+    }
+}

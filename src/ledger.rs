@@ -1,0 +1,741 @@
+//! The billing state machine.
+//!
+//! One [`Ledger`] follows one workspace through one horizon. It knows cycles, pools, lots,
+//! the consumption order, purchases, plan changes, the usage alert, blocked usage and
+//! statements. It does no I/O, draws no random numbers and never fails on valid input:
+//! whatever could be invalid was rejected when the scenario was loaded, so the checks here
+//! are assertions of that contract.
+//!
+//! Time only moves forward. Every period is half-open: a boundary instant belongs to the
+//! new period, so [`Ledger::advance`] crosses boundaries at `t` before usage at `t` is served.
+//!
+//! Statements follow flex periods (monthly, anchored like the subscription). Cycle starts
+//! always fall on a flex-period start (both are anchored at the same instant and a cycle is a
+//! whole number of months), so every fee, grant and expiry lands in exactly one statement.
+
+use crate::amounts::{Credits, ExactMoney, Money, Price};
+use crate::calendar::{add_days, add_months, Instant, Period};
+use crate::pricing::{CapPeriod, CohortId, LotOrder, PlanId, PricingBook};
+
+/// Flex billing as a workspace has it switched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlexSetting {
+    pub enabled: bool,
+    pub cap: CapSetting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapSetting {
+    /// The current plan's default cap (it follows plan changes).
+    PlanDefault,
+    /// No cap at all.
+    Uncapped,
+    /// A fixed cap per cap period.
+    Amount(Money),
+}
+
+/// The facts about a workspace that the ledger needs, already resolved against the book.
+#[derive(Debug, Clone, Copy)]
+pub struct Workspace {
+    pub cohort: CohortId,
+    pub seats: u32,
+    pub plan: PlanId,
+    /// The subscription's first cycle starts here.
+    pub anchor: Instant,
+}
+
+/// A prepaid purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purchase {
+    /// A bundle of the cohort's catalog, by index.
+    Bundle(usize),
+    /// An open amount of money, converted at the cohort's prepaid base price.
+    OpenAmount(Money),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    PlanFee { plan: PlanId },
+    Prepaid { purchase: Purchase },
+    Flex { price: Price },
+}
+
+/// One charged amount on a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    pub at: Instant,
+    pub kind: LineKind,
+    /// Credits the line is for: granted by the fee, bought, or consumed as flex.
+    pub credits: Credits,
+    /// Charged money, a whole number of minor units.
+    pub money: Money,
+}
+
+/// Credits by pool over some span (a statement or the whole horizon).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolCredits {
+    pub demanded: Credits,
+    pub included: Credits,
+    pub prepaid: Credits,
+    pub flex: Credits,
+    pub blocked: Credits,
+    pub granted_included: Credits,
+    pub expired_included: Credits,
+    pub purchased_prepaid: Credits,
+    pub expired_prepaid: Credits,
+}
+
+impl PoolCredits {
+    pub fn consumed(&self) -> Credits {
+        self.included + self.prepaid + self.flex
+    }
+
+    fn add(&mut self, other: &PoolCredits) {
+        self.demanded += other.demanded;
+        self.included += other.included;
+        self.prepaid += other.prepaid;
+        self.flex += other.flex;
+        self.blocked += other.blocked;
+        self.granted_included += other.granted_included;
+        self.expired_included += other.expired_included;
+        self.purchased_prepaid += other.purchased_prepaid;
+        self.expired_prepaid += other.expired_prepaid;
+    }
+}
+
+/// Money by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MoneyByKind {
+    pub plan_fees: Money,
+    pub prepaid: Money,
+    pub flex: Money,
+}
+
+impl MoneyByKind {
+    pub fn cash(&self) -> Money {
+        self.plan_fees + self.prepaid + self.flex
+    }
+
+    fn add_line(&mut self, line: &Line) {
+        match line.kind {
+            LineKind::PlanFee { .. } => self.plan_fees += line.money,
+            LineKind::Prepaid { .. } => self.prepaid += line.money,
+            LineKind::Flex { .. } => self.flex += line.money,
+        }
+    }
+}
+
+/// What happened in one flex period (one billing period).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// 1-based, in time order.
+    pub number: u32,
+    pub period: Period,
+    /// The plan in force during the whole period (a plan change closes the period).
+    pub plan: PlanId,
+    pub lines: Vec<Line>,
+    pub credits: PoolCredits,
+    pub alerts: u32,
+    /// When usage was first refused in this period, if it was.
+    pub first_blocked_at: Option<Instant>,
+}
+
+impl Statement {
+    pub fn money(&self) -> MoneyByKind {
+        let mut m = MoneyByKind::default();
+        for line in &self.lines {
+            m.add_line(line);
+        }
+        m
+    }
+}
+
+/// Per-strategy results over the horizon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub money: MoneyByKind,
+    pub credits: PoolCredits,
+    /// Included credits still unused when the horizon ends: neither expired nor valued.
+    pub remaining_included: Credits,
+    /// Prepaid credits still unused when the horizon ends.
+    pub unused_prepaid: Credits,
+    /// Cost basis of `unused_prepaid`, rounded once to the minor unit.
+    pub unused_prepaid_value: Money,
+    pub alerts: u32,
+    pub purchases: u32,
+    pub plan_changes: u32,
+    pub first_blocked_at: Option<Instant>,
+    pub final_plan: PlanId,
+}
+
+impl Totals {
+    pub fn cash(&self) -> Money {
+        self.money.cash()
+    }
+
+    /// Cash minus the cost basis of prepaid credits still unused at the horizon's end.
+    pub fn economic_cost(&self) -> Money {
+        self.cash() - self.unused_prepaid_value
+    }
+}
+
+/// The ledger's record of one horizon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub statements: Vec<Statement>,
+    pub totals: Totals,
+}
+
+/// Something a strategy may react to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerEvent {
+    CycleStarted { at: Instant },
+    AlertFired { at: Instant },
+}
+
+/// How one usage amount was served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    pub included: Credits,
+    pub prepaid: Credits,
+    pub flex: Credits,
+    pub blocked: Credits,
+}
+
+#[derive(Debug, Clone)]
+struct Lot {
+    sequence: u32,
+    purchased_at: Instant,
+    expires_at: Option<Instant>,
+    credits: Credits,
+    remaining: Credits,
+    cost: Money,
+}
+
+impl Lot {
+    /// Cost basis of what is left, exact: cost x remaining / credits.
+    fn remaining_value(&self) -> ExactMoney {
+        ExactMoney::share_of(self.cost, self.remaining, self.credits)
+    }
+}
+
+pub struct Ledger<'b> {
+    book: &'b PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    now: Instant,
+    flex: FlexSetting,
+
+    plan: PlanId,
+    /// Cycles and flex periods are counted from this anchor (re-anchored by plan changes).
+    anchor: Instant,
+    cycle_number: u32,
+    cycle: Period,
+    flex_period_number: u32,
+    flex_period: Period,
+
+    included_granted: Credits,
+    included_used: Credits,
+    alert_fired: bool,
+    cap_used: ExactMoney,
+    /// Flex credits of the open flex period, invoiced when it closes.
+    flex_period_credits: Credits,
+    cycle_flex_money: ExactMoney,
+    cycle_flex_credits: Credits,
+    previous_cycle_flex_credits: Credits,
+
+    lots: Vec<Lot>,
+    lot_sequence: u32,
+
+    statement: Statement,
+    statements: Vec<Statement>,
+    purchases: u32,
+    plan_changes: u32,
+    events: Vec<LedgerEvent>,
+}
+
+impl<'b> Ledger<'b> {
+    /// Opens the subscription at `workspace.anchor`: the first cycle starts, its fee is
+    /// charged and its included credits granted.
+    pub fn open(
+        book: &'b PricingBook,
+        workspace: Workspace,
+        horizon_end: Instant,
+        flex: FlexSetting,
+    ) -> Ledger<'b> {
+        assert!(
+            workspace.anchor < horizon_end,
+            "the subscription starts inside the horizon"
+        );
+        let anchor = workspace.anchor;
+        let empty = Period::new(anchor, anchor);
+        let mut ledger = Ledger {
+            book,
+            workspace,
+            horizon_end,
+            now: anchor,
+            flex,
+            plan: workspace.plan,
+            anchor,
+            cycle_number: 0,
+            cycle: empty,
+            flex_period_number: 0,
+            flex_period: empty,
+            included_granted: Credits::ZERO,
+            included_used: Credits::ZERO,
+            alert_fired: false,
+            cap_used: ExactMoney::ZERO,
+            flex_period_credits: Credits::ZERO,
+            cycle_flex_money: ExactMoney::ZERO,
+            cycle_flex_credits: Credits::ZERO,
+            previous_cycle_flex_credits: Credits::ZERO,
+            lots: Vec::new(),
+            lot_sequence: 0,
+            statement: Statement {
+                number: 0,
+                period: empty,
+                plan: workspace.plan,
+                lines: Vec::new(),
+                credits: PoolCredits::default(),
+                alerts: 0,
+                first_blocked_at: None,
+            },
+            statements: Vec::new(),
+            purchases: 0,
+            plan_changes: 0,
+            events: Vec::new(),
+        };
+        ledger.start_subscription(anchor, workspace.plan);
+        ledger
+    }
+
+    // ---- read access for strategies and reports ----
+
+    pub fn book(&self) -> &'b PricingBook {
+        self.book
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    pub fn plan(&self) -> PlanId {
+        self.plan
+    }
+
+    pub fn prepaid_balance(&self) -> Credits {
+        self.lots.iter().map(|l| l.remaining).sum()
+    }
+
+    pub fn included_remaining(&self) -> Credits {
+        self.included_granted - self.included_used
+    }
+
+    /// Exact flex money accrued in the current plan cycle.
+    pub fn cycle_flex_money(&self) -> ExactMoney {
+        self.cycle_flex_money
+    }
+
+    /// Flex credits consumed in the cycle before the current one (0 in the first cycle).
+    pub fn previous_cycle_flex_credits(&self) -> Credits {
+        self.previous_cycle_flex_credits
+    }
+
+    pub fn flex_price(&self) -> Price {
+        self.book.cohorts[self.workspace.cohort.0].flex_price(self.plan)
+    }
+
+    /// Hands the events since the last call to the caller (the replay driver).
+    pub fn drain_events(&mut self, into: &mut Vec<LedgerEvent>) {
+        into.append(&mut self.events);
+    }
+
+    // ---- time ----
+
+    /// Moves time to `t`, crossing every boundary before `t` (and at `t` when
+    /// `inclusive`). Boundaries at or after the horizon's end are left to [`Ledger::finish`].
+    pub fn advance(&mut self, t: Instant, inclusive: bool) {
+        assert!(t >= self.now, "time only moves forward");
+        assert!(t < self.horizon_end, "events happen inside the horizon");
+        loop {
+            let boundary = self.next_boundary();
+            let due = boundary < t || (inclusive && boundary == t);
+            if !due || boundary >= self.horizon_end {
+                break;
+            }
+            self.cross_boundary(boundary);
+        }
+        self.now = t;
+    }
+
+    fn next_boundary(&self) -> Instant {
+        let mut next = self.cycle.end.min(self.flex_period.end);
+        for lot in &self.lots {
+            if let Some(e) = lot.expires_at {
+                next = next.min(e);
+            }
+        }
+        next
+    }
+
+    fn cross_boundary(&mut self, b: Instant) {
+        self.now = b;
+        self.expire_lots(b);
+        let cycle_ends = self.cycle.end == b;
+        let flex_period_ends = self.flex_period.end == b;
+        // Cycles start on flex-period starts, so a cycle never ends inside a flex period.
+        assert!(
+            !cycle_ends || flex_period_ends,
+            "cycle and flex boundaries are aligned"
+        );
+        if cycle_ends {
+            self.end_cycle(b);
+        }
+        if flex_period_ends {
+            self.close_flex_period(b);
+            if self.plan_cap_period() == CapPeriod::FlexPeriod {
+                self.cap_used = ExactMoney::ZERO;
+            }
+            let number = self.flex_period_number + 1;
+            self.open_flex_period(number);
+        }
+        if cycle_ends {
+            let number = self.cycle_number + 1;
+            self.start_cycle(number);
+        }
+    }
+
+    fn plan_cap_period(&self) -> CapPeriod {
+        self.book.plans[self.plan.0].cap_period
+    }
+
+    fn start_subscription(&mut self, at: Instant, plan: PlanId) {
+        self.plan = plan;
+        self.anchor = at;
+        self.open_flex_period(0);
+        self.start_cycle(0);
+    }
+
+    fn start_cycle(&mut self, number: u32) {
+        let plan = &self.book.plans[self.plan.0];
+        let months = plan.cycle.months();
+        self.cycle_number = number;
+        self.cycle = Period::new(
+            add_months(self.anchor, number * months),
+            add_months(self.anchor, (number + 1) * months),
+        );
+        debug_assert_eq!(self.cycle.start, self.flex_period.start);
+        let seats = self.workspace.seats;
+        let granted = plan.included_for(seats);
+        self.included_granted = granted;
+        self.included_used = Credits::ZERO;
+        self.alert_fired = false;
+        self.cap_used = ExactMoney::ZERO;
+        self.cycle_flex_money = ExactMoney::ZERO;
+        self.cycle_flex_credits = Credits::ZERO;
+        self.statement.credits.granted_included += granted;
+        let fee = plan.fee_for(seats);
+        self.statement.lines.push(Line {
+            at: self.cycle.start,
+            kind: LineKind::PlanFee { plan: self.plan },
+            credits: granted,
+            money: fee,
+        });
+        self.events.push(LedgerEvent::CycleStarted {
+            at: self.cycle.start,
+        });
+    }
+
+    /// Included credits left at a cycle's end expire with it.
+    fn end_cycle(&mut self, at: Instant) {
+        debug_assert!(at <= self.cycle.end);
+        self.statement.credits.expired_included += self.included_granted - self.included_used;
+        self.included_granted = Credits::ZERO;
+        self.included_used = Credits::ZERO;
+        self.previous_cycle_flex_credits = self.cycle_flex_credits;
+    }
+
+    fn open_flex_period(&mut self, number: u32) {
+        self.flex_period_number = number;
+        self.flex_period = Period::new(
+            add_months(self.anchor, number),
+            add_months(self.anchor, number + 1),
+        );
+        let start = self.flex_period.start;
+        self.statement = Statement {
+            number: self.statements.len() as u32 + 1,
+            period: Period::new(start, start),
+            plan: self.plan,
+            lines: Vec::new(),
+            credits: PoolCredits::default(),
+            alerts: 0,
+            first_blocked_at: None,
+        };
+    }
+
+    /// Invoices the open flex period at `at` (rounded once) and files its statement.
+    fn close_flex_period(&mut self, at: Instant) {
+        if !self.flex_period_credits.is_zero() {
+            let price = self.flex_price();
+            let money = ExactMoney::of(self.flex_period_credits, price)
+                .round_to_minor(self.book.minor_digits, self.book.rounding);
+            self.statement.lines.push(Line {
+                at,
+                kind: LineKind::Flex { price },
+                credits: self.flex_period_credits,
+                money,
+            });
+        }
+        self.flex_period_credits = Credits::ZERO;
+        self.statement.period = Period::new(self.statement.period.start, at);
+        let next = Statement {
+            number: 0,
+            period: Period::new(at, at),
+            plan: self.plan,
+            lines: Vec::new(),
+            credits: PoolCredits::default(),
+            alerts: 0,
+            first_blocked_at: None,
+        };
+        let closed = std::mem::replace(&mut self.statement, next);
+        self.statements.push(closed);
+    }
+
+    fn expire_lots(&mut self, at: Instant) {
+        let mut expired = Credits::ZERO;
+        self.lots.retain(|lot| {
+            let gone = lot.expires_at.is_some_and(|e| e <= at);
+            if gone {
+                expired += lot.remaining;
+            }
+            !gone
+        });
+        self.statement.credits.expired_prepaid += expired;
+    }
+
+    // ---- actions ----
+
+    /// Changes plan at `t`: the current cycle ends at `t` (its unused included credits
+    /// expire), the open flex period is invoiced, and a new cycle anchored at `t` starts with
+    /// the new plan's fee and included credits. No proration.
+    pub fn change_plan(&mut self, t: Instant, plan: PlanId) {
+        self.advance(t, false);
+        self.expire_lots(t);
+        self.end_cycle(t);
+        self.close_flex_period(t);
+        self.plan_changes += 1;
+        self.start_subscription(t, plan);
+    }
+
+    pub fn set_flex(&mut self, t: Instant, flex: FlexSetting) {
+        self.advance(t, true);
+        self.flex = flex;
+    }
+
+    /// Buys prepaid credits at `t`. Purchases are non-refundable.
+    pub fn purchase(&mut self, t: Instant, purchase: Purchase) {
+        self.advance(t, true);
+        let cohort = &self.book.cohorts[self.workspace.cohort.0];
+        let (credits, cost, expires_after_days) = match purchase {
+            Purchase::Bundle(i) => {
+                let b = &cohort.bundles[i];
+                (b.credits, b.price, b.expires_after_days)
+            }
+            Purchase::OpenAmount(money) => {
+                let open = cohort
+                    .open_amount
+                    .as_ref()
+                    .expect("validated: open-amount purchases only where the cohort allows them");
+                assert!(
+                    money >= open.min && money <= open.max,
+                    "validated purchase limits"
+                );
+                let credits = cohort.prepaid_base_price.credits_for(money);
+                (credits, money, open.expires_after_days)
+            }
+        };
+        self.lot_sequence += 1;
+        let lot = Lot {
+            sequence: self.lot_sequence,
+            purchased_at: t,
+            expires_at: expires_after_days.map(|d| add_days(t, d)),
+            credits,
+            remaining: credits,
+            cost,
+        };
+        self.lots.push(lot);
+        self.sort_lots();
+        self.purchases += 1;
+        self.statement.credits.purchased_prepaid += credits;
+        self.statement.lines.push(Line {
+            at: t,
+            kind: LineKind::Prepaid { purchase },
+            credits,
+            money: cost,
+        });
+    }
+
+    fn sort_lots(&mut self) {
+        match self.book.lot_order {
+            LotOrder::ExpiryThenPurchase => self.lots.sort_by_key(|l| {
+                (
+                    l.expires_at.is_none(),
+                    l.expires_at,
+                    l.purchased_at,
+                    l.sequence,
+                )
+            }),
+            LotOrder::PurchaseOrder => self.lots.sort_by_key(|l| (l.purchased_at, l.sequence)),
+        }
+    }
+
+    fn cap_money(&self) -> Option<Money> {
+        match self.flex.cap {
+            CapSetting::PlanDefault => self.book.plans[self.plan.0].flex_cap,
+            CapSetting::Uncapped => None,
+            CapSetting::Amount(m) => Some(m),
+        }
+    }
+
+    /// Serves `amount` credits demanded at `t`: included, then prepaid lots, then flex up to
+    /// the cap; what nothing can serve is blocked.
+    pub fn consume(&mut self, t: Instant, amount: Credits) -> Served {
+        self.advance(t, true);
+        let mut served = Served::default();
+        let mut rest = amount;
+        self.statement.credits.demanded += amount;
+
+        let from_included = rest.min(self.included_remaining());
+        self.included_used += from_included;
+        rest -= from_included;
+        served.included = from_included;
+        self.check_alert(t);
+
+        for lot in self.lots.iter_mut() {
+            if rest.is_zero() {
+                break;
+            }
+            let take = rest.min(lot.remaining);
+            lot.remaining -= take;
+            rest -= take;
+            served.prepaid += take;
+        }
+        self.lots.retain(|l| !l.remaining.is_zero());
+
+        if !rest.is_zero() && self.flex.enabled {
+            let price = self.flex_price();
+            let servable = match self.cap_money() {
+                None => rest,
+                Some(cap) => {
+                    let room = ExactMoney::from_money(cap);
+                    if self.cap_used >= room {
+                        Credits::ZERO
+                    } else {
+                        (room - self.cap_used).credits_affordable(price)
+                    }
+                }
+            };
+            let take = rest.min(servable);
+            let money = ExactMoney::of(take, price);
+            self.cap_used += money;
+            self.cycle_flex_money += money;
+            self.cycle_flex_credits += take;
+            self.flex_period_credits += take;
+            rest -= take;
+            served.flex = take;
+        }
+
+        served.blocked = rest;
+        let s = &mut self.statement.credits;
+        s.included += served.included;
+        s.prepaid += served.prepaid;
+        s.flex += served.flex;
+        s.blocked += served.blocked;
+        if !served.blocked.is_zero() && self.statement.first_blocked_at.is_none() {
+            self.statement.first_blocked_at = Some(t);
+        }
+        served
+    }
+
+    fn check_alert(&mut self, t: Instant) {
+        if self.alert_fired || self.included_granted.is_zero() {
+            return;
+        }
+        let threshold = i128::from(self.book.alert_threshold_percent);
+        let used = i128::from(self.included_used.micros()) * 100;
+        if used >= threshold * i128::from(self.included_granted.micros()) {
+            self.alert_fired = true;
+            self.statement.alerts += 1;
+            self.events.push(LedgerEvent::AlertFired { at: t });
+        }
+    }
+
+    /// Closes the horizon: expires lots due by its end, invoices the open flex period (its
+    /// usage happened inside the horizon, so it is charged), and totals everything. A renewal
+    /// falling exactly on the horizon's end is not charged; included credits left are
+    /// reported as remaining, neither expired nor valued.
+    pub fn finish(mut self) -> Outcome {
+        let end = self.horizon_end;
+        // Cross every boundary strictly before the end.
+        loop {
+            let b = self.next_boundary();
+            if b >= end {
+                break;
+            }
+            self.cross_boundary(b);
+        }
+        self.now = end;
+        self.expire_lots(end);
+        self.close_flex_period(end);
+
+        let mut credits = PoolCredits::default();
+        let mut money = MoneyByKind::default();
+        let mut alerts = 0;
+        let mut first_blocked_at = None;
+        for s in &self.statements {
+            credits.add(&s.credits);
+            for line in &s.lines {
+                money.add_line(line);
+            }
+            alerts += s.alerts;
+            first_blocked_at = first_blocked_at.or(s.first_blocked_at);
+        }
+        let unused_prepaid: Credits = self.lots.iter().map(|l| l.remaining).sum();
+        let mut value = ExactMoney::ZERO;
+        for lot in &self.lots {
+            value += lot.remaining_value();
+        }
+        let unused_prepaid_value = value.round_to_minor(self.book.minor_digits, self.book.rounding);
+        let totals = Totals {
+            money,
+            credits,
+            remaining_included: self.included_granted - self.included_used,
+            unused_prepaid,
+            unused_prepaid_value,
+            alerts,
+            purchases: self.purchases,
+            plan_changes: self.plan_changes,
+            first_blocked_at,
+            final_plan: self.plan,
+        };
+        // Conservation: every credit granted or bought is consumed, expired or remaining;
+        // every credit demanded is served or blocked.
+        assert_eq!(
+            credits.granted_included,
+            credits.included + credits.expired_included + totals.remaining_included
+        );
+        assert_eq!(
+            credits.purchased_prepaid,
+            credits.prepaid + credits.expired_prepaid + unused_prepaid
+        );
+        assert_eq!(credits.demanded, credits.consumed() + credits.blocked);
+        Outcome {
+            statements: self.statements,
+            totals,
+        }
+    }
+}

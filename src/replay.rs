@@ -1,0 +1,126 @@
+//! Replays one usage stream through the ledger under one strategy.
+//!
+//! This is the inner loop every later part shares: a scenario replay, each Monte Carlo path,
+//! each workspace of a portfolio. It takes usage already in credits and in time order, so it
+//! knows nothing of files, metrics or randomness.
+
+use crate::amounts::Credits;
+use crate::calendar::Instant;
+use crate::ledger::{Ledger, LedgerEvent, Outcome, Workspace};
+use crate::pricing::PricingBook;
+use crate::strategy::{Action, Strategy};
+
+/// Credits demanded at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditUsage {
+    pub at: Instant,
+    pub credits: Credits,
+}
+
+/// How many rounds of strategy reactions one instant may trigger. Each round is a strategy
+/// answering the ledger's events; a correct strategy settles in two or three.
+const REACTION_ROUNDS_MAX: u32 = 64;
+
+/// Replays `usage` (sorted by instant, inside `[workspace.anchor, horizon_end)`) under
+/// `strategy`.
+pub fn replay(
+    book: &PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: &[CreditUsage],
+    strategy: &Strategy,
+) -> Outcome {
+    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex);
+    let mut driver = Driver {
+        strategy,
+        events: Vec::new(),
+        actions: Vec::new(),
+    };
+    driver.events_only(&mut ledger);
+    strategy.on_start(&ledger, &mut driver.actions);
+    driver.apply_and_react(&mut ledger, workspace.anchor);
+
+    let mut scheduled = strategy.scheduled.iter().peekable();
+    let mut usage = usage.iter().peekable();
+    loop {
+        let next_scheduled = scheduled.peek().map(|s| s.at);
+        let next_usage = usage.peek().map(|u| u.at);
+        let t = match (next_scheduled, next_usage) {
+            (None, None) => break,
+            (Some(a), None) | (None, Some(a)) => a,
+            (Some(a), Some(b)) => a.min(b),
+        };
+        if t >= horizon_end {
+            break;
+        }
+        // Plan changes at t come before a renewal falling at t: they replace it.
+        ledger.advance(t, false);
+        let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
+        for s in at_t
+            .iter()
+            .filter(|s| matches!(s.action, Action::ChangePlan(_)))
+        {
+            driver.actions.push(s.action);
+            driver.apply_and_react(&mut ledger, t);
+        }
+        ledger.advance(t, true);
+        driver.apply_and_react(&mut ledger, t);
+        for s in at_t
+            .iter()
+            .filter(|s| !matches!(s.action, Action::ChangePlan(_)))
+        {
+            driver.actions.push(s.action);
+            driver.apply_and_react(&mut ledger, t);
+        }
+        while let Some(u) = usage.next_if(|u| u.at == t) {
+            ledger.consume(t, u.credits);
+            driver.apply_and_react(&mut ledger, t);
+        }
+    }
+    ledger.finish()
+}
+
+struct Driver<'s> {
+    strategy: &'s Strategy,
+    events: Vec<LedgerEvent>,
+    actions: Vec<Action>,
+}
+
+impl Driver<'_> {
+    /// Drops events raised before the strategy has started (the first cycle's start).
+    fn events_only(&mut self, ledger: &mut Ledger<'_>) {
+        ledger.drain_events(&mut self.events);
+        self.events.clear();
+    }
+
+    /// Applies pending actions, lets the strategy answer the ledger's events and the new
+    /// balance, and repeats until nothing more happens.
+    fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {
+        let mut rounds = 0;
+        loop {
+            for action in self.actions.drain(..) {
+                match action {
+                    Action::Purchase(p) => ledger.purchase(t, p),
+                    Action::ChangePlan(plan) => ledger.change_plan(t, plan),
+                    Action::SetFlex(flex) => ledger.set_flex(t, flex),
+                }
+            }
+            ledger.drain_events(&mut self.events);
+            for event in self.events.drain(..) {
+                if let LedgerEvent::AlertFired { .. } = event {
+                    self.strategy.on_alert(ledger, &mut self.actions);
+                }
+            }
+            self.strategy.after_change(ledger, &mut self.actions);
+            if self.actions.is_empty() {
+                return;
+            }
+            rounds += 1;
+            assert!(
+                rounds <= REACTION_ROUNDS_MAX,
+                "strategy {:?} keeps acting at one instant",
+                self.strategy.name
+            );
+        }
+    }
+}

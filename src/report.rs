@@ -1,0 +1,408 @@
+//! Renders replay results and check results for people and machines: terminal tables,
+//! Markdown, CSV, JSON (money and credits as decimal strings) and JUnit XML.
+//!
+//! Values come from [`crate::check::actual`], so every report names a number exactly as an
+//! `[[expect]]` block does.
+
+use crate::calendar::display;
+use crate::check::{actual, ScenarioCheck};
+use crate::ledger::{LineKind, Outcome, Purchase, Statement};
+use crate::scenario::expect::{Field, FieldScope};
+use crate::scenario::Scenario;
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// Rows and columns of text, rendered in any of the text formats.
+struct Grid {
+    title: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    fn to_table(&self, markdown: bool) -> String {
+        let mut t = Table::new();
+        t.load_style(if markdown {
+            presets::ASCII_MARKDOWN
+        } else {
+            presets::UTF8_FULL_CONDENSED
+        });
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        t.set_header(self.header.iter().map(Cell::new));
+        for row in &self.rows {
+            t.add_row(row.iter().enumerate().map(|(i, c)| {
+                let cell = Cell::new(c);
+                if i > 0 && looks_numeric(c) {
+                    cell.set_alignment(CellAlignment::Right)
+                } else {
+                    cell
+                }
+            }));
+        }
+        if markdown {
+            format!("### {}\n\n{t}\n", self.title)
+        } else {
+            format!("{}\n{t}\n", self.title)
+        }
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+}
+
+/// Fields shown in the per-statement tables, in order.
+const STATEMENT_COLUMNS: &[Field] = &[
+    Field::Plan,
+    Field::MoneyPlanFees,
+    Field::MoneyPrepaid,
+    Field::MoneyFlex,
+    Field::Cash,
+    Field::CreditsDemanded,
+    Field::CreditsIncluded,
+    Field::CreditsPrepaid,
+    Field::CreditsFlex,
+    Field::CreditsBlocked,
+    Field::CreditsExpiredIncluded,
+    Field::CreditsExpiredPrepaid,
+    Field::Alerts,
+];
+
+fn totals_fields() -> impl Iterator<Item = Field> {
+    Field::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.scope() != FieldScope::Statement)
+}
+
+fn selected<'a>(outcomes: &'a [Outcome], only: Option<usize>) -> Vec<(usize, &'a Outcome)> {
+    outcomes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| only.is_none_or(|o| o == *i))
+        .collect()
+}
+
+fn totals_grid(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Grid {
+    let book = &scenario.book;
+    let mut header = vec![format!("field ({})", book.currency)];
+    header.extend(
+        runs.iter()
+            .map(|(i, _)| scenario.strategies[*i].name.clone()),
+    );
+    let rows = totals_fields()
+        .map(|f| {
+            let mut row = vec![f.name().to_string()];
+            row.extend(
+                runs.iter()
+                    .map(|(_, o)| actual(f, book, o, None).render(book)),
+            );
+            row
+        })
+        .collect();
+    Grid {
+        title: format!(
+            "Totals over [{}, {}), cohort \"{}\"; ranking by economic cost (cash minus unused prepaid at cost)",
+            display(scenario.horizon.start),
+            display(scenario.horizon.end),
+            scenario.cohort().id
+        ),
+        header,
+        rows,
+    }
+}
+
+fn statements_grid(scenario: &Scenario, name: &str, outcome: &Outcome) -> Grid {
+    let book = &scenario.book;
+    let mut header = vec!["#".to_string(), "period".to_string()];
+    header.extend(STATEMENT_COLUMNS.iter().map(|f| f.name().to_string()));
+    let rows = outcome
+        .statements
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.number.to_string(), period(s)];
+            row.extend(
+                STATEMENT_COLUMNS
+                    .iter()
+                    .map(|f| actual(*f, book, outcome, Some(s)).render(book)),
+            );
+            row
+        })
+        .collect();
+    Grid {
+        title: format!("Statements: {name}"),
+        header,
+        rows,
+    }
+}
+
+fn period(s: &Statement) -> String {
+    format!("{} .. {}", display(s.period.start), display(s.period.end))
+}
+
+/// Cheapest first by economic cost; ties keep file order.
+fn ranking(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
+    let mut order: Vec<_> = runs.to_vec();
+    order.sort_by_key(|(i, o)| (o.totals.economic_cost(), *i));
+    let book = &scenario.book;
+    let parts: Vec<String> = order
+        .iter()
+        .map(|(i, o)| {
+            format!(
+                "{} {} {}",
+                scenario.strategies[*i].name,
+                o.totals.economic_cost().to_decimal_minor(book.minor_digits),
+                book.currency
+            )
+        })
+        .collect();
+    format!("Cheapest by economic cost: {}\n", parts.join(" < "))
+}
+
+/// The replay report in a text format.
+pub fn replay_text(
+    scenario: &Scenario,
+    outcomes: &[Outcome],
+    only: Option<usize>,
+    format: Format,
+) -> String {
+    let runs = selected(outcomes, only);
+    match format {
+        Format::Table | Format::Markdown => {
+            let md = format == Format::Markdown;
+            let mut out = String::new();
+            if md {
+                out.push_str(&format!("## {}\n\n", scenario.name));
+            } else {
+                out.push_str(&format!(
+                    "Scenario: {} ({})\n",
+                    scenario.name,
+                    scenario.path.display()
+                ));
+            }
+            if let Some(d) = &scenario.description {
+                out.push_str(&format!("{}\n", d.trim()));
+            }
+            out.push('\n');
+            out.push_str(&totals_grid(scenario, &runs).to_table(md));
+            out.push('\n');
+            out.push_str(&ranking(scenario, &runs));
+            for (i, o) in &runs {
+                out.push('\n');
+                out.push_str(
+                    &statements_grid(scenario, &scenario.strategies[*i].name, o).to_table(md),
+                );
+            }
+            out
+        }
+        Format::Csv => replay_csv(scenario, &runs),
+        Format::Json => {
+            serde_json::to_string_pretty(&replay_json(scenario, &runs))
+                .expect("JSON values serialise")
+                + "\n"
+        }
+    }
+}
+
+/// One row per strategy and statement, then one totals row per strategy (statement "total").
+fn replay_csv(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
+    let book = &scenario.book;
+    let fields: Vec<Field> = Field::ALL.to_vec();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["strategy".to_string(), "statement".to_string()];
+    header.extend(fields.iter().map(|f| f.name().to_string()));
+    w.write_record(&header).expect("in-memory CSV");
+    for (i, o) in runs {
+        let name = &scenario.strategies[*i].name;
+        for s in &o.statements {
+            let mut row = vec![name.clone(), s.number.to_string()];
+            row.extend(fields.iter().map(|f| {
+                if f.scope() == FieldScope::Totals {
+                    String::new()
+                } else {
+                    actual(*f, book, o, Some(s)).render(book)
+                }
+            }));
+            w.write_record(&row).expect("in-memory CSV");
+        }
+        let mut row = vec![name.clone(), "total".to_string()];
+        row.extend(fields.iter().map(|f| {
+            if f.scope() == FieldScope::Statement {
+                String::new()
+            } else {
+                actual(*f, book, o, None).render(book)
+            }
+        }));
+        w.write_record(&row).expect("in-memory CSV");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
+}
+
+fn line_json(scenario: &Scenario, line: &crate::ledger::Line) -> Value {
+    let book = &scenario.book;
+    let (kind, what) = match line.kind {
+        LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone()),
+        LineKind::Prepaid {
+            purchase: Purchase::Bundle(b),
+        } => ("prepaid", scenario.cohort().bundles[b].id.clone()),
+        LineKind::Prepaid {
+            purchase: Purchase::OpenAmount(_),
+        } => ("prepaid", "open amount".to_string()),
+        LineKind::Flex { price } => ("flex", format!("at {} per credit", price)),
+    };
+    json!({
+        "at": display(line.at),
+        "kind": kind,
+        "item": what,
+        "credits": line.credits.to_decimal().to_string(),
+        "money": line.money.to_decimal_minor(book.minor_digits).to_string(),
+    })
+}
+
+fn fields_json(
+    scenario: &Scenario,
+    outcome: &Outcome,
+    statement: Option<&Statement>,
+    scope_ok: impl Fn(Field) -> bool,
+) -> Map<String, Value> {
+    let book = &scenario.book;
+    let mut map = Map::new();
+    for f in Field::ALL.iter().copied().filter(|f| scope_ok(*f)) {
+        let value = match actual(f, book, outcome, statement) {
+            crate::check::Actual::Count(n) => Value::from(n),
+            crate::check::Actual::Instant(None) | crate::check::Actual::Ratio(None) => Value::Null,
+            other => Value::from(other.render(book)),
+        };
+        map.insert(f.name().to_string(), value);
+    }
+    map
+}
+
+fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
+    let book = &scenario.book;
+    let strategies: Vec<Value> = runs
+        .iter()
+        .map(|(i, o)| {
+            let statements: Vec<Value> = o
+                .statements
+                .iter()
+                .map(|s| {
+                    let mut m = fields_json(scenario, o, Some(s), |f| f.scope() != FieldScope::Totals);
+                    m.insert("number".into(), Value::from(s.number));
+                    m.insert("lines".into(), Value::from(s.lines.iter().map(|l| line_json(scenario, l)).collect::<Vec<_>>()));
+                    Value::Object(m)
+                })
+                .collect();
+            json!({
+                "name": scenario.strategies[*i].name,
+                "totals": Value::Object(fields_json(scenario, o, None, |f| f.scope() != FieldScope::Statement)),
+                "statements": statements,
+            })
+        })
+        .collect();
+    json!({
+        "scenario": scenario.name,
+        "file": scenario.path.display().to_string(),
+        "pricing_book": book.name,
+        "currency": book.currency,
+        "cohort": scenario.cohort().id,
+        "horizon": { "start": display(scenario.horizon.start), "end": display(scenario.horizon.end) },
+        "ranking_basis": "economic_cost",
+        "strategies": strategies,
+    })
+}
+
+/// `path:line: strategy "s", statement 2, field money.flex: expected 12.00, got 13.00`
+pub fn mismatch_lines(check: &ScenarioCheck) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in &check.blocks {
+        for m in &b.mismatches {
+            let statement = m
+                .statement
+                .map(|n| format!(", statement {n}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "{}:{}: strategy \"{}\"{statement}, field {}: expected {}, got {}",
+                check.path.display(),
+                m.line,
+                m.strategy,
+                m.field,
+                m.expected,
+                m.got
+            ));
+        }
+    }
+    out
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML (a suite per scenario file, a case per `[[expect]]` block), hand-written: the format is a few elements, and a dependency for it would pull
+/// in more than it saves.
+pub fn junit(checks: &[ScenarioCheck]) -> String {
+    let mut body = String::new();
+    let (mut tests, mut failures) = (0usize, 0usize);
+    for c in checks {
+        let failed = c.blocks.iter().filter(|b| !b.mismatches.is_empty()).count();
+        tests += c.blocks.len();
+        failures += failed;
+        body.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\">\n",
+            xml_escape(&c.path.display().to_string()),
+            c.blocks.len()
+        ));
+        for b in &c.blocks {
+            let statement = b
+                .statement
+                .map(|n| format!(" statement {n}"))
+                .unwrap_or_default();
+            let name = format!("{} line {}{statement}", b.strategy, b.line);
+            body.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\">",
+                xml_escape(&c.name),
+                xml_escape(&name)
+            ));
+            if !b.mismatches.is_empty() {
+                let detail: Vec<String> = b
+                    .mismatches
+                    .iter()
+                    .map(|m| format!("{}: expected {}, got {}", m.field, m.expected, m.got))
+                    .collect();
+                body.push_str(&format!(
+                    "\n      <failure message=\"{} mismatch(es)\">{}</failure>\n    ",
+                    b.mismatches.len(),
+                    xml_escape(&detail.join("\n"))
+                ));
+            }
+            body.push_str("</testcase>\n");
+        }
+        body.push_str("  </testsuite>\n");
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"creditsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{body}</testsuites>\n"
+    )
+}

@@ -1,0 +1,770 @@
+//! Scenario files: TOML in, validated domain types out.
+//!
+//! Everything that can be wrong with an input is found here, with its file and line and
+//! column (TOML) or row and column (CSV). What leaves this module is consistent: the ledger
+//! and the strategies can assume every id resolves and every amount is within limits.
+
+mod book;
+pub mod expect;
+pub mod raw;
+pub mod values;
+
+use crate::amounts::{Credits, Money, CREDITS_MAX};
+use crate::calendar::{add_months, display, midnight, Instant, Period};
+use crate::diag::{InputError, Source};
+use crate::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
+use crate::pricing::{Cohort, MetricId, PricingBook};
+use crate::replay::CreditUsage;
+use crate::strategy::{Action, Scheduled, Strategy, TopUp, Upgrade};
+use chrono::NaiveDate;
+use expect::Expectation;
+use raw::{RawBook, RawPurchase, RawScenario, RawStrategy};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+/// Longest horizon accepted: 20 years of monthly statements.
+pub const HORIZON_MONTHS_MAX: u32 = 240;
+/// Most strategies in one scenario.
+pub const STRATEGIES_MAX: usize = 64;
+/// Most usage events in one scenario (inline and CSV together); larger traces are issue #4's
+/// streaming import.
+pub const USAGE_EVENTS_MAX: usize = 5_000_000;
+
+/// A metric quantity at an instant, and what it costs in credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    pub at: Instant,
+    pub metric: MetricId,
+    pub quantity: Decimal,
+    pub credits: Credits,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    pub book: Arc<PricingBook>,
+    /// Where the book came from (the scenario itself when inline).
+    pub book_path: PathBuf,
+    pub created: NaiveDate,
+    pub workspace: Workspace,
+    pub horizon: Period,
+    pub usage: Vec<UsageEvent>,
+    pub strategies: Vec<Strategy>,
+    pub expectations: Vec<ResolvedExpectation>,
+}
+
+/// An expectation whose strategy is resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedExpectation {
+    pub strategy: usize,
+    pub inner: Expectation,
+}
+
+impl Scenario {
+    pub fn credit_usage(&self) -> Vec<CreditUsage> {
+        self.usage
+            .iter()
+            .map(|u| CreditUsage {
+                at: u.at,
+                credits: u.credits,
+            })
+            .collect()
+    }
+
+    pub fn cohort(&self) -> &Cohort {
+        &self.book.cohorts[self.workspace.cohort.0]
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, InputError> {
+    toml::from_str(&source.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        source.error(span, e.message().trim().to_string())
+    })
+}
+
+/// Loads and validates a pricing book file.
+pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
+    let source = Source::read(path)?;
+    let raw: RawBook = parse_toml(&source)?;
+    book::build_book(&raw, &source)
+}
+
+/// Loads and validates a scenario file (and the pricing book and CSV it names).
+pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    let source = Source::read(path)?;
+    let raw: RawScenario = parse_toml(&source)?;
+    let (book, book_path) =
+        match (&raw.scenario.pricing_book, &raw.pricing) {
+            (Some(p), None) => {
+                let book_path = source.relative(p.get_ref());
+                if !book_path.is_file() {
+                    return Err(source.error(
+                        p.span(),
+                        format!("pricing book {} not found", book_path.display()),
+                    ));
+                }
+                (load_book(&book_path)?, book_path)
+            }
+            (None, Some(inline)) => (book::build_book(inline, &source)?, source.path.clone()),
+            (Some(p), Some(_)) => {
+                return Err(source.error(
+                    p.span(),
+                    "give either scenario.pricing_book or a [pricing] table, not both",
+                ))
+            }
+            (None, None) => return Err(InputError::whole_file(
+                path,
+                "no pricing book: set scenario.pricing_book = \"path\" or add a [pricing] table",
+            )),
+        };
+    Loader {
+        source: &source,
+        book: &book,
+    }
+    .build(raw, book_path.clone())
+}
+
+struct Loader<'a> {
+    source: &'a Source,
+    book: &'a PricingBook,
+}
+
+impl Loader<'_> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Result<T, InputError> {
+        Err(self.source.error(span, message))
+    }
+
+    fn build(&self, raw: RawScenario, book_path: PathBuf) -> Result<Scenario, InputError> {
+        let book = self.book;
+        let ws = &raw.workspace;
+        let created = ws.created.get_ref().0;
+        let Some(cohort) = book.cohort_for(created) else {
+            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
+            return self.err(
+                ws.created.span(),
+                format!("no cohort of the pricing book admits a workspace created {created} (cohorts: {})", ids.join(", ")),
+            );
+        };
+        let plan = self.plan(&ws.plan)?;
+        let seats = match &ws.seats {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
+                return self.err(s.span(), "seats must be 1-1000000");
+            }
+            Some(s) => *s.get_ref(),
+            None => 1,
+        };
+
+        let h = raw.horizon.get_ref();
+        let start = h.start.get_ref().0;
+        let end = match (&h.end, &h.months) {
+            (Some(e), None) => e.get_ref().0,
+            (None, Some(m)) => {
+                if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
+                    return self.err(
+                        m.span(),
+                        format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
+                    );
+                }
+                add_months(start, *m.get_ref())
+            }
+            _ => {
+                return self.err(
+                    raw.horizon.span(),
+                    "the horizon needs exactly one of end or months",
+                )
+            }
+        };
+        if end <= start {
+            return self.err(raw.horizon.span(), "the horizon ends before it starts");
+        }
+        if end > add_months(start, HORIZON_MONTHS_MAX) {
+            return self.err(
+                raw.horizon.span(),
+                format!("the horizon is longer than {HORIZON_MONTHS_MAX} months"),
+            );
+        }
+        let horizon = Period::new(start, end);
+        let anchor = match &ws.anchor {
+            Some(a) => {
+                let t = a.get_ref().0;
+                if !horizon.contains(t) {
+                    return self.err(
+                        a.span(),
+                        format!(
+                            "anchor {} is outside the horizon [{}, {})",
+                            display(t),
+                            display(start),
+                            display(end)
+                        ),
+                    );
+                }
+                if t < midnight(created) {
+                    return self.err(
+                        a.span(),
+                        format!(
+                            "anchor {} is before the workspace was created ({created})",
+                            display(t)
+                        ),
+                    );
+                }
+                t
+            }
+            None => {
+                if start < midnight(created) {
+                    return self.err(
+                        ws.created.span(),
+                        format!("the horizon starts {} before the workspace is created: set workspace.anchor", display(start)),
+                    );
+                }
+                start
+            }
+        };
+        let workspace = Workspace {
+            cohort,
+            seats,
+            plan,
+            anchor,
+        };
+        let window = UsageWindow {
+            created,
+            anchor,
+            end,
+        };
+
+        let mut usage = Vec::new();
+        for ev in &raw.usage.events {
+            let e = ev.get_ref();
+            let at = e.at.get_ref().0;
+            if let Some(message) = window.refuse(at) {
+                return self.err(e.at.span(), message);
+            }
+            if let Some(prev) = usage.last().map(|u: &UsageEvent| u.at) {
+                if at < prev {
+                    return self.err(
+                        e.at.span(),
+                        format!(
+                            "usage out of time order: {} comes after {}",
+                            display(at),
+                            display(prev)
+                        ),
+                    );
+                }
+            }
+            let metric = self.metric(&e.metric)?;
+            let quantity = e.quantity.get_ref().0;
+            let credits = self
+                .credits_for(metric, at, quantity)
+                .map_err(|m| self.source.error(e.quantity.span(), m))?;
+            usage.push(UsageEvent {
+                at,
+                metric,
+                quantity,
+                credits,
+            });
+        }
+        if let Some(file) = &raw.usage.file {
+            let csv_path = self.source.relative(file.get_ref());
+            if !csv_path.is_file() {
+                return self.err(
+                    file.span(),
+                    format!("usage file {} not found", csv_path.display()),
+                );
+            }
+            let from_csv = read_usage_csv(&csv_path, book, &window)?;
+            // Inline events and the file are each in time order; merge them, inline first on ties.
+            usage = merge_by_time(usage, from_csv);
+        }
+        if usage.len() > USAGE_EVENTS_MAX {
+            return Err(InputError::whole_file(
+                &self.source.path,
+                format!("more than {USAGE_EVENTS_MAX} usage events"),
+            ));
+        }
+        let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
+        if total > i128::from(CREDITS_MAX.micros()) {
+            return Err(InputError::whole_file(
+                &self.source.path,
+                format!("usage totals more than {CREDITS_MAX} credits"),
+            ));
+        }
+
+        if raw.strategy.len() > STRATEGIES_MAX {
+            return Err(InputError::whole_file(
+                &self.source.path,
+                format!("more than {STRATEGIES_MAX} strategies"),
+            ));
+        }
+        let mut strategies: Vec<Strategy> = Vec::new();
+        for rs in &raw.strategy {
+            let s = self.strategy(rs, &workspace, &window)?;
+            if strategies.iter().any(|o| o.name == s.name) {
+                return self.err(
+                    rs.name.span(),
+                    format!("duplicate strategy name \"{}\"", s.name),
+                );
+            }
+            strategies.push(s);
+        }
+        if strategies.is_empty() {
+            let flex = FlexSetting {
+                enabled: book.flex_enabled_default,
+                cap: CapSetting::PlanDefault,
+            };
+            strategies.push(Strategy::pay_as_you_go("as-is", flex));
+        }
+
+        let expectations = expect::read_expectations(self.source)?
+            .into_iter()
+            .map(|e| self.resolve_expectation(e, &strategies))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let name = raw.scenario.name.clone().unwrap_or_else(|| {
+            self.source
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        Ok(Scenario {
+            path: self.source.path.clone(),
+            name,
+            description: raw.scenario.description.clone(),
+            book: Arc::new(book.clone()),
+            book_path,
+            created,
+            workspace,
+            horizon,
+            usage,
+            strategies,
+            expectations,
+        })
+    }
+
+    fn plan(&self, id: &Spanned<String>) -> Result<crate::pricing::PlanId, InputError> {
+        self.book.plan(id.get_ref()).ok_or_else(|| {
+            self.source.error(
+                id.span(),
+                format!(
+                    "unknown plan \"{}\" (known: {})",
+                    id.get_ref(),
+                    self.book.plan_ids().join(", ")
+                ),
+            )
+        })
+    }
+
+    fn metric(&self, name: &Spanned<String>) -> Result<MetricId, InputError> {
+        self.book.rates.metric(name.get_ref()).ok_or_else(|| {
+            self.source
+                .error(name.span(), unknown_metric(self.book, name.get_ref()))
+        })
+    }
+
+    fn credits_for(
+        &self,
+        metric: MetricId,
+        at: Instant,
+        quantity: Decimal,
+    ) -> Result<Credits, String> {
+        credits_for(self.book, metric, at, quantity)
+    }
+
+    fn purchase(
+        &self,
+        p: &Spanned<RawPurchase>,
+        workspace: &Workspace,
+    ) -> Result<Purchase, InputError> {
+        let cohort = &self.book.cohorts[workspace.cohort.0];
+        let raw = p.get_ref();
+        match (&raw.bundle, &raw.amount) {
+            (Some(b), None) => cohort
+                .bundle(b.get_ref())
+                .map(Purchase::Bundle)
+                .ok_or_else(|| {
+                    let ids: Vec<&str> = cohort.bundles.iter().map(|b| b.id.as_str()).collect();
+                    self.source.error(
+                        b.span(),
+                        format!(
+                            "unknown bundle \"{}\" in cohort \"{}\" (known: {})",
+                            b.get_ref(),
+                            cohort.id,
+                            if ids.is_empty() {
+                                "none".to_string()
+                            } else {
+                                ids.join(", ")
+                            }
+                        ),
+                    )
+                }),
+            (None, Some(a)) => {
+                let Some(open) = &cohort.open_amount else {
+                    return self.err(
+                        a.span(),
+                        format!("cohort \"{}\" sells no open amounts", cohort.id),
+                    );
+                };
+                let money = Money::from_decimal(a.get_ref().0)
+                    .map_err(|e| self.source.error(a.span(), format!("amount: {e}")))?;
+                let cur = &self.book.currency;
+                let digits = self.book.minor_digits;
+                if !money.is_whole_minor(digits) {
+                    return self.err(
+                        a.span(),
+                        format!(
+                            "amount {} has more decimals than the currency's minor unit",
+                            a.get_ref().0
+                        ),
+                    );
+                }
+                if money < open.min {
+                    return self.err(
+                        a.span(),
+                        format!(
+                            "purchase of {} {cur} is below the minimum of {} {cur}",
+                            money.to_decimal_minor(digits),
+                            open.min.to_decimal_minor(digits)
+                        ),
+                    );
+                }
+                if money > open.max {
+                    return self.err(
+                        a.span(),
+                        format!(
+                            "purchase of {} {cur} is above the maximum of {} {cur}",
+                            money.to_decimal_minor(digits),
+                            open.max.to_decimal_minor(digits)
+                        ),
+                    );
+                }
+                Ok(Purchase::OpenAmount(money))
+            }
+            _ => self.err(
+                p.span(),
+                "a purchase is { bundle = \"id\" } or { amount = \"money\" }",
+            ),
+        }
+    }
+
+    fn flex_setting(
+        &self,
+        base: FlexSetting,
+        enabled: Option<bool>,
+        cap: &Option<Spanned<raw::CapValue>>,
+    ) -> Result<FlexSetting, InputError> {
+        let mut flex = base;
+        if let Some(e) = enabled {
+            flex.enabled = e;
+        }
+        if let Some(c) = cap {
+            flex.cap = match *c.get_ref() {
+                raw::CapValue::None => CapSetting::Uncapped,
+                raw::CapValue::Amount(d) => CapSetting::Amount(
+                    Money::from_decimal(d.0)
+                        .map_err(|e| self.source.error(c.span(), format!("flex cap: {e}")))?,
+                ),
+            };
+        }
+        Ok(flex)
+    }
+
+    fn strategy(
+        &self,
+        rs: &RawStrategy,
+        workspace: &Workspace,
+        window: &UsageWindow,
+    ) -> Result<Strategy, InputError> {
+        let name = rs.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return self.err(rs.name.span(), "strategy name is empty");
+        }
+        let default = FlexSetting {
+            enabled: self.book.flex_enabled_default,
+            cap: CapSetting::PlanDefault,
+        };
+        let flex = self.flex_setting(default, rs.flex, &rs.flex_cap)?;
+        let buy_at_start = rs
+            .buy_at_start
+            .iter()
+            .map(|p| self.purchase(p, workspace))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut scheduled = Vec::new();
+        for entry in &rs.schedule {
+            let e = entry.get_ref();
+            let at = e.at.get_ref().0;
+            if at < window.anchor || at >= window.end {
+                return self.err(
+                    e.at.span(),
+                    format!(
+                        "{} is outside the subscription's span [{}, {})",
+                        display(at),
+                        display(window.anchor),
+                        display(window.end)
+                    ),
+                );
+            }
+            let flex_change = e.flex.is_some() || e.flex_cap.is_some();
+            let kinds = usize::from(e.buy.is_some())
+                + usize::from(e.change_plan.is_some())
+                + usize::from(flex_change);
+            if kinds != 1 {
+                return self.err(
+                    entry.span(),
+                    "a schedule entry does one thing: buy, change_plan, or flex/flex_cap",
+                );
+            }
+            let action = if let Some(b) = &e.buy {
+                Action::Purchase(self.purchase(b, workspace)?)
+            } else if let Some(p) = &e.change_plan {
+                Action::ChangePlan(self.plan(p)?)
+            } else {
+                // A flex change keeps what it does not mention from the strategy's setting
+                // as it stood at the start.
+                Action::SetFlex(self.flex_setting(flex, e.flex, &e.flex_cap)?)
+            };
+            scheduled.push(Scheduled { at, action });
+        }
+        scheduled.sort_by_key(|s| s.at);
+        let top_up = match &rs.top_up {
+            None => None,
+            Some(t) => {
+                let t = t.get_ref();
+                let below = Credits::from_decimal(t.below.get_ref().0)
+                    .map_err(|e| self.source.error(t.below.span(), format!("below: {e}")))?;
+                if below.is_zero() {
+                    return self.err(t.below.span(), "top_up.below must be more than zero");
+                }
+                Some(TopUp {
+                    below_credits: below,
+                    purchase: self.purchase(&t.buy, workspace)?,
+                })
+            }
+        };
+        let upgrade = match &rs.upgrade {
+            None => None,
+            Some(u) => {
+                let u = u.get_ref();
+                Some(Upgrade {
+                    to: self.plan(&u.to)?,
+                    flex_spend_over: Money::from_decimal(
+                        u.when_cycle_flex_spend_exceeds.get_ref().0,
+                    )
+                    .map_err(|e| {
+                        self.source.error(
+                            u.when_cycle_flex_spend_exceeds.span(),
+                            format!("when_cycle_flex_spend_exceeds: {e}"),
+                        )
+                    })?,
+                })
+            }
+        };
+        Ok(Strategy {
+            name,
+            flex,
+            scheduled,
+            buy_at_start,
+            top_up,
+            buy_on_alert: rs.buy_on_alert,
+            upgrade,
+        })
+    }
+
+    fn resolve_expectation(
+        &self,
+        e: Expectation,
+        strategies: &[Strategy],
+    ) -> Result<ResolvedExpectation, InputError> {
+        let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+        let strategy = match &e.strategy {
+            Some((name, span)) => names.iter().position(|n| n == name).ok_or_else(|| {
+                self.source.error(
+                    span.clone(),
+                    format!("unknown strategy \"{name}\" (known: {})", names.join(", ")),
+                )
+            })?,
+            None if strategies.len() == 1 => 0,
+            None => {
+                return Err(InputError {
+                    file: self.source.path.clone(),
+                    location: crate::diag::Location::LineColumn {
+                        line: e.line,
+                        column: 1,
+                    },
+                    message: format!(
+                        "this [[expect]] must name its strategy (known: {})",
+                        names.join(", ")
+                    ),
+                })
+            }
+        };
+        Ok(ResolvedExpectation { strategy, inner: e })
+    }
+}
+
+/// When usage may happen: not before the workspace exists or its subscription starts, not
+/// at or after the horizon's end.
+pub(crate) struct UsageWindow {
+    pub created: NaiveDate,
+    pub anchor: Instant,
+    pub end: Instant,
+}
+
+impl UsageWindow {
+    pub fn refuse(&self, at: Instant) -> Option<String> {
+        if at < midnight(self.created) {
+            Some(format!(
+                "usage at {} is before the workspace was created ({})",
+                display(at),
+                self.created
+            ))
+        } else if at < self.anchor {
+            Some(format!(
+                "usage at {} is before the subscription starts ({})",
+                display(at),
+                display(self.anchor)
+            ))
+        } else if at >= self.end {
+            Some(format!(
+                "usage at {} is at or after the horizon's end ({})",
+                display(at),
+                display(self.end)
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+pub(crate) fn unknown_metric(book: &PricingBook, name: &str) -> String {
+    let known = book.rates.metric_names();
+    format!(
+        "unknown metric \"{name}\" (known: {})",
+        if known.is_empty() {
+            "none: the book has no [[rates]]".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
+fn credits_for(
+    book: &PricingBook,
+    metric: MetricId,
+    at: Instant,
+    quantity: Decimal,
+) -> Result<Credits, String> {
+    if quantity.is_sign_negative() && !quantity.is_zero() {
+        return Err(format!("quantity {quantity} is negative"));
+    }
+    book.rates
+        .credits(metric, at, quantity, book.rounding)
+        .map_err(|e| e.to_string())
+}
+
+fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x.at <= y.at,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
+}
+
+/// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
+/// other columns refused so nothing is silently ignored). Rows must be in time order.
+fn read_usage_csv(
+    path: &Path,
+    book: &PricingBook,
+    window: &UsageWindow,
+) -> Result<Vec<UsageEvent>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let mut columns = [0usize; 3];
+    for (slot, name) in columns.iter_mut().zip(["timestamp", "metric", "quantity"]) {
+        *slot = column(name).ok_or_else(|| {
+            InputError::at_row(
+                path,
+                0,
+                name,
+                format!(
+                    "missing column (the header has: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+    }
+    if let Some(extra) = headers
+        .iter()
+        .find(|h| !["timestamp", "metric", "quantity"].contains(h))
+    {
+        return Err(InputError::at_row(
+            path,
+            0,
+            extra,
+            "unknown column (expected timestamp, metric, quantity)",
+        ));
+    }
+    let [ts_col, metric_col, qty_col] = columns;
+    let mut out: Vec<UsageEvent> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 1;
+        let record = record
+            .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
+        let field = |c: usize| record.get(c).unwrap_or("");
+        let at = values::parse_instant(field(ts_col))
+            .map_err(|m| InputError::at_row(path, row, "timestamp", m))?;
+        if let Some(m) = window.refuse(at) {
+            return Err(InputError::at_row(path, row, "timestamp", m));
+        }
+        if let Some(prev) = out.last() {
+            if at < prev.at {
+                return Err(InputError::at_row(
+                    path,
+                    row,
+                    "timestamp",
+                    format!(
+                        "usage out of time order: {} comes after {}",
+                        display(at),
+                        display(prev.at)
+                    ),
+                ));
+            }
+        }
+        let metric = book.rates.metric(field(metric_col)).ok_or_else(|| {
+            InputError::at_row(path, row, "metric", unknown_metric(book, field(metric_col)))
+        })?;
+        let quantity = values::parse_decimal(field(qty_col))
+            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
+        let credits = credits_for(book, metric, at, quantity)
+            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
+        out.push(UsageEvent {
+            at,
+            metric,
+            quantity,
+            credits,
+        });
+    }
+    Ok(out)
+}
