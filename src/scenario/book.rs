@@ -32,6 +32,7 @@ fn known_minor_digits(currency: &str) -> Option<u32> {
 pub(super) struct BookContext<'s> {
     pub source: &'s Source,
     pub minor_digits: u32,
+    pub rounding: crate::amounts::Rounding,
 }
 
 impl BookContext<'_> {
