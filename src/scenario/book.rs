@@ -134,6 +134,7 @@ pub(super) fn build_book(raw: &RawBook, source: &Source) -> Result<PricingBook, 
     let cx = BookContext {
         source,
         minor_digits,
+        rounding: header.rounding,
     };
     let alert_threshold_percent = match &header.alert_threshold_percent {
         Some(p) if !(1..=100).contains(p.get_ref()) => {
