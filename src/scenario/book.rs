@@ -398,7 +398,7 @@ fn build_bundle(
                 base,
                 pct,
                 cx.minor_digits,
-                crate::amounts::Rounding::HalfUp,
+                cx.rounding,
             )
         }
         (Some(p), Some(_)) => {
