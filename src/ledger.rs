@@ -739,3 +739,245 @@ impl<'b> Ledger<'b> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! One test per billing rule, each number worked out by hand in the comment beside it.
+    use super::*;
+    use crate::amounts::Rounding;
+    use crate::calendar::midnight;
+    use crate::pricing::{Bundle, CapPeriod, Cohort, CohortId, CycleKind, Plan, RateCard};
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> Instant {
+        midnight(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    fn credits(units: i64) -> Credits {
+        Credits::from_units(units)
+    }
+
+    fn money(units: i64) -> Money {
+        Money::from_units(units)
+    }
+
+    fn plan(id: &str, cycle: CycleKind, fee: i64, included: i64, cap: Option<i64>) -> Plan {
+        Plan {
+            id: id.into(),
+            name: id.into(),
+            cycle,
+            fee: money(fee),
+            seat_fee: Money::ZERO,
+            included: credits(included),
+            included_per_seat: Credits::ZERO,
+            flex_cap: cap.map(money),
+            cap_period: CapPeriod::Cycle,
+        }
+    }
+
+    /// Plans: 0 "monthly" 10.00 with 10 included; 1 "annual" 100.00 with 120 included and a
+    /// 50.00 cap; 2 "big" 30.00 with 40 included. Flex 2.00 per credit. Bundles: 0 "b10" 10
+    /// credits for 15.00 (never expires), 1 "b5x" 5 credits for 5.00 expiring after 10 days.
+    fn book() -> PricingBook {
+        PricingBook {
+            name: "test".into(),
+            currency: "USD".into(),
+            minor_digits: 2,
+            rounding: Rounding::HalfUp,
+            plans: vec![
+                plan("monthly", CycleKind::Monthly, 10, 10, None),
+                plan("annual", CycleKind::Annual, 100, 120, Some(50)),
+                plan("big", CycleKind::Monthly, 30, 40, None),
+            ],
+            cohorts: vec![Cohort {
+                id: "all".into(),
+                created_from: None,
+                created_until: None,
+                prepaid_base_price: Price::from_units(2),
+                flex_price_by_plan: vec![Price::from_units(2); 3],
+                bundles: vec![
+                    Bundle { id: "b10".into(), credits: credits(10), price: money(15), expires_after_days: None },
+                    Bundle { id: "b5x".into(), credits: credits(5), price: money(5), expires_after_days: Some(10) },
+                ],
+                open_amount: None,
+            }],
+            rates: RateCard::default(),
+            flex_enabled_default: true,
+            alert_threshold_percent: 80,
+            lot_order: LotOrder::ExpiryThenPurchase,
+        }
+    }
+
+    const FLEX_ON: FlexSetting = FlexSetting { enabled: true, cap: CapSetting::PlanDefault };
+
+    fn open(book: &PricingBook, plan: usize, anchor: Instant, end: Instant) -> Ledger<'_> {
+        let ws = Workspace { cohort: CohortId(0), seats: 1, plan: PlanId(plan), anchor };
+        Ledger::open(book, ws, end, FLEX_ON)
+    }
+
+    #[test]
+    fn consumption_order_is_included_then_prepaid_then_flex() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0));
+        // 25 credits: 10 included, 10 prepaid, 5 flex.
+        let s = l.consume(day(2026, 1, 5), credits(25));
+        assert_eq!((s.included, s.prepaid, s.flex, s.blocked), (credits(10), credits(10), credits(5), Credits::ZERO));
+        let o = l.finish();
+        // fee 10.00 + bundle 15.00 + flex 5 x 2.00 = 35.00
+        assert_eq!(o.totals.cash(), money(35));
+    }
+
+    #[test]
+    fn included_credits_reset_monthly_and_expire() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 5), credits(4));
+        l.consume(day(2026, 2, 5), credits(12));
+        let o = l.finish();
+        // January: 4 used, 6 expire. February: 10 included + 2 flex (4.00), nothing left.
+        assert_eq!(o.statements[0].credits.expired_included, credits(6));
+        assert_eq!(o.statements[1].credits.included, credits(10));
+        assert_eq!(o.statements[1].money().flex, money(4));
+        assert_eq!(o.totals.money.plan_fees, money(20));
+        assert_eq!(o.totals.remaining_included, Credits::ZERO);
+    }
+
+    #[test]
+    fn annual_plan_grants_the_year_upfront_and_caps_flex_per_year() {
+        let b = book();
+        let mut l = open(&b, 1, day(2026, 1, 1), day(2027, 2, 1));
+        // 130 credits in January: 120 included, 10 flex = 20.00 of the 50.00 yearly cap.
+        l.consume(day(2026, 1, 10), credits(130));
+        // 20 more in March: 15 fit under the cap (30.00 of room / 2.00), 5 blocked.
+        let s = l.consume(day(2026, 3, 10), credits(20));
+        assert_eq!((s.flex, s.blocked), (credits(15), credits(5)));
+        // Next year: new grant and fee, cap room again.
+        let s = l.consume(day(2027, 1, 10), credits(1));
+        assert_eq!(s.included, credits(1));
+        let o = l.finish();
+        // Fees 2 x 100.00; flex 20.00 (Jan) + 30.00 (Mar).
+        assert_eq!(o.totals.money.plan_fees, money(200));
+        assert_eq!(o.totals.money.flex, money(50));
+        assert_eq!(o.totals.first_blocked_at, Some(day(2026, 3, 10)));
+        // 13 monthly statements; the year's unused included (none) and 119 left in 2027.
+        assert_eq!(o.statements.len(), 13);
+        assert_eq!(o.totals.remaining_included, credits(119));
+    }
+
+    #[test]
+    fn plan_change_resets_the_cycle_and_invoices_flex() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 5), credits(12)); // 10 included + 2 flex
+        l.change_plan(day(2026, 1, 20), PlanId(2));
+        l.consume(day(2026, 2, 5), credits(5));
+        let o = l.finish();
+        // Statement 1: [01-01, 01-20) fee 10.00 + flex 4.00. Statement 2: [01-20, 02-20) fee 30.00.
+        assert_eq!(o.statements[0].period, Period::new(day(2026, 1, 1), day(2026, 1, 20)));
+        assert_eq!(o.statements[0].money().cash(), money(14));
+        assert_eq!(o.statements[1].period, Period::new(day(2026, 1, 20), day(2026, 2, 20)));
+        // 02-20 renewal of "big": fees 10 + 30 + 30 = 70.
+        assert_eq!(o.totals.money.plan_fees, money(70));
+        // The 40 credits of cycle 2 minus 5 used expire at 02-20; cycle 3's 40 remain.
+        assert_eq!(o.statements[1].credits.expired_included, credits(35));
+        assert_eq!(o.totals.remaining_included, credits(40));
+    }
+
+    #[test]
+    fn anchor_on_the_31st_clamps_then_returns() {
+        let b = book();
+        let l = open(&b, 0, day(2026, 1, 31), day(2026, 5, 1));
+        let o = l.finish();
+        let starts: Vec<_> = o.statements.iter().map(|s| s.period.start).collect();
+        assert_eq!(starts, vec![day(2026, 1, 31), day(2026, 2, 28), day(2026, 3, 31), day(2026, 4, 30)]);
+        // Four cycles start inside the horizon: 4 x 10.00.
+        assert_eq!(o.totals.money.plan_fees, money(40));
+    }
+
+    #[test]
+    fn expiring_lots_are_used_first_and_expire() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0)); // never expires
+        l.purchase(day(2026, 1, 2), Purchase::Bundle(1)); // expires 01-12
+        // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
+        l.consume(day(2026, 1, 3), credits(13));
+        assert_eq!(l.prepaid_balance(), credits(12));
+        let o = l.finish();
+        // The expiring lot's 2 left expire on 01-12; the 10 of b10 stay, valued at 15.00.
+        assert_eq!(o.totals.credits.expired_prepaid, credits(2));
+        assert_eq!(o.totals.unused_prepaid, credits(10));
+        assert_eq!(o.totals.unused_prepaid_value, money(15));
+        // cash 10 + 15 + 5 = 30.00; economic 30 - 15 = 15.00.
+        assert_eq!(o.totals.economic_cost(), money(15));
+    }
+
+    #[test]
+    fn flex_is_rounded_once_per_invoice_line() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.consume(day(2026, 1, 2), credits(10));
+        // Three times 0.0025 credits at 2.00 = 0.005 each (0.01 each if rounded per event);
+        // once per line: 0.0075 x 2.00 = 0.015 -> 0.02.
+        for d in 3..6 {
+            l.consume(day(2026, 1, d), Credits::from_micros(2_500));
+        }
+        let o = l.finish();
+        assert_eq!(o.totals.money.flex, Money::from_micros(20_000));
+    }
+
+    #[test]
+    fn disabled_flex_blocks_and_records_when() {
+        let b = book();
+        let ws = Workspace { cohort: CohortId(0), seats: 1, plan: PlanId(0), anchor: day(2026, 1, 1) };
+        let off = FlexSetting { enabled: false, cap: CapSetting::PlanDefault };
+        let mut l = Ledger::open(&b, ws, day(2026, 2, 1), off);
+        let s = l.consume(day(2026, 1, 9), credits(14));
+        assert_eq!(s.blocked, credits(4));
+        let o = l.finish();
+        assert_eq!(o.totals.money.flex, Money::ZERO);
+        assert_eq!(o.totals.first_blocked_at, Some(day(2026, 1, 9)));
+        assert_eq!(o.totals.credits.demanded, credits(14));
+    }
+
+    #[test]
+    fn alert_fires_once_per_cycle_at_the_threshold() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 2), credits(7)); // 70%: no alert
+        l.consume(day(2026, 1, 3), credits(1)); // exactly 80%: alert
+        l.consume(day(2026, 1, 4), credits(5)); // beyond: no second alert
+        l.consume(day(2026, 2, 2), credits(9)); // new cycle, 90%: alert
+        let o = l.finish();
+        assert_eq!(o.statements[0].alerts, 1);
+        assert_eq!(o.statements[1].alerts, 1);
+    }
+
+    #[test]
+    fn usage_at_a_boundary_belongs_to_the_new_period_and_the_end_renewal_is_not_charged() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 2, 1), credits(3));
+        let o = l.finish();
+        assert_eq!(o.statements[0].credits.demanded, Credits::ZERO);
+        assert_eq!(o.statements[1].credits.demanded, credits(3));
+        // Renewals on 02-01 only: the one on 03-01 is the horizon's end.
+        assert_eq!(o.totals.money.plan_fees, money(20));
+    }
+
+    #[test]
+    fn cap_binds_on_exact_money_and_serves_the_straddling_amount_up_to_it() {
+        let mut b = book();
+        b.plans[0].flex_cap = Some(money(5));
+        b.cohorts[0].flex_price_by_plan[0] = Price::from_units(3);
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        // After 10 included: 5.00 of room at 3.00 = 1.666666 credits; 0.333334 blocked.
+        let s = l.consume(day(2026, 1, 2), credits(12));
+        assert_eq!(s.flex, Credits::from_micros(1_666_666));
+        assert_eq!(s.blocked, Credits::from_micros(333_334));
+        let o = l.finish();
+        // 1.666666 x 3.00 = 4.999998 -> 5.00.
+        assert_eq!(o.totals.money.flex, money(5));
+    }
+}

@@ -1,0 +1,165 @@
+//! The `creditsim` binary as CI and people use it: exit codes, the mismatch diff, JUnit,
+//! `--update`, and the replay formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn creditsim(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A two-month scenario whose numbers are easy to check by hand:
+/// plan fee 10.00 with 5 included credits a month; flex at 2.00 per credit.
+/// Month 1 uses 8 credits: 5 included + 3 flex = 6.00. Month 2 uses 4: all included.
+/// cash = 2 x 10.00 + 6.00 = 26.00.
+const SCENARIO: &str = r#"
+[scenario]
+name = "tiny"
+
+[pricing.book]
+name = "tiny book"
+currency = "USD"
+
+[[pricing.plans]]
+id = "basic"
+cycle = "monthly"
+fee = "10.00"
+included_credits = 5
+
+[[pricing.cohorts]]
+id = "all"
+prepaid_base_price = "2.00"
+flex_price = "2.00"
+
+[[pricing.rates]]
+metric = "credits"
+credits = 1
+
+[workspace]
+created = 2026-01-01
+plan = "basic"
+
+[horizon]
+start = 2026-01-01
+months = 2
+
+[usage]
+events = [
+  { at = 2026-01-10, metric = "credits", quantity = 8 },
+  { at = 2026-02-10, metric = "credits", quantity = 4 },
+]
+
+[[expect]]
+cash = "26.00"          # 2 x 10.00 fees + 3 flex credits x 2.00
+money.flex = "6.00"     # (8 - 5) x 2.00
+
+[[expect]]
+statement = 2
+credits.included = 4    # month 2: 4 of 5 included
+"#;
+
+fn write_scenario(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[test]
+fn check_passes_and_prints_the_summary_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), SCENARIO);
+    let out = creditsim(&["check", "tiny.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("3 passed, 0 failed"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn an_edited_expectation_fails_with_a_readable_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), &SCENARIO.replace("money.flex = \"6.00\"", "money.flex = \"6.50\""));
+    let junit = dir.path().join("junit.xml");
+    let out = creditsim(&["check", "tiny.toml", "--junit", junit.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    // The money.flex line is line 40 of the scenario text (SCENARIO starts with a newline).
+    assert!(
+        stdout.contains("tiny.toml:40: strategy \"as-is\", field money.flex: expected 6.50, got 6.00"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("money.flex: expected 6.50, got 6.00"), "{xml}");
+}
+
+#[test]
+fn update_rewrites_values_and_keeps_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        dir.path(),
+        &SCENARIO.replace("credits.included = 4 ", "credits.included = 3 "),
+    );
+    let out = creditsim(&["check", "tiny.toml", "--update"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let updated = std::fs::read_to_string(&path).unwrap();
+    assert!(updated.contains("credits.included = 4    # month 2: 4 of 5 included"), "{updated}");
+    // Everything else is byte-for-byte what it was.
+    assert_eq!(updated, SCENARIO);
+    let again = creditsim(&["check", "tiny.toml"], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+}
+
+#[test]
+fn invalid_input_exits_2_and_names_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), &SCENARIO.replace("plan = \"basic\"", "plan = \"premium\""));
+    let out = creditsim(&["check", "tiny.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("tiny.toml:26:8: unknown plan \"premium\" (known: basic)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).is_empty(), "no partial output: {}", text(&out.stdout));
+}
+
+#[test]
+fn replay_formats_carry_exact_decimal_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), SCENARIO);
+    let out = creditsim(&["replay", "tiny.toml", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let totals = &json["strategies"][0]["totals"];
+    assert_eq!(totals["cash"], "26.00");
+    assert_eq!(totals["credits.flex"], "3");
+    assert_eq!(json["strategies"][0]["statements"][0]["money.flex"], "6.00");
+
+    let out = creditsim(&["replay", "tiny.toml", "--format", "csv"], dir.path());
+    let csv = text(&out.stdout);
+    assert!(csv.starts_with("strategy,statement,cash,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 2 + 1, "header, two statements, one totals row");
+
+    let out = creditsim(&["replay", "tiny.toml", "--format", "markdown"], dir.path());
+    assert!(text(&out.stdout).contains("| cash "), "{}", text(&out.stdout));
+
+    let out = creditsim(&["replay", "tiny.toml", "--strategy", "nope"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no strategy named \"nope\" (known: as-is)"));
+}
+
+#[test]
+fn validate_reports_each_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = creditsim(&["validate", "scenarios/pricing"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok: scenarios/pricing/credits-book.toml"));
+}
