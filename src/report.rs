@@ -85,7 +85,7 @@ fn totals_fields() -> impl Iterator<Item = Field> {
         .filter(|f| f.scope() != FieldScope::Statement)
 }
 
-fn selected<'a>(outcomes: &'a [Outcome], only: Option<usize>) -> Vec<(usize, &'a Outcome)> {
+fn selected(outcomes: &[Outcome], only: Option<usize>) -> Vec<(usize, &Outcome)> {
     outcomes
         .iter()
         .enumerate()
