@@ -796,8 +796,18 @@ mod tests {
                 prepaid_base_price: Price::from_units(2),
                 flex_price_by_plan: vec![Price::from_units(2); 3],
                 bundles: vec![
-                    Bundle { id: "b10".into(), credits: credits(10), price: money(15), expires_after_days: None },
-                    Bundle { id: "b5x".into(), credits: credits(5), price: money(5), expires_after_days: Some(10) },
+                    Bundle {
+                        id: "b10".into(),
+                        credits: credits(10),
+                        price: money(15),
+                        expires_after_days: None,
+                    },
+                    Bundle {
+                        id: "b5x".into(),
+                        credits: credits(5),
+                        price: money(5),
+                        expires_after_days: Some(10),
+                    },
                 ],
                 open_amount: None,
             }],
@@ -808,10 +818,18 @@ mod tests {
         }
     }
 
-    const FLEX_ON: FlexSetting = FlexSetting { enabled: true, cap: CapSetting::PlanDefault };
+    const FLEX_ON: FlexSetting = FlexSetting {
+        enabled: true,
+        cap: CapSetting::PlanDefault,
+    };
 
     fn open(book: &PricingBook, plan: usize, anchor: Instant, end: Instant) -> Ledger<'_> {
-        let ws = Workspace { cohort: CohortId(0), seats: 1, plan: PlanId(plan), anchor };
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 1,
+            plan: PlanId(plan),
+            anchor,
+        };
         Ledger::open(book, ws, end, FLEX_ON)
     }
 
@@ -822,7 +840,10 @@ mod tests {
         l.purchase(day(2026, 1, 1), Purchase::Bundle(0));
         // 25 credits: 10 included, 10 prepaid, 5 flex.
         let s = l.consume(day(2026, 1, 5), credits(25));
-        assert_eq!((s.included, s.prepaid, s.flex, s.blocked), (credits(10), credits(10), credits(5), Credits::ZERO));
+        assert_eq!(
+            (s.included, s.prepaid, s.flex, s.blocked),
+            (credits(10), credits(10), credits(5), Credits::ZERO)
+        );
         let o = l.finish();
         // fee 10.00 + bundle 15.00 + flex 5 x 2.00 = 35.00
         assert_eq!(o.totals.cash(), money(35));
@@ -874,9 +895,15 @@ mod tests {
         l.consume(day(2026, 2, 5), credits(5));
         let o = l.finish();
         // Statement 1: [01-01, 01-20) fee 10.00 + flex 4.00. Statement 2: [01-20, 02-20) fee 30.00.
-        assert_eq!(o.statements[0].period, Period::new(day(2026, 1, 1), day(2026, 1, 20)));
+        assert_eq!(
+            o.statements[0].period,
+            Period::new(day(2026, 1, 1), day(2026, 1, 20))
+        );
         assert_eq!(o.statements[0].money().cash(), money(14));
-        assert_eq!(o.statements[1].period, Period::new(day(2026, 1, 20), day(2026, 2, 20)));
+        assert_eq!(
+            o.statements[1].period,
+            Period::new(day(2026, 1, 20), day(2026, 2, 20))
+        );
         // 02-20 renewal of "big": fees 10 + 30 + 30 = 70.
         assert_eq!(o.totals.money.plan_fees, money(70));
         // The 40 credits of cycle 2 minus 5 used expire at 02-20; cycle 3's 40 remain.
@@ -890,7 +917,15 @@ mod tests {
         let l = open(&b, 0, day(2026, 1, 31), day(2026, 5, 1));
         let o = l.finish();
         let starts: Vec<_> = o.statements.iter().map(|s| s.period.start).collect();
-        assert_eq!(starts, vec![day(2026, 1, 31), day(2026, 2, 28), day(2026, 3, 31), day(2026, 4, 30)]);
+        assert_eq!(
+            starts,
+            vec![
+                day(2026, 1, 31),
+                day(2026, 2, 28),
+                day(2026, 3, 31),
+                day(2026, 4, 30)
+            ]
+        );
         // Four cycles start inside the horizon: 4 x 10.00.
         assert_eq!(o.totals.money.plan_fees, money(40));
     }
@@ -901,7 +936,7 @@ mod tests {
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
         l.purchase(day(2026, 1, 1), Purchase::Bundle(0)); // never expires
         l.purchase(day(2026, 1, 2), Purchase::Bundle(1)); // expires 01-12
-        // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
+                                                          // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
         l.consume(day(2026, 1, 3), credits(13));
         assert_eq!(l.prepaid_balance(), credits(12));
         let o = l.finish();
@@ -930,8 +965,16 @@ mod tests {
     #[test]
     fn disabled_flex_blocks_and_records_when() {
         let b = book();
-        let ws = Workspace { cohort: CohortId(0), seats: 1, plan: PlanId(0), anchor: day(2026, 1, 1) };
-        let off = FlexSetting { enabled: false, cap: CapSetting::PlanDefault };
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 1,
+            plan: PlanId(0),
+            anchor: day(2026, 1, 1),
+        };
+        let off = FlexSetting {
+            enabled: false,
+            cap: CapSetting::PlanDefault,
+        };
         let mut l = Ledger::open(&b, ws, day(2026, 2, 1), off);
         let s = l.consume(day(2026, 1, 9), credits(14));
         assert_eq!(s.blocked, credits(4));

@@ -87,6 +87,14 @@ fn replay_command(
     format: Format,
     out: Option<PathBuf>,
 ) -> ExitCode {
+    if path.is_file() && kind_of(&path) == FileKind::PricingBook {
+        eprintln!(
+            "error: {}: this is a pricing book, not a scenario: name it in a scenario's \
+             scenario.pricing_book (see scenarios/README.md)",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
     let scenario = match load(&path) {
         Ok(s) => s,
         Err(e) => return bad_input(&e),

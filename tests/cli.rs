@@ -78,20 +78,32 @@ fn check_passes_and_prints_the_summary_line() {
     write_scenario(dir.path(), SCENARIO);
     let out = creditsim(&["check", "tiny.toml"], dir.path());
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("3 passed, 0 failed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 passed, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn an_edited_expectation_fails_with_a_readable_diff() {
     let dir = tempfile::tempdir().unwrap();
-    write_scenario(dir.path(), &SCENARIO.replace("money.flex = \"6.00\"", "money.flex = \"6.50\""));
+    write_scenario(
+        dir.path(),
+        &SCENARIO.replace("money.flex = \"6.00\"", "money.flex = \"6.50\""),
+    );
     let junit = dir.path().join("junit.xml");
-    let out = creditsim(&["check", "tiny.toml", "--junit", junit.to_str().unwrap()], dir.path());
+    let out = creditsim(
+        &["check", "tiny.toml", "--junit", junit.to_str().unwrap()],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     // The money.flex line is line 40 of the scenario text (SCENARIO starts with a newline).
     assert!(
-        stdout.contains("tiny.toml:40: strategy \"as-is\", field money.flex: expected 6.50, got 6.00"),
+        stdout.contains(
+            "tiny.toml:40: strategy \"as-is\", field money.flex: expected 6.50, got 6.00"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
@@ -110,7 +122,10 @@ fn update_rewrites_values_and_keeps_comments() {
     let out = creditsim(&["check", "tiny.toml", "--update"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let updated = std::fs::read_to_string(&path).unwrap();
-    assert!(updated.contains("credits.included = 4    # month 2: 4 of 5 included"), "{updated}");
+    assert!(
+        updated.contains("credits.included = 4    # month 2: 4 of 5 included"),
+        "{updated}"
+    );
     // Everything else is byte-for-byte what it was.
     assert_eq!(updated, SCENARIO);
     let again = creditsim(&["check", "tiny.toml"], dir.path());
@@ -120,7 +135,10 @@ fn update_rewrites_values_and_keeps_comments() {
 #[test]
 fn invalid_input_exits_2_and_names_the_place() {
     let dir = tempfile::tempdir().unwrap();
-    write_scenario(dir.path(), &SCENARIO.replace("plan = \"basic\"", "plan = \"premium\""));
+    write_scenario(
+        dir.path(),
+        &SCENARIO.replace("plan = \"basic\"", "plan = \"premium\""),
+    );
     let out = creditsim(&["check", "tiny.toml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -128,7 +146,11 @@ fn invalid_input_exits_2_and_names_the_place() {
         "{}",
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).is_empty(), "no partial output: {}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).is_empty(),
+        "no partial output: {}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -146,10 +168,18 @@ fn replay_formats_carry_exact_decimal_strings() {
     let out = creditsim(&["replay", "tiny.toml", "--format", "csv"], dir.path());
     let csv = text(&out.stdout);
     assert!(csv.starts_with("strategy,statement,cash,"), "{csv}");
-    assert_eq!(csv.lines().count(), 1 + 2 + 1, "header, two statements, one totals row");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 2 + 1,
+        "header, two statements, one totals row"
+    );
 
     let out = creditsim(&["replay", "tiny.toml", "--format", "markdown"], dir.path());
-    assert!(text(&out.stdout).contains("| cash "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("| cash "),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = creditsim(&["replay", "tiny.toml", "--strategy", "nope"], dir.path());
     assert_eq!(out.status.code(), Some(2));
@@ -162,4 +192,16 @@ fn validate_reports_each_file() {
     let out = creditsim(&["validate", "scenarios/pricing"], root);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("ok: scenarios/pricing/credits-book.toml"));
+}
+
+#[test]
+fn replaying_a_pricing_book_says_what_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = creditsim(&["replay", "scenarios/pricing/credits-book.toml"], root);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("this is a pricing book, not a scenario"),
+        "{}",
+        text(&out.stderr)
+    );
 }

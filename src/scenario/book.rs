@@ -148,12 +148,14 @@ pub(super) fn build_book(raw: &RawBook, source: &Source) -> Result<PricingBook, 
         Some(o) => match o.get_ref().as_str() {
             "expiry_then_purchase" => LotOrder::ExpiryThenPurchase,
             "purchase_order" => LotOrder::PurchaseOrder,
-            other => return cx.err(
-                o.span(),
-                format!(
+            other => {
+                return cx.err(
+                    o.span(),
+                    format!(
                     "unknown lot_order \"{other}\" (known: expiry_then_purchase, purchase_order)"
                 ),
-            ),
+                )
+            }
         },
     };
     let default_expiry = match &header.prepaid_expires_after_days {
@@ -301,26 +303,20 @@ fn build_cohort(
     let prepaid_base_price = cx.price(&c.prepaid_base_price, "prepaid_base_price")?;
     let default_flex = cx.price(&c.flex_price, "flex_price")?;
     let mut flex_price_by_plan = vec![default_flex; plans.len()];
-    let overrides = c.flex_price_by_plan.as_ref();
-    for (plan_id, value) in overrides.map(|t| t.get_ref().iter()).into_iter().flatten() {
-        let span = overrides.map(|t| t.span()).unwrap_or_default();
-        let Some(i) = plans.iter().position(|p| &p.id == plan_id) else {
+    for (plan_id, price) in &c.flex_price_by_plan {
+        let Some(i) = plans.iter().position(|p| &p.id == plan_id.get_ref()) else {
             let known: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
             return cx.err(
-                span,
+                plan_id.span(),
                 format!(
-                    "flex_price_by_plan names unknown plan \"{plan_id}\" (known: {})",
+                    "flex_price_by_plan names unknown plan \"{}\" (known: {})",
+                    plan_id.get_ref(),
                     known.join(", ")
                 ),
             );
         };
-        let dec: Dec = value.clone().try_into().map_err(|e: toml::de::Error| {
-            cx.source.error(
-                span.clone(),
-                format!("flex price of \"{plan_id}\": {}", e.message()),
-            )
-        })?;
-        flex_price_by_plan[i] = cx.price(&Spanned::new(span, dec), "flex price")?;
+        flex_price_by_plan[i] =
+            cx.price(price, &format!("flex price of \"{}\"", plan_id.get_ref()))?;
     }
     if c.bundles.len() > BUNDLES_MAX {
         return cx.err(c.id.span(), format!("more than {BUNDLES_MAX} bundles"));
@@ -393,13 +389,7 @@ fn build_bundle(
                     format!("discount_percent {pct} has more than {DISCOUNT_DIGITS_MAX} decimals"),
                 );
             }
-            discounted_price(
-                credits,
-                base,
-                pct,
-                cx.minor_digits,
-                cx.rounding,
-            )
+            discounted_price(credits, base, pct, cx.minor_digits, cx.rounding)
         }
         (Some(p), Some(_)) => {
             return cx.err(

@@ -173,9 +173,9 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
             fields: Vec::new(),
         };
         let mut flat = Vec::new();
-        flatten(source, "", table, &mut flat)?;
+        flatten(source, "", None, table, &mut flat)?;
         // `statement` decides which fields are allowed, so read it first.
-        for (key, value) in &flat {
+        for (key, _, value) in &flat {
             if key == "statement" {
                 let n = value
                     .as_integer()
@@ -188,7 +188,7 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
                 exp.statement = Some(n as u32);
             }
         }
-        for (key, value) in &flat {
+        for (key, key_span, value) in &flat {
             let vspan = value.span().unwrap_or(0..0);
             match key.as_str() {
                 "statement" => {}
@@ -200,20 +200,36 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
                 }
                 name => {
                     let in_statement = exp.statement.is_some();
-                    let field = Field::by_name(name).filter(|f| f.allowed_in(in_statement));
-                    let Some(field) = field else {
-                        let scope = if in_statement {
-                            "a statement"
-                        } else {
-                            "the totals"
-                        };
-                        return Err(source.error(
-                            vspan,
-                            format!(
-                                "unknown field \"{name}\" for {scope} (known: {})",
-                                known_fields(in_statement)
-                            ),
-                        ));
+                    let field = match Field::by_name(name) {
+                        Some(f) if f.allowed_in(in_statement) => f,
+                        Some(f) => {
+                            let (only, here, list) = if f.scope() == FieldScope::Totals {
+                                ("the totals", "a statement", "statement")
+                            } else {
+                                ("a statement (set statement = N)", "the totals", "totals")
+                            };
+                            return Err(source.error(
+                                key_span.clone(),
+                                format!(
+                                    "field \"{name}\" is for {only} only, not for {here} ({list} fields: {})",
+                                    known_fields(in_statement)
+                                ),
+                            ));
+                        }
+                        None => {
+                            let scope = if in_statement {
+                                "a statement"
+                            } else {
+                                "the totals"
+                            };
+                            return Err(source.error(
+                                key_span.clone(),
+                                format!(
+                                    "unknown field \"{name}\" for {scope} (known: {})",
+                                    known_fields(in_statement)
+                                ),
+                            ));
+                        }
                     };
                     let (expected, written) = parse_expected(field, value)
                         .map_err(|m| source.error(vspan.clone(), format!("{name}: {m}")))?;
@@ -236,11 +252,18 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
     Ok(out)
 }
 
+/// A key path (dotted), the key's span and its value.
+type FlatEntry<'a> = (String, Range<usize>, &'a toml_edit::Value);
+
+/// Flattens nested tables into dotted key paths. `dotted_start` is the span of the first
+/// segment when `table` is the implicit table of a dotted key (`money.flex = ...`), so an
+/// error points at the start of the whole key, not at its last segment.
 fn flatten<'a>(
     source: &Source,
     prefix: &str,
+    dotted_start: Option<Range<usize>>,
     table: &'a dyn toml_edit::TableLike,
-    out: &mut Vec<(String, &'a toml_edit::Value)>,
+    out: &mut Vec<FlatEntry<'a>>,
 ) -> Result<(), InputError> {
     for (key, item) in table.iter() {
         let path = if prefix.is_empty() {
@@ -248,18 +271,22 @@ fn flatten<'a>(
         } else {
             format!("{prefix}.{key}")
         };
+        let own_span = table
+            .get_key_value(key)
+            .and_then(|(k, _)| k.span())
+            .or_else(|| item.span())
+            .unwrap_or(0..0);
+        let key_span = dotted_start.clone().unwrap_or(own_span);
         match item {
             toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => {
-                flatten(source, &path, t, out)?
+                flatten(source, &path, None, t, out)?
             }
-            toml_edit::Item::Value(v) => out.push((path, v)),
-            toml_edit::Item::Table(t) => flatten(source, &path, t, out)?,
-            other => {
-                return Err(source.error(
-                    other.span().unwrap_or(0..0),
-                    format!("{path}: expected a value"),
-                ));
+            toml_edit::Item::Value(v) => out.push((path, key_span, v)),
+            toml_edit::Item::Table(t) => {
+                let start = t.is_dotted().then(|| key_span.clone());
+                flatten(source, &path, start, t, out)?
             }
+            _ => return Err(source.error(key_span, format!("{path}: expected a value"))),
         }
     }
     Ok(())

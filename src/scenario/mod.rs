@@ -420,7 +420,7 @@ impl Loader<'_> {
                     return self.err(
                         a.span(),
                         format!(
-                            "amount {} has more decimals than the currency's minor unit",
+                            "amount {} has more decimals than the currency's minor unit ({digits} digits)",
                             a.get_ref().0
                         ),
                     );
@@ -694,6 +694,7 @@ fn read_usage_csv(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
+        .flexible(true)
         .from_path(path)
         .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
     let headers = reader
@@ -732,6 +733,23 @@ fn read_usage_csv(
         let row = i + 1;
         let record = record
             .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
+        if record.len() != headers.len() {
+            let (column, what) = if record.len() < headers.len() {
+                (headers.get(record.len()).unwrap_or("-"), "missing value")
+            } else {
+                ("-", "extra value")
+            };
+            return Err(InputError::at_row(
+                path,
+                row,
+                column,
+                format!(
+                    "{what} (the row has {} fields, the header has {})",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+        }
         let field = |c: usize| record.get(c).unwrap_or("");
         let at = values::parse_instant(field(ts_col))
             .map_err(|m| InputError::at_row(path, row, "timestamp", m))?;

@@ -102,7 +102,8 @@ pub struct RawCohort {
     pub created_until: Option<Spanned<TomlDate>>,
     pub prepaid_base_price: Spanned<Dec>,
     pub flex_price: Spanned<Dec>,
-    pub flex_price_by_plan: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    pub flex_price_by_plan: std::collections::BTreeMap<Spanned<String>, Spanned<Dec>>,
     #[serde(default)]
     pub bundles: Vec<RawBundle>,
     pub open_amount: Option<RawOpenAmount>,
