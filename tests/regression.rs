@@ -40,9 +40,16 @@ fn check(dir: &str) -> (Vec<String>, usize) {
 #[test]
 fn regression_scenarios_pass() {
     let (problems, passed) = check("regression");
-    assert!(problems.is_empty(), "regression scenarios failed:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "regression scenarios failed:\n{}",
+        problems.join("\n")
+    );
     // A folder of scenarios that pins nothing protects nothing.
-    assert!(passed >= 50, "only {passed} expected values checked in scenarios/regression");
+    assert!(
+        passed >= 50,
+        "only {passed} expected values checked in scenarios/regression"
+    );
 }
 
 #[test]
@@ -61,5 +68,8 @@ fn every_regression_scenario_pins_something() {
         .filter(|f| kind_of(f) == FileKind::Scenario)
         .filter(|f| load(f).map(|s| s.expectations.is_empty()).unwrap_or(false))
         .collect();
-    assert!(empty.is_empty(), "regression scenarios without [[expect]]: {empty:?}");
+    assert!(
+        empty.is_empty(),
+        "regression scenarios without [[expect]]: {empty:?}"
+    );
 }

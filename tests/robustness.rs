@@ -71,17 +71,28 @@ cash = "1.00"
 
 #[derive(Debug, Clone)]
 enum Edit {
-    Delete { at: usize, len: usize },
-    Insert { at: usize, text: String },
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        text: String,
+    },
     /// Replaces one digit, the most common kind of meaningful edit.
-    Digit { nth: usize, digit: char },
+    Digit {
+        nth: usize,
+        digit: char,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (0..BASE.len(), 1usize..12).prop_map(|(at, len)| Edit::Delete { at, len }),
-        (0..BASE.len(), "[-=\\[\\]{}\".,0-9a-z_ \n#]{1,8}").prop_map(|(at, text)| Edit::Insert { at, text }),
-        (0usize..400, proptest::char::range('0', '9')).prop_map(|(nth, digit)| Edit::Digit { nth, digit }),
+        (0..BASE.len(), "[-=\\[\\]{}\".,0-9a-z_ \n#]{1,8}")
+            .prop_map(|(at, text)| Edit::Insert { at, text }),
+        (0usize..400, proptest::char::range('0', '9'))
+            .prop_map(|(nth, digit)| Edit::Digit { nth, digit }),
     ]
 }
 
@@ -105,7 +116,11 @@ fn apply(text: &str, e: &Edit) -> String {
             s.insert_str(a, text);
         }
         Edit::Digit { nth, digit } => {
-            let positions: Vec<usize> = s.char_indices().filter(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i).collect();
+            let positions: Vec<usize> = s
+                .char_indices()
+                .filter(|(_, c)| c.is_ascii_digit())
+                .map(|(i, _)| i)
+                .collect();
             if !positions.is_empty() {
                 let i = positions[nth % positions.len()];
                 s.replace_range(i..i + 1, &digit.to_string());
