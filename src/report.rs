@@ -36,7 +36,15 @@ impl Grid {
             presets::UTF8_FULL_CONDENSED
         });
         t.set_content_arrangement(ContentArrangement::Disabled);
-        t.set_header(self.header.iter().map(Cell::new));
+        // In a terminal, "money.flex" becomes "money." over "flex": the same name, half as wide.
+        let header = self.header.iter().map(|h| {
+            if markdown {
+                Cell::new(h)
+            } else {
+                Cell::new(h.replacen('.', ".\n", 1))
+            }
+        });
+        t.set_header(header);
         for row in &self.rows {
             t.add_row(row.iter().enumerate().map(|(i, c)| {
                 let cell = Cell::new(c);
