@@ -30,6 +30,10 @@ pub fn replay(
     usage: &[CreditUsage],
     strategy: &Strategy,
 ) -> Outcome {
+    let workspace = Workspace {
+        plan: strategy.start_plan.unwrap_or(workspace.plan),
+        ..workspace
+    };
     let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex);
     let mut driver = Driver {
         strategy,

@@ -158,23 +158,45 @@ fn period(s: &Statement) -> String {
     format!("{} .. {}", display(s.period.start), display(s.period.end))
 }
 
-/// Cheapest first by economic cost; ties keep file order.
+/// Cheapest first by economic cost; ties keep file order. A strategy that blocks usage buys
+/// less service, so it is listed apart rather than ranked as cheaper.
 fn ranking(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
     let mut order: Vec<_> = runs.to_vec();
     order.sort_by_key(|(i, o)| (o.totals.economic_cost(), *i));
     let book = &scenario.book;
-    let parts: Vec<String> = order
+    let cost = |o: &Outcome| {
+        format!(
+            "{} {}",
+            o.totals.economic_cost().to_decimal_minor(book.minor_digits),
+            book.currency
+        )
+    };
+    let (serving, blocking): (Vec<_>, Vec<_>) = order
         .iter()
-        .map(|(i, o)| {
-            format!(
-                "{} {} {}",
-                scenario.strategies[*i].name,
-                o.totals.economic_cost().to_decimal_minor(book.minor_digits),
-                book.currency
-            )
-        })
-        .collect();
-    format!("Cheapest by economic cost: {}\n", parts.join(" < "))
+        .partition(|(_, o)| o.totals.credits.blocked.is_zero());
+    let mut out = String::new();
+    if !serving.is_empty() {
+        let mut line = String::from("Cheapest by economic cost (serving all usage): ");
+        for (k, (i, o)) in serving.iter().enumerate() {
+            if k > 0 {
+                let tie = serving[k - 1].1.totals.economic_cost() == o.totals.economic_cost();
+                line.push_str(if tie { " = " } else { " < " });
+            }
+            line.push_str(&format!("{} {}", scenario.strategies[*i].name, cost(o)));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for (i, o) in blocking {
+        out.push_str(&format!(
+            "Not ranked: {} ({}) blocks {} credits of usage, first at {}\n",
+            scenario.strategies[i].name,
+            cost(o),
+            o.totals.credits.blocked,
+            o.totals.first_blocked_at.map(display).unwrap_or_default()
+        ));
+    }
+    out
 }
 
 /// The replay report in a text format.

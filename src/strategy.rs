@@ -43,6 +43,9 @@ pub const TOP_UP_PURCHASES_MAX: u32 = 1_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Strategy {
     pub name: String,
+    /// The plan the subscription starts on, when the strategy chooses it (else the
+    /// workspace's plan).
+    pub start_plan: Option<PlanId>,
     pub flex: FlexSetting,
     /// Sorted by instant; actions at one instant keep their file order.
     pub scheduled: Vec<Scheduled>,
@@ -58,6 +61,7 @@ impl Strategy {
     pub fn pay_as_you_go(name: &str, flex: FlexSetting) -> Strategy {
         Strategy {
             name: name.to_string(),
+            start_plan: None,
             flex,
             scheduled: Vec::new(),
             buy_at_start: Vec::new(),

@@ -205,3 +205,29 @@ fn replaying_a_pricing_book_says_what_it_is() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn ranking_sets_apart_strategies_that_block_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = &SCENARIO[..SCENARIO.find("[[expect]]").unwrap()];
+    // "flex": cash 26.00 (see SCENARIO). "no flex": 2 x 10.00 = 20.00, but 3 credits blocked
+    // on 2026-01-10. "also flex": the same 26.00 as "flex", a tie.
+    let body = format!(
+        "{head}\n[[strategy]]\nname = \"flex\"\n\n[[strategy]]\nname = \"no flex\"\nflex = false\n\n[[strategy]]\nname = \"also flex\"\n"
+    );
+    write_scenario(dir.path(), &body);
+    let out = creditsim(&["replay", "tiny.toml"], dir.path());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "Cheapest by economic cost (serving all usage): flex 26.00 USD = also flex 26.00 USD\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Not ranked: no flex (20.00 USD) blocks 3 credits of usage, first at 2026-01-10"
+        ),
+        "{stdout}"
+    );
+}

@@ -566,8 +566,13 @@ impl Loader<'_> {
                 })
             }
         };
+        let start_plan = match &rs.start_plan {
+            Some(p) => Some(self.plan(p)?),
+            None => None,
+        };
         Ok(Strategy {
             name,
+            start_plan,
             flex,
             scheduled,
             buy_at_start,

@@ -211,6 +211,7 @@ pub struct RawPurchase {
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
     pub name: Spanned<String>,
+    pub start_plan: Option<Spanned<String>>,
     pub flex: Option<bool>,
     pub flex_cap: Option<Spanned<CapValue>>,
     #[serde(default)]
