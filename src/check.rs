@@ -9,7 +9,9 @@ use crate::ledger::{Outcome, Statement};
 use crate::pricing::PricingBook;
 use crate::replay::replay;
 use crate::scenario::expect::{Expected, Field, FieldKind, Written};
+use crate::scenario::simulation::{SimulationSpec, Statistic, Tolerance};
 use crate::scenario::Scenario;
+use crate::sim::{simulate, summarise, Measure, SimConfig, Summary};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
@@ -125,12 +127,21 @@ pub struct Mismatch {
     pub line: usize,
     pub strategy: String,
     pub statement: Option<u32>,
-    pub field: &'static str,
+    pub field: String,
     pub expected: String,
     pub got: String,
-    /// Where to write `got` for `--update`: block index and field; `None` when the value
-    /// cannot be written (the statement does not exist).
-    pub update: Option<(usize, Field, Written, Actual)>,
+    /// What `--update` writes; `None` when the value cannot be written (the statement does
+    /// not exist, a statistic is undefined).
+    pub update: Option<Update>,
+}
+
+/// A value `--update` writes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// `[[expect]]` block, field, how it was written, the computed value.
+    Field(usize, Field, Written, Actual),
+    /// `[[expect_stat]]` block and the computed value.
+    Stat(usize, Decimal),
 }
 
 /// The result of one `[[expect]]` block.
@@ -200,21 +211,27 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
                     if a.matches(&f.expected) {
                         continue;
                     }
-                    (a.render(book), Some((e.block, f.field, f.written, a)))
+                    (
+                        a.render(book),
+                        Some(Update::Field(e.block, f.field, f.written, a)),
+                    )
                 }
                 None => {
                     let a = actual(f.field, book, outcome, None);
                     if a.matches(&f.expected) {
                         continue;
                     }
-                    (a.render(book), Some((e.block, f.field, f.written, a)))
+                    (
+                        a.render(book),
+                        Some(Update::Field(e.block, f.field, f.written, a)),
+                    )
                 }
             };
             mismatches.push(Mismatch {
                 line,
                 strategy: strategy.clone(),
                 statement: e.statement,
-                field: f.field.name(),
+                field: f.field.name().to_string(),
                 expected: written_text(&f.expected),
                 got,
                 update,
@@ -228,6 +245,13 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
             mismatches,
         });
     }
+    if let Some(spec) = scenario
+        .simulation
+        .as_ref()
+        .filter(|s| !s.expectations.is_empty())
+    {
+        blocks.extend(check_statistics(scenario, spec));
+    }
     ScenarioCheck {
         path: scenario.path.clone(),
         name: scenario.name.clone(),
@@ -235,10 +259,93 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
     }
 }
 
+/// A statistic's value and, where it has one, its standard error.
+pub fn statistic(
+    summary: &Summary,
+    strategy: usize,
+    statistic: Statistic,
+    measure: Measure,
+) -> (Option<Decimal>, Option<Decimal>) {
+    let st = &summary.strategies[strategy];
+    let m = st.measure(measure);
+    let money = |v: Money| Some(v.to_decimal());
+    match statistic {
+        Statistic::Mean => (Some(m.cost.mean), Some(m.cost.stderr)),
+        Statistic::P5 => (money(m.cost.p5), None),
+        Statistic::P50 => (money(m.cost.p50), None),
+        Statistic::P90 => (money(m.cost.p90), None),
+        Statistic::P95 => (money(m.cost.p95), None),
+        Statistic::P99 => (money(m.cost.p99), None),
+        Statistic::Cvar95 => (Some(m.cost.cvar95), None),
+        Statistic::PCheapest => (Some(m.p_cheapest), None),
+        Statistic::SavingsMean => (Some(m.savings.mean), Some(m.savings.stderr)),
+        Statistic::SavingsPPositive => (Some(m.savings.p_positive), None),
+        // 0: the strategy never breaks even within the horizon.
+        Statistic::BreakEvenMonth => (Some(Decimal::from(m.break_even_month.unwrap_or(0))), None),
+        Statistic::PBlocked => (Some(st.p_blocked), None),
+        Statistic::BlockedMean => (Some(st.blocked_mean), None),
+        Statistic::PrepaidUtilisation => (st.prepaid_utilisation, None),
+    }
+}
+
+/// Runs the scenario's simulation (its own paths and seed) and compares `[[expect_stat]]`.
+fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResult> {
+    let config = SimConfig {
+        paths: spec.paths,
+        seed: spec.seed,
+        threads: None,
+    };
+    let paths = simulate(scenario, &spec.model, config, &|_| {});
+    let summary = summarise(scenario, config, spec.baseline, &paths);
+    spec.expectations
+        .iter()
+        .map(|e| {
+            let strategy = scenario.strategies[e.strategy].name.clone();
+            let (got, stderr) = statistic(&summary, e.strategy, e.statistic, e.measure);
+            let within = match (got, e.tolerance) {
+                (None, _) => false,
+                (Some(g), Tolerance::Exact) => g == e.value,
+                (Some(g), Tolerance::Absolute(t)) => (g - e.value).abs() <= t,
+                (Some(g), Tolerance::StandardErrors(k)) => {
+                    (g - e.value).abs() <= k * stderr.unwrap_or_default()
+                }
+            };
+            let mismatches = if within {
+                Vec::new()
+            } else {
+                let tolerance = match e.tolerance {
+                    Tolerance::Exact => String::new(),
+                    Tolerance::Absolute(t) => format!(" +/- {t}"),
+                    Tolerance::StandardErrors(k) => format!(
+                        " +/- {k} standard errors ({})",
+                        (k * stderr.unwrap_or_default()).round_dp(4)
+                    ),
+                };
+                vec![Mismatch {
+                    line: e.line,
+                    strategy: strategy.clone(),
+                    statement: None,
+                    field: format!("{}.{}", e.measure.name(), e.statistic.name()),
+                    expected: format!("{}{tolerance}", e.value),
+                    got: got.map_or("n/a".to_string(), |g| g.to_string()),
+                    update: got.map(|g| Update::Stat(e.block, g)),
+                }]
+            };
+            BlockResult {
+                line: e.line,
+                strategy,
+                statement: None,
+                checked: 1,
+                mismatches,
+            }
+        })
+        .collect()
+}
+
 /// Rewrites the mismatched expected values of one scenario file with what was computed,
 /// keeping comments and layout. Returns how many values changed.
 pub fn update_file(check: &ScenarioCheck, book: &PricingBook) -> Result<usize, String> {
-    let updates: Vec<_> = check
+    let updates: Vec<Update> = check
         .blocks
         .iter()
         .flat_map(|b| &b.mismatches)
@@ -247,47 +354,75 @@ pub fn update_file(check: &ScenarioCheck, book: &PricingBook) -> Result<usize, S
     if updates.is_empty() {
         return Ok(0);
     }
-    let text = std::fs::read_to_string(&check.path)
-        .map_err(|e| format!("{}: cannot read: {e}", check.path.display()))?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| format!("{}: {e}", check.path.display()))?;
-    let blocks = doc
-        .get_mut("expect")
-        .and_then(|i| i.as_array_of_tables_mut())
-        .ok_or_else(|| format!("{}: no [[expect]] blocks to update", check.path.display()))?;
-    for (block, field, written, actual) in &updates {
-        let table = blocks.get_mut(*block).ok_or("expectation block vanished")?;
-        let vanished = || format!("field {} vanished", field.name());
-        let mut keys = field.name().split('.');
-        let first = keys.next().ok_or_else(vanished)?;
-        let mut item: &mut toml_edit::Item = table.get_mut(first).ok_or_else(vanished)?;
-        for key in keys {
-            item = item.get_mut(key).ok_or_else(vanished)?;
-        }
-        let rendered = actual.render(book);
-        let old = item.as_value().ok_or("expected a value")?;
-        let decor = old.decor().clone();
-        let mut new = match (written, actual, field.kind()) {
-            (Written::Integer, Actual::Count(n), _) => toml_edit::Value::from(*n as i64),
-            (
-                Written::Integer | Written::Float,
-                _,
-                FieldKind::Money | FieldKind::Credits | FieldKind::Ratio,
-            ) if rendered.parse::<i64>().is_ok() && *written == Written::Integer => {
-                toml_edit::Value::from(rendered.parse::<i64>().unwrap_or_default())
+    let path = check.path.display();
+    let text =
+        std::fs::read_to_string(&check.path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{path}: {e}"))?;
+    for update in &updates {
+        let (item, new) = match update {
+            Update::Field(block, field, written, actual) => {
+                let item = field_item(&mut doc, "expect", *block, field.name())?;
+                let new = new_field_value(*written, actual, *field, book);
+                (item, new)
             }
-            (Written::Datetime, Actual::Instant(Some(_)), _) => rendered
-                .parse::<toml_edit::Datetime>()
-                .map(toml_edit::Value::from)
-                .unwrap_or_else(|_| toml_edit::Value::from(rendered.clone())),
-            _ => toml_edit::Value::from(rendered.clone()),
+            Update::Stat(block, value) => {
+                let item = field_item(&mut doc, "expect_stat", *block, "value")?;
+                (item, toml_edit::Value::from(value.to_string()))
+            }
         };
+        let decor = item.as_value().ok_or("expected a value")?.decor().clone();
+        let mut new = new;
         *new.decor_mut() = decor;
         *item = toml_edit::Item::Value(new);
     }
     write_atomically(&check.path, doc.to_string().as_bytes())?;
     Ok(updates.len())
+}
+
+/// The item at `table[block].dotted.key` of an array of tables.
+fn field_item<'d>(
+    doc: &'d mut toml_edit::DocumentMut,
+    table: &str,
+    block: usize,
+    dotted: &str,
+) -> Result<&'d mut toml_edit::Item, String> {
+    let vanished = || format!("{table} block {} has no {dotted} any more", block + 1);
+    let blocks = doc
+        .get_mut(table)
+        .and_then(|i| i.as_array_of_tables_mut())
+        .ok_or_else(vanished)?;
+    let t = blocks.get_mut(block).ok_or_else(vanished)?;
+    let mut keys = dotted.split('.');
+    let first = keys.next().ok_or_else(vanished)?;
+    let mut item = t.get_mut(first).ok_or_else(vanished)?;
+    for key in keys {
+        item = item.get_mut(key).ok_or_else(vanished)?;
+    }
+    Ok(item)
+}
+
+/// The computed value, written the way the old one was (a string stays a string).
+fn new_field_value(
+    written: Written,
+    actual: &Actual,
+    field: Field,
+    book: &PricingBook,
+) -> toml_edit::Value {
+    let rendered = actual.render(book);
+    match (written, actual) {
+        (Written::Integer, Actual::Count(n)) => toml_edit::Value::from(*n as i64),
+        (Written::Integer, _) if field.kind() != FieldKind::Instant => {
+            match rendered.parse::<i64>() {
+                Ok(i) => toml_edit::Value::from(i),
+                Err(_) => toml_edit::Value::from(rendered),
+            }
+        }
+        (Written::Datetime, Actual::Instant(Some(_))) => rendered
+            .parse::<toml_edit::Datetime>()
+            .map(toml_edit::Value::from)
+            .unwrap_or_else(|_| toml_edit::Value::from(rendered.clone())),
+        _ => toml_edit::Value::from(rendered),
+    }
 }
 
 /// Writes to a temporary file beside `path`, then renames it over `path`: readers never see

@@ -349,6 +349,33 @@ impl<'b> Ledger<'b> {
         self.book.cohorts[self.workspace.cohort.0].flex_price(self.plan)
     }
 
+    /// Money charged so far, plus the open flex period's usage at its invoice price: what the
+    /// workspace would owe if the horizon ended now.
+    pub fn cash_so_far(&self) -> Money {
+        let mut total = MoneyByKind::default();
+        for s in self
+            .statements
+            .iter()
+            .chain(std::iter::once(&self.statement))
+        {
+            for line in &s.lines {
+                total.add_line(line);
+            }
+        }
+        let open_flex = ExactMoney::of(self.flex_period_credits, self.flex_price())
+            .round_to_minor(self.book.minor_digits, self.book.rounding);
+        total.cash() + open_flex
+    }
+
+    /// Cost basis of the prepaid credits held now, rounded once.
+    pub fn unused_prepaid_value_now(&self) -> Money {
+        let mut value = ExactMoney::ZERO;
+        for lot in &self.lots {
+            value += lot.remaining_value();
+        }
+        value.round_to_minor(self.book.minor_digits, self.book.rounding)
+    }
+
     /// Hands the events since the last call to the caller (the replay driver).
     pub fn drain_events(&mut self, into: &mut Vec<LedgerEvent>) {
         into.append(&mut self.events);

@@ -15,4 +15,6 @@ pub mod pricing;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod strategy;
+pub mod usage;

@@ -39,6 +39,26 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Monte Carlo: draw usage paths from the scenario's [simulation] models, replay every
+    /// strategy on each, and report the distribution of cost.
+    Simulate {
+        /// Scenario file with a [simulation] section.
+        scenario: PathBuf,
+        /// Number of paths (default: the scenario's, else 1000).
+        #[arg(long)]
+        paths: Option<u32>,
+        /// Master seed (default: the scenario's, else 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Also write summary.json into this folder (created if missing).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Evaluate every [[expect]] block; print mismatches and "N passed, M failed".
     Check {
         /// Scenario files or folders (searched for *.toml).
@@ -73,6 +93,14 @@ fn main() -> ExitCode {
             update,
         } => check_command(&paths, junit, update),
         Command::Validate { paths } => validate_command(&paths),
+        Command::Simulate {
+            scenario,
+            paths,
+            seed,
+            threads,
+            format,
+            out,
+        } => simulate_command(scenario, paths, seed, threads, format, out),
     }
 }
 
@@ -183,7 +211,12 @@ fn check_command(paths: &[PathBuf], junit_path: Option<PathBuf>, update: bool) -
     let failed: usize = checks.iter().map(|c| c.failed()).sum();
     let without = scenarios
         .iter()
-        .filter(|s| s.expectations.is_empty())
+        .filter(|s| {
+            s.expectations.is_empty()
+                && s.simulation
+                    .as_ref()
+                    .is_none_or(|m| m.expectations.is_empty())
+        })
         .count();
     println!(
         "checked {} scenario file(s) ({} without expectations)",
@@ -238,4 +271,73 @@ fn validate_command(paths: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn simulate_command(
+    path: PathBuf,
+    paths: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    format: Format,
+    out: Option<PathBuf>,
+) -> ExitCode {
+    use creditsim::sim::{simulate, summarise, SimConfig, PATHS_MAX};
+    use std::io::IsTerminal;
+    let scenario = match load(&path) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let Some(spec) = &scenario.simulation else {
+        eprintln!(
+            "error: {}: no [simulation] section: nothing to simulate (see scenarios/README.md)",
+            path.display()
+        );
+        return ExitCode::from(2);
+    };
+    let paths = paths.unwrap_or(spec.paths);
+    if paths == 0 || paths > PATHS_MAX {
+        eprintln!("error: --paths must be 1-{PATHS_MAX}");
+        return ExitCode::from(2);
+    }
+    if threads == Some(0) {
+        eprintln!("error: --threads must be at least 1");
+        return ExitCode::from(2);
+    }
+    let config = SimConfig {
+        paths,
+        seed: seed.unwrap_or(spec.seed),
+        threads,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(u64::from(paths));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} paths {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let results = simulate(&scenario, &spec.model, config, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    let summary = summarise(&scenario, config, spec.baseline, &results);
+    if let Some(dir) = out {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("error: {}: cannot create: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+        let json = creditsim::report::simulate_json(&scenario, &summary);
+        let text = serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n";
+        if let Err(e) = write_atomically(&dir.join("summary.json"), text.as_bytes()) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    print!(
+        "{}",
+        creditsim::report::simulate_text(&scenario, &summary, format)
+    );
+    ExitCode::SUCCESS
 }

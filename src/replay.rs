@@ -30,6 +30,29 @@ pub fn replay(
     usage: &[CreditUsage],
     strategy: &Strategy,
 ) -> Outcome {
+    replay_observed(
+        book,
+        workspace,
+        horizon_end,
+        usage,
+        strategy,
+        &[],
+        &mut |_, _| {},
+    )
+}
+
+/// [`replay`], calling `observe(k, ledger)` at each instant of `observe_at` (sorted, inside
+/// the horizon) after everything strictly before it and before anything at it: the state
+/// at the end of a month whose last instant is just before `observe_at[k]`.
+pub fn replay_observed(
+    book: &PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: &[CreditUsage],
+    strategy: &Strategy,
+    observe_at: &[Instant],
+    observe: &mut dyn FnMut(usize, &Ledger<'_>),
+) -> Outcome {
     let workspace = Workspace {
         plan: strategy.start_plan.unwrap_or(workspace.plan),
         ..workspace
@@ -44,6 +67,7 @@ pub fn replay(
     strategy.on_start(&ledger, &mut driver.actions);
     driver.apply_and_react(&mut ledger, workspace.anchor);
 
+    let mut observed = 0;
     let mut scheduled = strategy.scheduled.iter().peekable();
     let mut usage = usage.iter().peekable();
     loop {
@@ -56,6 +80,11 @@ pub fn replay(
         };
         if t >= horizon_end {
             break;
+        }
+        while let Some(&o) = observe_at.get(observed).filter(|o| **o <= t) {
+            ledger.advance(o, false);
+            observe(observed, &ledger);
+            observed += 1;
         }
         // Plan changes at t come before a renewal falling at t: they replace it.
         ledger.advance(t, false);
@@ -80,6 +109,11 @@ pub fn replay(
             ledger.consume(t, u.credits);
             driver.apply_and_react(&mut ledger, t);
         }
+    }
+    while let Some(&o) = observe_at.get(observed).filter(|o| **o < horizon_end) {
+        ledger.advance(o, false);
+        observe(observed, &ledger);
+        observed += 1;
     }
     ledger.finish()
 }

@@ -436,3 +436,219 @@ pub fn junit(checks: &[ScenarioCheck]) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"creditsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{body}</testsuites>\n"
     )
 }
+
+// ---------------------------------------------------------------- Monte Carlo summary
+
+fn money_cell(m: crate::amounts::Money, digits: u32) -> String {
+    m.to_decimal_minor(digits).to_string()
+}
+
+fn dec2(d: rust_decimal::Decimal) -> String {
+    d.round_dp(2).to_string()
+}
+
+fn percent(d: rust_decimal::Decimal) -> String {
+    format!("{}%", (d * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1))
+}
+
+fn measure_grid(
+    scenario: &Scenario,
+    summary: &crate::sim::Summary,
+    m: crate::sim::Measure,
+) -> Grid {
+    let book = &scenario.book;
+    let d = book.minor_digits;
+    let baseline = &summary.strategies[summary.baseline].name;
+    let mut header = vec![format!("{} ({})", m.name(), book.currency)];
+    header.extend(summary.strategies.iter().map(|s| s.name.clone()));
+    let row = |label: &str, f: &dyn Fn(&crate::sim::MeasureStats) -> String| {
+        let mut r = vec![label.to_string()];
+        r.extend(summary.strategies.iter().map(|s| f(s.measure(m))));
+        r
+    };
+    let rows = vec![
+        row("mean +/- s.e.", &|x| {
+            format!("{} +/- {}", dec2(x.cost.mean), dec2(x.cost.stderr))
+        }),
+        row("P5", &|x| money_cell(x.cost.p5, d)),
+        row("P50", &|x| money_cell(x.cost.p50, d)),
+        row("P90", &|x| money_cell(x.cost.p90, d)),
+        row("P95", &|x| money_cell(x.cost.p95, d)),
+        row("P99", &|x| money_cell(x.cost.p99, d)),
+        row("CVaR95 (mean of worst 5%)", &|x| dec2(x.cost.cvar95)),
+        row("P(cheapest)", &|x| percent(x.p_cheapest)),
+        row(&format!("savings vs {baseline}: mean +/- s.e."), &|x| {
+            format!("{} +/- {}", dec2(x.savings.mean), dec2(x.savings.stderr))
+        }),
+        row("savings P5 .. P95", &|x| {
+            format!(
+                "{} .. {}",
+                money_cell(x.savings.p5, d),
+                money_cell(x.savings.p95, d)
+            )
+        }),
+        row("P(saves vs baseline)", &|x| percent(x.savings.p_positive)),
+        row("break-even month", &|x| {
+            x.break_even_month
+                .map_or("never".to_string(), |k| k.to_string())
+        }),
+    ];
+    Grid {
+        title: format!(
+            "{} over {} paths (seed {})",
+            m.name(),
+            summary.paths,
+            summary.seed
+        ),
+        header,
+        rows,
+    }
+}
+
+fn usage_grid(summary: &crate::sim::Summary) -> Grid {
+    let mut header = vec!["usage".to_string()];
+    header.extend(summary.strategies.iter().map(|s| s.name.clone()));
+    let mut rows = Vec::new();
+    let mut r = vec!["prepaid utilisation".to_string()];
+    r.extend(
+        summary
+            .strategies
+            .iter()
+            .map(|s| s.prepaid_utilisation.map_or("-".into(), percent)),
+    );
+    rows.push(r);
+    let mut r = vec!["blocked credits (mean)".to_string()];
+    r.extend(
+        summary
+            .strategies
+            .iter()
+            .map(|s| s.blocked_mean.to_string()),
+    );
+    rows.push(r);
+    let mut r = vec!["P(any blocked)".to_string()];
+    r.extend(summary.strategies.iter().map(|s| percent(s.p_blocked)));
+    rows.push(r);
+    Grid {
+        title: "Service".to_string(),
+        header,
+        rows,
+    }
+}
+
+/// The `simulate` report in a text format.
+pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format: Format) -> String {
+    use crate::sim::Measure;
+    match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&simulate_json(scenario, summary))
+                .expect("JSON values serialise")
+                + "\n"
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for (k, m) in [Measure::Economic, Measure::Cash].into_iter().enumerate() {
+                let g = measure_grid(scenario, summary, m);
+                if k == 0 {
+                    w.write_record(&g.header).expect("in-memory CSV");
+                }
+                for r in &g.rows {
+                    let mut r = r.clone();
+                    r[0] = format!("{}: {}", m.name(), r[0]);
+                    w.write_record(&r).expect("in-memory CSV");
+                }
+            }
+            String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
+        }
+        Format::Table | Format::Markdown => {
+            let md = format == Format::Markdown;
+            let mut out = String::new();
+            out.push_str(&if md {
+                format!("## {}\n\n", scenario.name)
+            } else {
+                format!(
+                    "Scenario: {} ({})\n",
+                    scenario.name,
+                    scenario.path.display()
+                )
+            });
+            if let Some(d) = &scenario.description {
+                out.push_str(&format!("{}\n", d.trim()));
+            }
+            out.push_str(&format!(
+                "Monte Carlo over [{}, {}): {} paths, seed {}, mean demand {} credits per path; every strategy replays the same paths.\n\
+                 Standard errors (s.e.) are Monte Carlo error: a difference of less than about two of them is not resolved.\n\n",
+                display(scenario.horizon.start),
+                display(scenario.horizon.end),
+                summary.paths,
+                summary.seed,
+                summary.demanded_mean.round_dp(2),
+            ));
+            for m in [Measure::Economic, Measure::Cash] {
+                out.push_str(&measure_grid(scenario, summary, m).to_table(md));
+                out.push('\n');
+            }
+            out.push_str(&usage_grid(summary).to_table(md));
+            if summary.clamped_days > 0 {
+                out.push_str(&format!(
+                    "\nwarning: {} metric-days were clamped to {} credits; the model's scale is suspect\n",
+                    summary.clamped_days,
+                    crate::usage::DAILY_CREDITS_MAX
+                ));
+            }
+            out
+        }
+    }
+}
+
+pub fn simulate_json(scenario: &Scenario, summary: &crate::sim::Summary) -> Value {
+    use crate::sim::Measure;
+    let book = &scenario.book;
+    let d = book.minor_digits;
+    let m = |v: crate::amounts::Money| Value::from(money_cell(v, d));
+    let strategies: Vec<Value> = summary
+        .strategies
+        .iter()
+        .map(|s| {
+            let measure = |x: &crate::sim::MeasureStats| {
+                json!({
+                    "mean": x.cost.mean.to_string(),
+                    "stderr": x.cost.stderr.to_string(),
+                    "p5": m(x.cost.p5), "p50": m(x.cost.p50), "p90": m(x.cost.p90),
+                    "p95": m(x.cost.p95), "p99": m(x.cost.p99),
+                    "cvar95": x.cost.cvar95.to_string(),
+                    "p_cheapest": x.p_cheapest.to_string(),
+                    "savings": {
+                        "mean": x.savings.mean.to_string(),
+                        "stderr": x.savings.stderr.to_string(),
+                        "p5": m(x.savings.p5), "p95": m(x.savings.p95),
+                        "p_positive": x.savings.p_positive.to_string(),
+                    },
+                    "break_even_month": x.break_even_month,
+                    "fan": x.fan.iter().enumerate().map(|(k, f)| json!({
+                        "month": k + 1, "p10": m(f[0]), "p50": m(f[1]), "p90": m(f[2]),
+                    })).collect::<Vec<_>>(),
+                })
+            };
+            json!({
+                "name": s.name,
+                "economic_cost": measure(s.measure(Measure::Economic)),
+                "cash": measure(s.measure(Measure::Cash)),
+                "prepaid_utilisation": s.prepaid_utilisation.map(|u| u.to_string()),
+                "blocked_mean": s.blocked_mean.to_string(),
+                "p_blocked": s.p_blocked.to_string(),
+            })
+        })
+        .collect();
+    json!({
+        "scenario": scenario.name,
+        "file": scenario.path.display().to_string(),
+        "currency": book.currency,
+        "horizon": { "start": display(scenario.horizon.start), "end": display(scenario.horizon.end) },
+        "paths": summary.paths,
+        "seed": summary.seed,
+        "baseline": summary.strategies[summary.baseline].name,
+        "demanded_mean": summary.demanded_mean.to_string(),
+        "clamped_days": summary.clamped_days,
+        "strategies": strategies,
+    })
+}

@@ -7,6 +7,7 @@
 mod book;
 pub mod expect;
 pub mod raw;
+pub mod simulation;
 pub mod values;
 
 use crate::amounts::{Credits, Money, CREDITS_MAX};
@@ -55,6 +56,8 @@ pub struct Scenario {
     pub usage: Vec<UsageEvent>,
     pub strategies: Vec<Strategy>,
     pub expectations: Vec<ResolvedExpectation>,
+    /// The `[simulation]` section, when the scenario can be simulated.
+    pub simulation: Option<simulation::SimulationSpec>,
 }
 
 /// An expectation whose strategy is resolved.
@@ -327,6 +330,23 @@ impl Loader<'_> {
             .map(|e| self.resolve_expectation(e, &strategies))
             .collect::<Result<Vec<_>, _>>()?;
 
+        let simulation = match &raw.simulation {
+            Some(sim) => Some(simulation::build(
+                self.source,
+                sim,
+                &raw.expect_stat,
+                book,
+                &strategies,
+                anchor,
+                end,
+            )?),
+            None => {
+                if let Some(e) = raw.expect_stat.first() {
+                    return self.err(e.span(), "[[expect_stat]] needs a [simulation] section");
+                }
+                None
+            }
+        };
         let name = raw.scenario.name.clone().unwrap_or_else(|| {
             self.source
                 .path
@@ -346,6 +366,7 @@ impl Loader<'_> {
             usage,
             strategies,
             expectations,
+            simulation,
         })
     }
 

@@ -152,6 +152,9 @@ pub struct RawScenario {
     pub usage: RawUsage,
     #[serde(default)]
     pub strategy: Vec<RawStrategy>,
+    pub simulation: Option<RawSimulation>,
+    #[serde(default)]
+    pub expect_stat: Vec<Spanned<RawStatExpect>>,
     /// Read separately (with spans per key) by `scenario::expect`.
     #[serde(default)]
     pub expect: Option<serde::de::IgnoredAny>,
@@ -246,4 +249,82 @@ pub struct RawTopUp {
 pub struct RawUpgrade {
     pub to: Spanned<String>,
     pub when_cycle_flex_spend_exceeds: Spanned<Dec>,
+}
+
+// ---------------------------------------------------------------- simulation
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub paths: Option<Spanned<u32>>,
+    pub seed: Option<u64>,
+    pub baseline: Option<Spanned<String>>,
+    pub activity: Option<Spanned<RawActivity>>,
+    pub regimes: Option<Spanned<RawRegimes>>,
+    #[serde(default)]
+    pub model: Vec<Spanned<RawModel>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActivity {
+    pub sigma: f64,
+    #[serde(default)]
+    pub persistence: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegimes {
+    pub states: Vec<String>,
+    pub factors: Vec<f64>,
+    pub initial: Spanned<String>,
+    pub transitions: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub metric: Spanned<String>,
+    pub daily: Spanned<f64>,
+    pub distribution: Option<Spanned<String>>,
+    pub dispersion: Option<Spanned<f64>>,
+    pub sigma: Option<Spanned<f64>>,
+    pub shape: Option<Spanned<f64>>,
+    pub weekly: Option<Spanned<Vec<f64>>>,
+    pub trend_percent_per_month: Option<Spanned<f64>>,
+    pub unit: Option<Spanned<Dec>>,
+    pub activity_weight: Option<Spanned<f64>>,
+    pub bursts: Option<Spanned<RawBursts>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBursts {
+    pub per_month: f64,
+    pub mean_size: f64,
+    #[serde(default = "half")]
+    pub sigma: f64,
+    #[serde(default = "one")]
+    pub days: u32,
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStatExpect {
+    pub strategy: Option<Spanned<String>>,
+    pub statistic: Spanned<String>,
+    #[serde(rename = "of")]
+    pub measure: Option<Spanned<String>>,
+    pub value: Spanned<Dec>,
+    pub tolerance: Option<Spanned<Dec>>,
+    pub tolerance_se: Option<Spanned<Dec>>,
 }

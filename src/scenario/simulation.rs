@@ -1,0 +1,441 @@
+//! The `[simulation]` section (usage models, paths, seed, baseline) and `[[expect_stat]]`
+//! blocks, validated into a [`SimulationSpec`].
+
+use super::raw::{RawSimulation, RawStatExpect};
+use crate::calendar::{add_days, display, Instant};
+use crate::diag::{InputError, Source};
+use crate::pricing::PricingBook;
+use crate::sim::PATHS_MAX;
+use crate::strategy::Strategy;
+use crate::usage::{Activity, Bursts, MetricModel, Regimes, Spread, UsageModel};
+use rust_decimal::Decimal;
+use toml::Spanned;
+
+pub const PATHS_DEFAULT: u32 = 1_000;
+pub const SEED_DEFAULT: u64 = 1;
+/// Metrics one model may draw.
+const MODELS_MAX: usize = 64;
+const REGIMES_MAX: usize = 32;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationSpec {
+    pub model: UsageModel,
+    pub paths: u32,
+    pub seed: u64,
+    /// Index of the baseline strategy for savings and break-even.
+    pub baseline: usize,
+    pub expectations: Vec<StatExpectation>,
+}
+
+/// A statistic a simulated scenario pins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    Mean,
+    P5,
+    P50,
+    P90,
+    P95,
+    P99,
+    Cvar95,
+    PCheapest,
+    SavingsMean,
+    SavingsPPositive,
+    BreakEvenMonth,
+    PBlocked,
+    BlockedMean,
+    PrepaidUtilisation,
+}
+
+impl Statistic {
+    pub const ALL: &'static [(&'static str, Statistic)] = &[
+        ("mean", Statistic::Mean),
+        ("p5", Statistic::P5),
+        ("p50", Statistic::P50),
+        ("p90", Statistic::P90),
+        ("p95", Statistic::P95),
+        ("p99", Statistic::P99),
+        ("cvar95", Statistic::Cvar95),
+        ("p_cheapest", Statistic::PCheapest),
+        ("savings_mean", Statistic::SavingsMean),
+        ("savings_p_positive", Statistic::SavingsPPositive),
+        ("break_even_month", Statistic::BreakEvenMonth),
+        ("p_blocked", Statistic::PBlocked),
+        ("blocked_mean", Statistic::BlockedMean),
+        ("prepaid_utilisation", Statistic::PrepaidUtilisation),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Statistic::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Statistics that have a standard error, so `tolerance_se` applies.
+    pub fn has_stderr(self) -> bool {
+        matches!(self, Statistic::Mean | Statistic::SavingsMean)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tolerance {
+    Exact,
+    Absolute(Decimal),
+    StandardErrors(Decimal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatExpectation {
+    /// Position among the file's `[[expect_stat]]` blocks, for `--update`.
+    pub block: usize,
+    pub line: usize,
+    pub strategy: usize,
+    pub statistic: Statistic,
+    pub measure: crate::sim::Measure,
+    pub value: Decimal,
+    pub tolerance: Tolerance,
+}
+
+fn finite(source: &Source, v: &Spanned<f64>, what: &str, min: f64) -> Result<f64, InputError> {
+    let x = *v.get_ref();
+    if !x.is_finite() || x < min {
+        return Err(source.error(v.span(), format!("{what} must be a number >= {min}")));
+    }
+    Ok(x)
+}
+
+pub(super) fn build(
+    source: &Source,
+    raw: &RawSimulation,
+    stats: &[Spanned<RawStatExpect>],
+    book: &PricingBook,
+    strategies: &[Strategy],
+    usage_start: Instant,
+    end: Instant,
+) -> Result<SimulationSpec, InputError> {
+    let paths = match &raw.paths {
+        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
+            return Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}")));
+        }
+        Some(p) => *p.get_ref(),
+        None => PATHS_DEFAULT,
+    };
+    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+    let strategy_index = |name: &Spanned<String>| {
+        names
+            .iter()
+            .position(|n| n == name.get_ref())
+            .ok_or_else(|| {
+                source.error(
+                    name.span(),
+                    format!(
+                        "unknown strategy \"{}\" (known: {})",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })
+    };
+    let baseline = match &raw.baseline {
+        Some(b) => strategy_index(b)?,
+        None => 0,
+    };
+    let activity = match &raw.activity {
+        None => None,
+        Some(a) => {
+            let r = a.get_ref();
+            if !(r.sigma.is_finite() && r.sigma >= 0.0 && r.sigma <= 5.0) {
+                return Err(source.error(a.span(), "activity.sigma must be 0-5"));
+            }
+            if !(r.persistence.is_finite() && (0.0..1.0).contains(&r.persistence)) {
+                return Err(source.error(
+                    a.span(),
+                    "activity.persistence must be at least 0 and below 1",
+                ));
+            }
+            Some(Activity {
+                sigma: r.sigma,
+                persistence: r.persistence,
+            })
+        }
+    };
+    let regimes = match &raw.regimes {
+        None => None,
+        Some(rs) => {
+            let r = rs.get_ref();
+            let n = r.states.len();
+            if n == 0 || n > REGIMES_MAX || r.factors.len() != n || r.transitions.len() != n {
+                return Err(source.error(
+                    rs.span(),
+                    format!("regimes need 1-{REGIMES_MAX} states, one factor per state and one transition row per state"),
+                ));
+            }
+            for (i, row) in r.transitions.iter().enumerate() {
+                let ok =
+                    row.len() == n && row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p));
+                let sum: f64 = row.iter().sum();
+                if !ok || (sum - 1.0).abs() > 1e-9 {
+                    return Err(source.error(
+                        rs.span(),
+                        format!("transition row {} (from \"{}\") must have {n} probabilities summing to 1", i + 1, r.states[i]),
+                    ));
+                }
+            }
+            if r.factors.iter().any(|f| !f.is_finite() || *f < 0.0) {
+                return Err(source.error(rs.span(), "regime factors must be numbers >= 0"));
+            }
+            let initial = r
+                .states
+                .iter()
+                .position(|s| s == r.initial.get_ref())
+                .ok_or_else(|| {
+                    source.error(
+                        r.initial.span(),
+                        format!(
+                            "unknown state \"{}\" (states: {})",
+                            r.initial.get_ref(),
+                            r.states.join(", ")
+                        ),
+                    )
+                })?;
+            Some(Regimes {
+                names: r.states.clone(),
+                factors: r.factors.clone(),
+                transitions: r.transitions.clone(),
+                initial,
+            })
+        }
+    };
+    if raw.model.is_empty() {
+        return Err(InputError::whole_file(
+            &source.path,
+            "[simulation] has no [[simulation.model]]: nothing to draw",
+        ));
+    }
+    if raw.model.len() > MODELS_MAX {
+        return Err(InputError::whole_file(
+            &source.path,
+            format!("more than {MODELS_MAX} models"),
+        ));
+    }
+    let mut metrics = Vec::new();
+    for m in &raw.model {
+        let r = m.get_ref();
+        let metric = book.rates.metric(r.metric.get_ref()).ok_or_else(|| {
+            source.error(
+                r.metric.span(),
+                super::unknown_metric(book, r.metric.get_ref()),
+            )
+        })?;
+        if metrics.iter().any(|x: &MetricModel| x.metric == metric) {
+            return Err(source.error(
+                r.metric.span(),
+                format!("metric \"{}\" has two models", r.metric.get_ref()),
+            ));
+        }
+        // Every day of the horizon needs a rate in force.
+        let mut day = usage_start;
+        let mut k = 0;
+        while day < end {
+            if !book.rates.metrics[metric.0]
+                .versions
+                .iter()
+                .any(|v| v.in_force(day))
+            {
+                return Err(source.error(
+                    r.metric.span(),
+                    format!(
+                        "metric \"{}\" has no rate in force on {} (inside the horizon)",
+                        r.metric.get_ref(),
+                        display(day)
+                    ),
+                ));
+            }
+            k += 1;
+            day = add_days(usage_start, k);
+        }
+        let daily = finite(source, &r.daily, "daily", 0.0)?;
+        let param = |v: &Option<Spanned<f64>>,
+                     name: &str,
+                     default: f64|
+         -> Result<f64, InputError> {
+            match v {
+                Some(v) => {
+                    let x = finite(source, v, name, 0.0)?;
+                    if x <= 0.0 {
+                        return Err(source.error(v.span(), format!("{name} must be more than 0")));
+                    }
+                    Ok(x)
+                }
+                None => Ok(default),
+            }
+        };
+        let spread = match r.distribution.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
+            None | Some(("poisson", _)) => Spread::Poisson,
+            Some(("fixed", _)) => Spread::Fixed,
+            Some(("negative_binomial", _)) => Spread::NegativeBinomial { dispersion: param(&r.dispersion, "dispersion", 1.0)? },
+            Some(("lognormal", _)) => Spread::LogNormal { sigma: param(&r.sigma, "sigma", 0.5)? },
+            Some(("gamma", _)) => Spread::Gamma { shape: param(&r.shape, "shape", 2.0)? },
+            Some((other, span)) => {
+                return Err(source.error(
+                    span,
+                    format!("unknown distribution \"{other}\" (known: fixed, poisson, negative_binomial, lognormal, gamma)"),
+                ))
+            }
+        };
+        let weekly = match &r.weekly {
+            None => [1.0; 7],
+            Some(w) => {
+                let v = w.get_ref();
+                if v.len() != 7 || v.iter().any(|f| !f.is_finite() || *f < 0.0) {
+                    return Err(source.error(w.span(), "weekly needs 7 factors >= 0, Monday first"));
+                }
+                [v[0], v[1], v[2], v[3], v[4], v[5], v[6]]
+            }
+        };
+        let trend = match &r.trend_percent_per_month {
+            None => 0.0,
+            Some(t) => {
+                let x = *t.get_ref();
+                if !x.is_finite() || x <= -100.0 || x > 1000.0 {
+                    return Err(source.error(
+                        t.span(),
+                        "trend_percent_per_month must be above -100 and at most 1000",
+                    ));
+                }
+                x / 100.0
+            }
+        };
+        let unit = match &r.unit {
+            None => Decimal::ONE,
+            Some(u) if u.get_ref().0 <= Decimal::ZERO => {
+                return Err(source.error(u.span(), "unit must be more than 0"))
+            }
+            Some(u) => u.get_ref().0,
+        };
+        let activity_weight = match &r.activity_weight {
+            None => 1.0,
+            Some(w) => finite(source, w, "activity_weight", 0.0)?,
+        };
+        let bursts = match &r.bursts {
+            None => None,
+            Some(b) => {
+                let x = b.get_ref();
+                let ok = x.per_month.is_finite()
+                    && x.per_month >= 0.0
+                    && x.per_month <= 1000.0
+                    && x.mean_size.is_finite()
+                    && x.mean_size > 0.0
+                    && x.sigma.is_finite()
+                    && x.sigma >= 0.0
+                    && x.sigma <= 5.0
+                    && x.days >= 1
+                    && x.days <= 366;
+                if !ok {
+                    return Err(source.error(
+                        b.span(),
+                        "bursts need per_month 0-1000, mean_size > 0, sigma 0-5 and days 1-366",
+                    ));
+                }
+                Some(Bursts {
+                    per_month: x.per_month,
+                    mean_size: x.mean_size,
+                    sigma: x.sigma,
+                    days: x.days,
+                })
+            }
+        };
+        metrics.push(MetricModel::new(
+            metric,
+            daily,
+            spread,
+            weekly,
+            trend,
+            bursts,
+            activity_weight,
+            unit,
+            &book.rates,
+        ));
+    }
+
+    let mut expectations = Vec::new();
+    for (block, e) in stats.iter().enumerate() {
+        let r = e.get_ref();
+        let line = crate::diag::line_column(&source.text, e.span().start).0;
+        let strategy = match &r.strategy {
+            Some(s) => strategy_index(s)?,
+            None if strategies.len() == 1 => 0,
+            None => {
+                return Err(source.error(
+                    e.span(),
+                    format!(
+                        "this [[expect_stat]] must name its strategy (known: {})",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        };
+        let statistic = Statistic::ALL
+            .iter()
+            .find(|(n, _)| *n == r.statistic.get_ref())
+            .map(|(_, s)| *s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Statistic::ALL.iter().map(|(n, _)| *n).collect();
+                source.error(
+                    r.statistic.span(),
+                    format!(
+                        "unknown statistic \"{}\" (known: {})",
+                        r.statistic.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        let measure = match r.measure.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+            None | Some(("economic_cost", _)) => crate::sim::Measure::Economic,
+            Some(("cash", _)) => crate::sim::Measure::Cash,
+            Some((other, span)) => {
+                return Err(source.error(
+                    span,
+                    format!("unknown measure \"{other}\" (known: economic_cost, cash)"),
+                ))
+            }
+        };
+        let tolerance = match (&r.tolerance, &r.tolerance_se) {
+            (None, None) => Tolerance::Exact,
+            (Some(t), None) => Tolerance::Absolute(t.get_ref().0.abs()),
+            (None, Some(t)) => {
+                if !statistic.has_stderr() {
+                    return Err(source.error(
+                        t.span(),
+                        format!("{} has no standard error: use tolerance", statistic.name()),
+                    ));
+                }
+                Tolerance::StandardErrors(t.get_ref().0.abs())
+            }
+            (Some(t), Some(_)) => {
+                return Err(source.error(t.span(), "give tolerance or tolerance_se, not both"))
+            }
+        };
+        expectations.push(StatExpectation {
+            block,
+            line,
+            strategy,
+            statistic,
+            measure,
+            value: r.value.get_ref().0,
+            tolerance,
+        });
+    }
+    Ok(SimulationSpec {
+        model: UsageModel {
+            metrics,
+            regimes,
+            activity,
+        },
+        paths,
+        seed: raw.seed.unwrap_or(SEED_DEFAULT),
+        baseline,
+        expectations,
+    })
+}

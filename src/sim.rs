@@ -1,0 +1,487 @@
+//! Monte Carlo: many plausible usage paths, every strategy replayed on each (common random
+//! numbers), and the distribution of cost per strategy.
+//!
+//! Path `i` draws from ChaCha8 keyed by the master seed on stream `i`, so a path's numbers
+//! depend on (seed, i) alone: results are identical with 1 thread or 16. Paths run in
+//! parallel (rayon) and their per-path totals are collected in path order; nothing of a
+//! path's horizon is kept beyond those totals and its month-end cumulative costs.
+
+use crate::amounts::{Credits, Money};
+use crate::calendar::{add_months, Instant};
+use crate::ledger::Ledger;
+use crate::replay::{replay_observed, CreditUsage};
+use crate::scenario::Scenario;
+use crate::usage::{DrawBuffers, UsageModel};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+/// Most paths one run accepts.
+pub const PATHS_MAX: u32 = 10_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimConfig {
+    pub paths: u32,
+    pub seed: u64,
+    /// Worker threads; `None`: rayon's default (one per core).
+    pub threads: Option<usize>,
+}
+
+/// One strategy's results on one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyPath {
+    pub cash: Money,
+    pub economic: Money,
+    pub blocked: Credits,
+    pub prepaid_purchased: Credits,
+    pub prepaid_consumed: Credits,
+    /// Cumulative cash at the end of each month of the horizon (the last is `cash`).
+    pub monthly_cash: Vec<Money>,
+    /// Cumulative economic cost at the end of each month (the last is `economic`).
+    pub monthly_economic: Vec<Money>,
+}
+
+/// Every strategy's results on one path, in the scenario's strategy order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathResult {
+    pub strategies: Vec<StrategyPath>,
+    pub demanded: Credits,
+    pub clamped_days: u32,
+}
+
+/// The month ends of a horizon: `start + 1 month`, ..., the last one clipped to the end.
+pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    loop {
+        let t = add_months(start, k);
+        if t >= end {
+            out.push(end);
+            return out;
+        }
+        out.push(t);
+        k += 1;
+    }
+}
+
+/// Runs one path: draws its usage and replays it under every strategy.
+pub fn run_path(
+    scenario: &Scenario,
+    model: &UsageModel,
+    seed: u64,
+    path: u64,
+    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+) -> PathResult {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(path);
+    let start = scenario.workspace.anchor;
+    let end = scenario.horizon.end;
+    let days = (end - start).num_days().max(0) as u32;
+    let (draw_buffers, usage) = buffers;
+    let report = model.draw(
+        &mut rng,
+        start,
+        days,
+        scenario.book.rounding,
+        draw_buffers,
+        usage,
+    );
+    // Usage at or after the end (a horizon that ends mid-day) is outside the horizon.
+    usage.retain(|u| u.at < end);
+    let months = month_ends(start, end);
+    let observe_at = &months[..months.len() - 1];
+    let mut strategies = Vec::with_capacity(scenario.strategies.len());
+    for strategy in &scenario.strategies {
+        let mut monthly_cash = Vec::with_capacity(months.len());
+        let mut monthly_economic = Vec::with_capacity(months.len());
+        let mut observe = |_: usize, ledger: &Ledger<'_>| {
+            let cash = ledger.cash_so_far();
+            monthly_cash.push(cash);
+            monthly_economic.push(cash - ledger.unused_prepaid_value_now());
+        };
+        let outcome = replay_observed(
+            &scenario.book,
+            scenario.workspace,
+            end,
+            usage,
+            strategy,
+            observe_at,
+            &mut observe,
+        );
+        let t = &outcome.totals;
+        monthly_cash.push(t.cash());
+        monthly_economic.push(t.economic_cost());
+        strategies.push(StrategyPath {
+            cash: t.cash(),
+            economic: t.economic_cost(),
+            blocked: t.credits.blocked,
+            prepaid_purchased: t.credits.purchased_prepaid,
+            prepaid_consumed: t.credits.prepaid,
+            monthly_cash,
+            monthly_economic,
+        });
+    }
+    PathResult {
+        strategies,
+        demanded: usage.iter().map(|u| u.credits).sum(),
+        clamped_days: report.clamped_days,
+    }
+}
+
+/// Runs every path; `progress(n)` is called as paths finish (from worker threads).
+pub fn simulate(
+    scenario: &Scenario,
+    model: &UsageModel,
+    config: SimConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<PathResult> {
+    assert!(
+        config.paths >= 1 && config.paths <= PATHS_MAX,
+        "validated path count"
+    );
+    let work = || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(
+                || (DrawBuffers::default(), Vec::new()),
+                |buffers, path| {
+                    let r = run_path(scenario, model, config.seed, path, buffers);
+                    progress(1);
+                    r
+                },
+            )
+            .collect()
+    };
+    match config.threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a thread pool can be built")
+            .install(work),
+    }
+}
+
+// ---------------------------------------------------------------- statistics
+
+/// Which cost a statistic is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Cash,
+    Economic,
+}
+
+impl Measure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Cash => "cash",
+            Measure::Economic => "economic_cost",
+        }
+    }
+
+    fn of(self, s: &StrategyPath) -> Money {
+        match self {
+            Measure::Cash => s.cash,
+            Measure::Economic => s.economic,
+        }
+    }
+
+    fn monthly(self, s: &StrategyPath) -> &[Money] {
+        match self {
+            Measure::Cash => &s.monthly_cash,
+            Measure::Economic => &s.monthly_economic,
+        }
+    }
+}
+
+/// Distribution of one cost over the paths. Money values are exact order statistics;
+/// mean, standard error and CVaR are decimals rounded to 4 places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostStats {
+    pub mean: Decimal,
+    /// Standard error of the mean: sample standard deviation / sqrt(paths).
+    pub stderr: Decimal,
+    pub p5: Money,
+    pub p50: Money,
+    pub p90: Money,
+    pub p95: Money,
+    pub p99: Money,
+    /// Mean of the worst 5% of paths (expected shortfall).
+    pub cvar95: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavingsStats {
+    /// Baseline cost minus this strategy's cost, per path.
+    pub mean: Decimal,
+    pub stderr: Decimal,
+    pub p5: Money,
+    pub p95: Money,
+    /// Share of paths where this strategy costs strictly less than the baseline.
+    pub p_positive: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureStats {
+    pub cost: CostStats,
+    /// Share of paths where this strategy is the cheapest (ties share the path equally).
+    pub p_cheapest: Decimal,
+    pub savings: SavingsStats,
+    /// First month (1-based) whose mean cumulative cost is below the baseline's, if any.
+    pub break_even_month: Option<u32>,
+    /// P10, P50, P90 of cumulative cost at each month end.
+    pub fan: Vec<[Money; 3]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyStats {
+    pub name: String,
+    pub cash: MeasureStats,
+    pub economic: MeasureStats,
+    /// Prepaid credits consumed / bought, over all paths; `None` when nothing was bought.
+    pub prepaid_utilisation: Option<Decimal>,
+    pub blocked_mean: Decimal,
+    pub p_blocked: Decimal,
+}
+
+impl StrategyStats {
+    pub fn measure(&self, m: Measure) -> &MeasureStats {
+        match m {
+            Measure::Cash => &self.cash,
+            Measure::Economic => &self.economic,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub paths: u32,
+    pub seed: u64,
+    pub baseline: usize,
+    pub strategies: Vec<StrategyStats>,
+    pub demanded_mean: Decimal,
+    pub clamped_days: u64,
+}
+
+const STAT_DIGITS: u32 = 4;
+
+/// Nearest-rank percentile of sorted values: the smallest value with at least q of the
+/// paths at or below it.
+fn percentile(sorted: &[i64], q_percent: u32) -> i64 {
+    let n = sorted.len();
+    let rank = (n * q_percent as usize).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+fn ratio(numerator: u64, denominator: u64) -> Decimal {
+    if denominator == 0 {
+        return Decimal::ZERO;
+    }
+    let value = crate::amounts::div_round(
+        i128::from(numerator) * 10i128.pow(STAT_DIGITS),
+        i128::from(denominator),
+        crate::amounts::Rounding::HalfUp,
+    );
+    Decimal::from_i128_with_scale(value, STAT_DIGITS)
+}
+
+/// Mean of micro-unit values as a decimal of the unit, rounded to 4 places.
+fn mean_micros(values: &[i64]) -> Decimal {
+    let sum: i128 = values.iter().map(|v| i128::from(*v)).sum();
+    let n = values.len() as i128;
+    let scaled = crate::amounts::div_round(
+        sum * 10i128.pow(STAT_DIGITS),
+        n * 1_000_000,
+        crate::amounts::Rounding::HalfUp,
+    );
+    Decimal::from_i128_with_scale(scaled, STAT_DIGITS)
+}
+
+/// Standard error in units, from micro-unit values. Floating point is fine here: it is a
+/// statement about sampling error, not an amount anyone is charged.
+fn stderr_micros(values: &[i64]) -> Decimal {
+    let n = values.len();
+    if n < 2 {
+        return Decimal::ZERO;
+    }
+    let mean = values.iter().map(|v| *v as f64).sum::<f64>() / n as f64;
+    let var = values
+        .iter()
+        .map(|v| (*v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    let se = (var / n as f64).sqrt() / 1e6;
+    Decimal::from_f64_retain(se)
+        .unwrap_or_default()
+        .round_dp(STAT_DIGITS)
+}
+
+fn cost_stats(values: &[i64]) -> CostStats {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let tail = sorted.len().div_ceil(20).max(1);
+    CostStats {
+        mean: mean_micros(values),
+        stderr: stderr_micros(values),
+        p5: Money::from_micros(percentile(&sorted, 5)),
+        p50: Money::from_micros(percentile(&sorted, 50)),
+        p90: Money::from_micros(percentile(&sorted, 90)),
+        p95: Money::from_micros(percentile(&sorted, 95)),
+        p99: Money::from_micros(percentile(&sorted, 99)),
+        cvar95: mean_micros(&sorted[sorted.len() - tail..]),
+    }
+}
+
+fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) -> MeasureStats {
+    let n = paths.len();
+    let values: Vec<i64> = paths
+        .iter()
+        .map(|p| m.of(&p.strategies[s]).micros())
+        .collect();
+    // p_cheapest: a path's cheapest strategies share it equally (in 1/k shares, counted
+    // exactly as a fraction over the least common multiple would be overkill: use k-ths).
+    let mut cheapest_share_e6: u64 = 0;
+    for p in paths {
+        let costs: Vec<Money> = p.strategies.iter().map(|x| m.of(x)).collect();
+        let min = *costs.iter().min().expect("at least one strategy");
+        if costs[s] == min {
+            let ties = costs.iter().filter(|c| **c == min).count() as u64;
+            cheapest_share_e6 += 1_000_000 / ties;
+        }
+    }
+    let savings: Vec<i64> = paths
+        .iter()
+        .map(|p| m.of(&p.strategies[baseline]).micros() - m.of(&p.strategies[s]).micros())
+        .collect();
+    let mut sorted_savings = savings.clone();
+    sorted_savings.sort_unstable();
+    let positive = savings.iter().filter(|v| **v > 0).count() as u64;
+
+    let months = paths[0].strategies[s].monthly_cash.len();
+    let mut fan = Vec::with_capacity(months);
+    let mut break_even_month = None;
+    for k in 0..months {
+        let mut column: Vec<i64> = paths
+            .iter()
+            .map(|p| m.monthly(&p.strategies[s])[k].micros())
+            .collect();
+        let base: Vec<i64> = paths
+            .iter()
+            .map(|p| m.monthly(&p.strategies[baseline])[k].micros())
+            .collect();
+        let (sum, base_sum): (i128, i128) = (
+            column.iter().map(|v| i128::from(*v)).sum(),
+            base.iter().map(|v| i128::from(*v)).sum(),
+        );
+        if break_even_month.is_none() && s != baseline && sum < base_sum {
+            break_even_month = Some(k as u32 + 1);
+        }
+        column.sort_unstable();
+        fan.push([10, 50, 90].map(|q| Money::from_micros(percentile(&column, q))));
+    }
+    MeasureStats {
+        cost: cost_stats(&values),
+        p_cheapest: ratio(cheapest_share_e6, n as u64 * 1_000_000),
+        savings: SavingsStats {
+            mean: mean_micros(&savings),
+            stderr: stderr_micros(&savings),
+            p5: Money::from_micros(percentile(&sorted_savings, 5)),
+            p95: Money::from_micros(percentile(&sorted_savings, 95)),
+            p_positive: ratio(positive, n as u64),
+        },
+        break_even_month,
+        fan,
+    }
+}
+
+/// Statistics per strategy over all paths.
+pub fn summarise(
+    scenario: &Scenario,
+    config: SimConfig,
+    baseline: usize,
+    paths: &[PathResult],
+) -> Summary {
+    assert!(!paths.is_empty(), "at least one path");
+    let strategies = scenario
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(s, strategy)| {
+            let purchased: i128 = paths
+                .iter()
+                .map(|p| i128::from(p.strategies[s].prepaid_purchased.micros()))
+                .sum();
+            let consumed: i128 = paths
+                .iter()
+                .map(|p| i128::from(p.strategies[s].prepaid_consumed.micros()))
+                .sum();
+            let blocked: Vec<i64> = paths
+                .iter()
+                .map(|p| p.strategies[s].blocked.micros())
+                .collect();
+            let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
+            StrategyStats {
+                name: strategy.name.clone(),
+                cash: measure_stats(paths, s, baseline, Measure::Cash),
+                economic: measure_stats(paths, s, baseline, Measure::Economic),
+                prepaid_utilisation: (purchased > 0).then(|| {
+                    let v = crate::amounts::div_round(
+                        consumed * 10i128.pow(STAT_DIGITS),
+                        purchased,
+                        crate::amounts::Rounding::HalfUp,
+                    );
+                    Decimal::from_i128_with_scale(v, STAT_DIGITS)
+                }),
+                blocked_mean: mean_micros(&blocked),
+                p_blocked: ratio(any_blocked, paths.len() as u64),
+            }
+        })
+        .collect();
+    let demanded: Vec<i64> = paths.iter().map(|p| p.demanded.micros()).collect();
+    Summary {
+        paths: paths.len() as u32,
+        seed: config.seed,
+        baseline,
+        strategies,
+        demanded_mean: mean_micros(&demanded),
+        clamped_days: paths.iter().map(|p| u64::from(p.clamped_days)).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        // 1..=10: P5 -> rank ceil(0.5) = 1 -> 1; P50 -> rank 5 -> 5; P90 -> 9; P95 -> rank 10.
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&v, 5), 1);
+        assert_eq!(percentile(&v, 50), 5);
+        assert_eq!(percentile(&v, 90), 9);
+        assert_eq!(percentile(&v, 95), 10);
+    }
+
+    #[test]
+    fn mean_and_cvar_of_micro_values() {
+        // Costs 1.00 .. 20.00: mean 10.50; the worst 5% of 20 paths is 1 path: 20.00.
+        let v: Vec<i64> = (1..=20).map(|x| x * 1_000_000).collect();
+        let s = cost_stats(&v);
+        assert_eq!(s.mean, Decimal::new(105_000, 4));
+        assert_eq!(s.cvar95, Decimal::new(200_000, 4));
+        // Sample sd of 1..20 = sqrt(35) = 5.9161; se = 5.9161 / sqrt(20) = 1.3229.
+        assert_eq!(s.stderr, Decimal::new(13_229, 4));
+    }
+
+    #[test]
+    fn month_ends_clip_to_the_horizon() {
+        let d = |m, day| {
+            crate::calendar::midnight(chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap())
+        };
+        assert_eq!(
+            month_ends(d(1, 31), d(4, 15)),
+            vec![d(2, 28), d(3, 31), d(4, 15)]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Synthetic usage: daily quantities per metric drawn from composable models.
+//!
+//! This is the only place floating point exists. A day's quantity is drawn as an `f64`,
+//! quantised to the metric's unit (an integer count of units), and only then converted to
+//! credits with exact integer arithmetic, the same conversion a replayed CSV gets. So the
+//! ledger never sees a float, and the credits of a quantity do not depend on how it arose.
+//!
+//! A day's mean for a metric is
+//! `daily x weekly[weekday] x (1 + trend)^(months elapsed) x regime factor x activity^weight`,
+//! the quantity is drawn around that mean by the metric's distribution, and active bursts
+//! add their load on top.
+
+use crate::amounts::{div_round, Credits, Rounding, CREDITS_MAX};
+use crate::calendar::{add_days, Instant};
+use crate::pricing::{MetricId, RateCard};
+use crate::replay::CreditUsage;
+use chrono::Datelike;
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution as _, Gamma, LogNormal, Normal, Poisson, StandardNormal};
+use rust_decimal::Decimal;
+
+/// Average days in a month (365.2425 / 12), for monthly rates and trends.
+pub const DAYS_PER_MONTH: f64 = 30.436875;
+/// Largest credits one metric may demand in a day; a model beyond it is clamped and the
+/// clamp is counted and reported, never silent.
+pub const DAILY_CREDITS_MAX: Credits = Credits::from_units(1_000_000_000);
+
+/// How a day's quantity varies around its mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// Exactly the mean.
+    Fixed,
+    /// Counts with variance = mean.
+    Poisson,
+    /// Over-dispersed counts (gamma-Poisson): variance = mean + mean^2 / dispersion.
+    NegativeBinomial { dispersion: f64 },
+    /// Mean-preserving lognormal with this log-scale standard deviation.
+    LogNormal { sigma: f64 },
+    /// Gamma with this shape (coefficient of variation 1/sqrt(shape)).
+    Gamma { shape: f64 },
+}
+
+impl Spread {
+    fn draw<R: Rng + ?Sized>(self, mean: f64, rng: &mut R) -> f64 {
+        if mean <= 0.0 {
+            return 0.0;
+        }
+        match self {
+            Spread::Fixed => mean,
+            Spread::Poisson => Poisson::new(mean).map_or(mean, |d| d.sample(rng)),
+            Spread::NegativeBinomial { dispersion } => {
+                let lambda =
+                    Gamma::new(dispersion, mean / dispersion).map_or(mean, |d| d.sample(rng));
+                if lambda <= 0.0 {
+                    0.0
+                } else {
+                    Poisson::new(lambda).map_or(lambda, |d| d.sample(rng))
+                }
+            }
+            Spread::LogNormal { sigma } => LogNormal::new(mean.ln() - sigma * sigma / 2.0, sigma)
+                .map_or(mean, |d| d.sample(rng)),
+            Spread::Gamma { shape } => {
+                Gamma::new(shape, mean / shape).map_or(mean, |d| d.sample(rng))
+            }
+        }
+    }
+}
+
+/// Compound-Poisson bursts: starts arrive at `per_month`, each adds a lognormal total of mean
+/// `mean_size` (log-sd `sigma`) spread evenly over `days` days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bursts {
+    pub per_month: f64,
+    pub mean_size: f64,
+    pub sigma: f64,
+    pub days: u32,
+}
+
+/// A Markov chain between named levels, stepped once a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regimes {
+    pub names: Vec<String>,
+    pub factors: Vec<f64>,
+    /// Row i: probabilities of tomorrow's state given today's state i; rows sum to 1.
+    pub transitions: Vec<Vec<f64>>,
+    pub initial: usize,
+}
+
+/// A shared day-to-day activity factor: a stationary lognormal AR(1) with mean 1, so metrics
+/// that load on it move together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activity {
+    pub sigma: f64,
+    pub persistence: f64,
+}
+
+/// Credits per unit of a metric as an exact ratio, per rate version.
+#[derive(Debug, Clone, PartialEq)]
+struct UnitRate {
+    from: Option<Instant>,
+    until: Option<Instant>,
+    /// credits (micro) = round(units x numerator / denominator)
+    numerator: i128,
+    denominator: i128,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricModel {
+    pub metric: MetricId,
+    pub daily: f64,
+    pub spread: Spread,
+    /// Monday first.
+    pub weekly: [f64; 7],
+    /// Growth per month as a fraction (0.03 = 3% a month, compounding).
+    pub trend_per_month: f64,
+    pub bursts: Option<Bursts>,
+    /// Exponent on the shared activity factor (0: independent of it).
+    pub activity_weight: f64,
+    /// Quantisation step, in the metric's unit.
+    pub unit: Decimal,
+    rates: Vec<UnitRate>,
+}
+
+impl MetricModel {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        metric: MetricId,
+        daily: f64,
+        spread: Spread,
+        weekly: [f64; 7],
+        trend_per_month: f64,
+        bursts: Option<Bursts>,
+        activity_weight: f64,
+        unit: Decimal,
+        card: &RateCard,
+    ) -> MetricModel {
+        assert!(unit > Decimal::ZERO, "validated: the unit is positive");
+        let u = unit.normalize();
+        let rates = card.metrics[metric.0]
+            .versions
+            .iter()
+            .map(|v| {
+                // micro = units x u_m/10^u_s x c_m/10^c_s / (p_m/10^p_s) x 10^6
+                let (c, p) = (v.credits.normalize(), v.per.normalize());
+                UnitRate {
+                    from: v.from,
+                    until: v.until,
+                    numerator: u.mantissa() * c.mantissa() * 10i128.pow(p.scale() + 6),
+                    denominator: p.mantissa() * 10i128.pow(u.scale() + c.scale()),
+                }
+            })
+            .collect();
+        MetricModel {
+            metric,
+            daily,
+            spread,
+            weekly,
+            trend_per_month,
+            bursts,
+            activity_weight,
+            unit,
+            rates,
+        }
+    }
+
+    /// Credits for `units` at `at`, or `None` when no rate is in force then.
+    fn credits(&self, units: i64, at: Instant, rounding: Rounding) -> Option<i128> {
+        let rate = self
+            .rates
+            .iter()
+            .find(|r| r.from.is_none_or(|f| at >= f) && r.until.is_none_or(|u| at < u))?;
+        Some(div_round(
+            i128::from(units) * rate.numerator,
+            rate.denominator,
+            rounding,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageModel {
+    pub metrics: Vec<MetricModel>,
+    pub regimes: Option<Regimes>,
+    pub activity: Option<Activity>,
+}
+
+/// What one path's draw produced besides the usage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrawReport {
+    /// Days on which a metric's credits were clamped to [`DAILY_CREDITS_MAX`].
+    pub clamped_days: u32,
+}
+
+/// Mutable state of one path's draw, reused across paths to avoid allocation.
+#[derive(Debug, Default)]
+pub struct DrawBuffers {
+    /// Remaining (days, load per day) of active bursts, per metric.
+    bursts: Vec<Vec<(u32, f64)>>,
+}
+
+impl UsageModel {
+    /// Draws one path: a usage event per metric per day from `start` for `days` days, in time
+    /// order, skipping zero quantities. `start` is midnight-aligned by the caller.
+    pub fn draw<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        start: Instant,
+        days: u32,
+        rounding: Rounding,
+        buffers: &mut DrawBuffers,
+        out: &mut Vec<CreditUsage>,
+    ) -> DrawReport {
+        out.clear();
+        let mut report = DrawReport::default();
+        buffers.bursts.resize_with(self.metrics.len(), Vec::new);
+        for b in &mut buffers.bursts {
+            b.clear();
+        }
+        let mut regime = self.regimes.as_ref().map(|r| r.initial);
+        // Stationary start of the activity AR(1): x ~ N(0, sigma^2).
+        let mut activity_x = self
+            .activity
+            .map(|a| a.sigma * rng.sample::<f64, _>(StandardNormal))
+            .unwrap_or(0.0);
+        let first_weekday = start.date().weekday().num_days_from_monday() as usize;
+        for day in 0..days {
+            let at = add_days(start, day);
+            let regime_factor = match (&self.regimes, regime) {
+                (Some(r), Some(s)) => r.factors[s],
+                _ => 1.0,
+            };
+            let activity = match self.activity {
+                Some(a) => (activity_x - a.sigma * a.sigma / 2.0).exp(),
+                None => 1.0,
+            };
+            let weekday = (first_weekday + day as usize) % 7;
+            let months = f64::from(day) / DAYS_PER_MONTH;
+            for (m, model) in self.metrics.iter().enumerate() {
+                let trend = (1.0 + model.trend_per_month).powf(months);
+                let mean = model.daily
+                    * model.weekly[weekday]
+                    * trend
+                    * regime_factor
+                    * activity.powf(model.activity_weight);
+                let mut quantity = model.spread.draw(mean, rng);
+                if let Some(b) = &model.bursts {
+                    let starts =
+                        Poisson::new(b.per_month / DAYS_PER_MONTH).map_or(0.0, |d| d.sample(rng));
+                    for _ in 0..(starts as u64) {
+                        let size =
+                            LogNormal::new(b.mean_size.ln() - b.sigma * b.sigma / 2.0, b.sigma)
+                                .map_or(b.mean_size, |d| d.sample(rng));
+                        buffers.bursts[m].push((b.days, size / f64::from(b.days)));
+                    }
+                    for burst in buffers.bursts[m].iter_mut() {
+                        quantity += burst.1;
+                        burst.0 -= 1;
+                    }
+                    buffers.bursts[m].retain(|b| b.0 > 0);
+                }
+                let units_f = (quantity / model.unit_f64()).round();
+                // NaN (a degenerate draw) and non-positive quantities are no usage.
+                if units_f.is_nan() || units_f <= 0.0 {
+                    continue;
+                }
+                let units = if units_f >= i64::MAX as f64 {
+                    i64::MAX
+                } else {
+                    units_f as i64
+                };
+                let Some(mut micros) = model.credits(units, at, rounding) else {
+                    continue; // validated: rates cover the horizon
+                };
+                if micros > i128::from(DAILY_CREDITS_MAX.micros()) {
+                    micros = i128::from(DAILY_CREDITS_MAX.micros());
+                    report.clamped_days += 1;
+                }
+                if micros > 0 {
+                    out.push(CreditUsage {
+                        at,
+                        credits: Credits::from_micros(micros as i64),
+                    });
+                }
+            }
+            if let (Some(r), Some(s)) = (&self.regimes, regime.as_mut()) {
+                let u: f64 = rng.sample(rand_distr::StandardUniform);
+                let mut acc = 0.0;
+                let row = &r.transitions[*s];
+                let mut next = row.len() - 1;
+                for (j, p) in row.iter().enumerate() {
+                    acc += p;
+                    if u < acc {
+                        next = j;
+                        break;
+                    }
+                }
+                *s = next;
+            }
+            if let Some(a) = self.activity {
+                let noise =
+                    Normal::new(0.0, a.sigma * (1.0 - a.persistence * a.persistence).sqrt())
+                        .map_or(0.0, |d| d.sample(rng));
+                activity_x = a.persistence * activity_x + noise;
+            }
+        }
+        debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));
+        report
+    }
+}
+
+impl MetricModel {
+    fn unit_f64(&self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        self.unit.to_f64().unwrap_or(1.0)
+    }
+}
