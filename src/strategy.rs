@@ -73,12 +73,14 @@ impl Strategy {
 
     pub fn on_start(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
         out.extend(self.buy_at_start.iter().map(|p| Action::Purchase(*p)));
-        self.top_up_if_low(ledger, Credits::ZERO, out);
+        self.top_up_if_low(ledger, out);
     }
 
-    /// After any change of balance: usage, a cycle start, a lot expiring.
+    /// At every instant something happened (usage, a scheduled action, a cycle start), after
+    /// the ledger's events were answered. A lot that expires between two such instants is
+    /// topped up at the next one.
     pub fn after_change(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
-        self.top_up_if_low(ledger, Credits::ZERO, out);
+        self.top_up_if_low(ledger, out);
         if let Some(up) = self.upgrade {
             if ledger.plan() != up.to
                 && ledger.cycle_flex_money() > ExactMoney::from_money(up.flex_spend_over)
@@ -102,9 +104,18 @@ impl Strategy {
         }
     }
 
-    fn top_up_if_low(&self, ledger: &Ledger<'_>, pending: Credits, out: &mut Vec<Action>) {
+    /// Buys until the balance, counting purchases already decided at this instant (`out`),
+    /// reaches the threshold.
+    fn top_up_if_low(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
         let Some(top_up) = self.top_up else { return };
         let bought = purchase_credits(ledger, top_up.purchase);
+        let pending: Credits = out
+            .iter()
+            .filter_map(|a| match a {
+                Action::Purchase(p) => Some(purchase_credits(ledger, *p)),
+                _ => None,
+            })
+            .sum();
         let mut balance = ledger.prepaid_balance() + pending;
         let mut count = 0;
         while balance < top_up.below_credits && count < TOP_UP_PURCHASES_MAX {
