@@ -5,6 +5,7 @@
 
 use crate::amounts::{Credits, Money};
 use crate::calendar::{display, Instant};
+use crate::files::write_atomically;
 use crate::ledger::{Outcome, Statement};
 use crate::pricing::PricingBook;
 use crate::replay::replay;
@@ -13,7 +14,7 @@ use crate::scenario::simulation::{SimulationSpec, Statistic, Tolerance};
 use crate::scenario::Scenario;
 use crate::sim::{simulate, summarise, Measure, SimConfig, Summary};
 use rust_decimal::Decimal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Decimals of the effective price per credit.
 pub const EFFECTIVE_PRICE_DIGITS: u32 = 4;
@@ -423,23 +424,4 @@ fn new_field_value(
             .unwrap_or_else(|_| toml_edit::Value::from(rendered.clone())),
         _ => toml_edit::Value::from(rendered),
     }
-}
-
-/// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
-/// a half-written file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: cannot replace: {e}", path.display())
-    })
 }

@@ -249,6 +249,8 @@ pub struct Ledger<'b> {
 
     statement: Statement,
     statements: Vec<Statement>,
+    /// Every line charged so far, by kind (the sum of all statements' lines).
+    charged: MoneyByKind,
     purchases: u32,
     plan_changes: u32,
     events: Vec<LedgerEvent>,
@@ -301,6 +303,7 @@ impl<'b> Ledger<'b> {
                 first_blocked_at: None,
             },
             statements: Vec::new(),
+            charged: MoneyByKind::default(),
             purchases: 0,
             plan_changes: 0,
             events: Vec::new(),
@@ -352,19 +355,15 @@ impl<'b> Ledger<'b> {
     /// Money charged so far, plus the open flex period's usage at its invoice price: what the
     /// workspace would owe if the horizon ended now.
     pub fn cash_so_far(&self) -> Money {
-        let mut total = MoneyByKind::default();
-        for s in self
-            .statements
-            .iter()
-            .chain(std::iter::once(&self.statement))
-        {
-            for line in &s.lines {
-                total.add_line(line);
-            }
-        }
         let open_flex = ExactMoney::of(self.flex_period_credits, self.flex_price())
             .round_to_minor(self.book.minor_digits, self.book.rounding);
-        total.cash() + open_flex
+        self.charged.cash() + open_flex
+    }
+
+    /// Puts a charged line on the open statement; the only way money is charged.
+    fn charge(&mut self, line: Line) {
+        self.charged.add_line(&line);
+        self.statement.lines.push(line);
     }
 
     /// Cost basis of the prepaid credits held now, rounded once.
@@ -466,7 +465,7 @@ impl<'b> Ledger<'b> {
         self.cycle_flex_credits = Credits::ZERO;
         self.statement.credits.granted_included += granted;
         let fee = plan.fee_for(seats);
-        self.statement.lines.push(Line {
+        self.charge(Line {
             at: self.cycle.start,
             kind: LineKind::PlanFee { plan: self.plan },
             credits: granted,
@@ -510,7 +509,7 @@ impl<'b> Ledger<'b> {
             let price = self.flex_price();
             let money = ExactMoney::of(self.flex_period_credits, price)
                 .round_to_minor(self.book.minor_digits, self.book.rounding);
-            self.statement.lines.push(Line {
+            self.charge(Line {
                 at,
                 kind: LineKind::Flex { price },
                 credits: self.flex_period_credits,
@@ -598,7 +597,7 @@ impl<'b> Ledger<'b> {
         self.sort_lots();
         self.purchases += 1;
         self.statement.credits.purchased_prepaid += credits;
-        self.statement.lines.push(Line {
+        self.charge(Line {
             at: t,
             kind: LineKind::Prepaid { purchase },
             credits,
@@ -731,12 +730,10 @@ impl<'b> Ledger<'b> {
             alerts += s.alerts;
             first_blocked_at = first_blocked_at.or(s.first_blocked_at);
         }
-        let unused_prepaid: Credits = self.lots.iter().map(|l| l.remaining).sum();
-        let mut value = ExactMoney::ZERO;
-        for lot in &self.lots {
-            value += lot.remaining_value();
-        }
-        let unused_prepaid_value = value.round_to_minor(self.book.minor_digits, self.book.rounding);
+        // Money charged = the sum of the statements' lines.
+        assert_eq!(money, self.charged);
+        let unused_prepaid: Credits = self.prepaid_balance();
+        let unused_prepaid_value = self.unused_prepaid_value_now();
         let totals = Totals {
             money,
             credits,

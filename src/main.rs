@@ -2,9 +2,9 @@
 //! place that decides the process's exit code (0 ok, 1 expectation mismatch, 2 bad input).
 
 use clap::{Parser, Subcommand};
-use creditsim::check::{check_scenario, run, update_file, write_atomically, ScenarioCheck};
+use creditsim::check::{check_scenario, run, update_file, ScenarioCheck};
 use creditsim::diag::InputError;
-use creditsim::files::{expand, kind_of, FileKind};
+use creditsim::files::{expand, kind_of, write_atomically, FileKind};
 use creditsim::report::{junit, mismatch_lines, replay_text, Format};
 use creditsim::scenario::{load, load_book};
 use std::path::PathBuf;

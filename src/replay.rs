@@ -63,7 +63,7 @@ pub fn replay_observed(
         events: Vec::new(),
         actions: Vec::new(),
     };
-    driver.events_only(&mut ledger);
+    driver.discard_events(&mut ledger);
     strategy.on_start(&ledger, &mut driver.actions);
     driver.apply_and_react(&mut ledger, workspace.anchor);
 
@@ -126,7 +126,7 @@ struct Driver<'s> {
 
 impl Driver<'_> {
     /// Drops events raised before the strategy has started (the first cycle's start).
-    fn events_only(&mut self, ledger: &mut Ledger<'_>) {
+    fn discard_events(&mut self, ledger: &mut Ledger<'_>) {
         ledger.drain_events(&mut self.events);
         self.events.clear();
     }

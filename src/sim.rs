@@ -274,13 +274,14 @@ fn percentile(sorted: &[i64], q_percent: u32) -> i64 {
     sorted[rank - 1]
 }
 
-fn ratio(numerator: u64, denominator: u64) -> Decimal {
+/// `numerator / denominator` rounded half-up to 4 decimals; 0 for an empty denominator.
+fn ratio(numerator: i128, denominator: i128) -> Decimal {
     if denominator == 0 {
         return Decimal::ZERO;
     }
     let value = crate::amounts::div_round(
-        i128::from(numerator) * 10i128.pow(STAT_DIGITS),
-        i128::from(denominator),
+        numerator * 10i128.pow(STAT_DIGITS),
+        denominator,
         crate::amounts::Rounding::HalfUp,
     );
     Decimal::from_i128_with_scale(value, STAT_DIGITS)
@@ -289,13 +290,7 @@ fn ratio(numerator: u64, denominator: u64) -> Decimal {
 /// Mean of micro-unit values as a decimal of the unit, rounded to 4 places.
 fn mean_micros(values: &[i64]) -> Decimal {
     let sum: i128 = values.iter().map(|v| i128::from(*v)).sum();
-    let n = values.len() as i128;
-    let scaled = crate::amounts::div_round(
-        sum * 10i128.pow(STAT_DIGITS),
-        n * 1_000_000,
-        crate::amounts::Rounding::HalfUp,
-    );
-    Decimal::from_i128_with_scale(scaled, STAT_DIGITS)
+    ratio(sum, values.len() as i128 * 1_000_000)
 }
 
 /// Standard error in units, from micro-unit values. Floating point is fine here: it is a
@@ -339,8 +334,8 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
         .iter()
         .map(|p| m.of(&p.strategies[s]).micros())
         .collect();
-    // p_cheapest: a path's cheapest strategies share it equally (in 1/k shares, counted
-    // exactly as a fraction over the least common multiple would be overkill: use k-ths).
+    // p_cheapest: a path's cheapest strategies share it equally, counted in millionths of a
+    // path (a three-way tie loses 1e-6 of a path, far below the 4 decimals reported).
     let mut cheapest_share_e6: u64 = 0;
     for p in paths {
         let costs: Vec<Money> = p.strategies.iter().map(|x| m.of(x)).collect();
@@ -382,13 +377,13 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
     }
     MeasureStats {
         cost: cost_stats(&values),
-        p_cheapest: ratio(cheapest_share_e6, n as u64 * 1_000_000),
+        p_cheapest: ratio(i128::from(cheapest_share_e6), n as i128 * 1_000_000),
         savings: SavingsStats {
             mean: mean_micros(&savings),
             stderr: stderr_micros(&savings),
             p5: Money::from_micros(percentile(&sorted_savings, 5)),
             p95: Money::from_micros(percentile(&sorted_savings, 95)),
-            p_positive: ratio(positive, n as u64),
+            p_positive: ratio(i128::from(positive), n as i128),
         },
         break_even_month,
         fan,
@@ -425,16 +420,9 @@ pub fn summarise(
                 name: strategy.name.clone(),
                 cash: measure_stats(paths, s, baseline, Measure::Cash),
                 economic: measure_stats(paths, s, baseline, Measure::Economic),
-                prepaid_utilisation: (purchased > 0).then(|| {
-                    let v = crate::amounts::div_round(
-                        consumed * 10i128.pow(STAT_DIGITS),
-                        purchased,
-                        crate::amounts::Rounding::HalfUp,
-                    );
-                    Decimal::from_i128_with_scale(v, STAT_DIGITS)
-                }),
+                prepaid_utilisation: (purchased > 0).then(|| ratio(consumed, purchased)),
                 blocked_mean: mean_micros(&blocked),
-                p_blocked: ratio(any_blocked, paths.len() as u64),
+                p_blocked: ratio(i128::from(any_blocked), paths.len() as i128),
             }
         })
         .collect();

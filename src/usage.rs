@@ -118,6 +118,10 @@ pub struct MetricModel {
     pub activity_weight: f64,
     /// Quantisation step, in the metric's unit.
     pub unit: Decimal,
+    /// `unit` as a float, to turn a drawn quantity into a count of units.
+    unit_f64: f64,
+    /// Daily burst starts and burst sizes, built once; `None` without bursts.
+    burst_draws: Option<(Poisson<f64>, LogNormal<f64>)>,
     rates: Vec<UnitRate>,
 }
 
@@ -156,8 +160,18 @@ impl MetricModel {
             spread,
             weekly,
             trend_per_month,
+            burst_draws: bursts.as_ref().and_then(|b| {
+                let starts = Poisson::new(b.per_month / DAYS_PER_MONTH).ok()?;
+                let sizes =
+                    LogNormal::new(b.mean_size.ln() - b.sigma * b.sigma / 2.0, b.sigma).ok()?;
+                Some((starts, sizes))
+            }),
             bursts,
             activity_weight,
+            unit_f64: {
+                use rust_decimal::prelude::ToPrimitive;
+                unit.to_f64().unwrap_or(1.0)
+            },
             unit,
             rates,
         }
@@ -222,6 +236,10 @@ impl UsageModel {
             .activity
             .map(|a| a.sigma * rng.sample::<f64, _>(StandardNormal))
             .unwrap_or(0.0);
+        // Innovation of the activity AR(1), built once per path.
+        let activity_noise = self.activity.and_then(|a| {
+            Normal::new(0.0, a.sigma * (1.0 - a.persistence * a.persistence).sqrt()).ok()
+        });
         let first_weekday = start.date().weekday().num_days_from_monday() as usize;
         for day in 0..days {
             let at = add_days(start, day);
@@ -243,13 +261,9 @@ impl UsageModel {
                     * regime_factor
                     * activity.powf(model.activity_weight);
                 let mut quantity = model.spread.draw(mean, rng);
-                if let Some(b) = &model.bursts {
-                    let starts =
-                        Poisson::new(b.per_month / DAYS_PER_MONTH).map_or(0.0, |d| d.sample(rng));
-                    for _ in 0..(starts as u64) {
-                        let size =
-                            LogNormal::new(b.mean_size.ln() - b.sigma * b.sigma / 2.0, b.sigma)
-                                .map_or(b.mean_size, |d| d.sample(rng));
+                if let (Some(b), Some((starts, sizes))) = (&model.bursts, &model.burst_draws) {
+                    for _ in 0..(starts.sample(rng) as u64) {
+                        let size = sizes.sample(rng);
                         buffers.bursts[m].push((b.days, size / f64::from(b.days)));
                     }
                     for burst in buffers.bursts[m].iter_mut() {
@@ -258,7 +272,7 @@ impl UsageModel {
                     }
                     buffers.bursts[m].retain(|b| b.0 > 0);
                 }
-                let units_f = (quantity / model.unit_f64()).round();
+                let units_f = (quantity / model.unit_f64).round();
                 // NaN (a degenerate draw) and non-positive quantities are no usage.
                 if units_f.is_nan() || units_f <= 0.0 {
                     continue;
@@ -297,20 +311,11 @@ impl UsageModel {
                 *s = next;
             }
             if let Some(a) = self.activity {
-                let noise =
-                    Normal::new(0.0, a.sigma * (1.0 - a.persistence * a.persistence).sqrt())
-                        .map_or(0.0, |d| d.sample(rng));
+                let noise = activity_noise.as_ref().map_or(0.0, |d| d.sample(rng));
                 activity_x = a.persistence * activity_x + noise;
             }
         }
         debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));
         report
-    }
-}
-
-impl MetricModel {
-    fn unit_f64(&self) -> f64 {
-        use rust_decimal::prelude::ToPrimitive;
-        self.unit.to_f64().unwrap_or(1.0)
     }
 }

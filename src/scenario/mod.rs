@@ -264,8 +264,7 @@ impl Loader<'_> {
             }
             let metric = self.metric(&e.metric)?;
             let quantity = e.quantity.get_ref().0;
-            let credits = self
-                .credits_for(metric, at, quantity)
+            let credits = credits_for(book, metric, at, quantity)
                 .map_err(|m| self.source.error(e.quantity.span(), m))?;
             usage.push(UsageEvent {
                 at,
@@ -388,15 +387,6 @@ impl Loader<'_> {
             self.source
                 .error(name.span(), unknown_metric(self.book, name.get_ref()))
         })
-    }
-
-    fn credits_for(
-        &self,
-        metric: MetricId,
-        at: Instant,
-        quantity: Decimal,
-    ) -> Result<Credits, String> {
-        credits_for(self.book, metric, at, quantity)
     }
 
     fn purchase(
