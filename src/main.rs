@@ -55,9 +55,23 @@ enum Command {
         threads: Option<usize>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
-        /// Also write summary.json into this folder (created if missing).
+        /// Also write summary.json, paths.parquet, fan.parquet and the charts
+        /// (cost-distribution and cost-fan, PNG and SVG) into this folder (created if missing).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Time a simulation against the floor of drawing its usage alone, per thread count;
+    /// report wall time, paths per second and peak memory. See README, "Performance".
+    Bench {
+        /// Scenario file with a [simulation] section (the reference workload is
+        /// scenarios/bench/reference.toml).
+        scenario: PathBuf,
+        /// Number of paths (default: the scenario's).
+        #[arg(long)]
+        paths: Option<u32>,
+        /// Thread counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        threads: Vec<usize>,
     },
     /// Evaluate every [[expect]] block; print mismatches and "N passed, M failed".
     Check {
@@ -101,6 +115,11 @@ fn main() -> ExitCode {
             format,
             out,
         } => simulate_command(scenario, paths, seed, threads, format, out),
+        Command::Bench {
+            scenario,
+            paths,
+            threads,
+        } => bench_command(scenario, paths, &threads),
     }
 }
 
@@ -248,8 +267,16 @@ fn validate_command(paths: &[PathBuf]) -> ExitCode {
         let result = match kind_of(f) {
             FileKind::PricingBook => load_book(f).map(|b| format!("pricing book \"{}\"", b.name)),
             FileKind::Scenario => load(f).map(|s| {
+                let simulation = s.simulation.as_ref().map_or(String::new(), |sim| {
+                    format!(
+                        ", a simulation of {} metric(s) over {} paths with {} statistic expectation(s)",
+                        sim.model.metrics.len(),
+                        sim.paths,
+                        sim.expectations.len()
+                    )
+                });
                 format!(
-                    "scenario \"{}\": {} usage event(s), {} strategy(ies), {} expectation block(s)",
+                    "scenario \"{}\": {} usage event(s), {} strategy(ies), {} expectation block(s){simulation}",
                     s.name,
                     s.usage.len(),
                     s.strategies.len(),
@@ -324,20 +351,134 @@ fn simulate_command(
     bar.finish_and_clear();
     let summary = summarise(&scenario, config, spec.baseline, &results);
     if let Some(dir) = out {
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            eprintln!("error: {}: cannot create: {e}", dir.display());
-            return ExitCode::from(2);
-        }
-        let json = creditsim::report::simulate_json(&scenario, &summary);
-        let text = serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n";
-        if let Err(e) = write_atomically(&dir.join("summary.json"), text.as_bytes()) {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+        if let Err(code) = write_simulation_files(&dir, &scenario, &summary, &results) {
+            return code;
         }
     }
     print!(
         "{}",
         creditsim::report::simulate_text(&scenario, &summary, format)
     );
+    ExitCode::SUCCESS
+}
+
+/// `simulate --out DIR`: every file is rendered in memory first, then each is written
+/// atomically, so a failure leaves no half-written file.
+fn write_simulation_files(
+    dir: &std::path::Path,
+    scenario: &creditsim::scenario::Scenario,
+    summary: &creditsim::sim::Summary,
+    results: &[creditsim::sim::PathResult],
+) -> Result<(), ExitCode> {
+    use creditsim::report::{charts, simulate_json, tables};
+    let json = simulate_json(scenario, summary);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "summary.json".into(),
+            (serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n")
+                .into_bytes(),
+        ),
+        (
+            "paths.parquet".into(),
+            tables::paths_parquet(scenario, summary, results),
+        ),
+        ("fan.parquet".into(), tables::fan_parquet(scenario, summary)),
+    ];
+    let rendered = charts::charts(scenario, summary, results).map_err(|e| {
+        eprintln!("error: drawing charts: {e}");
+        ExitCode::from(2)
+    })?;
+    for chart in rendered {
+        files.push((format!("{}.png", chart.name), chart.png));
+        files.push((format!("{}.svg", chart.name), chart.svg.into_bytes()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        eprintln!("error: {}: cannot create: {e}", dir.display());
+        ExitCode::from(2)
+    })?;
+    for (name, bytes) in &files {
+        write_atomically(&dir.join(name), bytes).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })?;
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process so far, in KiB (Linux; `None` elsewhere).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench_command(path: PathBuf, paths: Option<u32>, threads: &[usize]) -> ExitCode {
+    use creditsim::sim::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
+    use std::time::Instant;
+    let scenario = match load(&path) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let Some(spec) = &scenario.simulation else {
+        eprintln!(
+            "error: {}: no [simulation] section: nothing to benchmark",
+            path.display()
+        );
+        return ExitCode::from(2);
+    };
+    let paths = paths.unwrap_or(spec.paths);
+    if paths == 0 || paths > PATHS_MAX || threads.contains(&0) {
+        eprintln!("error: --paths must be 1-{PATHS_MAX} and every --threads at least 1");
+        return ExitCode::from(2);
+    }
+    println!(
+        "{}: {} paths x {} days x {} metrics x {} strategies",
+        scenario.name,
+        paths,
+        (scenario.horizon.end - scenario.workspace.anchor).num_days(),
+        spec.model.metrics.len(),
+        scenario.strategies.len()
+    );
+    println!("threads  draw only (s)  full run (s)  paths/s  full / draw");
+    let mut full_seconds = Vec::new();
+    for &t in threads {
+        let config = SimConfig {
+            paths,
+            seed: spec.seed,
+            threads: Some(t),
+        };
+        let started = Instant::now();
+        let demanded = draw_only(&scenario, &spec.model, config);
+        let draw = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let results = simulate(&scenario, &spec.model, config, &|_| {});
+        let summary = summarise(&scenario, config, spec.baseline, &results);
+        let full = started.elapsed().as_secs_f64();
+        // The two runs drew the same usage: a cheap check that the floor measured the same work.
+        let replayed: creditsim::amounts::Credits = results.iter().map(|r| r.demanded).sum();
+        assert_eq!(
+            demanded, replayed,
+            "draw-only and full runs drew the same usage"
+        );
+        drop(results);
+        std::hint::black_box(summary);
+        println!(
+            "{t:>7}  {draw:>13.2}  {full:>12.2}  {:>7.0}  {:>11.2}",
+            f64::from(paths) / full,
+            full / draw
+        );
+        full_seconds.push((t, full));
+    }
+    if let [(t1, s1), .., (tn, sn)] = full_seconds[..] {
+        println!(
+            "speed-up from {t1} to {tn} threads: {:.2}x (linear: {:.2}x)",
+            s1 / sn,
+            tn as f64 / t1 as f64
+        );
+    }
+    match peak_rss_kib() {
+        Some(k) => println!("peak resident memory: {} MiB", k / 1024),
+        None => println!("peak resident memory: not available on this platform"),
+    }
     ExitCode::SUCCESS
 }

@@ -65,14 +65,14 @@ pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
     }
 }
 
-/// Runs one path: draws its usage and replays it under every strategy.
-pub fn run_path(
+/// Draws path `path`'s usage into `buffers.1`, in time order; returns the days clamped.
+fn draw_path(
     scenario: &Scenario,
     model: &UsageModel,
     seed: u64,
     path: u64,
     buffers: &mut (DrawBuffers, Vec<CreditUsage>),
-) -> PathResult {
+) -> u32 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(path);
     let start = scenario.workspace.anchor;
@@ -89,6 +89,21 @@ pub fn run_path(
     );
     // Usage at or after the end (a horizon that ends mid-day) is outside the horizon.
     usage.retain(|u| u.at < end);
+    report.clamped_days
+}
+
+/// Runs one path: draws its usage and replays it under every strategy.
+pub fn run_path(
+    scenario: &Scenario,
+    model: &UsageModel,
+    seed: u64,
+    path: u64,
+    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+) -> PathResult {
+    let clamped_days = draw_path(scenario, model, seed, path, buffers);
+    let usage = &buffers.1;
+    let start = scenario.workspace.anchor;
+    let end = scenario.horizon.end;
     let months = month_ends(start, end);
     let observe_at = &months[..months.len() - 1];
     let mut strategies = Vec::with_capacity(scenario.strategies.len());
@@ -125,8 +140,37 @@ pub fn run_path(
     PathResult {
         strategies,
         demanded: usage.iter().map(|u| u.credits).sum(),
-        clamped_days: report.clamped_days,
+        clamped_days,
     }
+}
+
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a thread pool can be built")
+            .install(work),
+    }
+}
+
+/// Draws every path's usage and replays nothing: the floor a full run is measured against
+/// (`creditsim bench`). Returns the credits demanded over all paths, so the draws are used.
+pub fn draw_only(scenario: &Scenario, model: &UsageModel, config: SimConfig) -> Credits {
+    assert!(config.paths >= 1 && config.paths <= PATHS_MAX);
+    in_pool(config.threads, || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(
+                || (DrawBuffers::default(), Vec::new()),
+                |buffers, path| {
+                    draw_path(scenario, model, config.seed, path, buffers);
+                    buffers.1.iter().map(|u| u.credits).sum::<Credits>()
+                },
+            )
+            .sum()
+    })
 }
 
 /// Runs every path; `progress(n)` is called as paths finish (from worker threads).
@@ -153,14 +197,7 @@ pub fn simulate(
             )
             .collect()
     };
-    match config.threads {
-        None => work(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .expect("a thread pool can be built")
-            .install(work),
-    }
+    in_pool(config.threads, work)
 }
 
 // ---------------------------------------------------------------- statistics
@@ -335,13 +372,27 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
         .map(|p| m.of(&p.strategies[s]).micros())
         .collect();
     // p_cheapest: a path's cheapest strategies share it equally, counted in millionths of a
-    // path (a three-way tie loses 1e-6 of a path, far below the 4 decimals reported).
+    // path (a three-way tie loses 1e-6 of a path, far below the 4 decimals reported). Refused
+    // usage costs nothing, so only the strategies that refused the least on a path (usually
+    // none) compete for it: blocking is never "cheaper".
     let mut cheapest_share_e6: u64 = 0;
     for p in paths {
-        let costs: Vec<Money> = p.strategies.iter().map(|x| m.of(x)).collect();
-        let min = *costs.iter().min().expect("at least one strategy");
-        if costs[s] == min {
-            let ties = costs.iter().filter(|c| **c == min).count() as u64;
+        let least_blocked = p
+            .strategies
+            .iter()
+            .map(|x| x.blocked)
+            .min()
+            .expect("at least one strategy");
+        if p.strategies[s].blocked != least_blocked {
+            continue;
+        }
+        let eligible = || p.strategies.iter().filter(|x| x.blocked == least_blocked);
+        let min = eligible()
+            .map(|x| m.of(x))
+            .min()
+            .expect("at least one strategy");
+        if m.of(&p.strategies[s]) == min {
+            let ties = eligible().filter(|x| m.of(x) == min).count() as u64;
             cheapest_share_e6 += 1_000_000 / ties;
         }
     }
@@ -460,6 +511,44 @@ mod tests {
         assert_eq!(s.cvar95, Decimal::new(200_000, 4));
         // Sample sd of 1..20 = sqrt(35) = 5.9161; se = 5.9161 / sqrt(20) = 1.3229.
         assert_eq!(s.stderr, Decimal::new(13_229, 4));
+    }
+
+    fn strategy_path(cost_units: i64, blocked_credits: i64) -> StrategyPath {
+        let cost = Money::from_micros(cost_units * 1_000_000);
+        StrategyPath {
+            cash: cost,
+            economic: cost,
+            blocked: Credits::from_micros(blocked_credits * 1_000_000),
+            prepaid_purchased: Credits::ZERO,
+            prepaid_consumed: Credits::ZERO,
+            monthly_cash: vec![cost],
+            monthly_economic: vec![cost],
+        }
+    }
+
+    #[test]
+    fn a_strategy_that_refuses_usage_is_never_the_cheapest() {
+        // Path 0: A costs 10 and serves everything; B costs 5 because it refused 3 credits:
+        // A is the cheapest. Path 1: both cost 10 and serve everything: they share it.
+        // A: (1 + 0.5) / 2 = 0.75; B: 0.5 / 2 = 0.25.
+        let paths = vec![
+            PathResult {
+                strategies: vec![strategy_path(10, 0), strategy_path(5, 3)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+            PathResult {
+                strategies: vec![strategy_path(10, 0), strategy_path(10, 0)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+        ];
+        let a = measure_stats(&paths, 0, 0, Measure::Cash);
+        let b = measure_stats(&paths, 1, 0, Measure::Cash);
+        assert_eq!(a.p_cheapest, Decimal::new(7_500, 4));
+        assert_eq!(b.p_cheapest, Decimal::new(2_500, 4));
+        // Savings still say what was paid: B paid 5 less on path 0.
+        assert_eq!(b.savings.mean, Decimal::new(25_000, 4));
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! Values come from [`crate::check::actual`], so every report names a number exactly as an
 //! `[[expect]]` block does.
 
+pub mod charts;
+pub mod tables;
+
 use crate::calendar::display;
 use crate::check::{actual, ScenarioCheck};
 use crate::ledger::{LineKind, Outcome, Purchase, Statement};
@@ -588,6 +591,20 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
                 out.push('\n');
             }
             out.push_str(&usage_grid(summary).to_table(md));
+            for st in summary
+                .strategies
+                .iter()
+                .filter(|s| s.p_blocked > rust_decimal::Decimal::ZERO)
+            {
+                out.push_str(&format!(
+                    "\nnote: \"{}\" refused usage on {} of paths (mean {} credits). Refused usage costs \
+                     nothing, so its cost and savings leave that work out; on those paths it is not \
+                     counted as the cheapest.\n",
+                    st.name,
+                    percent(st.p_blocked),
+                    st.blocked_mean
+                ));
+            }
             if summary.clamped_days > 0 {
                 out.push_str(&format!(
                     "\nwarning: {} metric-days were clamped to {} credits; the model's scale is suspect\n",

@@ -1,0 +1,474 @@
+//! Charts of a Monte Carlo run (plotters): the distribution of economic cost per strategy,
+//! and a fan of cumulative economic cost over the horizon. Each is drawn once per backend,
+//! PNG and SVG, from the same code.
+//!
+//! Floats appear only here, for pixel positions; every value drawn comes from the exact
+//! per-path totals or the exact order statistics of `sim::summarise`.
+
+use crate::amounts::Money;
+use crate::calendar::display;
+use crate::scenario::Scenario;
+use crate::sim::{Measure, PathResult, Summary};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The text font, bundled so a chart renders the same on a machine with no fonts installed.
+static FONT_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FONT: &str = "sans-serif";
+
+/// Bars in each cost histogram.
+const HISTOGRAM_BINS: usize = 40;
+const WIDTH_PX: u32 = 1100;
+const PANEL_HEIGHT_PX: u32 = 190;
+const FAN_HEIGHT_PX: u32 = 850;
+
+/// Tableau's ten colours: distinguishable, and printable in grey.
+const COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn colour(strategy: usize) -> RGBColor {
+    COLOURS[strategy % COLOURS.len()]
+}
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let registered = plotters::style::register_font(FONT, FontStyle::Normal, FONT_TTF).is_ok();
+        assert!(registered, "the bundled font parses");
+    });
+}
+
+fn units(m: Money) -> f64 {
+    m.micros() as f64 / 1e6
+}
+
+/// A rendered chart in both formats.
+pub struct Chart {
+    /// File name without extension.
+    pub name: &'static str,
+    pub png: Vec<u8>,
+    pub svg: String,
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart drawn the same way on any backend.
+trait Draw {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+fn render(name: &'static str, size: (u32, u32), chart: &impl Draw) -> Result<Chart, String> {
+    register_font();
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        chart.draw(root).map_err(|e| format!("{name}.png: {e}"))?;
+    }
+    let image = image::RgbImage::from_raw(size.0, size.1, rgb).expect("buffer sized to the image");
+    let mut png = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, image::ImageOutputFormat::Png)
+        .map_err(|e| format!("{name}.png: {e}"))?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        chart.draw(root).map_err(|e| format!("{name}.svg: {e}"))?;
+    }
+    Ok(Chart {
+        name,
+        png: png.into_inner(),
+        svg,
+    })
+}
+
+/// One strategy's histogram, in shares of paths per bin.
+struct Histogram {
+    name: String,
+    shares_percent: Vec<f64>,
+    mean: f64,
+    p5: f64,
+    p95: f64,
+}
+
+struct Distribution {
+    title: String,
+    x_label: String,
+    lo: f64,
+    bin_width: f64,
+    /// Values above the top bin were counted in it: the top is each strategy's P99 at most.
+    clipped_top: bool,
+    histograms: Vec<Histogram>,
+}
+
+fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) -> Distribution {
+    let m = Measure::Economic;
+    let lo = summary
+        .strategies
+        .iter()
+        .map(|s| units(s.measure(m).cost.p5))
+        .fold(f64::INFINITY, f64::min);
+    let lo = paths
+        .iter()
+        .flat_map(|p| p.strategies.iter().map(|s| units(s.economic)))
+        .fold(lo, f64::min);
+    let max = paths
+        .iter()
+        .flat_map(|p| p.strategies.iter().map(|s| units(s.economic)))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let p99 = summary
+        .strategies
+        .iter()
+        .map(|s| units(s.measure(m).cost.p99))
+        .fold(f64::NEG_INFINITY, f64::max);
+    // A long tail would squeeze every bar into a few pixels: the axis ends at the largest
+    // P99, and the top bin holds whatever lies beyond it.
+    let hi = if max > p99 * 1.05 { p99 } else { max };
+    let bin_width = ((hi - lo) / HISTOGRAM_BINS as f64).max(0.01);
+    let n = paths.len() as f64;
+    let histograms = summary
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(s, stats)| {
+            let mut counts = [0u32; HISTOGRAM_BINS];
+            for p in paths {
+                let x = units(p.strategies[s].economic);
+                let bin =
+                    (((x - lo) / bin_width).floor().max(0.0) as usize).min(HISTOGRAM_BINS - 1);
+                counts[bin] += 1;
+            }
+            let c = &stats.measure(m).cost;
+            Histogram {
+                name: stats.name.clone(),
+                shares_percent: counts.iter().map(|k| f64::from(*k) * 100.0 / n).collect(),
+                mean: c.mean.try_into().unwrap_or(0.0),
+                p5: units(c.p5),
+                p95: units(c.p95),
+            }
+        })
+        .collect();
+    Distribution {
+        title: format!(
+            "{}: economic cost over {} paths (seed {})",
+            scenario.name, summary.paths, summary.seed
+        ),
+        x_label: format!(
+            "economic cost from {} to {} ({}; cash minus unused prepaid value)",
+            display(scenario.horizon.start),
+            display(scenario.horizon.end),
+            scenario.book.currency
+        ),
+        lo,
+        bin_width,
+        clipped_top: hi < max,
+        histograms,
+    }
+}
+
+impl Draw for Distribution {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let d = self;
+        root.fill(&WHITE)?;
+        let root = root.titled(&d.title, (FONT, 22))?;
+        let hi = d.lo + d.bin_width * HISTOGRAM_BINS as f64;
+        let y_max = d
+            .histograms
+            .iter()
+            .flat_map(|h| h.shares_percent.iter().copied())
+            .fold(1.0, f64::max)
+            * 1.15;
+        let panels = root.split_evenly((d.histograms.len(), 1));
+        let last = d.histograms.len() - 1;
+        for (s, (panel, h)) in panels.iter().zip(&d.histograms).enumerate() {
+            let colour = colour(s);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    format!(
+                        "{}: mean {:.2}, P5 {:.2}, P95 {:.2}",
+                        h.name, h.mean, h.p5, h.p95
+                    ),
+                    (FONT, 16),
+                )
+                .margin_left(10)
+                .margin_right(25)
+                .x_label_area_size(if s == last { 45 } else { 22 })
+                .y_label_area_size(60)
+                .build_cartesian_2d(d.lo..hi, 0.0..y_max)?;
+            let mut mesh = chart.configure_mesh();
+            mesh.y_desc("% of paths")
+                .x_labels(12)
+                .x_label_formatter(&whole_units)
+                .y_labels(4)
+                .label_style((FONT, 12))
+                .axis_desc_style((FONT, 13))
+                .light_line_style(WHITE);
+            if s == last {
+                let x_label = if d.clipped_top {
+                    format!("{} (the last bar holds the top 1%)", d.x_label)
+                } else {
+                    d.x_label.clone()
+                };
+                mesh.x_desc(x_label);
+            }
+            mesh.draw()?;
+            chart
+                .draw_series(h.shares_percent.iter().enumerate().map(|(k, share)| {
+                    let x0 = d.lo + d.bin_width * k as f64;
+                    Rectangle::new(
+                        [(x0, 0.0), (x0 + d.bin_width, *share)],
+                        colour.mix(0.7).filled(),
+                    )
+                }))?
+                .label("paths in each cost range")
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
+                });
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(h.mean, 0.0), (h.mean, y_max)],
+                    BLACK.stroke_width(2),
+                )))?
+                .label("mean")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
+                });
+            for (k, p) in [h.p5, h.p95].into_iter().enumerate() {
+                let series = chart.draw_series(DashedLineSeries::new(
+                    vec![(p, 0.0), (p, y_max)],
+                    5,
+                    4,
+                    BLACK.stroke_width(1),
+                ))?;
+                if k == 0 {
+                    series.label("P5 and P95").legend(|(x, y)| {
+                        PathElement::new(
+                            vec![(x + 4, y - 6), (x + 4, y + 6)],
+                            BLACK.stroke_width(1),
+                        )
+                    });
+                }
+            }
+            if s == 0 {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .label_font((FONT, 12))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.4))
+                    .draw()?;
+            }
+        }
+        root.present()
+    }
+}
+
+/// Cumulative-cost fan of one strategy.
+struct Fan {
+    name: String,
+    /// Per month: P10, P50, P90 of cumulative economic cost.
+    points: Vec<[f64; 3]>,
+    /// Per month: the baseline's mean cumulative cost minus this strategy's (exact sums
+    /// over the paths, drawn as floats). It crosses zero at the break-even month.
+    mean_savings: Vec<f64>,
+}
+
+struct FanChart {
+    title: String,
+    x_label: String,
+    y_label: String,
+    savings_label: String,
+    fans: Vec<Fan>,
+}
+
+/// Whole currency units with thousands separators: "12,500".
+fn whole_units(v: &f64) -> String {
+    let rounded = v.round() as i64;
+    let digits = rounded.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if rounded < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// `points` with the origin (month 0, nothing spent) in front.
+fn from_origin(points: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
+    std::iter::once((0.0, 0.0))
+        .chain(points.enumerate().map(|(k, y)| (k as f64 + 1.0, y)))
+        .collect()
+}
+
+impl Draw for FanChart {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, (FONT, 22))?;
+        let (top, bottom) = root.split_vertically((62).percent_height());
+        let months = self.fans[0].points.len();
+        let x_range = 0.0..months as f64 + 0.2;
+        let y_max = self
+            .fans
+            .iter()
+            .flat_map(|f| f.points.iter().map(|p| p[2]))
+            .fold(1.0, f64::max)
+            * 1.05;
+        let mut chart = ChartBuilder::on(&top)
+            .margin(15)
+            .x_label_area_size(30)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_range.clone(), 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .y_desc(&self.y_label)
+            .x_labels(months + 1)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&whole_units)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .light_line_style(WHITE)
+            .draw()?;
+        for (s, fan) in self.fans.iter().enumerate() {
+            let colour = colour(s);
+            let mut band = from_origin(fan.points.iter().map(|p| p[2]));
+            band.extend(
+                from_origin(fan.points.iter().map(|p| p[0]))
+                    .into_iter()
+                    .rev(),
+            );
+            chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15))))?;
+            chart
+                .draw_series(LineSeries::new(
+                    from_origin(fan.points.iter().map(|p| p[1])),
+                    colour.stroke_width(3),
+                ))?
+                .label(format!("{}: median, band P10 to P90", fan.name))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .draw()?;
+
+        let (lo, hi) = self
+            .fans
+            .iter()
+            .flat_map(|f| f.mean_savings.iter().copied())
+            .fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.1).max(1.0);
+        let mut chart = ChartBuilder::on(&bottom)
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_range, (lo - pad)..(hi + pad))?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.savings_label)
+            .x_labels(months + 1)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&whole_units)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .light_line_style(WHITE)
+            .draw()?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (months as f64 + 0.2, 0.0)],
+            BLACK.stroke_width(1),
+        )))?;
+        for (s, fan) in self.fans.iter().enumerate() {
+            chart.draw_series(LineSeries::new(
+                from_origin(fan.mean_savings.iter().copied()),
+                colour(s).stroke_width(3),
+            ))?;
+        }
+        root.present()
+    }
+}
+
+/// Both charts of a run, each as PNG and SVG.
+pub fn charts(
+    scenario: &Scenario,
+    summary: &Summary,
+    paths: &[PathResult],
+) -> Result<Vec<Chart>, String> {
+    assert!(!paths.is_empty() && !summary.strategies.is_empty());
+    let d = distribution(scenario, summary, paths);
+    let height = PANEL_HEIGHT_PX * d.histograms.len() as u32 + 60;
+    let distribution = render("cost-distribution", (WIDTH_PX, height), &d)?;
+
+    let mean_monthly = |s: usize| -> Vec<i128> {
+        let months = paths[0].strategies[s].monthly_economic.len();
+        (0..months)
+            .map(|k| {
+                paths
+                    .iter()
+                    .map(|p| i128::from(p.strategies[s].monthly_economic[k].micros()))
+                    .sum()
+            })
+            .collect()
+    };
+    let baseline_sums = mean_monthly(summary.baseline);
+    let n = paths.len() as f64;
+    let fans: Vec<Fan> = summary
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(k, s)| Fan {
+            name: s.name.clone(),
+            points: s
+                .measure(Measure::Economic)
+                .fan
+                .iter()
+                .map(|q| q.map(units))
+                .collect(),
+            mean_savings: baseline_sums
+                .iter()
+                .zip(mean_monthly(k))
+                .map(|(base, own)| (base - own) as f64 / n / 1e6)
+                .collect(),
+        })
+        .collect();
+    let title = format!(
+        "{}: cumulative economic cost, {} paths (seed {})",
+        scenario.name, summary.paths, summary.seed
+    );
+    let x_label = format!(
+        "months since {} (each point is a month's end)",
+        display(scenario.horizon.start)
+    );
+    let y_label = format!("cumulative economic cost ({})", scenario.book.currency);
+    let savings_label = format!(
+        "mean savings vs {} ({})",
+        summary.strategies[summary.baseline].name, scenario.book.currency
+    );
+    let fan_chart = FanChart {
+        title,
+        x_label,
+        y_label,
+        savings_label,
+        fans,
+    };
+    let fan = render("cost-fan", (WIDTH_PX, FAN_HEIGHT_PX), &fan_chart)?;
+    Ok(vec![distribution, fan])
+}
