@@ -297,7 +297,7 @@ fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResu
         threads: None,
     };
     let paths = simulate(scenario, &spec.model, config, &|_| {});
-    let summary = summarise(scenario, config, spec.baseline, &paths);
+    let summary = summarise(scenario, config, spec.comparison(), &paths);
     spec.expectations
         .iter()
         .map(|e| {

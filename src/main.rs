@@ -349,7 +349,7 @@ fn simulate_command(
     };
     let results = simulate(&scenario, &spec.model, config, &|n| bar.inc(n));
     bar.finish_and_clear();
-    let summary = summarise(&scenario, config, spec.baseline, &results);
+    let summary = summarise(&scenario, config, spec.comparison(), &results);
     if let Some(dir) = out {
         if let Err(code) = write_simulation_files(&dir, &scenario, &summary, &results) {
             return code;
@@ -452,7 +452,7 @@ fn bench_command(path: PathBuf, paths: Option<u32>, threads: &[usize]) -> ExitCo
         let draw = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let results = simulate(&scenario, &spec.model, config, &|_| {});
-        let summary = summarise(&scenario, config, spec.baseline, &results);
+        let summary = summarise(&scenario, config, spec.comparison(), &results);
         let full = started.elapsed().as_secs_f64();
         // The two runs drew the same usage: a cheap check that the floor measured the same work.
         let replayed: creditsim::amounts::Credits = results.iter().map(|r| r.demanded).sum();

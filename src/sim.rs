@@ -28,6 +28,24 @@ pub struct SimConfig {
     pub threads: Option<usize>,
 }
 
+/// How strategies are compared: savings and break-even against `baseline`; costs within
+/// `tie_within` of each other are a tie for P(cheapest) and P(saves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparison {
+    pub baseline: usize,
+    pub tie_within: Money,
+}
+
+impl Comparison {
+    /// Against `baseline`, ties only when costs are equal to the micro-unit.
+    pub fn exact(baseline: usize) -> Comparison {
+        Comparison {
+            baseline,
+            tie_within: Money::ZERO,
+        }
+    }
+}
+
 /// One strategy's results on one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrategyPath {
@@ -296,6 +314,7 @@ pub struct Summary {
     pub paths: u32,
     pub seed: u64,
     pub baseline: usize,
+    pub tie_within: Money,
     pub strategies: Vec<StrategyStats>,
     pub demanded_mean: Decimal,
     pub clamped_days: u64,
@@ -365,7 +384,16 @@ fn cost_stats(values: &[i64]) -> CostStats {
     }
 }
 
-fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) -> MeasureStats {
+fn measure_stats(
+    paths: &[PathResult],
+    s: usize,
+    comparison: Comparison,
+    m: Measure,
+) -> MeasureStats {
+    let Comparison {
+        baseline,
+        tie_within,
+    } = comparison;
     let n = paths.len();
     let values: Vec<i64> = paths
         .iter()
@@ -391,8 +419,9 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
             .map(|x| m.of(x))
             .min()
             .expect("at least one strategy");
-        if m.of(&p.strategies[s]) == min {
-            let ties = eligible().filter(|x| m.of(x) == min).count() as u64;
+        let tied = |x: &StrategyPath| m.of(x) - min <= tie_within;
+        if tied(&p.strategies[s]) {
+            let ties = eligible().filter(|x| tied(x)).count() as u64;
             cheapest_share_e6 += 1_000_000 / ties;
         }
     }
@@ -402,7 +431,7 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
         .collect();
     let mut sorted_savings = savings.clone();
     sorted_savings.sort_unstable();
-    let positive = savings.iter().filter(|v| **v > 0).count() as u64;
+    let positive = savings.iter().filter(|v| **v > tie_within.micros()).count() as u64;
 
     let months = paths[0].strategies[s].monthly_cash.len();
     let mut fan = Vec::with_capacity(months);
@@ -445,9 +474,10 @@ fn measure_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) ->
 pub fn summarise(
     scenario: &Scenario,
     config: SimConfig,
-    baseline: usize,
+    comparison: Comparison,
     paths: &[PathResult],
 ) -> Summary {
+    let baseline = comparison.baseline;
     assert!(!paths.is_empty(), "at least one path");
     let strategies = scenario
         .strategies
@@ -469,8 +499,8 @@ pub fn summarise(
             let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
             StrategyStats {
                 name: strategy.name.clone(),
-                cash: measure_stats(paths, s, baseline, Measure::Cash),
-                economic: measure_stats(paths, s, baseline, Measure::Economic),
+                cash: measure_stats(paths, s, comparison, Measure::Cash),
+                economic: measure_stats(paths, s, comparison, Measure::Economic),
                 prepaid_utilisation: (purchased > 0).then(|| ratio(consumed, purchased)),
                 blocked_mean: mean_micros(&blocked),
                 p_blocked: ratio(i128::from(any_blocked), paths.len() as i128),
@@ -482,6 +512,7 @@ pub fn summarise(
         paths: paths.len() as u32,
         seed: config.seed,
         baseline,
+        tie_within: comparison.tie_within,
         strategies,
         demanded_mean: mean_micros(&demanded),
         clamped_days: paths.iter().map(|p| u64::from(p.clamped_days)).sum(),
@@ -543,12 +574,48 @@ mod tests {
                 clamped_days: 0,
             },
         ];
-        let a = measure_stats(&paths, 0, 0, Measure::Cash);
-        let b = measure_stats(&paths, 1, 0, Measure::Cash);
+        let a = measure_stats(&paths, 0, Comparison::exact(0), Measure::Cash);
+        let b = measure_stats(&paths, 1, Comparison::exact(0), Measure::Cash);
         assert_eq!(a.p_cheapest, Decimal::new(7_500, 4));
         assert_eq!(b.p_cheapest, Decimal::new(2_500, 4));
         // Savings still say what was paid: B paid 5 less on path 0.
         assert_eq!(b.savings.mean, Decimal::new(25_000, 4));
+    }
+
+    #[test]
+    fn costs_within_tie_within_share_the_path() {
+        // tie_within 0.50, baseline C.
+        // Path 0: A 10, B 10.50, C 12: A and B tie (B - min = 0.50), C does not.
+        // Path 1: A 10, B 10, C 10.40: all three tie, 1/3 each (333,333 millionths).
+        // A: (500,000 + 333,333) / 2,000,000 = 0.4166665 -> 0.4167 (half up).
+        // C: 333,333 / 2,000,000 = 0.1666665 -> 0.1667.
+        // A saves 2.00 (> 0.50) on path 0 and 0.40 (a tie) on path 1: P(saves) = 0.5.
+        let cents = |c: i64| {
+            let mut x = strategy_path(0, 0);
+            x.cash = Money::from_micros(c * 10_000);
+            x
+        };
+        let paths = vec![
+            PathResult {
+                strategies: vec![cents(1000), cents(1050), cents(1200)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+            PathResult {
+                strategies: vec![cents(1000), cents(1000), cents(1040)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+        ];
+        let comparison = Comparison {
+            baseline: 2,
+            tie_within: Money::from_micros(500_000),
+        };
+        let a = measure_stats(&paths, 0, comparison, Measure::Cash);
+        let c = measure_stats(&paths, 2, comparison, Measure::Cash);
+        assert_eq!(a.p_cheapest, Decimal::new(4_167, 4));
+        assert_eq!(c.p_cheapest, Decimal::new(1_667, 4));
+        assert_eq!(a.savings.p_positive, Decimal::new(5_000, 4));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! count; a different seed gives different paths; every strategy sees the same usage.
 
 use creditsim::scenario::load;
-use creditsim::sim::{simulate, summarise, SimConfig};
+use creditsim::sim::{simulate, summarise, Comparison, SimConfig};
 use std::path::Path;
 
 fn scenario() -> creditsim::scenario::Scenario {
@@ -32,8 +32,8 @@ fn same_seed_same_numbers_with_one_or_many_threads() {
         threads: Some(1),
     };
     assert_eq!(
-        summarise(&s, config, 0, &one),
-        summarise(&s, config, 0, &run(3))
+        summarise(&s, config, Comparison::exact(0), &one),
+        summarise(&s, config, Comparison::exact(0), &run(3))
     );
 }
 

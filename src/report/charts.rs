@@ -181,16 +181,13 @@ impl Draw for Distribution {
         root.fill(&WHITE)?;
         let root = root.titled(&d.title, (FONT, 22))?;
         let hi = d.lo + d.bin_width * HISTOGRAM_BINS as f64;
-        let y_max = d
-            .histograms
-            .iter()
-            .flat_map(|h| h.shares_percent.iter().copied())
-            .fold(1.0, f64::max)
-            * 1.15;
         let panels = root.split_evenly((d.histograms.len(), 1));
         let last = d.histograms.len() - 1;
         for (s, (panel, h)) in panels.iter().zip(&d.histograms).enumerate() {
             let colour = colour(s);
+            // Each panel has its own height scale: a near-fixed cost would otherwise flatten
+            // every other histogram.
+            let y_max = h.shares_percent.iter().copied().fold(1.0, f64::max) * 1.15;
             let mut chart = ChartBuilder::on(panel)
                 .caption(
                     format!(
@@ -288,6 +285,7 @@ struct FanChart {
     y_label: String,
     savings_label: String,
     fans: Vec<Fan>,
+    baseline: usize,
 }
 
 /// Whole currency units with thousands separators: "12,500".
@@ -392,11 +390,15 @@ impl Draw for FanChart {
             .axis_desc_style((FONT, 14))
             .light_line_style(WHITE)
             .draw()?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, 0.0), (months as f64 + 0.2, 0.0)],
-            BLACK.stroke_width(1),
-        )))?;
+        // The baseline saves nothing against itself: its line is the zero line.
         for (s, fan) in self.fans.iter().enumerate() {
+            if s == self.baseline {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, 0.0), (months as f64 + 0.2, 0.0)],
+                    colour(s).stroke_width(3),
+                )))?;
+                continue;
+            }
             chart.draw_series(LineSeries::new(
                 from_origin(fan.mean_savings.iter().copied()),
                 colour(s).stroke_width(3),
@@ -468,6 +470,7 @@ pub fn charts(
         y_label,
         savings_label,
         fans,
+        baseline: summary.baseline,
     };
     let fan = render("cost-fan", (WIDTH_PX, FAN_HEIGHT_PX), &fan_chart)?;
     Ok(vec![distribution, fan])

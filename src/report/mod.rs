@@ -579,13 +579,21 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
             }
             out.push_str(&format!(
                 "Monte Carlo over [{}, {}): {} paths, seed {}, mean demand {} credits per path; every strategy replays the same paths.\n\
-                 Standard errors (s.e.) are Monte Carlo error: a difference of less than about two of them is not resolved.\n\n",
+                 Standard errors (s.e.) are Monte Carlo error: a difference of less than about two of them is not resolved.\n",
                 display(scenario.horizon.start),
                 display(scenario.horizon.end),
                 summary.paths,
                 summary.seed,
                 summary.demanded_mean.round_dp(2),
             ));
+            if !summary.tie_within.is_zero() {
+                out.push_str(&format!(
+                    "Costs within {} {} of each other count as a tie in P(cheapest) and P(saves vs baseline).\n",
+                    money_cell(summary.tie_within, scenario.book.minor_digits),
+                    scenario.book.currency
+                ));
+            }
+            out.push('\n');
             for m in [Measure::Economic, Measure::Cash] {
                 out.push_str(&measure_grid(scenario, summary, m).to_table(md));
                 out.push('\n');
@@ -664,6 +672,7 @@ pub fn simulate_json(scenario: &Scenario, summary: &crate::sim::Summary) -> Valu
         "paths": summary.paths,
         "seed": summary.seed,
         "baseline": summary.strategies[summary.baseline].name,
+        "tie_within": m(summary.tie_within),
         "demanded_mean": summary.demanded_mean.to_string(),
         "clamped_days": summary.clamped_days,
         "strategies": strategies,

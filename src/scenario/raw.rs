@@ -259,6 +259,7 @@ pub struct RawSimulation {
     pub paths: Option<Spanned<u32>>,
     pub seed: Option<u64>,
     pub baseline: Option<Spanned<String>>,
+    pub tie_within: Option<Spanned<Dec>>,
     pub activity: Option<Spanned<RawActivity>>,
     pub regimes: Option<Spanned<RawRegimes>>,
     #[serde(default)]

@@ -2,10 +2,11 @@
 //! blocks, validated into a [`SimulationSpec`].
 
 use super::raw::{RawSimulation, RawStatExpect};
+use crate::amounts::Money;
 use crate::calendar::{add_days, display, Instant};
 use crate::diag::{InputError, Source};
 use crate::pricing::PricingBook;
-use crate::sim::PATHS_MAX;
+use crate::sim::{Comparison, PATHS_MAX};
 use crate::strategy::Strategy;
 use crate::usage::{Activity, Bursts, MetricModel, Regimes, Spread, UsageModel};
 use rust_decimal::Decimal;
@@ -24,7 +25,18 @@ pub struct SimulationSpec {
     pub seed: u64,
     /// Index of the baseline strategy for savings and break-even.
     pub baseline: usize,
+    /// Costs this close count as a tie (P(cheapest), P(saves)); zero: exact.
+    pub tie_within: Money,
     pub expectations: Vec<StatExpectation>,
+}
+
+impl SimulationSpec {
+    pub fn comparison(&self) -> Comparison {
+        Comparison {
+            baseline: self.baseline,
+            tie_within: self.tie_within,
+        }
+    }
 }
 
 /// A statistic a simulated scenario pins.
@@ -140,6 +152,18 @@ pub(super) fn build(
     let baseline = match &raw.baseline {
         Some(b) => strategy_index(b)?,
         None => 0,
+    };
+    let tie_within = match &raw.tie_within {
+        None => Money::ZERO,
+        Some(v) => Money::from_decimal(v.get_ref().0)
+            .ok()
+            .filter(|m| *m >= Money::ZERO)
+            .ok_or_else(|| {
+                source.error(
+                    v.span(),
+                    "tie_within must be a non-negative amount of money (e.g. \"0.50\")",
+                )
+            })?,
     };
     let activity = match &raw.activity {
         None => None,
@@ -436,6 +460,7 @@ pub(super) fn build(
         paths,
         seed: raw.seed.unwrap_or(SEED_DEFAULT),
         baseline,
+        tie_within,
         expectations,
     })
 }
