@@ -246,6 +246,13 @@ pub struct Ledger<'b> {
 
     lots: Vec<Lot>,
     lot_sequence: u32,
+    /// An instant no later than the next boundary (cycle end, flex-period end, lot expiry),
+    /// or `None` when unknown. Cleared wherever a boundary can move earlier (a new cycle or
+    /// flex period, a new lot), so `advance` can skip the boundary search between them:
+    /// it runs several times per usage event.
+    boundary_hint: Option<Instant>,
+    /// Counts state changes a strategy could react to (see [`Ledger::version`]).
+    version: u64,
 
     statement: Statement,
     statements: Vec<Statement>,
@@ -292,6 +299,8 @@ impl<'b> Ledger<'b> {
             cycle_flex_credits: Credits::ZERO,
             previous_cycle_flex_credits: Credits::ZERO,
             lots: Vec::new(),
+            boundary_hint: None,
+            version: 0,
             lot_sequence: 0,
             statement: Statement {
                 number: 0,
@@ -376,6 +385,13 @@ impl<'b> Ledger<'b> {
     }
 
     /// Hands the events since the last call to the caller (the replay driver).
+    /// Changes whenever the state changes (usage, a boundary crossed, a purchase, a plan or
+    /// flex change); every event is raised by such a change. Strategies decide from state
+    /// alone, so while the version stands still they have nothing new to say.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     pub fn drain_events(&mut self, into: &mut Vec<LedgerEvent>) {
         into.append(&mut self.events);
     }
@@ -387,6 +403,10 @@ impl<'b> Ledger<'b> {
     pub fn advance(&mut self, t: Instant, inclusive: bool) {
         assert!(t >= self.now, "time only moves forward");
         assert!(t < self.horizon_end, "events happen inside the horizon");
+        if self.boundary_hint.is_some_and(|hint| t < hint) {
+            self.now = t;
+            return;
+        }
         loop {
             let boundary = self.next_boundary();
             let due = boundary < t || (inclusive && boundary == t);
@@ -396,6 +416,7 @@ impl<'b> Ledger<'b> {
             self.cross_boundary(boundary);
         }
         self.now = t;
+        self.boundary_hint = Some(self.next_boundary());
     }
 
     fn next_boundary(&self) -> Instant {
@@ -409,6 +430,7 @@ impl<'b> Ledger<'b> {
     }
 
     fn cross_boundary(&mut self, b: Instant) {
+        self.version += 1;
         self.now = b;
         self.expire_lots(b);
         let cycle_ends = self.cycle.end == b;
@@ -450,6 +472,7 @@ impl<'b> Ledger<'b> {
         let plan = &self.book.plans[self.plan.0];
         let months = plan.cycle.months();
         self.cycle_number = number;
+        self.boundary_hint = None;
         self.cycle = Period::new(
             add_months(self.anchor, number * months),
             add_months(self.anchor, (number + 1) * months),
@@ -487,6 +510,7 @@ impl<'b> Ledger<'b> {
 
     fn open_flex_period(&mut self, number: u32) {
         self.flex_period_number = number;
+        self.boundary_hint = None;
         self.flex_period = Period::new(
             add_months(self.anchor, number),
             add_months(self.anchor, number + 1),
@@ -550,6 +574,7 @@ impl<'b> Ledger<'b> {
     /// the new plan's fee and included credits. No proration.
     pub fn change_plan(&mut self, t: Instant, plan: PlanId) {
         self.advance(t, false);
+        self.version += 1;
         self.expire_lots(t);
         self.end_cycle(t);
         self.close_flex_period(t);
@@ -559,12 +584,14 @@ impl<'b> Ledger<'b> {
 
     pub fn set_flex(&mut self, t: Instant, flex: FlexSetting) {
         self.advance(t, true);
+        self.version += 1;
         self.flex = flex;
     }
 
     /// Buys prepaid credits at `t`. Purchases are non-refundable.
     pub fn purchase(&mut self, t: Instant, purchase: Purchase) {
         self.advance(t, true);
+        self.version += 1;
         let cohort = &self.book.cohorts[self.workspace.cohort.0];
         let (credits, cost, expires_after_days) = match purchase {
             Purchase::Bundle(i) => {
@@ -593,6 +620,7 @@ impl<'b> Ledger<'b> {
             remaining: credits,
             cost,
         };
+        self.boundary_hint = None;
         self.lots.push(lot);
         self.sort_lots();
         self.purchases += 1;
@@ -631,6 +659,7 @@ impl<'b> Ledger<'b> {
     /// the cap; what nothing can serve is blocked.
     pub fn consume(&mut self, t: Instant, amount: Credits) -> Served {
         self.advance(t, true);
+        self.version += 1;
         let mut served = Served::default();
         let mut rest = amount;
         self.statement.credits.demanded += amount;
@@ -660,6 +689,8 @@ impl<'b> Ledger<'b> {
                     let room = ExactMoney::from_money(cap);
                     if self.cap_used >= room {
                         Credits::ZERO
+                    } else if self.cap_used + ExactMoney::of(rest, price) <= room {
+                        rest // the whole amount fits: no need to divide
                     } else {
                         (room - self.cap_used).credits_affordable(price)
                     }

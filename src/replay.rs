@@ -62,6 +62,7 @@ pub fn replay_observed(
         strategy,
         events: Vec::new(),
         actions: Vec::new(),
+        answered_version: None,
     };
     driver.discard_events(&mut ledger);
     strategy.on_start(&ledger, &mut driver.actions);
@@ -85,6 +86,16 @@ pub fn replay_observed(
             ledger.advance(o, false);
             observe(observed, &ledger);
             observed += 1;
+        }
+        if next_scheduled != Some(t) {
+            // The common instant: usage only. Same order as below without the schedule.
+            ledger.advance(t, true);
+            driver.apply_and_react(&mut ledger, t);
+            while let Some(u) = usage.next_if(|u| u.at == t) {
+                ledger.consume(t, u.credits);
+                driver.apply_and_react(&mut ledger, t);
+            }
+            continue;
         }
         // Plan changes at t come before a renewal falling at t: they replace it.
         ledger.advance(t, false);
@@ -122,6 +133,8 @@ struct Driver<'s> {
     strategy: &'s Strategy,
     events: Vec<LedgerEvent>,
     actions: Vec<Action>,
+    /// The ledger version the strategy last answered with no action.
+    answered_version: Option<u64>,
 }
 
 impl Driver<'_> {
@@ -134,6 +147,11 @@ impl Driver<'_> {
     /// Applies pending actions, lets the strategy answer the ledger's events and the new
     /// balance, and repeats until nothing more happens.
     fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {
+        // Nothing pending and nothing changed since the strategy last had nothing to do: it
+        // decides from ledger state alone, so it would have nothing to do again.
+        if self.actions.is_empty() && self.answered_version == Some(ledger.version()) {
+            return;
+        }
         let mut rounds = 0;
         loop {
             for action in self.actions.drain(..) {
@@ -151,6 +169,7 @@ impl Driver<'_> {
             }
             self.strategy.after_change(ledger, &mut self.actions);
             if self.actions.is_empty() {
+                self.answered_version = Some(ledger.version());
                 return;
             }
             rounds += 1;

@@ -108,7 +108,6 @@ impl Strategy {
     /// reaches the threshold.
     fn top_up_if_low(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
         let Some(top_up) = self.top_up else { return };
-        let bought = purchase_credits(ledger, top_up.purchase);
         let pending: Credits = out
             .iter()
             .filter_map(|a| match a {
@@ -117,6 +116,10 @@ impl Strategy {
             })
             .sum();
         let mut balance = ledger.prepaid_balance() + pending;
+        if balance >= top_up.below_credits {
+            return;
+        }
+        let bought = purchase_credits(ledger, top_up.purchase);
         let mut count = 0;
         while balance < top_up.below_credits && count < TOP_UP_PURCHASES_MAX {
             out.push(Action::Purchase(top_up.purchase));

@@ -213,7 +213,7 @@ pub struct DrawBuffers {
 }
 
 impl UsageModel {
-    /// Draws one path: a usage event per metric per day from `start` for `days` days, in time
+    /// Draws one path: one usage event per day (the credits of every metric) from `start` for `days` days, in time
     /// order, skipping zero quantities. `start` is midnight-aligned by the caller.
     pub fn draw<R: Rng + ?Sized>(
         &self,
@@ -253,13 +253,26 @@ impl UsageModel {
             };
             let weekday = (first_weekday + day as usize) % 7;
             let months = f64::from(day) / DAYS_PER_MONTH;
+            // One event per day: the day's credits over every metric. Time of day is not
+            // modelled, so separate events at the same instant would only make results depend
+            // on the order the metrics are listed in (a top-up between them, say).
+            let mut day_micros: i128 = 0;
             for (m, model) in self.metrics.iter().enumerate() {
-                let trend = (1.0 + model.trend_per_month).powf(months);
-                let mean = model.daily
-                    * model.weekly[weekday]
-                    * trend
-                    * regime_factor
-                    * activity.powf(model.activity_weight);
+                let trend = if model.trend_per_month == 0.0 {
+                    1.0
+                } else {
+                    (1.0 + model.trend_per_month).powf(months)
+                };
+                // Weights 0 and 1 are the common cases; powf is a tenth of a draw's time.
+                let activity_factor = if model.activity_weight == 1.0 {
+                    activity
+                } else if model.activity_weight == 0.0 {
+                    1.0
+                } else {
+                    activity.powf(model.activity_weight)
+                };
+                let mean =
+                    model.daily * model.weekly[weekday] * trend * regime_factor * activity_factor;
                 let mut quantity = model.spread.draw(mean, rng);
                 if let (Some(b), Some((starts, sizes))) = (&model.bursts, &model.burst_draws) {
                     for _ in 0..(starts.sample(rng) as u64) {
@@ -289,12 +302,15 @@ impl UsageModel {
                     micros = i128::from(DAILY_CREDITS_MAX.micros());
                     report.clamped_days += 1;
                 }
-                if micros > 0 {
-                    out.push(CreditUsage {
-                        at,
-                        credits: Credits::from_micros(micros as i64),
-                    });
-                }
+                day_micros += micros.max(0);
+            }
+            if day_micros > 0 {
+                out.push(CreditUsage {
+                    at,
+                    credits: Credits::from_micros(
+                        day_micros.min(i128::from(CREDITS_MAX.micros())) as i64
+                    ),
+                });
             }
             if let (Some(r), Some(s)) = (&self.regimes, regime.as_mut()) {
                 let u: f64 = rng.sample(rand_distr::StandardUniform);
