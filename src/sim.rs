@@ -479,34 +479,42 @@ pub fn summarise(
 ) -> Summary {
     let baseline = comparison.baseline;
     assert!(!paths.is_empty(), "at least one path");
-    let strategies = scenario
-        .strategies
-        .iter()
-        .enumerate()
-        .map(|(s, strategy)| {
-            let purchased: i128 = paths
-                .iter()
-                .map(|p| i128::from(p.strategies[s].prepaid_purchased.micros()))
-                .sum();
-            let consumed: i128 = paths
-                .iter()
-                .map(|p| i128::from(p.strategies[s].prepaid_consumed.micros()))
-                .sum();
-            let blocked: Vec<i64> = paths
-                .iter()
-                .map(|p| p.strategies[s].blocked.micros())
-                .collect();
-            let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
-            StrategyStats {
-                name: strategy.name.clone(),
-                cash: measure_stats(paths, s, comparison, Measure::Cash),
-                economic: measure_stats(paths, s, comparison, Measure::Economic),
-                prepaid_utilisation: (purchased > 0).then(|| ratio(consumed, purchased)),
-                blocked_mean: mean_micros(&blocked),
-                p_blocked: ratio(i128::from(any_blocked), paths.len() as i128),
-            }
-        })
-        .collect();
+    // Strategies (and their two measures) are independent: summarise them in parallel, on
+    // the run's own thread count, and collect in strategy order.
+    let strategies = in_pool(config.threads, || {
+        scenario
+            .strategies
+            .par_iter()
+            .enumerate()
+            .map(|(s, strategy)| {
+                let purchased: i128 = paths
+                    .iter()
+                    .map(|p| i128::from(p.strategies[s].prepaid_purchased.micros()))
+                    .sum();
+                let consumed: i128 = paths
+                    .iter()
+                    .map(|p| i128::from(p.strategies[s].prepaid_consumed.micros()))
+                    .sum();
+                let blocked: Vec<i64> = paths
+                    .iter()
+                    .map(|p| p.strategies[s].blocked.micros())
+                    .collect();
+                let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
+                let (cash, economic) = rayon::join(
+                    || measure_stats(paths, s, comparison, Measure::Cash),
+                    || measure_stats(paths, s, comparison, Measure::Economic),
+                );
+                StrategyStats {
+                    name: strategy.name.clone(),
+                    cash,
+                    economic,
+                    prepaid_utilisation: (purchased > 0).then(|| ratio(consumed, purchased)),
+                    blocked_mean: mean_micros(&blocked),
+                    p_blocked: ratio(i128::from(any_blocked), paths.len() as i128),
+                }
+            })
+            .collect()
+    });
     let demanded: Vec<i64> = paths.iter().map(|p| p.demanded.micros()).collect();
     Summary {
         paths: paths.len() as u32,

@@ -231,3 +231,42 @@ fn ranking_sets_apart_strategies_that_block_usage() {
         "{stdout}"
     );
 }
+
+#[test]
+fn bench_reports_the_floor_and_the_full_run_per_thread_count() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = creditsim(
+        &[
+            "bench",
+            "scenarios/bench/reference.toml",
+            "--paths",
+            "40",
+            "--threads",
+            "1,2",
+            "--repeat",
+            "1",
+        ],
+        root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("40 paths x 365 days x 3 metrics x 4 strategies"));
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per thread count:\n{stdout}");
+    for (row, threads) in rows.iter().zip(["1", "2"]) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[0], threads);
+        let ratio: f64 = cells[4].parse().expect("full / draw is a number");
+        assert!(ratio > 0.0);
+    }
+    assert!(stdout.contains("speed-up from 1 to 2 threads"));
+
+    let bad = creditsim(
+        &["bench", "scenarios/bench/reference.toml", "--threads", "0"],
+        root,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}
