@@ -287,6 +287,9 @@ pub struct MeasureStats {
     pub break_even_month: Option<u32>,
     /// P10, P50, P90 of cumulative cost at each month end.
     pub fan: Vec<[Money; 3]>,
+    /// Exact sum over the paths of cumulative cost at each month end, in micro-units
+    /// (divided by the path count: the mean cumulative cost).
+    pub cumulative_sums_micros: Vec<i128>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,23 +438,24 @@ fn measure_stats(
 
     let months = paths[0].strategies[s].monthly_cash.len();
     let mut fan = Vec::with_capacity(months);
+    let mut cumulative_sums_micros = Vec::with_capacity(months);
     let mut break_even_month = None;
     for k in 0..months {
+        let month_sum = |strategy: usize| -> i128 {
+            paths
+                .iter()
+                .map(|p| i128::from(m.monthly(&p.strategies[strategy])[k].micros()))
+                .sum()
+        };
+        let sum = month_sum(s);
+        if break_even_month.is_none() && s != baseline && sum < month_sum(baseline) {
+            break_even_month = Some(k as u32 + 1);
+        }
+        cumulative_sums_micros.push(sum);
         let mut column: Vec<i64> = paths
             .iter()
             .map(|p| m.monthly(&p.strategies[s])[k].micros())
             .collect();
-        let base: Vec<i64> = paths
-            .iter()
-            .map(|p| m.monthly(&p.strategies[baseline])[k].micros())
-            .collect();
-        let (sum, base_sum): (i128, i128) = (
-            column.iter().map(|v| i128::from(*v)).sum(),
-            base.iter().map(|v| i128::from(*v)).sum(),
-        );
-        if break_even_month.is_none() && s != baseline && sum < base_sum {
-            break_even_month = Some(k as u32 + 1);
-        }
         column.sort_unstable();
         fan.push([10, 50, 90].map(|q| Money::from_micros(percentile(&column, q))));
     }
@@ -467,6 +471,7 @@ fn measure_stats(
         },
         break_even_month,
         fan,
+        cumulative_sums_micros,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::amounts::Money;
 use crate::calendar::display;
 use crate::scenario::Scenario;
 use crate::sim::{Measure, PathResult, Summary};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -112,19 +113,12 @@ struct Distribution {
 
 fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) -> Distribution {
     let m = Measure::Economic;
-    let lo = summary
-        .strategies
-        .iter()
-        .map(|s| units(s.measure(m).cost.p5))
-        .fold(f64::INFINITY, f64::min);
-    let lo = paths
+    let (lo, max) = paths
         .iter()
         .flat_map(|p| p.strategies.iter().map(|s| units(s.economic)))
-        .fold(lo, f64::min);
-    let max = paths
-        .iter()
-        .flat_map(|p| p.strategies.iter().map(|s| units(s.economic)))
-        .fold(f64::NEG_INFINITY, f64::max);
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
     let p99 = summary
         .strategies
         .iter()
@@ -313,6 +307,27 @@ fn from_origin(points: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Axes of a fan-chart panel: months 0..=`months` across, whole currency units up.
+fn draw_month_axes<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    months: usize,
+    y_desc: &str,
+    x_desc: Option<&str>,
+) -> DrawResult<DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(y_desc)
+        .x_labels(months + 1)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&whole_units)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE);
+    if let Some(x_desc) = x_desc {
+        mesh.x_desc(x_desc);
+    }
+    mesh.draw()
+}
+
 impl Draw for FanChart {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
@@ -331,16 +346,7 @@ impl Draw for FanChart {
             .x_label_area_size(30)
             .y_label_area_size(80)
             .build_cartesian_2d(x_range.clone(), 0.0..y_max)?;
-        chart
-            .configure_mesh()
-            .y_desc(&self.y_label)
-            .x_labels(months + 1)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&whole_units)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .draw()?;
+        draw_month_axes(&mut chart, months, &self.y_label, None)?;
         for (s, fan) in self.fans.iter().enumerate() {
             let colour = colour(s);
             let mut band = from_origin(fan.points.iter().map(|p| p[2]));
@@ -379,17 +385,7 @@ impl Draw for FanChart {
             .x_label_area_size(45)
             .y_label_area_size(80)
             .build_cartesian_2d(x_range, (lo - pad)..(hi + pad))?;
-        chart
-            .configure_mesh()
-            .x_desc(&self.x_label)
-            .y_desc(&self.savings_label)
-            .x_labels(months + 1)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&whole_units)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(WHITE)
-            .draw()?;
+        draw_month_axes(&mut chart, months, &self.savings_label, Some(&self.x_label))?;
         // The baseline saves nothing against itself: its line is the zero line.
         for (s, fan) in self.fans.iter().enumerate() {
             if s == self.baseline {
@@ -419,24 +415,14 @@ pub fn charts(
     let height = PANEL_HEIGHT_PX * d.histograms.len() as u32 + 60;
     let distribution = render("cost-distribution", (WIDTH_PX, height), &d)?;
 
-    let mean_monthly = |s: usize| -> Vec<i128> {
-        let months = paths[0].strategies[s].monthly_economic.len();
-        (0..months)
-            .map(|k| {
-                paths
-                    .iter()
-                    .map(|p| i128::from(p.strategies[s].monthly_economic[k].micros()))
-                    .sum()
-            })
-            .collect()
-    };
-    let baseline_sums = mean_monthly(summary.baseline);
+    let baseline_sums = &summary.strategies[summary.baseline]
+        .measure(Measure::Economic)
+        .cumulative_sums_micros;
     let n = paths.len() as f64;
     let fans: Vec<Fan> = summary
         .strategies
         .iter()
-        .enumerate()
-        .map(|(k, s)| Fan {
+        .map(|s| Fan {
             name: s.name.clone(),
             points: s
                 .measure(Measure::Economic)
@@ -446,7 +432,7 @@ pub fn charts(
                 .collect(),
             mean_savings: baseline_sums
                 .iter()
-                .zip(mean_monthly(k))
+                .zip(&s.measure(Measure::Economic).cumulative_sums_micros)
                 .map(|(base, own)| (base - own) as f64 / n / 1e6)
                 .collect(),
         })
