@@ -212,10 +212,6 @@ impl ExactMoney {
         ExactMoney(i128::from(money.0) * i128::from(SCALE))
     }
 
-    pub fn raw(self) -> i128 {
-        self.0
-    }
-
     /// Rounds once to the currency's minor unit (`minor_digits` decimals).
     pub fn round_to_minor(self, minor_digits: u32, mode: Rounding) -> Money {
         assert!(minor_digits <= SCALE_DIGITS);

@@ -207,18 +207,9 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
                     ),
                     None,
                 ),
-                Some(Some(s)) => {
-                    let a = actual(f.field, book, outcome, Some(s));
-                    if a.matches(&f.expected) {
-                        continue;
-                    }
-                    (
-                        a.render(book),
-                        Some(Update::Field(e.block, f.field, f.written, a)),
-                    )
-                }
-                None => {
-                    let a = actual(f.field, book, outcome, None);
+                // The totals (None) or an existing statement.
+                found => {
+                    let a = actual(f.field, book, outcome, found.flatten());
                     if a.matches(&f.expected) {
                         continue;
                     }

@@ -141,6 +141,19 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// A statement with nothing on it yet, opening at `at`.
+    fn empty(number: u32, at: Instant, plan: PlanId) -> Statement {
+        Statement {
+            number,
+            period: Period::new(at, at),
+            plan,
+            lines: Vec::new(),
+            credits: PoolCredits::default(),
+            alerts: 0,
+            first_blocked_at: None,
+        }
+    }
+
     pub fn money(&self) -> MoneyByKind {
         let mut m = MoneyByKind::default();
         for line in &self.lines {
@@ -184,13 +197,6 @@ impl Totals {
 pub struct Outcome {
     pub statements: Vec<Statement>,
     pub totals: Totals,
-}
-
-/// Something a strategy may react to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerEvent {
-    CycleStarted { at: Instant },
-    AlertFired { at: Instant },
 }
 
 /// How one usage amount was served.
@@ -260,7 +266,8 @@ pub struct Ledger<'b> {
     charged: MoneyByKind,
     purchases: u32,
     plan_changes: u32,
-    events: Vec<LedgerEvent>,
+    /// Usage alerts fired since the replay driver last took them.
+    alerts_unanswered: u32,
 }
 
 impl<'b> Ledger<'b> {
@@ -302,20 +309,12 @@ impl<'b> Ledger<'b> {
             boundary_hint: None,
             version: 0,
             lot_sequence: 0,
-            statement: Statement {
-                number: 0,
-                period: empty,
-                plan: workspace.plan,
-                lines: Vec::new(),
-                credits: PoolCredits::default(),
-                alerts: 0,
-                first_blocked_at: None,
-            },
+            statement: Statement::empty(0, anchor, workspace.plan),
             statements: Vec::new(),
             charged: MoneyByKind::default(),
             purchases: 0,
             plan_changes: 0,
-            events: Vec::new(),
+            alerts_unanswered: 0,
         };
         ledger.start_subscription(anchor, workspace.plan);
         ledger
@@ -329,10 +328,6 @@ impl<'b> Ledger<'b> {
 
     pub fn workspace(&self) -> &Workspace {
         &self.workspace
-    }
-
-    pub fn now(&self) -> Instant {
-        self.now
     }
 
     pub fn plan(&self) -> PlanId {
@@ -357,7 +352,7 @@ impl<'b> Ledger<'b> {
         self.previous_cycle_flex_credits
     }
 
-    pub fn flex_price(&self) -> Price {
+    fn flex_price(&self) -> Price {
         self.book.cohorts[self.workspace.cohort.0].flex_price(self.plan)
     }
 
@@ -384,16 +379,16 @@ impl<'b> Ledger<'b> {
         value.round_to_minor(self.book.minor_digits, self.book.rounding)
     }
 
-    /// Hands the events since the last call to the caller (the replay driver).
     /// Changes whenever the state changes (usage, a boundary crossed, a purchase, a plan or
-    /// flex change); every event is raised by such a change. Strategies decide from state
+    /// flex change); every alert is raised by such a change. Strategies decide from state
     /// alone, so while the version stands still they have nothing new to say.
     pub fn version(&self) -> u64 {
         self.version
     }
 
-    pub fn drain_events(&mut self, into: &mut Vec<LedgerEvent>) {
-        into.append(&mut self.events);
+    /// Usage alerts fired since the last call, handed to the replay driver.
+    pub fn take_alerts(&mut self) -> u32 {
+        std::mem::take(&mut self.alerts_unanswered)
     }
 
     // ---- time ----
@@ -407,16 +402,22 @@ impl<'b> Ledger<'b> {
             self.now = t;
             return;
         }
+        let next = self.cross_boundaries(t, inclusive);
+        self.now = t;
+        self.boundary_hint = Some(next);
+    }
+
+    /// Crosses every boundary inside the horizon before `t` (and at `t` when `inclusive`);
+    /// returns the first boundary left ahead.
+    fn cross_boundaries(&mut self, t: Instant, inclusive: bool) -> Instant {
         loop {
             let boundary = self.next_boundary();
             let due = boundary < t || (inclusive && boundary == t);
             if !due || boundary >= self.horizon_end {
-                break;
+                return boundary;
             }
             self.cross_boundary(boundary);
         }
-        self.now = t;
-        self.boundary_hint = Some(self.next_boundary());
     }
 
     fn next_boundary(&self) -> Instant {
@@ -494,15 +495,12 @@ impl<'b> Ledger<'b> {
             credits: granted,
             money: fee,
         });
-        self.events.push(LedgerEvent::CycleStarted {
-            at: self.cycle.start,
-        });
     }
 
     /// Included credits left at a cycle's end expire with it.
     fn end_cycle(&mut self, at: Instant) {
         debug_assert!(at <= self.cycle.end);
-        self.statement.credits.expired_included += self.included_granted - self.included_used;
+        self.statement.credits.expired_included += self.included_remaining();
         self.included_granted = Credits::ZERO;
         self.included_used = Credits::ZERO;
         self.previous_cycle_flex_credits = self.cycle_flex_credits;
@@ -515,16 +513,11 @@ impl<'b> Ledger<'b> {
             add_months(self.anchor, number),
             add_months(self.anchor, number + 1),
         );
-        let start = self.flex_period.start;
-        self.statement = Statement {
-            number: self.statements.len() as u32 + 1,
-            period: Period::new(start, start),
-            plan: self.plan,
-            lines: Vec::new(),
-            credits: PoolCredits::default(),
-            alerts: 0,
-            first_blocked_at: None,
-        };
+        self.statement = Statement::empty(
+            self.statements.len() as u32 + 1,
+            self.flex_period.start,
+            self.plan,
+        );
     }
 
     /// Invoices the open flex period at `at` (rounded once) and files its statement.
@@ -542,16 +535,7 @@ impl<'b> Ledger<'b> {
         }
         self.flex_period_credits = Credits::ZERO;
         self.statement.period = Period::new(self.statement.period.start, at);
-        let next = Statement {
-            number: 0,
-            period: Period::new(at, at),
-            plan: self.plan,
-            lines: Vec::new(),
-            credits: PoolCredits::default(),
-            alerts: 0,
-            first_blocked_at: None,
-        };
-        let closed = std::mem::replace(&mut self.statement, next);
+        let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
         self.statements.push(closed);
     }
 
@@ -668,7 +652,7 @@ impl<'b> Ledger<'b> {
         self.included_used += from_included;
         rest -= from_included;
         served.included = from_included;
-        self.check_alert(t);
+        self.check_alert();
 
         for lot in self.lots.iter_mut() {
             if rest.is_zero() {
@@ -718,7 +702,7 @@ impl<'b> Ledger<'b> {
         served
     }
 
-    fn check_alert(&mut self, t: Instant) {
+    fn check_alert(&mut self) {
         if self.alert_fired || self.included_granted.is_zero() {
             return;
         }
@@ -727,7 +711,7 @@ impl<'b> Ledger<'b> {
         if used >= threshold * i128::from(self.included_granted.micros()) {
             self.alert_fired = true;
             self.statement.alerts += 1;
-            self.events.push(LedgerEvent::AlertFired { at: t });
+            self.alerts_unanswered += 1;
         }
     }
 
@@ -737,14 +721,7 @@ impl<'b> Ledger<'b> {
     /// reported as remaining, neither expired nor valued.
     pub fn finish(mut self) -> Outcome {
         let end = self.horizon_end;
-        // Cross every boundary strictly before the end.
-        loop {
-            let b = self.next_boundary();
-            if b >= end {
-                break;
-            }
-            self.cross_boundary(b);
-        }
+        self.cross_boundaries(end, false);
         self.now = end;
         self.expire_lots(end);
         self.close_flex_period(end);
@@ -768,7 +745,7 @@ impl<'b> Ledger<'b> {
         let totals = Totals {
             money,
             credits,
-            remaining_included: self.included_granted - self.included_used,
+            remaining_included: self.included_remaining(),
             unused_prepaid,
             unused_prepaid_value,
             alerts,

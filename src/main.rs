@@ -3,7 +3,6 @@
 
 use clap::{Parser, Subcommand};
 use creditsim::check::{check_scenario, run, update_file, ScenarioCheck};
-use creditsim::diag::InputError;
 use creditsim::files::{expand, kind_of, write_atomically, FileKind};
 use creditsim::report::{junit, mismatch_lines, replay_text, Format};
 use creditsim::scenario::{load, load_book};
@@ -128,7 +127,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn bad_input(e: &InputError) -> ExitCode {
+/// Reports invalid input (exit 2): the one place that prints "error: ".
+fn bad_input(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(2)
 }
@@ -140,12 +140,11 @@ fn replay_command(
     out: Option<PathBuf>,
 ) -> ExitCode {
     if path.is_file() && kind_of(&path) == FileKind::PricingBook {
-        eprintln!(
-            "error: {}: this is a pricing book, not a scenario: name it in a scenario's \
+        return bad_input(format_args!(
+            "{}: this is a pricing book, not a scenario: name it in a scenario's \
              scenario.pricing_book (see scenarios/README.md)",
             path.display()
-        );
-        return ExitCode::from(2);
+        ));
     }
     let scenario = match load(&path) {
         Ok(s) => s,
@@ -161,12 +160,11 @@ fn replay_command(
                     .iter()
                     .map(|s| s.name.as_str())
                     .collect();
-                eprintln!(
-                    "error: {}: no strategy named \"{name}\" (known: {})",
+                return bad_input(format_args!(
+                    "{}: no strategy named \"{name}\" (known: {})",
                     path.display(),
                     known.join(", ")
-                );
-                return ExitCode::from(2);
+                ));
             }
         },
     };
@@ -176,8 +174,7 @@ fn replay_command(
         None => print!("{text}"),
         Some(file) => {
             if let Err(e) = write_atomically(&file, text.as_bytes()) {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
+                return bad_input(e);
             }
         }
     }
@@ -225,23 +222,14 @@ fn check_command(paths: &[PathBuf], junit_path: Option<PathBuf>, update: bool) -
                     unfixable += c.failed() - n;
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
+                    return bad_input(e);
                 }
             }
         }
     }
     let passed: usize = checks.iter().map(|c| c.passed()).sum();
     let failed: usize = checks.iter().map(|c| c.failed()).sum();
-    let without = scenarios
-        .iter()
-        .filter(|s| {
-            s.expectations.is_empty()
-                && s.simulation
-                    .as_ref()
-                    .is_none_or(|m| m.expectations.is_empty())
-        })
-        .count();
+    let without = scenarios.iter().filter(|s| s.pins_nothing()).count();
     println!(
         "checked {} scenario file(s) ({} without expectations)",
         scenarios.len(),
@@ -250,8 +238,7 @@ fn check_command(paths: &[PathBuf], junit_path: Option<PathBuf>, update: bool) -
     println!("{passed} passed, {failed} failed");
     if let Some(p) = junit_path {
         if let Err(e) = write_atomically(&p, junit(&checks).as_bytes()) {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return bad_input(e);
         }
     }
     let remaining = if update { unfixable } else { failed };
@@ -320,20 +307,17 @@ fn simulate_command(
         Err(e) => return bad_input(&e),
     };
     let Some(spec) = &scenario.simulation else {
-        eprintln!(
-            "error: {}: no [simulation] section: nothing to simulate (see scenarios/README.md)",
+        return bad_input(format_args!(
+            "{}: no [simulation] section: nothing to simulate (see scenarios/README.md)",
             path.display()
-        );
-        return ExitCode::from(2);
+        ));
     };
     let paths = paths.unwrap_or(spec.paths);
     if paths == 0 || paths > PATHS_MAX {
-        eprintln!("error: --paths must be 1-{PATHS_MAX}");
-        return ExitCode::from(2);
+        return bad_input(format_args!("--paths must be 1-{PATHS_MAX}"));
     }
     if threads == Some(0) {
-        eprintln!("error: --threads must be at least 1");
-        return ExitCode::from(2);
+        return bad_input("--threads must be at least 1");
     }
     let config = SimConfig {
         paths,
@@ -389,23 +373,16 @@ fn write_simulation_files(
         ),
         ("fan.parquet".into(), tables::fan_parquet(scenario, summary)),
     ];
-    let rendered = charts::charts(scenario, summary, results).map_err(|e| {
-        eprintln!("error: drawing charts: {e}");
-        ExitCode::from(2)
-    })?;
+    let rendered = charts::charts(scenario, summary, results)
+        .map_err(|e| bad_input(format_args!("drawing charts: {e}")))?;
     for chart in rendered {
         files.push((format!("{}.png", chart.name), chart.png));
         files.push((format!("{}.svg", chart.name), chart.svg.into_bytes()));
     }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        eprintln!("error: {}: cannot create: {e}", dir.display());
-        ExitCode::from(2)
-    })?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| bad_input(format_args!("{}: cannot create: {e}", dir.display())))?;
     for (name, bytes) in &files {
-        write_atomically(&dir.join(name), bytes).map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        })?;
+        write_atomically(&dir.join(name), bytes).map_err(bad_input)?;
     }
     Ok(())
 }
@@ -425,16 +402,16 @@ fn bench_command(path: PathBuf, paths: Option<u32>, threads: &[usize], repeat: u
         Err(e) => return bad_input(&e),
     };
     let Some(spec) = &scenario.simulation else {
-        eprintln!(
-            "error: {}: no [simulation] section: nothing to benchmark",
+        return bad_input(format_args!(
+            "{}: no [simulation] section: nothing to benchmark",
             path.display()
-        );
-        return ExitCode::from(2);
+        ));
     };
     let paths = paths.unwrap_or(spec.paths);
     if paths == 0 || paths > PATHS_MAX || threads.contains(&0) || repeat == 0 {
-        eprintln!("error: --paths must be 1-{PATHS_MAX}, every --threads and --repeat at least 1");
-        return ExitCode::from(2);
+        return bad_input(format_args!(
+            "--paths must be 1-{PATHS_MAX}, every --threads and --repeat at least 1"
+        ));
     }
     println!(
         "{}: {} paths x {} days x {} metrics x {} strategies",

@@ -6,7 +6,7 @@
 
 use crate::amounts::Credits;
 use crate::calendar::Instant;
-use crate::ledger::{Ledger, LedgerEvent, Outcome, Workspace};
+use crate::ledger::{Ledger, Outcome, Workspace};
 use crate::pricing::PricingBook;
 use crate::strategy::{Action, Strategy};
 
@@ -60,11 +60,9 @@ pub fn replay_observed(
     let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex);
     let mut driver = Driver {
         strategy,
-        events: Vec::new(),
         actions: Vec::new(),
         answered_version: None,
     };
-    driver.discard_events(&mut ledger);
     strategy.on_start(&ledger, &mut driver.actions);
     driver.apply_and_react(&mut ledger, workspace.anchor);
 
@@ -87,18 +85,8 @@ pub fn replay_observed(
             observe(observed, &ledger);
             observed += 1;
         }
-        if next_scheduled != Some(t) {
-            // The common instant: usage only. Same order as below without the schedule.
-            ledger.advance(t, true);
-            driver.apply_and_react(&mut ledger, t);
-            while let Some(u) = usage.next_if(|u| u.at == t) {
-                ledger.consume(t, u.credits);
-                driver.apply_and_react(&mut ledger, t);
-            }
-            continue;
-        }
-        // Plan changes at t come before a renewal falling at t: they replace it.
-        ledger.advance(t, false);
+        // Plan changes at t come before a renewal falling at t: they replace it
+        // (`Ledger::change_plan` crosses only the boundaries before t).
         let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
         for s in at_t
             .iter()
@@ -131,20 +119,13 @@ pub fn replay_observed(
 
 struct Driver<'s> {
     strategy: &'s Strategy,
-    events: Vec<LedgerEvent>,
     actions: Vec<Action>,
     /// The ledger version the strategy last answered with no action.
     answered_version: Option<u64>,
 }
 
 impl Driver<'_> {
-    /// Drops events raised before the strategy has started (the first cycle's start).
-    fn discard_events(&mut self, ledger: &mut Ledger<'_>) {
-        ledger.drain_events(&mut self.events);
-        self.events.clear();
-    }
-
-    /// Applies pending actions, lets the strategy answer the ledger's events and the new
+    /// Applies pending actions, lets the strategy answer the ledger's alerts and the new
     /// balance, and repeats until nothing more happens.
     fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {
         // Nothing pending and nothing changed since the strategy last had nothing to do: it
@@ -161,11 +142,8 @@ impl Driver<'_> {
                     Action::SetFlex(flex) => ledger.set_flex(t, flex),
                 }
             }
-            ledger.drain_events(&mut self.events);
-            for event in self.events.drain(..) {
-                if let LedgerEvent::AlertFired { .. } = event {
-                    self.strategy.on_alert(ledger, &mut self.actions);
-                }
+            for _ in 0..ledger.take_alerts() {
+                self.strategy.on_alert(ledger, &mut self.actions);
             }
             self.strategy.after_change(ledger, &mut self.actions);
             if self.actions.is_empty() {

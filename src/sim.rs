@@ -105,8 +105,9 @@ fn draw_path(
         draw_buffers,
         usage,
     );
-    // Usage at or after the end (a horizon that ends mid-day) is outside the horizon.
-    usage.retain(|u| u.at < end);
+    // Whole days only: the last drawn day starts before the end (a horizon ending mid-day
+    // draws nothing for its partial last day).
+    debug_assert!(usage.last().is_none_or(|u| u.at < end));
     report.clamped_days
 }
 

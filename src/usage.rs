@@ -113,15 +113,14 @@ pub struct MetricModel {
     pub weekly: [f64; 7],
     /// Growth per month as a fraction (0.03 = 3% a month, compounding).
     pub trend_per_month: f64,
-    pub bursts: Option<Bursts>,
     /// Exponent on the shared activity factor (0: independent of it).
     pub activity_weight: f64,
-    /// Quantisation step, in the metric's unit.
-    pub unit: Decimal,
-    /// `unit` as a float, to turn a drawn quantity into a count of units.
+    /// The quantisation step (the metric's unit) as a float, to turn a drawn quantity into
+    /// a count of units; the exact step is inside `rates`.
     unit_f64: f64,
-    /// Daily burst starts and burst sizes, built once; `None` without bursts.
-    burst_draws: Option<(Poisson<f64>, LogNormal<f64>)>,
+    /// Daily burst starts, burst sizes and each burst's length in days, built once; `None`
+    /// without bursts.
+    burst_draws: Option<(Poisson<f64>, LogNormal<f64>, u32)>,
     rates: Vec<UnitRate>,
 }
 
@@ -164,15 +163,13 @@ impl MetricModel {
                 let starts = Poisson::new(b.per_month / DAYS_PER_MONTH).ok()?;
                 let sizes =
                     LogNormal::new(b.mean_size.ln() - b.sigma * b.sigma / 2.0, b.sigma).ok()?;
-                Some((starts, sizes))
+                Some((starts, sizes, b.days))
             }),
-            bursts,
             activity_weight,
             unit_f64: {
                 use rust_decimal::prelude::ToPrimitive;
                 unit.to_f64().unwrap_or(1.0)
             },
-            unit,
             rates,
         }
     }
@@ -274,10 +271,10 @@ impl UsageModel {
                 let mean =
                     model.daily * model.weekly[weekday] * trend * regime_factor * activity_factor;
                 let mut quantity = model.spread.draw(mean, rng);
-                if let (Some(b), Some((starts, sizes))) = (&model.bursts, &model.burst_draws) {
+                if let Some((starts, sizes, days)) = &model.burst_draws {
                     for _ in 0..(starts.sample(rng) as u64) {
                         let size = sizes.sample(rng);
-                        buffers.bursts[m].push((b.days, size / f64::from(b.days)));
+                        buffers.bursts[m].push((*days, size / f64::from(*days)));
                     }
                     for burst in buffers.bursts[m].iter_mut() {
                         quantity += burst.1;
@@ -290,11 +287,7 @@ impl UsageModel {
                 if units_f.is_nan() || units_f <= 0.0 {
                     continue;
                 }
-                let units = if units_f >= i64::MAX as f64 {
-                    i64::MAX
-                } else {
-                    units_f as i64
-                };
+                let units = units_f as i64; // saturates above i64::MAX
                 let Some(mut micros) = model.credits(units, at, rounding) else {
                     continue; // validated: rates cover the horizon
                 };
@@ -302,7 +295,8 @@ impl UsageModel {
                     micros = i128::from(DAILY_CREDITS_MAX.micros());
                     report.clamped_days += 1;
                 }
-                day_micros += micros.max(0);
+                debug_assert!(micros >= 0, "positive units at a non-negative rate");
+                day_micros += micros;
             }
             if day_micros > 0 {
                 out.push(CreditUsage {

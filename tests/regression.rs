@@ -66,16 +66,7 @@ fn every_regression_scenario_pins_something() {
     let empty: Vec<_> = files
         .iter()
         .filter(|f| kind_of(f) == FileKind::Scenario)
-        .filter(|f| {
-            load(f)
-                .map(|s| {
-                    s.expectations.is_empty()
-                        && s.simulation
-                            .as_ref()
-                            .is_none_or(|m| m.expectations.is_empty())
-                })
-                .unwrap_or(false)
-        })
+        .filter(|f| load(f).map(|s| s.pins_nothing()).unwrap_or(false))
         .collect();
     assert!(
         empty.is_empty(),

@@ -437,9 +437,9 @@ fn build_rates(cx: &BookContext<'_>, raw: &[RawRate]) -> Result<RateCard, InputE
         if name.is_empty() {
             return cx.err(r.metric.span(), "metric name is empty");
         }
+        // Validated as an amount of credits; the rate keeps the exact decimal.
+        cx.credits(&r.credits)?;
         let credits = r.credits.get_ref().0;
-        Credits::from_decimal(credits)
-            .map_err(|e| cx.source.error(r.credits.span(), format!("credits: {e}")))?;
         let per = match &r.per {
             Some(p) if p.get_ref().0 <= Decimal::ZERO => {
                 return cx.err(p.span(), "per must be more than zero");

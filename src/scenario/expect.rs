@@ -49,9 +49,6 @@ macro_rules! fields {
                 match self { $(Field::$variant => FieldScope::$scope,)* }
             }
 
-            pub fn doc(self) -> &'static str {
-                match self { $(Field::$variant => $doc,)* }
-            }
         }
     };
 }
@@ -122,7 +119,6 @@ pub struct ExpectedField {
     pub field: Field,
     pub expected: Expected,
     pub written: Written,
-    pub span: Range<usize>,
     /// 1-based line of the value.
     pub line: usize,
 }
@@ -238,7 +234,6 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
                         field,
                         expected,
                         written,
-                        span: vspan,
                         line,
                     });
                 }

@@ -10,7 +10,7 @@ pub mod raw;
 pub mod simulation;
 pub mod values;
 
-use crate::amounts::{Credits, Money, CREDITS_MAX};
+use crate::amounts::{Credits, CREDITS_MAX};
 use crate::calendar::{add_months, display, midnight, Instant, Period};
 use crate::diag::{InputError, Source};
 use crate::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
@@ -48,9 +48,6 @@ pub struct Scenario {
     pub name: String,
     pub description: Option<String>,
     pub book: Arc<PricingBook>,
-    /// Where the book came from (the scenario itself when inline).
-    pub book_path: PathBuf,
-    pub created: NaiveDate,
     pub workspace: Workspace,
     pub horizon: Period,
     pub usage: Vec<UsageEvent>,
@@ -68,6 +65,15 @@ pub struct ResolvedExpectation {
 }
 
 impl Scenario {
+    /// No `[[expect]]` and no `[[expect_stat]]`: `check` has nothing to compare.
+    pub fn pins_nothing(&self) -> bool {
+        self.expectations.is_empty()
+            && self
+                .simulation
+                .as_ref()
+                .is_none_or(|m| m.expectations.is_empty())
+    }
+
     pub fn credit_usage(&self) -> Vec<CreditUsage> {
         self.usage
             .iter()
@@ -90,6 +96,33 @@ fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Inpu
     })
 }
 
+/// The index of the strategy called `name`, or an error at `span` listing the known ones.
+pub(super) fn strategy_index(
+    source: &Source,
+    strategies: &[Strategy],
+    name: &str,
+    span: std::ops::Range<usize>,
+) -> Result<usize, InputError> {
+    strategies
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| {
+            source.error(
+                span,
+                format!(
+                    "unknown strategy \"{name}\" (known: {})",
+                    known_strategies(strategies)
+                ),
+            )
+        })
+}
+
+/// The strategies' names, for error messages: "a, b, c".
+pub(super) fn known_strategies(strategies: &[Strategy]) -> String {
+    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+    names.join(", ")
+}
+
 /// Loads and validates a pricing book file.
 pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
     let source = Source::read(path)?;
@@ -101,7 +134,7 @@ pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
     let source = Source::read(path)?;
     let raw: RawScenario = parse_toml(&source)?;
-    let (book, book_path) =
+    let book =
         match (&raw.scenario.pricing_book, &raw.pricing) {
             (Some(p), None) => {
                 let book_path = source.relative(p.get_ref());
@@ -111,9 +144,9 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
                         format!("pricing book {} not found", book_path.display()),
                     ));
                 }
-                (load_book(&book_path)?, book_path)
+                load_book(&book_path)?
             }
-            (None, Some(inline)) => (book::build_book(inline, &source)?, source.path.clone()),
+            (None, Some(inline)) => book::build_book(inline, &source)?,
             (Some(p), Some(_)) => {
                 return Err(source.error(
                     p.span(),
@@ -126,33 +159,30 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
             )),
         };
     Loader {
-        source: &source,
-        book: &book,
+        cx: book::BookContext {
+            source: &source,
+            minor_digits: book.minor_digits,
+            rounding: book.rounding,
+        },
+        book: &Arc::new(book),
     }
-    .build(raw, book_path.clone())
+    .build(raw)
 }
 
 struct Loader<'a> {
-    source: &'a Source,
-    book: &'a PricingBook,
+    /// Located conversions of amounts, shared with the pricing-book loader.
+    cx: book::BookContext<'a>,
+    book: &'a Arc<PricingBook>,
 }
 
 impl Loader<'_> {
-    fn err<T>(
-        &self,
-        span: std::ops::Range<usize>,
-        message: impl Into<String>,
-    ) -> Result<T, InputError> {
-        Err(self.source.error(span, message))
-    }
-
-    fn build(&self, raw: RawScenario, book_path: PathBuf) -> Result<Scenario, InputError> {
+    fn build(&self, raw: RawScenario) -> Result<Scenario, InputError> {
         let book = self.book;
         let ws = &raw.workspace;
         let created = ws.created.get_ref().0;
         let Some(cohort) = book.cohort_for(created) else {
             let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
-            return self.err(
+            return self.cx.err(
                 ws.created.span(),
                 format!("no cohort of the pricing book admits a workspace created {created} (cohorts: {})", ids.join(", ")),
             );
@@ -160,7 +190,7 @@ impl Loader<'_> {
         let plan = self.plan(&ws.plan)?;
         let seats = match &ws.seats {
             Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
-                return self.err(s.span(), "seats must be 1-1000000");
+                return self.cx.err(s.span(), "seats must be 1-1000000");
             }
             Some(s) => *s.get_ref(),
             None => 1,
@@ -172,7 +202,7 @@ impl Loader<'_> {
             (Some(e), None) => e.get_ref().0,
             (None, Some(m)) => {
                 if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
-                    return self.err(
+                    return self.cx.err(
                         m.span(),
                         format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
                     );
@@ -180,17 +210,19 @@ impl Loader<'_> {
                 add_months(start, *m.get_ref())
             }
             _ => {
-                return self.err(
+                return self.cx.err(
                     raw.horizon.span(),
                     "the horizon needs exactly one of end or months",
                 )
             }
         };
         if end <= start {
-            return self.err(raw.horizon.span(), "the horizon ends before it starts");
+            return self
+                .cx
+                .err(raw.horizon.span(), "the horizon ends before it starts");
         }
         if end > add_months(start, HORIZON_MONTHS_MAX) {
-            return self.err(
+            return self.cx.err(
                 raw.horizon.span(),
                 format!("the horizon is longer than {HORIZON_MONTHS_MAX} months"),
             );
@@ -200,7 +232,7 @@ impl Loader<'_> {
             Some(a) => {
                 let t = a.get_ref().0;
                 if !horizon.contains(t) {
-                    return self.err(
+                    return self.cx.err(
                         a.span(),
                         format!(
                             "anchor {} is outside the horizon [{}, {})",
@@ -211,7 +243,7 @@ impl Loader<'_> {
                     );
                 }
                 if t < midnight(created) {
-                    return self.err(
+                    return self.cx.err(
                         a.span(),
                         format!(
                             "anchor {} is before the workspace was created ({created})",
@@ -223,7 +255,7 @@ impl Loader<'_> {
             }
             None => {
                 if start < midnight(created) {
-                    return self.err(
+                    return self.cx.err(
                         ws.created.span(),
                         format!("the horizon starts {} before the workspace is created: set workspace.anchor", display(start)),
                     );
@@ -248,11 +280,11 @@ impl Loader<'_> {
             let e = ev.get_ref();
             let at = e.at.get_ref().0;
             if let Some(message) = window.refuse(at) {
-                return self.err(e.at.span(), message);
+                return self.cx.err(e.at.span(), message);
             }
             if let Some(prev) = usage.last().map(|u: &UsageEvent| u.at) {
                 if at < prev {
-                    return self.err(
+                    return self.cx.err(
                         e.at.span(),
                         format!(
                             "usage out of time order: {} comes after {}",
@@ -265,7 +297,7 @@ impl Loader<'_> {
             let metric = self.metric(&e.metric)?;
             let quantity = e.quantity.get_ref().0;
             let credits = credits_for(book, metric, at, quantity)
-                .map_err(|m| self.source.error(e.quantity.span(), m))?;
+                .map_err(|m| self.cx.source.error(e.quantity.span(), m))?;
             usage.push(UsageEvent {
                 at,
                 metric,
@@ -274,9 +306,9 @@ impl Loader<'_> {
             });
         }
         if let Some(file) = &raw.usage.file {
-            let csv_path = self.source.relative(file.get_ref());
+            let csv_path = self.cx.source.relative(file.get_ref());
             if !csv_path.is_file() {
-                return self.err(
+                return self.cx.err(
                     file.span(),
                     format!("usage file {} not found", csv_path.display()),
                 );
@@ -287,21 +319,21 @@ impl Loader<'_> {
         }
         if usage.len() > USAGE_EVENTS_MAX {
             return Err(InputError::whole_file(
-                &self.source.path,
+                &self.cx.source.path,
                 format!("more than {USAGE_EVENTS_MAX} usage events"),
             ));
         }
         let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
             return Err(InputError::whole_file(
-                &self.source.path,
+                &self.cx.source.path,
                 format!("usage totals more than {CREDITS_MAX} credits"),
             ));
         }
 
         if raw.strategy.len() > STRATEGIES_MAX {
             return Err(InputError::whole_file(
-                &self.source.path,
+                &self.cx.source.path,
                 format!("more than {STRATEGIES_MAX} strategies"),
             ));
         }
@@ -309,7 +341,7 @@ impl Loader<'_> {
         for rs in &raw.strategy {
             let s = self.strategy(rs, &workspace, &window)?;
             if strategies.iter().any(|o| o.name == s.name) {
-                return self.err(
+                return self.cx.err(
                     rs.name.span(),
                     format!("duplicate strategy name \"{}\"", s.name),
                 );
@@ -324,14 +356,14 @@ impl Loader<'_> {
             strategies.push(Strategy::pay_as_you_go("as-is", flex));
         }
 
-        let expectations = expect::read_expectations(self.source)?
+        let expectations = expect::read_expectations(self.cx.source)?
             .into_iter()
             .map(|e| self.resolve_expectation(e, &strategies))
             .collect::<Result<Vec<_>, _>>()?;
 
         let simulation = match &raw.simulation {
             Some(sim) => Some(simulation::build(
-                self.source,
+                self.cx.source,
                 sim,
                 &raw.expect_stat,
                 book,
@@ -341,25 +373,26 @@ impl Loader<'_> {
             )?),
             None => {
                 if let Some(e) = raw.expect_stat.first() {
-                    return self.err(e.span(), "[[expect_stat]] needs a [simulation] section");
+                    return self
+                        .cx
+                        .err(e.span(), "[[expect_stat]] needs a [simulation] section");
                 }
                 None
             }
         };
         let name = raw.scenario.name.clone().unwrap_or_else(|| {
-            self.source
+            self.cx
+                .source
                 .path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         });
         Ok(Scenario {
-            path: self.source.path.clone(),
+            path: self.cx.source.path.clone(),
             name,
             description: raw.scenario.description.clone(),
-            book: Arc::new(book.clone()),
-            book_path,
-            created,
+            book: Arc::clone(self.book),
             workspace,
             horizon,
             usage,
@@ -371,7 +404,7 @@ impl Loader<'_> {
 
     fn plan(&self, id: &Spanned<String>) -> Result<crate::pricing::PlanId, InputError> {
         self.book.plan(id.get_ref()).ok_or_else(|| {
-            self.source.error(
+            self.cx.source.error(
                 id.span(),
                 format!(
                     "unknown plan \"{}\" (known: {})",
@@ -384,7 +417,8 @@ impl Loader<'_> {
 
     fn metric(&self, name: &Spanned<String>) -> Result<MetricId, InputError> {
         self.book.rates.metric(name.get_ref()).ok_or_else(|| {
-            self.source
+            self.cx
+                .source
                 .error(name.span(), unknown_metric(self.book, name.get_ref()))
         })
     }
@@ -402,7 +436,7 @@ impl Loader<'_> {
                 .map(Purchase::Bundle)
                 .ok_or_else(|| {
                     let ids: Vec<&str> = cohort.bundles.iter().map(|b| b.id.as_str()).collect();
-                    self.source.error(
+                    self.cx.source.error(
                         b.span(),
                         format!(
                             "unknown bundle \"{}\" in cohort \"{}\" (known: {})",
@@ -418,26 +452,16 @@ impl Loader<'_> {
                 }),
             (None, Some(a)) => {
                 let Some(open) = &cohort.open_amount else {
-                    return self.err(
+                    return self.cx.err(
                         a.span(),
                         format!("cohort \"{}\" sells no open amounts", cohort.id),
                     );
                 };
-                let money = Money::from_decimal(a.get_ref().0)
-                    .map_err(|e| self.source.error(a.span(), format!("amount: {e}")))?;
+                let money = self.cx.charged_money(a, "amount")?;
                 let cur = &self.book.currency;
                 let digits = self.book.minor_digits;
-                if !money.is_whole_minor(digits) {
-                    return self.err(
-                        a.span(),
-                        format!(
-                            "amount {} has more decimals than the currency's minor unit ({digits} digits)",
-                            a.get_ref().0
-                        ),
-                    );
-                }
                 if money < open.min {
-                    return self.err(
+                    return self.cx.err(
                         a.span(),
                         format!(
                             "purchase of {} {cur} is below the minimum of {} {cur}",
@@ -447,7 +471,7 @@ impl Loader<'_> {
                     );
                 }
                 if money > open.max {
-                    return self.err(
+                    return self.cx.err(
                         a.span(),
                         format!(
                             "purchase of {} {cur} is above the maximum of {} {cur}",
@@ -458,7 +482,7 @@ impl Loader<'_> {
                 }
                 Ok(Purchase::OpenAmount(money))
             }
-            _ => self.err(
+            _ => self.cx.err(
                 p.span(),
                 "a purchase is { bundle = \"id\" } or { amount = \"money\" }",
             ),
@@ -476,12 +500,9 @@ impl Loader<'_> {
             flex.enabled = e;
         }
         if let Some(c) = cap {
-            flex.cap = match *c.get_ref() {
-                raw::CapValue::None => CapSetting::Uncapped,
-                raw::CapValue::Amount(d) => CapSetting::Amount(
-                    Money::from_decimal(d.0)
-                        .map_err(|e| self.source.error(c.span(), format!("flex cap: {e}")))?,
-                ),
+            flex.cap = match self.cx.cap(c)? {
+                None => CapSetting::Uncapped,
+                Some(m) => CapSetting::Amount(m),
             };
         }
         Ok(flex)
@@ -495,7 +516,7 @@ impl Loader<'_> {
     ) -> Result<Strategy, InputError> {
         let name = rs.name.get_ref().trim().to_string();
         if name.is_empty() {
-            return self.err(rs.name.span(), "strategy name is empty");
+            return self.cx.err(rs.name.span(), "strategy name is empty");
         }
         let default = FlexSetting {
             enabled: self.book.flex_enabled_default,
@@ -512,7 +533,7 @@ impl Loader<'_> {
             let e = entry.get_ref();
             let at = e.at.get_ref().0;
             if at < window.anchor || at >= window.end {
-                return self.err(
+                return self.cx.err(
                     e.at.span(),
                     format!(
                         "{} is outside the subscription's span [{}, {})",
@@ -527,7 +548,7 @@ impl Loader<'_> {
                 + usize::from(e.change_plan.is_some())
                 + usize::from(flex_change);
             if kinds != 1 {
-                return self.err(
+                return self.cx.err(
                     entry.span(),
                     "a schedule entry does one thing: buy, change_plan, or flex/flex_cap",
                 );
@@ -549,9 +570,11 @@ impl Loader<'_> {
             Some(t) => {
                 let t = t.get_ref();
                 let below = Credits::from_decimal(t.below.get_ref().0)
-                    .map_err(|e| self.source.error(t.below.span(), format!("below: {e}")))?;
+                    .map_err(|e| self.cx.source.error(t.below.span(), format!("below: {e}")))?;
                 if below.is_zero() {
-                    return self.err(t.below.span(), "top_up.below must be more than zero");
+                    return self
+                        .cx
+                        .err(t.below.span(), "top_up.below must be more than zero");
                 }
                 Some(TopUp {
                     below_credits: below,
@@ -565,15 +588,10 @@ impl Loader<'_> {
                 let u = u.get_ref();
                 Some(Upgrade {
                     to: self.plan(&u.to)?,
-                    flex_spend_over: Money::from_decimal(
-                        u.when_cycle_flex_spend_exceeds.get_ref().0,
-                    )
-                    .map_err(|e| {
-                        self.source.error(
-                            u.when_cycle_flex_spend_exceeds.span(),
-                            format!("when_cycle_flex_spend_exceeds: {e}"),
-                        )
-                    })?,
+                    flex_spend_over: self.cx.money(
+                        &u.when_cycle_flex_spend_exceeds,
+                        "when_cycle_flex_spend_exceeds",
+                    )?,
                 })
             }
         };
@@ -598,25 +616,19 @@ impl Loader<'_> {
         e: Expectation,
         strategies: &[Strategy],
     ) -> Result<ResolvedExpectation, InputError> {
-        let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
         let strategy = match &e.strategy {
-            Some((name, span)) => names.iter().position(|n| n == name).ok_or_else(|| {
-                self.source.error(
-                    span.clone(),
-                    format!("unknown strategy \"{name}\" (known: {})", names.join(", ")),
-                )
-            })?,
+            Some((name, span)) => strategy_index(self.cx.source, strategies, name, span.clone())?,
             None if strategies.len() == 1 => 0,
             None => {
                 return Err(InputError {
-                    file: self.source.path.clone(),
+                    file: self.cx.source.path.clone(),
                     location: crate::diag::Location::LineColumn {
                         line: e.line,
                         column: 1,
                     },
                     message: format!(
                         "this [[expect]] must name its strategy (known: {})",
-                        names.join(", ")
+                        known_strategies(strategies)
                     ),
                 })
             }

@@ -133,21 +133,8 @@ pub(super) fn build(
         Some(p) => *p.get_ref(),
         None => PATHS_DEFAULT,
     };
-    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
     let strategy_index = |name: &Spanned<String>| {
-        names
-            .iter()
-            .position(|n| n == name.get_ref())
-            .ok_or_else(|| {
-                source.error(
-                    name.span(),
-                    format!(
-                        "unknown strategy \"{}\" (known: {})",
-                        name.get_ref(),
-                        names.join(", ")
-                    ),
-                )
-            })
+        super::strategy_index(source, strategies, name.get_ref(), name.span())
     };
     let baseline = match &raw.baseline {
         Some(b) => strategy_index(b)?,
@@ -395,7 +382,7 @@ pub(super) fn build(
                     e.span(),
                     format!(
                         "this [[expect_stat]] must name its strategy (known: {})",
-                        names.join(", ")
+                        super::known_strategies(strategies)
                     ),
                 ))
             }

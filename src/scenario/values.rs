@@ -11,7 +11,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
-use std::str::FromStr;
 
 /// Significant digits an `f64` always round-trips.
 const FLOAT_DIGITS_EXACT_MAX: usize = 15;
@@ -158,16 +157,10 @@ impl<'de> serde::Deserialize<'de> for TomlDate {
     }
 }
 
-impl FromStr for Dec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Dec, String> {
-        parse_decimal(s).map(Dec)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     #[derive(serde::Deserialize)]
     struct Doc {
