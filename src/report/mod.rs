@@ -10,7 +10,7 @@ pub mod tables;
 use crate::calendar::display;
 use crate::check::{actual, ScenarioCheck};
 use crate::ledger::{LineKind, Outcome, Purchase, Statement};
-use crate::scenario::expect::{Field, FieldScope};
+use crate::scenario::expect::Field;
 use crate::scenario::Scenario;
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Map, Value};
@@ -90,10 +90,7 @@ const STATEMENT_COLUMNS: &[Field] = &[
 ];
 
 fn totals_fields() -> impl Iterator<Item = Field> {
-    Field::ALL
-        .iter()
-        .copied()
-        .filter(|f| f.scope() != FieldScope::Statement)
+    Field::ALL.iter().copied().filter(|f| f.allowed_in(false))
 }
 
 fn selected(outcomes: &[Outcome], only: Option<usize>) -> Vec<(usize, &Outcome)> {
@@ -250,33 +247,29 @@ pub fn replay_text(
 /// One row per strategy and statement, then one totals row per strategy (statement "total").
 fn replay_csv(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
     let book = &scenario.book;
-    let fields: Vec<Field> = Field::ALL.to_vec();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["strategy".to_string(), "statement".to_string()];
-    header.extend(fields.iter().map(|f| f.name().to_string()));
+    header.extend(Field::ALL.iter().map(|f| f.name().to_string()));
     w.write_record(&header).expect("in-memory CSV");
     for (i, o) in runs {
         let name = &scenario.strategies[*i].name;
-        for s in &o.statements {
-            let mut row = vec![name.clone(), s.number.to_string()];
-            row.extend(fields.iter().map(|f| {
-                if f.scope() == FieldScope::Totals {
-                    String::new()
+        // A field that does not apply to the row (a totals field on a statement row, or the
+        // reverse) is left empty.
+        let mut row = |label: String, statement: Option<&Statement>| {
+            let mut row = vec![name.clone(), label];
+            row.extend(Field::ALL.iter().map(|f| {
+                if f.allowed_in(statement.is_some()) {
+                    actual(*f, book, o, statement).render(book)
                 } else {
-                    actual(*f, book, o, Some(s)).render(book)
+                    String::new()
                 }
             }));
             w.write_record(&row).expect("in-memory CSV");
+        };
+        for s in &o.statements {
+            row(s.number.to_string(), Some(s));
         }
-        let mut row = vec![name.clone(), "total".to_string()];
-        row.extend(fields.iter().map(|f| {
-            if f.scope() == FieldScope::Statement {
-                String::new()
-            } else {
-                actual(*f, book, o, None).render(book)
-            }
-        }));
-        w.write_record(&row).expect("in-memory CSV");
+        row("total".to_string(), None);
     }
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
 }
@@ -306,11 +299,14 @@ fn fields_json(
     scenario: &Scenario,
     outcome: &Outcome,
     statement: Option<&Statement>,
-    scope_ok: impl Fn(Field) -> bool,
 ) -> Map<String, Value> {
     let book = &scenario.book;
     let mut map = Map::new();
-    for f in Field::ALL.iter().copied().filter(|f| scope_ok(*f)) {
+    for f in Field::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.allowed_in(statement.is_some()))
+    {
         let value = match actual(f, book, outcome, statement) {
             crate::check::Actual::Count(n) => Value::from(n),
             crate::check::Actual::Instant(None) | crate::check::Actual::Ratio(None) => Value::Null,
@@ -330,15 +326,23 @@ fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
                 .statements
                 .iter()
                 .map(|s| {
-                    let mut m = fields_json(scenario, o, Some(s), |f| f.scope() != FieldScope::Totals);
+                    let mut m = fields_json(scenario, o, Some(s));
                     m.insert("number".into(), Value::from(s.number));
-                    m.insert("lines".into(), Value::from(s.lines.iter().map(|l| line_json(scenario, l)).collect::<Vec<_>>()));
+                    m.insert(
+                        "lines".into(),
+                        Value::from(
+                            s.lines
+                                .iter()
+                                .map(|l| line_json(scenario, l))
+                                .collect::<Vec<_>>(),
+                        ),
+                    );
                     Value::Object(m)
                 })
                 .collect();
             json!({
                 "name": scenario.strategies[*i].name,
-                "totals": Value::Object(fields_json(scenario, o, None, |f| f.scope() != FieldScope::Statement)),
+                "totals": Value::Object(fields_json(scenario, o, None)),
                 "statements": statements,
             })
         })
