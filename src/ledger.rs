@@ -576,25 +576,7 @@ impl<'b> Ledger<'b> {
     pub fn purchase(&mut self, t: Instant, purchase: Purchase) {
         self.advance(t, true);
         self.version += 1;
-        let cohort = &self.book.cohorts[self.workspace.cohort.0];
-        let (credits, cost, expires_after_days) = match purchase {
-            Purchase::Bundle(i) => {
-                let b = &cohort.bundles[i];
-                (b.credits, b.price, b.expires_after_days)
-            }
-            Purchase::OpenAmount(money) => {
-                let open = cohort
-                    .open_amount
-                    .as_ref()
-                    .expect("validated: open-amount purchases only where the cohort allows them");
-                assert!(
-                    money >= open.min && money <= open.max,
-                    "validated purchase limits"
-                );
-                let credits = cohort.prepaid_base_price.credits_for(money);
-                (credits, money, open.expires_after_days)
-            }
-        };
+        let (credits, cost, expires_after_days) = self.purchase_terms(purchase);
         self.lot_sequence += 1;
         let lot = Lot {
             sequence: self.lot_sequence,
@@ -615,6 +597,34 @@ impl<'b> Ledger<'b> {
             credits,
             money: cost,
         });
+    }
+
+    /// Credits `purchase` would add in this workspace's cohort.
+    pub fn credits_of(&self, purchase: Purchase) -> Credits {
+        self.purchase_terms(purchase).0
+    }
+
+    /// What `purchase` buys in this workspace's cohort: credits, price, days until expiry.
+    fn purchase_terms(&self, purchase: Purchase) -> (Credits, Money, Option<u32>) {
+        let cohort = &self.book.cohorts[self.workspace.cohort.0];
+        match purchase {
+            Purchase::Bundle(i) => {
+                let b = &cohort.bundles[i];
+                (b.credits, b.price, b.expires_after_days)
+            }
+            Purchase::OpenAmount(money) => {
+                let open = cohort
+                    .open_amount
+                    .as_ref()
+                    .expect("validated: open-amount purchases only where the cohort allows them");
+                assert!(
+                    money >= open.min && money <= open.max,
+                    "validated purchase limits"
+                );
+                let credits = cohort.prepaid_base_price.credits_for(money);
+                (credits, money, open.expires_after_days)
+            }
+        }
     }
 
     fn sort_lots(&mut self) {

@@ -111,7 +111,7 @@ impl Strategy {
         let pending: Credits = out
             .iter()
             .filter_map(|a| match a {
-                Action::Purchase(p) => Some(purchase_credits(ledger, *p)),
+                Action::Purchase(p) => Some(ledger.credits_of(*p)),
                 _ => None,
             })
             .sum();
@@ -119,22 +119,13 @@ impl Strategy {
         if balance >= top_up.below_credits {
             return;
         }
-        let bought = purchase_credits(ledger, top_up.purchase);
+        let bought = ledger.credits_of(top_up.purchase);
         let mut count = 0;
         while balance < top_up.below_credits && count < TOP_UP_PURCHASES_MAX {
             out.push(Action::Purchase(top_up.purchase));
             balance += bought;
             count += 1;
         }
-    }
-}
-
-/// Credits a purchase would add for this workspace.
-pub fn purchase_credits(ledger: &Ledger<'_>, purchase: Purchase) -> Credits {
-    let cohort = &ledger.book().cohorts[ledger.workspace().cohort.0];
-    match purchase {
-        Purchase::Bundle(i) => cohort.bundles[i].credits,
-        Purchase::OpenAmount(m) => cohort.prepaid_base_price.credits_for(m),
     }
 }
 
