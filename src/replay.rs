@@ -18,7 +18,7 @@ pub struct CreditUsage {
 }
 
 /// How many rounds of strategy reactions one instant may trigger. Each round is a strategy
-/// answering the ledger's events; a correct strategy settles in two or three.
+/// answering the ledger's alerts and state; a correct strategy settles in two or three.
 const REACTION_ROUNDS_MAX: u32 = 64;
 
 /// Replays `usage` (sorted by instant, inside `[workspace.anchor, horizon_end)`) under

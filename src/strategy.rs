@@ -77,7 +77,7 @@ impl Strategy {
     }
 
     /// At every instant something happened (usage, a scheduled action, a cycle start), after
-    /// the ledger's events were answered. A lot that expires between two such instants is
+    /// the ledger's alerts were answered. A lot that expires between two such instants is
     /// topped up at the next one.
     pub fn after_change(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
         self.top_up_if_low(ledger, out);
