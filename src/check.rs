@@ -106,7 +106,6 @@ pub fn actual(
 
 /// Replays every strategy of a scenario on its usage.
 pub fn run(scenario: &Scenario) -> Vec<Outcome> {
-    let usage = scenario.credit_usage();
     scenario
         .strategies
         .iter()
@@ -115,7 +114,7 @@ pub fn run(scenario: &Scenario) -> Vec<Outcome> {
                 &scenario.book,
                 scenario.workspace,
                 scenario.horizon.end,
-                &usage,
+                &scenario.usage,
                 s,
             )
         })

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use creditsim::check::{check_scenario, run, update_file, ScenarioCheck};
 use creditsim::files::{expand, kind_of, write_atomically, FileKind};
 use creditsim::report::{junit, mismatch_lines, replay_text, Format};
-use creditsim::scenario::{load, load_book};
+use creditsim::scenario::{load, load_book, load_with, TraceOverrides};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,6 +37,37 @@ enum Command {
         /// Write the report to this file (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        trace: TraceArgs,
+        /// Replay only this workspace of a trace with a workspace column.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Replay every workspace of a trace under every strategy: one row per workspace and
+    /// strategy (Parquet or CSV) and a portfolio summary on stdout.
+    Portfolio {
+        /// Scenario file: pricing book, horizon, strategies, and the default workspace.
+        scenario: PathBuf,
+        #[command(flatten)]
+        trace: TraceArgs,
+        /// Accounts table (CSV: workspace, created, and optionally plan, seats); without it
+        /// every workspace is set up like the scenario's [workspace].
+        #[arg(long)]
+        accounts: Option<PathBuf>,
+        /// Write the table here: .parquet or .csv (atomically).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// The summary as a table or JSON.
+        #[arg(long, value_enum, default_value = "table")]
+        format: SummaryFormat,
+    },
+    /// Usage traces: write synthetic ones.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
     },
     /// Monte Carlo: draw usage paths from the scenario's [simulation] models, replay every
     /// strategy on each, and report the distribution of cost.
@@ -95,6 +126,97 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Write a synthetic trace (CSV or Parquet, by extension) from the scenario's
+    /// [simulation] usage model: workspace k's usage is Monte Carlo path k (same seed).
+    Generate {
+        /// Scenario file with a [simulation] section.
+        scenario: PathBuf,
+        /// The trace to write: .csv or .parquet.
+        #[arg(long)]
+        out: PathBuf,
+        /// Workspaces (paths) to write; with more than one the trace has a workspace column.
+        #[arg(long, default_value_t = 1)]
+        workspaces: u32,
+        /// Rows each metric's daily quantity is split into, at random times of the day.
+        #[arg(long, default_value_t = 1)]
+        rows_per_day: u32,
+        /// Master seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SummaryFormat {
+    Table,
+    Json,
+}
+
+/// Where usage comes from when it is a trace, and how to read it.
+#[derive(clap::Args, Default)]
+struct TraceArgs {
+    /// Usage from this trace (CSV or Parquet event log, or a folder of them, one workspace per
+    /// file) instead of the scenario's usage.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Map a column of the trace: timestamp=NAME, metric=NAME, quantity=NAME or
+    /// workspace=NAME (repeatable).
+    #[arg(long = "column", value_name = "ROLE=NAME")]
+    columns: Vec<String>,
+    /// "iso" (default), "unix", "unix_ms", or a strftime pattern like "%d/%m/%Y %H:%M".
+    #[arg(long)]
+    timestamp_format: Option<String>,
+    /// Zone of timestamps written without an offset: UTC (default), +09:00, Asia/Tokyo.
+    #[arg(long)]
+    timezone: Option<String>,
+    /// "event" (every row at its instant, the default) or "day" (rows summed per day).
+    #[arg(long)]
+    resolution: Option<String>,
+    /// Field delimiter of a CSV trace (default ",").
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// Skip invalid rows instead of failing, and report how many and which.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+impl TraceArgs {
+    fn overrides(&self, only_workspace: Option<String>) -> Result<TraceOverrides, String> {
+        let mut o = TraceOverrides {
+            file: self.trace.clone(),
+            timestamp_format: self.timestamp_format.clone(),
+            timezone: self.timezone.clone(),
+            resolution: self.resolution.clone(),
+            delimiter: self.delimiter,
+            skip_invalid: self.skip_invalid,
+            only_workspace,
+            ..TraceOverrides::default()
+        };
+        for c in &self.columns {
+            let Some((role, name)) = c.split_once('=') else {
+                return Err(format!(
+                    "--column {c}: expected ROLE=NAME, like timestamp=event_time"
+                ));
+            };
+            let slot = match role {
+                "timestamp" => &mut o.timestamp,
+                "metric" => &mut o.metric,
+                "quantity" => &mut o.quantity,
+                "workspace" => &mut o.workspace,
+                _ => {
+                    return Err(format!(
+                        "--column {c}: unknown role \"{role}\" (known: timestamp, metric, quantity, workspace)"
+                    ))
+                }
+            };
+            *slot = Some(name.to_string());
+        }
+        Ok(o)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -103,7 +225,33 @@ fn main() -> ExitCode {
             strategy,
             format,
             out,
-        } => replay_command(scenario, strategy, format, out),
+            trace,
+            workspace,
+        } => match trace.overrides(workspace) {
+            Ok(o) => replay_command(scenario, strategy, format, out, &o),
+            Err(e) => bad_input(e),
+        },
+        Command::Portfolio {
+            scenario,
+            trace,
+            accounts,
+            out,
+            threads,
+            format,
+        } => match trace.overrides(None) {
+            Ok(o) => portfolio_command(&scenario, &o, accounts.as_deref(), out, threads, format),
+            Err(e) => bad_input(e),
+        },
+        Command::Trace {
+            command:
+                TraceCommand::Generate {
+                    scenario,
+                    out,
+                    workspaces,
+                    rows_per_day,
+                    seed,
+                },
+        } => generate_command(&scenario, &out, workspaces, rows_per_day, seed),
         Command::Check {
             paths,
             junit,
@@ -138,6 +286,7 @@ fn replay_command(
     strategy: Option<String>,
     format: Format,
     out: Option<PathBuf>,
+    overrides: &TraceOverrides,
 ) -> ExitCode {
     if path.is_file() && kind_of(&path) == FileKind::PricingBook {
         return bad_input(format_args!(
@@ -146,10 +295,15 @@ fn replay_command(
             path.display()
         ));
     }
-    let scenario = match load(&path) {
+    let scenario = match load_with(&path, overrides) {
         Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
+    if let Some(report) = &scenario.import {
+        for line in report.lines() {
+            eprintln!("{line}");
+        }
+    }
     let only = match strategy {
         None => None,
         Some(name) => match scenario.strategies.iter().position(|s| s.name == name) {
@@ -469,4 +623,103 @@ fn bench_command(path: PathBuf, paths: Option<u32>, threads: &[usize], repeat: u
         None => println!("peak resident memory: not available on this platform"),
     }
     ExitCode::SUCCESS
+}
+
+fn portfolio_command(
+    path: &std::path::Path,
+    overrides: &TraceOverrides,
+    accounts: Option<&std::path::Path>,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    format: SummaryFormat,
+) -> ExitCode {
+    use creditsim::report::portfolio as output;
+    if threads == Some(0) {
+        return bad_input("--threads must be at least 1");
+    }
+    let kind = match &out {
+        None => None,
+        Some(p) => match p.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => Some(true),
+            Some("csv") => Some(false),
+            _ => {
+                return bad_input(format_args!(
+                    "{}: --out must end in .parquet or .csv",
+                    p.display()
+                ))
+            }
+        },
+    };
+    let portfolio = match creditsim::scenario::load_portfolio(path, overrides, accounts) {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
+    for line in portfolio.import.lines() {
+        eprintln!("{line}");
+    }
+    let results = creditsim::portfolio::run(&portfolio, threads);
+    let summary = creditsim::portfolio::summarise(&results, portfolio.scenario.strategies.len());
+    if let (Some(file), Some(parquet)) = (&out, kind) {
+        let frame = output::frame(&portfolio, &results);
+        let bytes = if parquet {
+            creditsim::report::tables::to_parquet(frame)
+        } else {
+            output::to_csv(frame)
+        };
+        if let Err(e) = write_atomically(file, &bytes) {
+            return bad_input(e);
+        }
+    }
+    match format {
+        SummaryFormat::Table => print!("{}", output::summary_text(&portfolio, &summary)),
+        SummaryFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&output::summary_json(&portfolio, &summary))
+                .expect("JSON values serialise")
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+fn generate_command(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    workspaces: u32,
+    rows_per_day: u32,
+    seed: Option<u64>,
+) -> ExitCode {
+    use creditsim::sim::PATHS_MAX;
+    use creditsim::trace::generate::{generate, GenerateConfig, ROWS_PER_DAY_MAX};
+    let scenario = match load(path) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let Some(spec) = &scenario.simulation else {
+        return bad_input(format_args!(
+            "{}: no [simulation] section: no usage model to generate from",
+            path.display()
+        ));
+    };
+    if workspaces == 0 || workspaces > PATHS_MAX {
+        return bad_input(format_args!("--workspaces must be 1-{PATHS_MAX}"));
+    }
+    if rows_per_day == 0 || rows_per_day > ROWS_PER_DAY_MAX {
+        return bad_input(format_args!("--rows-per-day must be 1-{ROWS_PER_DAY_MAX}"));
+    }
+    let config = GenerateConfig {
+        workspaces,
+        rows_per_day,
+        seed: seed.unwrap_or(spec.seed),
+    };
+    match generate(&scenario, &spec.model, config, out) {
+        Ok(rows) => {
+            eprintln!(
+                "{}: {rows} rows, {workspaces} workspace(s), seed {}",
+                out.display(),
+                config.seed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad_input(e),
+    }
 }

@@ -115,8 +115,10 @@ pub struct MetricModel {
     pub trend_per_month: f64,
     /// Exponent on the shared activity factor (0: independent of it).
     pub activity_weight: f64,
-    /// The quantisation step (the metric's unit) as a float, to turn a drawn quantity into
-    /// a count of units; the exact step is inside `rates`.
+    /// The quantisation step (the metric's unit): a drawn quantity is a whole number of them.
+    pub unit: Decimal,
+    /// `unit` as a float, to turn a drawn quantity into a count of units; the exact step is
+    /// also inside `rates`.
     unit_f64: f64,
     /// Daily burst starts, burst sizes and each burst's length in days, built once; `None`
     /// without bursts.
@@ -166,6 +168,7 @@ impl MetricModel {
                 Some((starts, sizes, b.days))
             }),
             activity_weight,
+            unit,
             unit_f64: {
                 use rust_decimal::prelude::ToPrimitive;
                 unit.to_f64().unwrap_or(1.0)
@@ -223,6 +226,53 @@ impl UsageModel {
     ) -> DrawReport {
         out.clear();
         let mut report = DrawReport::default();
+        // One event per day: the day's credits over every metric. Time of day is not
+        // modelled, so separate events at the same instant would only make results depend
+        // on the order the metrics are listed in (a top-up between them, say).
+        let mut day_micros: i128 = 0;
+        self.walk(rng, start, days, buffers, |day, drawn| {
+            let at = add_days(start, day);
+            match drawn {
+                Some((m, units)) => {
+                    let Some(mut micros) = self.metrics[m].credits(units, at, rounding) else {
+                        return; // validated: rates cover the horizon
+                    };
+                    if micros > i128::from(DAILY_CREDITS_MAX.micros()) {
+                        micros = i128::from(DAILY_CREDITS_MAX.micros());
+                        report.clamped_days += 1;
+                    }
+                    debug_assert!(micros >= 0, "positive units at a non-negative rate");
+                    day_micros += micros;
+                }
+                None => {
+                    if day_micros > 0 {
+                        out.push(CreditUsage {
+                            at,
+                            credits: Credits::from_micros(
+                                day_micros.min(i128::from(CREDITS_MAX.micros())) as i64,
+                            ),
+                        });
+                    }
+                    day_micros = 0;
+                }
+            }
+        });
+        debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));
+        report
+    }
+
+    /// Draws one path's quantities: `each(day, Some((metric, units)))` for every metric with
+    /// a positive quantity on a day, then `each(day, None)` when the day is complete. The
+    /// random numbers are the same whatever `each` does, so a trace written from path k
+    /// (`trace generate`) is the usage `simulate` replays on path k.
+    pub fn walk<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        start: Instant,
+        days: u32,
+        buffers: &mut DrawBuffers,
+        mut each: impl FnMut(u32, Option<(usize, i64)>),
+    ) {
         buffers.bursts.resize_with(self.metrics.len(), Vec::new);
         for b in &mut buffers.bursts {
             b.clear();
@@ -239,7 +289,6 @@ impl UsageModel {
         });
         let first_weekday = start.date().weekday().num_days_from_monday() as usize;
         for day in 0..days {
-            let at = add_days(start, day);
             let regime_factor = match (&self.regimes, regime) {
                 (Some(r), Some(s)) => r.factors[s],
                 _ => 1.0,
@@ -250,10 +299,6 @@ impl UsageModel {
             };
             let weekday = (first_weekday + day as usize) % 7;
             let months = f64::from(day) / DAYS_PER_MONTH;
-            // One event per day: the day's credits over every metric. Time of day is not
-            // modelled, so separate events at the same instant would only make results depend
-            // on the order the metrics are listed in (a top-up between them, say).
-            let mut day_micros: i128 = 0;
             for (m, model) in self.metrics.iter().enumerate() {
                 let trend = if model.trend_per_month == 0.0 {
                     1.0
@@ -288,24 +333,9 @@ impl UsageModel {
                     continue;
                 }
                 let units = units_f as i64; // saturates above i64::MAX
-                let Some(mut micros) = model.credits(units, at, rounding) else {
-                    continue; // validated: rates cover the horizon
-                };
-                if micros > i128::from(DAILY_CREDITS_MAX.micros()) {
-                    micros = i128::from(DAILY_CREDITS_MAX.micros());
-                    report.clamped_days += 1;
-                }
-                debug_assert!(micros >= 0, "positive units at a non-negative rate");
-                day_micros += micros;
+                each(day, Some((m, units)));
             }
-            if day_micros > 0 {
-                out.push(CreditUsage {
-                    at,
-                    credits: Credits::from_micros(
-                        day_micros.min(i128::from(CREDITS_MAX.micros())) as i64
-                    ),
-                });
-            }
+            each(day, None);
             if let (Some(r), Some(s)) = (&self.regimes, regime.as_mut()) {
                 let u: f64 = rng.sample(rand_distr::StandardUniform);
                 let mut acc = 0.0;
@@ -325,7 +355,5 @@ impl UsageModel {
                 activity_x = a.persistence * activity_x + noise;
             }
         }
-        debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));
-        report
     }
 }

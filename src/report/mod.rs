@@ -5,6 +5,7 @@
 //! `[[expect]]` block does.
 
 pub mod charts;
+pub mod portfolio;
 pub mod tables;
 
 use crate::calendar::display;

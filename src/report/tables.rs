@@ -14,7 +14,7 @@ use polars::prelude::*;
 const DECIMAL_PRECISION: usize = 18;
 const DECIMAL_SCALE: usize = 6;
 
-fn decimal_column(name: &str, micros: Vec<i64>) -> Column {
+pub(crate) fn decimal_column(name: &str, micros: Vec<i64>) -> Column {
     let wide: Vec<i128> = micros.into_iter().map(i128::from).collect();
     Int128Chunked::from_vec(name.into(), wide)
         .into_decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
@@ -28,7 +28,7 @@ fn days_since_epoch(t: Instant) -> i32 {
     (t.date() - epoch).num_days() as i32
 }
 
-fn to_parquet(mut frame: DataFrame) -> Vec<u8> {
+pub fn to_parquet(mut frame: DataFrame) -> Vec<u8> {
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes)
         .finish(&mut frame)

@@ -4,6 +4,7 @@
 //! column (TOML) or row and column (CSV). What leaves this module is consistent: the ledger
 //! and the strategies can assume every id resolves and every amount is within limits.
 
+pub mod accounts;
 mod book;
 pub mod expect;
 pub mod raw;
@@ -50,7 +51,12 @@ pub struct Scenario {
     pub book: Arc<PricingBook>,
     pub workspace: Workspace,
     pub horizon: Period,
-    pub usage: Vec<UsageEvent>,
+    /// Credits demanded, in time order: inline events, the usage CSV, or an imported trace.
+    /// When usage may happen (creation, subscription start, horizon end).
+    pub window: UsageWindow,
+    pub usage: Vec<CreditUsage>,
+    /// What the trace import read and skipped, when usage came from a trace.
+    pub import: Option<crate::trace::ImportReport>,
     pub strategies: Vec<Strategy>,
     pub expectations: Vec<ResolvedExpectation>,
     /// The `[simulation]` section, when the scenario can be simulated.
@@ -72,16 +78,6 @@ impl Scenario {
                 .simulation
                 .as_ref()
                 .is_none_or(|m| m.expectations.is_empty())
-    }
-
-    pub fn credit_usage(&self) -> Vec<CreditUsage> {
-        self.usage
-            .iter()
-            .map(|u| CreditUsage {
-                at: u.at,
-                credits: u.credits,
-            })
-            .collect()
     }
 
     pub fn cohort(&self) -> &Cohort {
@@ -132,6 +128,71 @@ pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
 
 /// Loads and validates a scenario file (and the pricing book and CSV it names).
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    load_with(path, &TraceOverrides::default())
+}
+
+/// Trace settings given on the command line; each replaces the scenario's `[usage.trace]`
+/// value, and `file` replaces the scenario's usage altogether.
+#[derive(Debug, Clone, Default)]
+pub struct TraceOverrides {
+    pub file: Option<PathBuf>,
+    pub timestamp: Option<String>,
+    pub metric: Option<String>,
+    pub quantity: Option<String>,
+    pub workspace: Option<String>,
+    pub timestamp_format: Option<String>,
+    pub timezone: Option<String>,
+    pub resolution: Option<String>,
+    pub delimiter: Option<char>,
+    pub skip_invalid: bool,
+    /// Replay only this workspace of a trace with several.
+    pub only_workspace: Option<String>,
+}
+
+/// Loads a scenario, its usage imported from a trace when the scenario or `overrides` names one.
+pub fn load_with(path: &Path, overrides: &TraceOverrides) -> Result<Scenario, InputError> {
+    with_loader(path, |loader, raw| loader.build(&raw, Some(overrides)))
+}
+
+/// A portfolio: the scenario's book, horizon and strategies, and one member per workspace,
+/// with its usage from the trace.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    pub scenario: Scenario,
+    pub members: Vec<Member>,
+    pub import: crate::trace::ImportReport,
+}
+
+/// One workspace of a portfolio.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: String,
+    pub workspace: Workspace,
+    pub strategies: Vec<Strategy>,
+    pub usage: Vec<CreditUsage>,
+}
+
+/// Loads a portfolio: the trace (`overrides.file` or `[usage.trace]`) split by workspace,
+/// each workspace set up from `accounts` (its creation date, plan and seats) or, without an
+/// accounts table, like the scenario's `[workspace]`.
+pub fn load_portfolio(
+    path: &Path,
+    overrides: &TraceOverrides,
+    accounts: Option<&Path>,
+) -> Result<Portfolio, InputError> {
+    let accounts = match accounts {
+        Some(a) => Some(accounts::read(a)?),
+        None => None,
+    };
+    with_loader(path, |loader, raw| {
+        loader.portfolio(raw, overrides, accounts.as_deref())
+    })
+}
+
+fn with_loader<T>(
+    path: &Path,
+    f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
+) -> Result<T, InputError> {
     let source = Source::read(path)?;
     let raw: RawScenario = parse_toml(&source)?;
     let book =
@@ -158,15 +219,15 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
                 "no pricing book: set scenario.pricing_book = \"path\" or add a [pricing] table",
             )),
         };
-    Loader {
+    let loader = Loader {
         cx: book::BookContext {
             source: &source,
             minor_digits: book.minor_digits,
             rounding: book.rounding,
         },
         book: &Arc::new(book),
-    }
-    .build(raw)
+    };
+    f(&loader, raw)
 }
 
 struct Loader<'a> {
@@ -176,7 +237,13 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn build(&self, raw: RawScenario) -> Result<Scenario, InputError> {
+    /// The scenario; its usage imported from the trace unless `overrides` is `None` (a
+    /// portfolio imports the trace itself).
+    fn build(
+        &self,
+        raw: &RawScenario,
+        overrides: Option<&TraceOverrides>,
+    ) -> Result<Scenario, InputError> {
         let book = self.book;
         let ws = &raw.workspace;
         let created = ws.created.get_ref().0;
@@ -317,7 +384,26 @@ impl Loader<'_> {
             // Inline events and the file are each in time order; merge them, inline first on ties.
             usage = merge_by_time(usage, from_csv);
         }
-        if usage.len() > USAGE_EVENTS_MAX {
+        let mut import = None;
+        let mut usage: Vec<CreditUsage> = usage
+            .into_iter()
+            .map(|u| CreditUsage {
+                at: u.at,
+                credits: u.credits,
+            })
+            .collect();
+        let to_import = match overrides {
+            Some(o) => self.trace_spec(raw, o)?.map(|spec| (spec, o)),
+            None => None,
+        };
+        if let Some((spec, o)) = to_import {
+            let imported =
+                crate::trace::import(book, &spec, crate::trace::Workspaces::open(window))?;
+            let k = pick_workspace(&spec.path, &imported, o)?;
+            usage = imported.usage.into_iter().nth(k).unwrap_or_default();
+            import = Some(imported.report);
+        }
+        if usage.len() > USAGE_EVENTS_MAX && import.is_none() {
             return Err(InputError::whole_file(
                 &self.cx.source.path,
                 format!("more than {USAGE_EVENTS_MAX} usage events"),
@@ -331,30 +417,7 @@ impl Loader<'_> {
             ));
         }
 
-        if raw.strategy.len() > STRATEGIES_MAX {
-            return Err(InputError::whole_file(
-                &self.cx.source.path,
-                format!("more than {STRATEGIES_MAX} strategies"),
-            ));
-        }
-        let mut strategies: Vec<Strategy> = Vec::new();
-        for rs in &raw.strategy {
-            let s = self.strategy(rs, &workspace, &window)?;
-            if strategies.iter().any(|o| o.name == s.name) {
-                return self.cx.err(
-                    rs.name.span(),
-                    format!("duplicate strategy name \"{}\"", s.name),
-                );
-            }
-            strategies.push(s);
-        }
-        if strategies.is_empty() {
-            let flex = FlexSetting {
-                enabled: book.flex_enabled_default,
-                cap: CapSetting::PlanDefault,
-            };
-            strategies.push(Strategy::pay_as_you_go("as-is", flex));
-        }
+        let strategies = self.strategies(raw, &workspace, &window)?;
 
         let expectations = expect::read_expectations(self.cx.source)?
             .into_iter()
@@ -395,11 +458,250 @@ impl Loader<'_> {
             book: Arc::clone(self.book),
             workspace,
             horizon,
+            window,
             usage,
+            import,
             strategies,
             expectations,
             simulation,
         })
+    }
+
+    fn portfolio(
+        &self,
+        raw: RawScenario,
+        overrides: &TraceOverrides,
+        accounts: Option<&[accounts::Account]>,
+    ) -> Result<Portfolio, InputError> {
+        use crate::trace::Workspaces;
+        let scenario = self.build(&raw, None)?;
+        let Some(spec) = self.trace_spec(&raw, overrides)? else {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                "a portfolio needs a trace: --trace FILE or [usage.trace] in the scenario",
+            ));
+        };
+        // Per listed workspace: its setup and strategies, in the accounts table's order.
+        let mut setups: Vec<(Workspace, Vec<Strategy>)> = Vec::new();
+        let workspaces = match accounts {
+            None => Workspaces::open(scenario.window),
+            Some(list) => {
+                let mut listed = Vec::new();
+                for a in list {
+                    let (workspace, window) = self.account_workspace(&scenario, a)?;
+                    let strategies = self
+                        .strategies(&raw, &workspace, &window)
+                        .map_err(|e| a.error(format!("its strategies: {e}")))?;
+                    setups.push((workspace, strategies));
+                    listed.push((a.id.clone(), window));
+                }
+                Workspaces::listed(listed)
+            }
+        };
+        let imported = crate::trace::import(self.book, &spec, workspaces)?;
+        let members = imported
+            .ids
+            .into_iter()
+            .zip(imported.usage)
+            .enumerate()
+            .map(|(k, (id, usage))| {
+                let (workspace, strategies) = setups
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| (scenario.workspace, scenario.strategies.clone()));
+                Member {
+                    id,
+                    workspace,
+                    strategies,
+                    usage,
+                }
+            })
+            .collect();
+        Ok(Portfolio {
+            scenario,
+            members,
+            import: imported.report,
+        })
+    }
+
+    /// An account's workspace: the cohort of its creation date, its plan and seats (else the
+    /// scenario's), its subscription from its creation or the horizon's start, whichever is
+    /// later.
+    fn account_workspace(
+        &self,
+        scenario: &Scenario,
+        a: &accounts::Account,
+    ) -> Result<(Workspace, UsageWindow), InputError> {
+        let book = self.book;
+        let cohort = book.cohort_for(a.created).ok_or_else(|| {
+            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
+            a.error_at(
+                "created",
+                format!(
+                    "no cohort of the pricing book admits a workspace created {} (cohorts: {})",
+                    a.created,
+                    ids.join(", ")
+                ),
+            )
+        })?;
+        let plan = match &a.plan {
+            Some(p) => book.plan(p).ok_or_else(|| {
+                a.error_at(
+                    "plan",
+                    format!(
+                        "unknown plan \"{p}\" (known: {})",
+                        book.plan_ids().join(", ")
+                    ),
+                )
+            })?,
+            None => scenario.workspace.plan,
+        };
+        let anchor = midnight(a.created).max(scenario.horizon.start);
+        if anchor >= scenario.horizon.end {
+            return Err(a.error_at(
+                "created",
+                format!(
+                    "created {}, at or after the horizon's end ({})",
+                    a.created,
+                    display(scenario.horizon.end)
+                ),
+            ));
+        }
+        let workspace = Workspace {
+            cohort,
+            seats: a.seats.unwrap_or(scenario.workspace.seats),
+            plan,
+            anchor,
+        };
+        let window = UsageWindow {
+            created: a.created,
+            anchor,
+            end: scenario.horizon.end,
+        };
+        Ok((workspace, window))
+    }
+
+    /// The scenario's strategies for one workspace (bundles and plans are the workspace
+    /// cohort's; schedules must fall inside its window).
+    fn strategies(
+        &self,
+        raw: &RawScenario,
+        workspace: &Workspace,
+        window: &UsageWindow,
+    ) -> Result<Vec<Strategy>, InputError> {
+        if raw.strategy.len() > STRATEGIES_MAX {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("more than {STRATEGIES_MAX} strategies"),
+            ));
+        }
+        let mut strategies: Vec<Strategy> = Vec::new();
+        for rs in &raw.strategy {
+            let s = self.strategy(rs, workspace, window)?;
+            if strategies.iter().any(|o| o.name == s.name) {
+                return self.cx.err(
+                    rs.name.span(),
+                    format!("duplicate strategy name \"{}\"", s.name),
+                );
+            }
+            strategies.push(s);
+        }
+        if strategies.is_empty() {
+            let flex = FlexSetting {
+                enabled: self.book.flex_enabled_default,
+                cap: CapSetting::PlanDefault,
+            };
+            strategies.push(Strategy::pay_as_you_go("as-is", flex));
+        }
+        Ok(strategies)
+    }
+
+    /// The trace to import: the scenario's `[usage.trace]` with the command line's values
+    /// over it, or the command line's `--trace` alone.
+    fn trace_spec(
+        &self,
+        raw: &RawScenario,
+        o: &TraceOverrides,
+    ) -> Result<Option<crate::trace::TraceSpec>, InputError> {
+        use crate::trace::parse::{TimestampFormat, Zone};
+        use crate::trace::{Resolution, TraceSpec};
+        let written = raw.usage.trace.as_ref();
+        let path = match (&o.file, written) {
+            (Some(f), _) => f.clone(),
+            (None, Some(t)) => {
+                let t = t.get_ref();
+                if !raw.usage.events.is_empty() || raw.usage.file.is_some() {
+                    return self.cx.err(
+                        t.file.span(),
+                        "[usage.trace] replaces the usage events and file: give one or the other",
+                    );
+                }
+                self.cx.source.relative(t.file.get_ref())
+            }
+            (None, None) => return Ok(None),
+        };
+        let mut spec = TraceSpec::new(path);
+        spec.skip_invalid = o.skip_invalid;
+        let cli = |what: &str, message: String| {
+            InputError::whole_file(&self.cx.source.path, format!("--{what}: {message}"))
+        };
+        let t = written.map(|t| t.get_ref());
+        let pick = |cli: &Option<String>, toml: Option<&Option<String>>| {
+            cli.clone().or_else(|| toml.and_then(|v| v.clone()))
+        };
+        let columns = &mut spec.columns;
+        if let Some(v) = pick(&o.timestamp, t.map(|t| &t.timestamp)) {
+            columns.timestamp = v;
+        }
+        if let Some(v) = pick(&o.metric, t.map(|t| &t.metric)) {
+            columns.metric = v;
+        }
+        if let Some(v) = pick(&o.quantity, t.map(|t| &t.quantity)) {
+            columns.quantity = v;
+        }
+        columns.workspace = pick(&o.workspace, t.map(|t| &t.workspace));
+        if let Some(v) = pick(&o.timestamp_format, t.map(|t| &t.timestamp_format)) {
+            spec.timestamp_format = TimestampFormat::parse(&v);
+        }
+        // Each setting: the command line's value (errors name the flag), else the file's
+        // (errors name its line and column).
+        match (&o.timezone, t.and_then(|t| t.timezone.as_ref())) {
+            (Some(v), _) => spec.zone = Zone::parse(v).map_err(|m| cli("timezone", m))?,
+            (None, Some(v)) => {
+                spec.zone =
+                    Zone::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        match (&o.resolution, t.and_then(|t| t.resolution.as_ref())) {
+            (Some(v), _) => {
+                spec.resolution = Resolution::parse(v).map_err(|m| cli("resolution", m))?
+            }
+            (None, Some(v)) => {
+                spec.resolution =
+                    Resolution::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        let one_byte = |c: &str| -> Result<u8, String> {
+            match c.as_bytes() {
+                [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Ok(*b),
+                _ => Err(format!(
+                    "the delimiter must be one ASCII character, not \"{c}\""
+                )),
+            }
+        };
+        match (&o.delimiter, t.and_then(|t| t.delimiter.as_ref())) {
+            (Some(c), _) => {
+                spec.delimiter = one_byte(&c.to_string()).map_err(|m| cli("delimiter", m))?
+            }
+            (None, Some(v)) => {
+                spec.delimiter =
+                    one_byte(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        Ok(Some(spec))
     }
 
     fn plan(&self, id: &Spanned<String>) -> Result<crate::pricing::PlanId, InputError> {
@@ -639,7 +941,8 @@ impl Loader<'_> {
 
 /// When usage may happen: not before the workspace exists or its subscription starts, not
 /// at or after the horizon's end.
-pub(crate) struct UsageWindow {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageWindow {
     pub created: NaiveDate,
     pub anchor: Instant,
     pub end: Instant,
@@ -668,6 +971,45 @@ impl UsageWindow {
         } else {
             None
         }
+    }
+}
+
+/// The one workspace a single replay takes from a trace: the only one, or `--workspace`'s.
+fn pick_workspace(
+    trace: &Path,
+    imported: &crate::trace::Imported,
+    overrides: &TraceOverrides,
+) -> Result<usize, InputError> {
+    let ids = &imported.ids;
+    match &overrides.only_workspace {
+        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
+            InputError::whole_file(
+                trace,
+                format!("no rows for workspace \"{id}\" (the trace has {})", some_ids(ids)),
+            )
+        }),
+        None if ids.len() <= 1 => Ok(0),
+        None => Err(InputError::whole_file(
+            trace,
+            format!(
+                "the trace has {} workspaces ({}): replay one with --workspace ID, or all with `creditsim portfolio`",
+                ids.len(),
+                some_ids(ids)
+            ),
+        )),
+    }
+}
+
+fn some_ids(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
+    if ids.len() > SHOWN {
+        shown.push("...");
+    }
+    if shown.is_empty() {
+        "no rows".to_string()
+    } else {
+        shown.join(", ")
     }
 }
 

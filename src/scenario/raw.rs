@@ -193,6 +193,27 @@ pub struct RawUsage {
     pub file: Option<Spanned<String>>,
     #[serde(default)]
     pub events: Vec<Spanned<RawEvent>>,
+    /// An event log imported by `trace::import` (CSV or Parquet, relative to the scenario).
+    pub trace: Option<Spanned<RawTrace>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub file: Spanned<String>,
+    /// Column names, when they are not timestamp, metric, quantity (and workspace).
+    pub timestamp: Option<String>,
+    pub metric: Option<String>,
+    pub quantity: Option<String>,
+    pub workspace: Option<String>,
+    /// "iso" (default), "unix", "unix_ms", or a chrono strftime pattern.
+    pub timestamp_format: Option<String>,
+    /// Zone of timestamps without an offset: "UTC" (default), "+09:00", "Asia/Tokyo".
+    pub timezone: Option<Spanned<String>>,
+    /// "event" (default) or "day".
+    pub resolution: Option<Spanned<String>>,
+    /// One character; default ",".
+    pub delimiter: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

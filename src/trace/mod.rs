@@ -1,0 +1,802 @@
+//! Imported usage traces: CSV or Parquet event logs (timestamp, metric, quantity, optionally
+//! a workspace) turned into the credit usage the replay takes, one stream per workspace.
+//!
+//! ```text
+//! file ──read (polars, bounded batches)──▶ cells ──parse+validate (rayon, per row)──▶
+//!      (workspace, instant, credits) ──sink: sort (event) or day buckets (day)──▶ usage per workspace
+//! ```
+//!
+//! Every row is converted to credits exactly as an inline usage event is (the rate in force
+//! at its instant, rounded once), so aggregation only adds integers and never changes a
+//! total. A bad row is never dropped silently: the import fails with the first errors, or
+//! (`skip_invalid`) skips it and counts it in the [`ImportReport`] with its row and column.
+
+pub mod generate;
+pub mod parse;
+pub mod read;
+pub mod write;
+
+use crate::amounts::{Credits, CREDITS_MAX};
+use crate::calendar::{add_days, Instant};
+use crate::diag::InputError;
+use crate::pricing::{MetricId, PricingBook};
+use crate::replay::CreditUsage;
+use crate::scenario::UsageWindow;
+use parse::{TimestampFormat, Zone};
+use polars::prelude::{Column, DataType, TimeUnit};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Errors shown when an import fails, and skipped rows listed by `--skip-invalid`.
+pub const ERRORS_SHOWN: usize = 10;
+/// Events kept at event resolution (24 bytes each); beyond this, aggregate by day.
+pub const EVENTS_MAX: usize = 100_000_000;
+/// Rows one parallel task parses.
+const ROWS_PER_TASK: usize = 16 * 1024;
+
+/// The trace's column names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNames {
+    pub timestamp: String,
+    pub metric: String,
+    pub quantity: String,
+    /// `None`: the column called `workspace` if the file has one.
+    pub workspace: Option<String>,
+}
+
+impl Default for ColumnNames {
+    fn default() -> ColumnNames {
+        ColumnNames {
+            timestamp: "timestamp".into(),
+            metric: "metric".into(),
+            quantity: "quantity".into(),
+            workspace: None,
+        }
+    }
+}
+
+/// The instants usage is replayed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Every row is one usage event at its own instant, exactly like inline usage; rows at
+    /// one instant keep their file order.
+    Event,
+    /// A workspace's rows are summed per day, the days starting at the time of day of its
+    /// subscription anchor (so a day never straddles a billing boundary), each day one event
+    /// at its start. Memory no longer grows with the rows.
+    Day,
+}
+
+impl Resolution {
+    pub fn parse(text: &str) -> Result<Resolution, String> {
+        match text {
+            "event" => Ok(Resolution::Event),
+            "day" => Ok(Resolution::Day),
+            other => Err(format!(
+                "unknown resolution \"{other}\" (known: event, day)"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Event => "event",
+            Resolution::Day => "day",
+        }
+    }
+}
+
+/// How to read one trace file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSpec {
+    pub path: PathBuf,
+    pub columns: ColumnNames,
+    pub timestamp_format: TimestampFormat,
+    pub zone: Zone,
+    pub resolution: Resolution,
+    pub delimiter: u8,
+    pub skip_invalid: bool,
+}
+
+impl TraceSpec {
+    pub fn new(path: PathBuf) -> TraceSpec {
+        TraceSpec {
+            path,
+            columns: ColumnNames::default(),
+            timestamp_format: TimestampFormat::Iso,
+            zone: Zone::Utc,
+            resolution: Resolution::Event,
+            delimiter: b',',
+            skip_invalid: false,
+        }
+    }
+}
+
+/// The workspaces rows may belong to, and when each may have usage.
+#[derive(Debug, Clone)]
+pub struct Workspaces {
+    ids: Vec<String>,
+    index: HashMap<String, u32>,
+    windows: Vec<UsageWindow>,
+    /// The window of an id not listed; `None` makes such a row invalid.
+    open: Option<UsageWindow>,
+}
+
+impl Workspaces {
+    /// Any workspace id, each with the same window (a scenario without an accounts table).
+    pub fn open(window: UsageWindow) -> Workspaces {
+        Workspaces {
+            ids: Vec::new(),
+            index: HashMap::new(),
+            windows: Vec::new(),
+            open: Some(window),
+        }
+    }
+
+    /// Only these ids, each with its own window (an accounts table).
+    pub fn listed(accounts: Vec<(String, UsageWindow)>) -> Workspaces {
+        let mut w = Workspaces {
+            ids: Vec::new(),
+            index: HashMap::new(),
+            windows: Vec::new(),
+            open: None,
+        };
+        for (id, window) in accounts {
+            w.insert(id, window);
+        }
+        w
+    }
+
+    fn insert(&mut self, id: String, window: UsageWindow) -> u32 {
+        let k = self.ids.len() as u32;
+        self.index.insert(id.clone(), k);
+        self.ids.push(id);
+        self.windows.push(window);
+        k
+    }
+
+    /// The index of `id`, adding it when ids are open; `None` when it is not allowed.
+    fn resolve(&mut self, id: &str) -> Option<u32> {
+        if let Some(&k) = self.index.get(id) {
+            return Some(k);
+        }
+        let window = self.open.clone()?;
+        Some(self.insert(id.to_string(), window))
+    }
+
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+}
+
+/// Quantity and credits of one metric over the rows used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricTotal {
+    pub metric: String,
+    pub rows: u64,
+    pub quantity: Decimal,
+    /// Millionths of a credit; may exceed one workspace's limit in a portfolio.
+    pub credits_micros: i128,
+}
+
+/// What an import read, used, skipped and sorted.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub path: PathBuf,
+    pub rows: u64,
+    pub skipped: u64,
+    /// The first [`ERRORS_SHOWN`] skipped rows, with why.
+    pub skipped_shown: Vec<InputError>,
+    /// Skipped rows per column the error was in (file order of columns).
+    pub skipped_by_column: Vec<(String, u64)>,
+    /// Rows earlier than the row before them in the same workspace; they were sorted.
+    pub out_of_order: u64,
+    pub metrics: Vec<MetricTotal>,
+    pub resolution: Resolution,
+    /// Usage events after aggregation, over all workspaces.
+    pub events: u64,
+}
+
+impl ImportReport {
+    pub fn rows_used(&self) -> u64 {
+        self.rows - self.skipped
+    }
+
+    /// Lines for stderr: what was read and, when rows were skipped, which.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{}: {} rows read, {} used, {} skipped; {} usage events at {} resolution",
+            self.path.display(),
+            self.rows,
+            self.rows_used(),
+            self.skipped,
+            self.events,
+            self.resolution.name()
+        )];
+        if self.out_of_order > 0 {
+            out.push(format!(
+                "  {} rows were earlier than the row before them in their workspace; all rows were sorted by time",
+                self.out_of_order
+            ));
+        }
+        if self.skipped > 0 {
+            let by: Vec<String> = self
+                .skipped_by_column
+                .iter()
+                .map(|(c, n)| format!("{n} in \"{c}\""))
+                .collect();
+            out.push(format!(
+                "  skipped {} invalid rows ({}):",
+                self.skipped,
+                by.join(", ")
+            ));
+            out.extend(self.skipped_shown.iter().map(|e| format!("    {e}")));
+            if self.skipped > self.skipped_shown.len() as u64 {
+                out.push(format!(
+                    "    ... and {} more",
+                    self.skipped - self.skipped_shown.len() as u64
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The usage of every workspace a trace names, in the order ids were first listed or seen.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub ids: Vec<String>,
+    pub windows: Vec<UsageWindow>,
+    pub usage: Vec<Vec<CreditUsage>>,
+    pub report: ImportReport,
+}
+
+/// One row, parsed and converted.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    workspace: u32,
+    at: Instant,
+    credits: Credits,
+}
+
+/// A row's problem: which column and why.
+#[derive(Debug, Clone)]
+struct RowError {
+    row: usize,
+    column: usize,
+    message: String,
+}
+
+/// The columns a trace is read by, as positions in [`Cells`] order.
+const TIMESTAMP: usize = 0;
+const METRIC: usize = 1;
+const QUANTITY: usize = 2;
+const WORKSPACE: usize = 3;
+
+/// Imports `spec`'s file for `workspaces`, in bounded memory at day resolution.
+pub fn import(
+    book: &PricingBook,
+    spec: &TraceSpec,
+    mut workspaces: Workspaces,
+) -> Result<Imported, InputError> {
+    let path = spec.path.as_path();
+    if !path.is_file() {
+        return Err(InputError::whole_file(path, "trace file not found"));
+    }
+    let header = read::header(path, spec.delimiter)?;
+    let names = column_names(path, &spec.columns, &header)?;
+    let mut sink = Sink::new(spec.resolution);
+    let mut report = ImportReport {
+        path: path.to_path_buf(),
+        rows: 0,
+        skipped: 0,
+        skipped_shown: Vec::new(),
+        skipped_by_column: names.iter().map(|n| (n.clone(), 0)).collect(),
+        out_of_order: 0,
+        metrics: book
+            .rates
+            .metrics
+            .iter()
+            .map(|m| MetricTotal {
+                metric: m.name.clone(),
+                rows: 0,
+                quantity: Decimal::ZERO,
+                credits_micros: 0,
+            })
+            .collect(),
+        resolution: spec.resolution,
+        events: 0,
+    };
+    let mut failures: Vec<InputError> = Vec::new();
+    read::for_each_batch(path, spec.delimiter, &names, &mut |batch| {
+        let rows = batch.frame.height();
+        let cells: Vec<Cells<'_>> = names
+            .iter()
+            .map(|n| {
+                let column = batch.frame.column(n).map_err(|e| {
+                    InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
+                })?;
+                Cells::of(path, n, column)
+            })
+            .collect::<Result<_, _>>()?;
+        let workspace_of = resolve_workspaces(&mut workspaces, cells.get(WORKSPACE), rows);
+        let windows = &workspaces.windows;
+        let parts: Vec<(Vec<Parsed>, Vec<RowError>, Vec<(u64, Decimal, i128)>)> = (0..rows)
+            .step_by(ROWS_PER_TASK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|start| {
+                let end = (start + ROWS_PER_TASK).min(rows);
+                let mut ok = Vec::with_capacity(end - start);
+                let mut bad = Vec::new();
+                let mut totals = vec![(0u64, Decimal::ZERO, 0i128); book.rates.metrics.len()];
+                for i in start..end {
+                    let row = batch.first_row + i;
+                    match parse_row(book, spec, &cells, &workspace_of, windows, i) {
+                        Ok((parsed, metric, quantity)) => {
+                            let t = &mut totals[metric.0];
+                            t.0 += 1;
+                            t.1 += quantity;
+                            t.2 += i128::from(parsed.credits.micros());
+                            ok.push(parsed);
+                        }
+                        Err((column, message)) => bad.push(RowError {
+                            row,
+                            column,
+                            message,
+                        }),
+                    }
+                }
+                (ok, bad, totals)
+            })
+            .collect();
+        report.rows += rows as u64;
+        for (ok, bad, totals) in parts {
+            for (m, t) in totals.into_iter().enumerate() {
+                let total = &mut report.metrics[m];
+                total.rows += t.0;
+                total.quantity += t.1;
+                total.credits_micros += t.2;
+            }
+            for e in bad {
+                report.skipped += 1;
+                report.skipped_by_column[e.column].1 += 1;
+                let error = InputError::at_row(path, e.row, &names[e.column], e.message);
+                if spec.skip_invalid {
+                    if report.skipped_shown.len() < ERRORS_SHOWN {
+                        report.skipped_shown.push(error);
+                    }
+                } else if failures.len() < ERRORS_SHOWN {
+                    failures.push(error);
+                }
+            }
+            for p in ok {
+                report.out_of_order += sink.add(p, &workspaces.windows) as u64;
+            }
+        }
+        if !failures.is_empty() {
+            // Stop at the first batch with errors; rows are ordered within it.
+            return Err(combine(failures.drain(..).collect(), report.skipped));
+        }
+        if sink.events.len() > EVENTS_MAX {
+            return Err(InputError::whole_file(
+                path,
+                format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
+            ));
+        }
+        Ok(())
+    })?;
+    let usage = sink.finish(&workspaces.windows);
+    for (k, u) in usage.iter().enumerate() {
+        let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
+        if total > i128::from(CREDITS_MAX.micros()) {
+            return Err(InputError::whole_file(
+                path,
+                format!(
+                    "workspace \"{}\" uses more than {CREDITS_MAX} credits",
+                    workspaces.ids[k]
+                ),
+            ));
+        }
+    }
+    // Aggregation only adds integers: the events carry exactly the rows' credits.
+    let events_micros: i128 = usage
+        .iter()
+        .flatten()
+        .map(|e| i128::from(e.credits.micros()))
+        .sum();
+    let rows_micros: i128 = report.metrics.iter().map(|m| m.credits_micros).sum();
+    assert_eq!(
+        events_micros, rows_micros,
+        "aggregation keeps the credits total"
+    );
+    report.events = usage.iter().map(|u| u.len() as u64).sum();
+    Ok(Imported {
+        ids: workspaces.ids,
+        windows: workspaces.windows,
+        usage,
+        report,
+    })
+}
+
+/// One error per row, the first ones first, as one located error: the first row's location,
+/// the others on following lines.
+fn combine(mut errors: Vec<InputError>, total: u64) -> InputError {
+    errors.sort_by_key(|e| match &e.location {
+        crate::diag::Location::RowColumn { row, .. } => *row,
+        _ => 0,
+    });
+    let mut first = errors.remove(0);
+    for e in &errors {
+        first.message.push_str(&format!("\n{e}"));
+    }
+    let shown = errors.len() as u64 + 1;
+    if total > shown {
+        first.message.push_str(&format!(
+            "\n... and {} more invalid rows in the same batch",
+            total - shown
+        ));
+    }
+    first
+        .message
+        .push_str("\n(nothing was replayed; --skip-invalid skips invalid rows and lists them)");
+    first
+}
+
+/// The file's names for timestamp, metric, quantity and (when present) workspace, in that
+/// order; an error names a missing column and lists the header.
+fn column_names(
+    path: &Path,
+    columns: &ColumnNames,
+    header: &[String],
+) -> Result<Vec<String>, InputError> {
+    let has = |n: &str| header.iter().any(|h| h == n);
+    let mut names = Vec::new();
+    for (role, name) in [
+        ("timestamp", &columns.timestamp),
+        ("metric", &columns.metric),
+        ("quantity", &columns.quantity),
+    ] {
+        if !has(name) {
+            return Err(InputError::at_row(
+                path,
+                0,
+                name,
+                format!(
+                    "missing {role} column \"{name}\" (the header has: {}; map it with --column {role}=NAME or [usage.trace] {role} = \"NAME\")",
+                    header.join(", ")
+                ),
+            ));
+        }
+        names.push(name.clone());
+    }
+    match &columns.workspace {
+        Some(name) if !has(name) => {
+            return Err(InputError::at_row(
+                path,
+                0,
+                name,
+                format!(
+                    "missing workspace column \"{name}\" (the header has: {})",
+                    header.join(", ")
+                ),
+            ))
+        }
+        Some(name) => names.push(name.clone()),
+        None if has("workspace") => names.push("workspace".into()),
+        None => {}
+    }
+    Ok(names)
+}
+
+/// Workspace indices per row; `u32::MAX` for a missing or unknown id (reported by
+/// `parse_row`). Without a workspace column every row is workspace 0, the only one.
+fn resolve_workspaces(
+    workspaces: &mut Workspaces,
+    cells: Option<&Cells<'_>>,
+    rows: usize,
+) -> Vec<u32> {
+    let Some(cells) = cells else {
+        let k = workspaces.resolve("").unwrap_or(u32::MAX);
+        return vec![k; rows];
+    };
+    let mut out = Vec::with_capacity(rows);
+    let mut last: Option<(String, u32)> = None;
+    for i in 0..rows {
+        let id = match cells.get(i) {
+            Cell::Text(s) => s.trim().to_string(),
+            Cell::Int(v) => v.to_string(),
+            _ => {
+                out.push(u32::MAX);
+                continue;
+            }
+        };
+        if let Some((prev, k)) = &last {
+            if *prev == id {
+                out.push(*k);
+                continue;
+            }
+        }
+        let k = if id.is_empty() {
+            None
+        } else {
+            workspaces.resolve(&id)
+        };
+        let k = k.unwrap_or(u32::MAX);
+        out.push(k);
+        last = Some((id, k));
+    }
+    out
+}
+
+type RowResult = Result<(Parsed, MetricId, Decimal), (usize, String)>;
+
+fn parse_row(
+    book: &PricingBook,
+    spec: &TraceSpec,
+    cells: &[Cells<'_>],
+    workspace_of: &[u32],
+    windows: &[UsageWindow],
+    i: usize,
+) -> RowResult {
+    let workspace = workspace_of[i];
+    if workspace == u32::MAX {
+        let message = match cells[WORKSPACE].get(i) {
+            Cell::Null => "missing value".to_string(),
+            Cell::Text(s) if s.trim().is_empty() => "missing value".to_string(),
+            Cell::Text(s) => format!(
+                "unknown workspace \"{}\" (not in the accounts table)",
+                s.trim()
+            ),
+            Cell::Int(v) => format!("unknown workspace \"{v}\" (not in the accounts table)"),
+            _ => "a workspace id must be text or an integer".to_string(),
+        };
+        return Err((WORKSPACE, message));
+    }
+    let at = instant(&cells[TIMESTAMP], i, spec).map_err(|m| (TIMESTAMP, m))?;
+    if let Some(m) = windows[workspace as usize].refuse(at) {
+        return Err((TIMESTAMP, m));
+    }
+    let metric = match cells[METRIC].get(i) {
+        Cell::Text(name) => book
+            .rates
+            .metric(name.trim())
+            .ok_or_else(|| (METRIC, crate::scenario::unknown_metric(book, name.trim())))?,
+        Cell::Null => return Err((METRIC, "missing value".into())),
+        _ => return Err((METRIC, "a metric must be text".into())),
+    };
+    let quantity = quantity(&cells[QUANTITY], i).map_err(|m| (QUANTITY, m))?;
+    if quantity.is_sign_negative() && !quantity.is_zero() {
+        return Err((QUANTITY, format!("quantity {quantity} is negative")));
+    }
+    let credits = book
+        .rates
+        .credits(metric, at, quantity, book.rounding)
+        .map_err(|e| (QUANTITY, e.to_string()))?;
+    Ok((
+        Parsed {
+            workspace,
+            at,
+            credits,
+        },
+        metric,
+        quantity,
+    ))
+}
+
+fn instant(cells: &Cells<'_>, i: usize, spec: &TraceSpec) -> Result<Instant, String> {
+    match cells.get(i) {
+        Cell::Text(s) if !s.trim().is_empty() => {
+            parse::timestamp(s, &spec.timestamp_format, spec.zone)
+        }
+        Cell::Null | Cell::Text(_) => Err("missing value".into()),
+        Cell::Nanos(n, zoned) => {
+            let t = chrono::DateTime::from_timestamp_nanos(n).naive_utc();
+            if zoned {
+                Ok(t)
+            } else {
+                // A Parquet timestamp without a zone is a local time.
+                let text = t.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+                parse::timestamp(&text, &TimestampFormat::Iso, spec.zone)
+            }
+        }
+        Cell::Date(days) => {
+            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
+                + chrono::Duration::days(i64::from(days));
+            parse::timestamp(&date.to_string(), &TimestampFormat::Iso, spec.zone)
+        }
+        _ => Err("a timestamp must be text, a date or a datetime".into()),
+    }
+}
+
+fn quantity(cells: &Cells<'_>, i: usize) -> Result<Decimal, String> {
+    match cells.get(i) {
+        Cell::Text(s) if !s.trim().is_empty() => parse::parse_quantity(s),
+        Cell::Null | Cell::Text(_) => Err("missing value".into()),
+        Cell::Int(v) => Ok(Decimal::from(v)),
+        Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
+            .map_err(|_| format!("{v}e-{scale} does not fit a decimal")),
+        Cell::Float(f) => {
+            // A float column is accepted when each value is a short decimal, as TOML floats are.
+            let text = format!("{f}");
+            let digits = text.trim_start_matches('-').replace('.', "");
+            if !f.is_finite() || digits.trim_start_matches('0').trim_end_matches('0').len() > 15 {
+                return Err(format!("{text} is not an exact decimal (the column is a float; write quantities as decimals)"));
+            }
+            parse::parse_quantity(&text)
+        }
+        _ => Err("a quantity must be a number or text".into()),
+    }
+}
+
+/// One column of a batch, materialised for random access by row.
+enum Cells<'a> {
+    Text(Vec<Option<&'a str>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Decimal(Vec<Option<i128>>, u32),
+    /// Nanoseconds since 1970; `true` when the column has a time zone (the values are UTC).
+    Nanos(Vec<Option<i64>>, bool),
+    Date(Vec<Option<i32>>),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    Decimal(i128, u32),
+    Nanos(i64, bool),
+    Date(i32),
+}
+
+impl<'a> Cells<'a> {
+    fn of(path: &Path, name: &str, column: &'a Column) -> Result<Cells<'a>, InputError> {
+        let bad = |e: polars::prelude::PolarsError| {
+            InputError::whole_file(path, format!("cannot read column \"{name}\": {e}"))
+        };
+        Ok(match column.dtype() {
+            DataType::String => Cells::Text(column.str().map_err(bad)?.iter().collect()),
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => Cells::Int(
+                column
+                    .cast(&DataType::Int64)
+                    .map_err(bad)?
+                    .i64()
+                    .map_err(bad)?
+                    .iter()
+                    .collect(),
+            ),
+            DataType::Float32 | DataType::Float64 => Cells::Float(
+                column
+                    .cast(&DataType::Float64)
+                    .map_err(bad)?
+                    .f64()
+                    .map_err(bad)?
+                    .iter()
+                    .collect(),
+            ),
+            DataType::Decimal(_, scale) => {
+                let scale = *scale as u32;
+                Cells::Decimal(column.decimal().map_err(bad)?.physical().iter().collect(), scale)
+            }
+            DataType::Datetime(unit, zone) => {
+                let per = match unit {
+                    TimeUnit::Nanoseconds => 1,
+                    TimeUnit::Microseconds => 1_000,
+                    TimeUnit::Milliseconds => 1_000_000,
+                };
+                let values = column.datetime().map_err(bad)?.physical().iter();
+                Cells::Nanos(values.map(|v| v.and_then(|v| v.checked_mul(per))).collect(), zone.is_some())
+            }
+            DataType::Date => Cells::Date(column.date().map_err(bad)?.physical().iter().collect()),
+            other => {
+                return Err(InputError::at_row(
+                    path,
+                    0,
+                    name,
+                    format!("unsupported column type {other} (expected text, a number, a decimal, a date or a datetime)"),
+                ))
+            }
+        })
+    }
+
+    fn get(&self, i: usize) -> Cell<'a> {
+        match self {
+            Cells::Text(v) => v[i].map_or(Cell::Null, Cell::Text),
+            Cells::Int(v) => v[i].map_or(Cell::Null, Cell::Int),
+            Cells::Float(v) => v[i].map_or(Cell::Null, Cell::Float),
+            Cells::Decimal(v, s) => v[i].map_or(Cell::Null, |x| Cell::Decimal(x, *s)),
+            Cells::Nanos(v, z) => v[i].map_or(Cell::Null, |x| Cell::Nanos(x, *z)),
+            Cells::Date(v) => v[i].map_or(Cell::Null, Cell::Date),
+        }
+    }
+}
+
+/// Where parsed rows go: kept and sorted (event resolution) or summed per day.
+struct Sink {
+    resolution: Resolution,
+    events: Vec<Parsed>,
+    /// Day resolution: per workspace, millionths of credits per day since its anchor.
+    days: Vec<Vec<i64>>,
+    /// Per workspace, the latest instant seen, to count rows out of order.
+    latest: Vec<Option<Instant>>,
+}
+
+impl Sink {
+    fn new(resolution: Resolution) -> Sink {
+        Sink {
+            resolution,
+            events: Vec::new(),
+            days: Vec::new(),
+            latest: Vec::new(),
+        }
+    }
+
+    /// Adds a row; true when it is earlier than the previous row of its workspace.
+    fn add(&mut self, p: Parsed, windows: &[UsageWindow]) -> bool {
+        let k = p.workspace as usize;
+        if self.latest.len() <= k {
+            self.latest.resize(windows.len().max(k + 1), None);
+        }
+        let earlier = self.latest[k].is_some_and(|t| p.at < t);
+        if !earlier {
+            self.latest[k] = Some(p.at);
+        }
+        match self.resolution {
+            Resolution::Event => self.events.push(p),
+            Resolution::Day => {
+                if self.days.len() <= k {
+                    self.days.resize_with(windows.len().max(k + 1), Vec::new);
+                }
+                let w = &windows[k];
+                let day = (p.at - w.anchor).num_days() as usize;
+                let days = &mut self.days[k];
+                if days.len() <= day {
+                    days.resize(day + 1, 0);
+                }
+                // Saturates far above the per-workspace limit, which `import` checks.
+                days[day] = days[day].saturating_add(p.credits.micros());
+            }
+        }
+        earlier
+    }
+
+    fn finish(mut self, windows: &[UsageWindow]) -> Vec<Vec<CreditUsage>> {
+        let mut out: Vec<Vec<CreditUsage>> = vec![Vec::new(); windows.len()];
+        match self.resolution {
+            Resolution::Event => {
+                // Stable: rows at one instant keep their file order, as inline usage does.
+                self.events.sort_by_key(|p| (p.workspace, p.at));
+                for p in self.events {
+                    out[p.workspace as usize].push(CreditUsage {
+                        at: p.at,
+                        credits: p.credits,
+                    });
+                }
+            }
+            Resolution::Day => {
+                for (k, days) in self.days.into_iter().enumerate() {
+                    for (day, micros) in days.into_iter().enumerate() {
+                        if micros > 0 {
+                            out[k].push(CreditUsage {
+                                at: add_days(windows[k].anchor, day as u32),
+                                credits: Credits::from_micros(micros.min(CREDITS_MAX.micros() + 1)),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,312 @@
+//! Reading a trace file in bounded batches with polars.
+//!
+//! polars is built without `lazy` (it doubles a cold build on the CI machine), so streaming
+//! is done here: a CSV file is cut into blocks of whole rows (quote-aware) and each block is
+//! parsed by polars' CSV reader; a Parquet file is read a slice of rows at a time with its
+//! metadata parsed once. Memory is bounded by the block size, whatever the file's length.
+//!
+//! CSV cells are read as text so that every cell is parsed by `trace::parse` and any bad one
+//! is reported with its row and column; polars does the tokenising, which is the costly part.
+
+use crate::diag::InputError;
+use polars::prelude::*;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+/// Bytes of CSV handed to polars at once.
+pub const CSV_BLOCK_BYTES: usize = 32 << 20;
+/// Rows of Parquet read at once.
+pub const PARQUET_BATCH_ROWS: usize = 1 << 20;
+
+/// The file type, from the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    Csv,
+    Parquet,
+}
+
+impl FileType {
+    pub fn of(path: &Path) -> Result<FileType, InputError> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") | Some("txt") | Some("tsv") => Ok(FileType::Csv),
+            Some("parquet") | Some("pq") => Ok(FileType::Parquet),
+            _ => Err(InputError::whole_file(
+                path,
+                "a trace must be a .csv or .parquet file",
+            )),
+        }
+    }
+}
+
+/// One batch of rows: `first_row` is the 1-based data row of the frame's first row.
+pub struct Batch {
+    pub first_row: usize,
+    pub frame: DataFrame,
+}
+
+/// The header of a trace: its column names, in file order.
+pub fn header(path: &Path, delimiter: u8) -> Result<Vec<String>, InputError> {
+    match FileType::of(path)? {
+        FileType::Csv => {
+            let mut file = open(path)?;
+            let mut head = Vec::new();
+            (&mut file)
+                .take(1 << 20)
+                .read_to_end(&mut head)
+                .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+            Ok(csv_header(path, &head, delimiter)?.0)
+        }
+        FileType::Parquet => {
+            let mut reader = ParquetReader::new(open(path)?);
+            let schema = reader
+                .schema()
+                .map_err(|e| InputError::whole_file(path, format!("not a Parquet file: {e}")))?;
+            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<File, InputError> {
+    File::open(path).map_err(|e| InputError::whole_file(path, format!("cannot open: {e}")))
+}
+
+/// The header's names (a UTF-8 byte-order mark removed) and the byte offset where data starts.
+fn csv_header(path: &Path, head: &[u8], delimiter: u8) -> Result<(Vec<String>, usize), InputError> {
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(&head[bom..]);
+    let mut record = csv::ByteRecord::new();
+    let found = reader
+        .read_byte_record(&mut record)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?;
+    if !found || record.iter().all(|f| f.is_empty()) {
+        return Err(InputError::whole_file(
+            path,
+            "the file is empty (expected a header row)",
+        ));
+    }
+    let names = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    Ok((names, bom + reader.position().byte() as usize))
+}
+
+/// Calls `each` with every batch of `path`, in file order, reading only `columns` (names
+/// from the header). Parquet columns keep their types; CSV columns are text.
+pub fn for_each_batch(
+    path: &Path,
+    delimiter: u8,
+    columns: &[String],
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    match FileType::of(path)? {
+        FileType::Csv => csv_batches(path, delimiter, columns, each),
+        FileType::Parquet => parquet_batches(path, columns, each),
+    }
+}
+
+fn csv_batches(
+    path: &Path,
+    delimiter: u8,
+    columns: &[String],
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    let mut file = open(path)?;
+    let read_error = |e: std::io::Error| InputError::whole_file(path, format!("cannot read: {e}"));
+    let mut pending: Vec<u8> = Vec::with_capacity(CSV_BLOCK_BYTES + (1 << 20));
+    (&mut file)
+        .take(CSV_BLOCK_BYTES as u64)
+        .read_to_end(&mut pending)
+        .map_err(read_error)?;
+    let (names, data_start) = csv_header(path, &pending, delimiter)?;
+    pending.drain(..data_start);
+    let schema: Schema = names
+        .iter()
+        .map(|n| Field::new(n.as_str().into(), DataType::String))
+        .collect();
+    let schema = Arc::new(schema);
+    let projection: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            names
+                .iter()
+                .position(|n| n == c)
+                .expect("columns come from the header")
+        })
+        .collect();
+    let mut first_row = 1;
+    let mut at_end = false;
+    while !at_end || !pending.is_empty() {
+        if !at_end && pending.len() < CSV_BLOCK_BYTES {
+            let want = (CSV_BLOCK_BYTES - pending.len()) as u64;
+            let got = (&mut file)
+                .take(want)
+                .read_to_end(&mut pending)
+                .map_err(read_error)?;
+            at_end = got == 0;
+            if !at_end {
+                continue;
+            }
+        }
+        let cut = if at_end {
+            pending.len()
+        } else {
+            match last_row_end(&pending) {
+                Some(cut) => cut,
+                // One row longer than a block: read on until it ends.
+                None => {
+                    let got = (&mut file)
+                        .take(CSV_BLOCK_BYTES as u64)
+                        .read_to_end(&mut pending)
+                        .map_err(read_error)?;
+                    at_end = got == 0;
+                    continue;
+                }
+            }
+        };
+        let block: Vec<u8> = pending.drain(..cut).collect();
+        if block.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let frame = CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(Arc::clone(&schema)))
+            .with_projection(Some(Arc::new(projection.clone())))
+            .with_rechunk(false)
+            .map_parse_options(|o| {
+                o.with_separator(delimiter)
+                    .with_truncate_ragged_lines(false)
+            })
+            .into_reader_with_file_handle(Cursor::new(block.as_slice()))
+            .finish()
+            .map_err(|e| locate_csv_error(path, &block, first_row, names.len(), delimiter, e))?;
+        let rows = frame.height();
+        each(Batch { first_row, frame })?;
+        first_row += rows;
+    }
+    Ok(())
+}
+
+/// The end (after the newline) of the last complete row in `block`: the last newline outside
+/// quotes. Rows have no quotes in most event logs, which makes this a reverse search.
+fn last_row_end(block: &[u8]) -> Option<usize> {
+    if !block.contains(&b'"') {
+        return block.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
+    }
+    let mut quoted = false;
+    let mut last = None;
+    for (i, &b) in block.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => last = Some(i + 1),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// polars rejected a block (a row with too many fields, say) without saying which row. The
+/// `csv` crate re-reads the block to find it; failing that, the block's rows are named.
+fn locate_csv_error(
+    path: &Path,
+    block: &[u8],
+    first_row: usize,
+    fields: usize,
+    delimiter: u8,
+    error: PolarsError,
+) -> InputError {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(block);
+    let mut record = csv::ByteRecord::new();
+    let mut row = first_row;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                if record.len() > fields {
+                    return InputError::at_row(
+                        path,
+                        row,
+                        "-",
+                        format!(
+                            "extra value (the row has {} fields, the header has {fields})",
+                            record.len()
+                        ),
+                    );
+                }
+                if std::str::from_utf8(record.as_slice()).is_err() {
+                    return InputError::at_row(path, row, "-", "the row is not valid UTF-8");
+                }
+            }
+            Err(e) => return InputError::at_row(path, row, "-", format!("malformed row: {e}")),
+        }
+        row += 1;
+    }
+    InputError::at_row(
+        path,
+        first_row,
+        "-",
+        format!(
+            "cannot parse the rows from here to {}: {error}",
+            row.saturating_sub(1)
+        ),
+    )
+}
+
+fn parquet_batches(
+    path: &Path,
+    columns: &[String],
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    let not_parquet =
+        |e: PolarsError| InputError::whole_file(path, format!("cannot read Parquet: {e}"));
+    let mut probe = ParquetReader::new(open(path)?);
+    let rows = probe.num_rows().map_err(not_parquet)?;
+    let metadata = probe.get_metadata().map_err(not_parquet)?.clone();
+    let mut offset = 0;
+    while offset < rows {
+        let len = PARQUET_BATCH_ROWS.min(rows - offset);
+        let mut reader = ParquetReader::new(open(path)?);
+        reader.set_metadata(metadata.clone());
+        let frame = reader
+            .with_columns(Some(columns.to_vec()))
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(not_parquet)?;
+        each(Batch {
+            first_row: offset + 1,
+            frame,
+        })?;
+        offset += len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_ends_at_the_last_newline_outside_quotes() {
+        assert_eq!(last_row_end(b"a,1\nb,2\nc,"), Some(8));
+        assert_eq!(last_row_end(b"a,\"x\ny\"\nb,\"p\nq"), Some(8));
+        assert_eq!(last_row_end(b"a,\"x\ny"), None);
+        assert_eq!(last_row_end(b"no newline"), None);
+    }
+}
