@@ -136,7 +136,7 @@ pub enum LotOrder {
 
 /// One effective-dated rate: `credits` per `per` units of the metric, in force on
 /// `[from, until)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateVersion {
     pub from: Option<Instant>,
     pub until: Option<Instant>,
@@ -150,7 +150,7 @@ impl RateVersion {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
     pub name: String,
     pub unit: String,
@@ -158,7 +158,7 @@ pub struct Metric {
     pub versions: Vec<RateVersion>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RateCard {
     pub metrics: Vec<Metric>,
 }

@@ -196,6 +196,110 @@ pub struct UsageModel {
     pub metrics: Vec<MetricModel>,
     pub regimes: Option<Regimes>,
     pub activity: Option<Activity>,
+    /// A history resampled by blocks; then `metrics` is empty and nothing else applies.
+    pub bootstrap: Option<Bootstrap>,
+}
+
+/// A block bootstrap of a customer's history: the projection is made of blocks of
+/// `block_days` consecutive history days, each block's start drawn uniformly among the
+/// history days that fit a whole block and (when blocks are whole weeks) fall on the same
+/// weekday as the block they fill, so weekly patterns and within-week runs survive. Each day
+/// keeps its quantity per metric, priced at the projected day's rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bootstrap {
+    pub metrics: Vec<MetricId>,
+    /// Per history day (consecutive UTC dates from `first_day`), quantity per metric of `metrics`.
+    pub days: Vec<Vec<Decimal>>,
+    pub first_day: chrono::NaiveDate,
+    pub block_days: u32,
+    rates: RateCard,
+    /// Per weekday (Monday 0), the block starts a block beginning that weekday draws from.
+    starts: [Vec<u32>; 7],
+}
+
+impl Bootstrap {
+    /// `days` must hold at least `block_days` days.
+    pub fn new(
+        metrics: Vec<MetricId>,
+        days: Vec<Vec<Decimal>>,
+        first_day: chrono::NaiveDate,
+        block_days: u32,
+        rates: RateCard,
+    ) -> Bootstrap {
+        assert!(
+            block_days >= 1 && days.len() >= block_days as usize,
+            "validated"
+        );
+        let fit = days.len() as u32 + 1 - block_days;
+        let first = first_day.weekday().num_days_from_monday() as usize;
+        let starts = std::array::from_fn(|weekday| {
+            let same: Vec<u32> = (0..fit)
+                .filter(|b| (first + *b as usize) % 7 == weekday)
+                .collect();
+            if block_days % 7 != 0 || same.is_empty() {
+                (0..fit).collect()
+            } else {
+                same
+            }
+        });
+        Bootstrap {
+            metrics,
+            days,
+            first_day,
+            block_days,
+            rates,
+            starts,
+        }
+    }
+
+    fn draw<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        start: Instant,
+        days: u32,
+        rounding: Rounding,
+        out: &mut Vec<CreditUsage>,
+    ) -> DrawReport {
+        out.clear();
+        let mut report = DrawReport::default();
+        let first_weekday = start.date().weekday().num_days_from_monday() as usize;
+        let mut block_start = 0u32;
+        for day in 0..days {
+            let offset = day % self.block_days;
+            if offset == 0 {
+                let candidates = &self.starts[(first_weekday + day as usize) % 7];
+                block_start = candidates[rng.random_range(0..candidates.len())];
+            }
+            let at = add_days(start, day);
+            let mut micros: i128 = 0;
+            for (k, q) in self.days[(block_start + offset) as usize]
+                .iter()
+                .enumerate()
+            {
+                if q.is_zero() {
+                    continue;
+                }
+                let Ok(c) = self.rates.credits(self.metrics[k], at, *q, rounding) else {
+                    continue; // validated: rates cover the horizon
+                };
+                let mut c = i128::from(c.micros());
+                if c > i128::from(DAILY_CREDITS_MAX.micros()) {
+                    c = i128::from(DAILY_CREDITS_MAX.micros());
+                    report.clamped_days += 1;
+                }
+                micros += c;
+            }
+            if micros > 0 {
+                out.push(CreditUsage {
+                    at,
+                    credits: Credits::from_micros(
+                        micros.min(i128::from(CREDITS_MAX.micros())) as i64
+                    ),
+                });
+            }
+        }
+        report
+    }
 }
 
 /// What one path's draw produced besides the usage.
@@ -224,6 +328,9 @@ impl UsageModel {
         buffers: &mut DrawBuffers,
         out: &mut Vec<CreditUsage>,
     ) -> DrawReport {
+        if let Some(b) = &self.bootstrap {
+            return b.draw(rng, start, days, rounding, out);
+        }
         out.clear();
         let mut report = DrawReport::default();
         // One event per day: the day's credits over every metric. Time of day is not
@@ -355,5 +462,94 @@ impl UsageModel {
                 activity_x = a.persistence * activity_x + noise;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::{Metric, RateVersion};
+    use chrono::NaiveDate;
+    use rand::SeedableRng;
+
+    /// One metric at 1 credit per unit, always in force.
+    fn card() -> RateCard {
+        RateCard {
+            metrics: vec![Metric {
+                name: "m".into(),
+                unit: "u".into(),
+                versions: vec![RateVersion {
+                    from: None,
+                    until: None,
+                    credits: Decimal::ONE,
+                    per: Decimal::ONE,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn weekly_blocks_keep_weekdays_and_whole_history_weeks() {
+        // Two history weeks from Monday 2026-01-05: day quantity = weekday number (Mon 1 ..
+        // Sun 7) in week one, ten times that in week two. A projection from a Monday in
+        // blocks of 7 must give, every day, its weekday's number times 1 or 10, the same
+        // factor for a whole block (a block is one history week).
+        let monday = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let days: Vec<Vec<Decimal>> = (0..14)
+            .map(|d| vec![Decimal::from((d % 7 + 1) * if d < 7 { 1 } else { 10 })])
+            .collect();
+        let b = Bootstrap::new(vec![MetricId(0)], days, monday, 7, card());
+        let model = UsageModel {
+            metrics: Vec::new(),
+            regimes: None,
+            activity: None,
+            bootstrap: Some(b),
+        };
+        let start = crate::calendar::midnight(NaiveDate::from_ymd_opt(2026, 4, 6).unwrap());
+        let mut seen = [false; 2];
+        for seed in 0..20 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut out = Vec::new();
+            model.draw(
+                &mut rng,
+                start,
+                28,
+                Rounding::HalfUp,
+                &mut DrawBuffers::default(),
+                &mut out,
+            );
+            assert_eq!(out.len(), 28);
+            for (d, u) in out.iter().enumerate() {
+                assert_eq!(u.at, add_days(start, d as u32));
+                let weekday = (d % 7 + 1) as i64;
+                let week_factor = out[d - d % 7].credits.micros() / 1_000_000;
+                assert!(week_factor == 1 || week_factor == 10);
+                seen[usize::from(week_factor == 10)] = true;
+                assert_eq!(
+                    u.credits,
+                    Credits::from_units(weekday * week_factor),
+                    "day {d}"
+                );
+            }
+        }
+        assert_eq!(seen, [true, true], "both history weeks are drawn");
+    }
+
+    #[test]
+    fn blocks_not_in_whole_weeks_start_anywhere_a_block_fits() {
+        // 10 history days, blocks of 4: starts 0..=6 (7 of them), whatever the weekday.
+        let first = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let days = (0..10).map(|d| vec![Decimal::from(d + 1)]).collect();
+        let b = Bootstrap::new(vec![MetricId(0)], days, first, 4, card());
+        for weekday in 0..7 {
+            assert_eq!(b.starts[weekday], (0..7).collect::<Vec<u32>>());
+        }
+        // Whole weeks but a history shorter than two weeks: Mondays only at 0.
+        let days = (0..10).map(|d| vec![Decimal::from(d + 1)]).collect();
+        let b = Bootstrap::new(vec![MetricId(0)], days, first, 7, card());
+        assert_eq!(b.starts[0], vec![0]);
+        assert_eq!(b.starts[3], vec![3]);
+        // No Friday start fits (Friday is day 4 and day 11 > 10 - 7): any start instead.
+        assert_eq!(b.starts[4], vec![0, 1, 2, 3]);
     }
 }

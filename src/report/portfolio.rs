@@ -119,12 +119,18 @@ pub fn to_csv(mut frame: DataFrame) -> Vec<u8> {
     bytes
 }
 
+/// Money totals are whole minor units (every invoice line is rounded): shown with them.
+fn amount(portfolio: &Portfolio, v: i128) -> String {
+    micros(v)
+        .round_dp(portfolio.scenario.book.minor_digits)
+        .to_string()
+}
+
 fn money(portfolio: &Portfolio, v: i128) -> String {
-    let book = &portfolio.scenario.book;
     format!(
         "{} {}",
-        micros(v).round_dp(book.minor_digits),
-        book.currency
+        amount(portfolio, v),
+        portfolio.scenario.book.currency
     )
 }
 
@@ -199,6 +205,7 @@ pub fn summary_json(portfolio: &Portfolio, summary: &Summary) -> Value {
     let r = &portfolio.import;
     json!({
         "scenario": s.name,
+        "currency": s.book.currency,
         "workspaces": portfolio.members.len(),
         "trace": {
             "file": r.path.display().to_string(),
@@ -210,16 +217,16 @@ pub fn summary_json(portfolio: &Portfolio, summary: &Summary) -> Value {
         },
         "strategies": s.strategies.iter().zip(&summary.strategies).map(|(st, t)| json!({
             "name": st.name,
-            "cash": micros(t.cash_micros).normalize().to_string(),
-            "economic_cost": micros(t.economic_micros).normalize().to_string(),
+            "cash": amount(portfolio, t.cash_micros),
+            "economic_cost": amount(portfolio, t.economic_micros),
             "credits_demanded": micros(t.demanded_micros).normalize().to_string(),
             "credits_blocked": micros(t.blocked_micros).normalize().to_string(),
             "cheapest_in": t.cheapest_in,
             "blocks_usage_in": t.blocking_in,
         })).collect::<Vec<_>>(),
         "each_on_cheapest": {
-            "economic_cost": micros(summary.best_economic_micros).normalize().to_string(),
-            "cash": micros(summary.best_cash_micros).normalize().to_string(),
+            "economic_cost": amount(portfolio, summary.best_economic_micros),
+            "cash": amount(portfolio, summary.best_cash_micros),
         },
     })
 }

@@ -285,6 +285,24 @@ pub struct RawSimulation {
     pub regimes: Option<Spanned<RawRegimes>>,
     #[serde(default)]
     pub model: Vec<Spanned<RawModel>>,
+    /// Resample an imported history instead of drawing from models.
+    pub bootstrap: Option<Spanned<RawBootstrap>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBootstrap {
+    /// The history: a trace file (CSV or Parquet), relative to the scenario.
+    pub trace: Spanned<String>,
+    /// Days per resampled block; default 7 (whole weeks keep the weekly pattern).
+    pub block_days: Option<Spanned<u32>>,
+    /// The workspace of a trace with several.
+    pub workspace: Option<Spanned<String>>,
+    pub timestamp: Option<String>,
+    pub metric: Option<String>,
+    pub quantity: Option<String>,
+    pub timestamp_format: Option<String>,
+    pub timezone: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

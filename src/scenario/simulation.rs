@@ -218,10 +218,38 @@ pub(super) fn build(
             })
         }
     };
+    if let Some(b) = &raw.bootstrap {
+        let extra = raw
+            .model
+            .first()
+            .map(|m| m.span())
+            .or(raw.activity.as_ref().map(|a| a.span()))
+            .or(raw.regimes.as_ref().map(|r| r.span()));
+        if let Some(span) = extra {
+            return Err(source.error(
+                span,
+                "[simulation.bootstrap] resamples the history as it is: models, activity and regimes do not apply",
+            ));
+        }
+        let bootstrap = bootstrap(source, b, book, usage_start, end)?;
+        return Ok(SimulationSpec {
+            model: UsageModel {
+                metrics: Vec::new(),
+                regimes: None,
+                activity: None,
+                bootstrap: Some(bootstrap),
+            },
+            paths,
+            seed: raw.seed.unwrap_or(SEED_DEFAULT),
+            baseline,
+            tie_within,
+            expectations: stat_expectations(source, stats, strategies)?,
+        });
+    }
     if raw.model.is_empty() {
         return Err(InputError::whole_file(
             &source.path,
-            "[simulation] has no [[simulation.model]]: nothing to draw",
+            "[simulation] has no [[simulation.model]] or [simulation.bootstrap]: nothing to draw",
         ));
     }
     if raw.model.len() > MODELS_MAX {
@@ -370,6 +398,112 @@ pub(super) fn build(
         ));
     }
 
+    let expectations = stat_expectations(source, stats, strategies)?;
+    Ok(SimulationSpec {
+        model: UsageModel {
+            metrics,
+            regimes,
+            activity,
+            bootstrap: None,
+        },
+        paths,
+        seed: raw.seed.unwrap_or(SEED_DEFAULT),
+        baseline,
+        tie_within,
+        expectations,
+    })
+}
+
+/// Longest block of a bootstrap: a year.
+const BLOCK_DAYS_MAX: u32 = 366;
+
+fn bootstrap(
+    source: &Source,
+    raw: &Spanned<super::raw::RawBootstrap>,
+    book: &PricingBook,
+    usage_start: Instant,
+    end: Instant,
+) -> Result<crate::usage::Bootstrap, InputError> {
+    use crate::trace::parse::{TimestampFormat, Zone};
+    let r = raw.get_ref();
+    let block_days = match &r.block_days {
+        Some(b) if *b.get_ref() == 0 || *b.get_ref() > BLOCK_DAYS_MAX => {
+            return Err(source.error(b.span(), format!("block_days must be 1-{BLOCK_DAYS_MAX}")))
+        }
+        Some(b) => *b.get_ref(),
+        None => 7,
+    };
+    let path = source.relative(r.trace.get_ref());
+    if !path.exists() {
+        return Err(source.error(
+            r.trace.span(),
+            format!("history trace {} not found", path.display()),
+        ));
+    }
+    let mut spec = crate::trace::TraceSpec::new(path);
+    if let Some(v) = &r.timestamp {
+        spec.columns.timestamp = v.clone();
+    }
+    if let Some(v) = &r.metric {
+        spec.columns.metric = v.clone();
+    }
+    if let Some(v) = &r.quantity {
+        spec.columns.quantity = v.clone();
+    }
+    if let Some(v) = &r.timestamp_format {
+        spec.timestamp_format = TimestampFormat::parse(v);
+    }
+    if let Some(z) = &r.timezone {
+        spec.zone = Zone::parse(z.get_ref()).map_err(|m| source.error(z.span(), m))?;
+    }
+    let only = r.workspace.as_ref().map(|w| w.get_ref().as_str());
+    let history = crate::trace::history(book, &spec, only)?;
+    if history.days.len() < block_days as usize {
+        return Err(source.error(
+            raw.span(),
+            format!(
+                "the history covers {} days, fewer than one block of {block_days}",
+                history.days.len()
+            ),
+        ));
+    }
+    // Every projected day needs a rate in force for every metric the history uses.
+    for m in &history.metrics {
+        let metric = &book.rates.metrics[m.0];
+        let mut day = usage_start;
+        let mut k = 0;
+        while day < end {
+            if !metric.versions.iter().any(|v| v.in_force(day)) {
+                return Err(source.error(
+                    raw.span(),
+                    format!(
+                        "metric \"{}\" of the history has no rate in force on {} (inside the horizon)",
+                        metric.name,
+                        display(day)
+                    ),
+                ));
+            }
+            k += 1;
+            day = add_days(usage_start, k);
+        }
+    }
+    Ok(crate::usage::Bootstrap::new(
+        history.metrics,
+        history.days,
+        history.first_day,
+        block_days,
+        book.rates.clone(),
+    ))
+}
+
+fn stat_expectations(
+    source: &Source,
+    stats: &[Spanned<RawStatExpect>],
+    strategies: &[Strategy],
+) -> Result<Vec<StatExpectation>, InputError> {
+    let strategy_index = |name: &Spanned<String>| {
+        super::strategy_index(source, strategies, name.get_ref(), name.span())
+    };
     let mut expectations = Vec::new();
     for (block, e) in stats.iter().enumerate() {
         let r = e.get_ref();
@@ -438,16 +572,5 @@ pub(super) fn build(
             tolerance,
         });
     }
-    Ok(SimulationSpec {
-        model: UsageModel {
-            metrics,
-            regimes,
-            activity,
-        },
-        paths,
-        seed: raw.seed.unwrap_or(SEED_DEFAULT),
-        baseline,
-        tie_within,
-        expectations,
-    })
+    Ok(expectations)
 }

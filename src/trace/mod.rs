@@ -182,7 +182,7 @@ pub struct MetricTotal {
 }
 
 /// What an import read, used, skipped and sorted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportReport {
     pub path: PathBuf,
     pub rows: u64,
@@ -217,7 +217,7 @@ impl ImportReport {
         )];
         if self.out_of_order > 0 {
             out.push(format!(
-                "  {} rows were earlier than the row before them in their workspace; all rows were sorted by time",
+                "  {} row(s) earlier than the row before them in their workspace: rows were sorted by time",
                 self.out_of_order
             ));
         }
@@ -225,7 +225,8 @@ impl ImportReport {
             let by: Vec<String> = self
                 .skipped_by_column
                 .iter()
-                .map(|(c, n)| format!("{n} in \"{c}\""))
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, n)| format!("{n} in {c}"))
                 .collect();
             out.push(format!(
                 "  skipped {} invalid rows ({}):",
@@ -279,21 +280,123 @@ const WORKSPACE: usize = 3;
 pub fn import(
     book: &PricingBook,
     spec: &TraceSpec,
-    mut workspaces: Workspaces,
+    workspaces: Workspaces,
 ) -> Result<Imported, InputError> {
-    let path = spec.path.as_path();
-    if !path.is_file() {
-        return Err(InputError::whole_file(path, "trace file not found"));
+    import_with(book, spec, workspaces, Sink::new(spec.resolution)).map(|(imported, _)| imported)
+}
+
+/// A history for [`crate::usage::Bootstrap`]: one workspace's quantity per metric and UTC day,
+/// every day from the first row's date to the last's (days without rows are zero).
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub metrics: Vec<MetricId>,
+    pub first_day: chrono::NaiveDate,
+    pub days: Vec<Vec<Decimal>>,
+    pub report: ImportReport,
+}
+
+/// Imports `spec` as a history: any time is allowed; one workspace (`only` among several).
+pub fn history(
+    book: &PricingBook,
+    spec: &TraceSpec,
+    only: Option<&str>,
+) -> Result<History, InputError> {
+    let always = UsageWindow {
+        created: chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MIN, 1, 1)
+            .expect("a valid date"),
+        anchor: crate::calendar::midnight(
+            chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MIN, 1, 1)
+                .expect("a valid date"),
+        ),
+        end: crate::calendar::midnight(
+            chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MAX + 1, 1, 1)
+                .expect("a valid date"),
+        ),
+    };
+    let mut sink = Sink::new(Resolution::Day);
+    sink.quantities = Some(DailyQuantities::new());
+    let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
+    let ids = &imported.ids;
+    let k = match only {
+        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
+            InputError::whole_file(
+                &spec.path,
+                format!(
+                    "no rows for workspace \"{id}\" (the trace has {})",
+                    ids.join(", ")
+                ),
+            )
+        })?,
+        None if ids.len() == 1 => 0,
+        None if ids.is_empty() => {
+            return Err(InputError::whole_file(
+                &spec.path,
+                "the history has no rows",
+            ))
+        }
+        None => {
+            return Err(InputError::whole_file(
+                &spec.path,
+                format!(
+                    "the history has {} workspaces: choose one with workspace = \"ID\"",
+                    ids.len()
+                ),
+            ))
+        }
+    };
+    let own: Vec<(chrono::NaiveDate, Vec<Decimal>)> = quantities
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|((w, _), _)| *w as usize == k)
+        .map(|((_, d), q)| (d, q))
+        .collect();
+    let (Some(first), Some(last)) = (own.first().map(|x| x.0), own.last().map(|x| x.0)) else {
+        return Err(InputError::whole_file(
+            &spec.path,
+            "the history has no rows",
+        ));
+    };
+    // Metrics the history uses, in the book's order.
+    let mut used: Vec<usize> = own
+        .iter()
+        .flat_map(|(_, q)| {
+            q.iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_zero())
+                .map(|(m, _)| m)
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let span = (last - first).num_days() as usize + 1;
+    let mut days = vec![vec![Decimal::ZERO; used.len()]; span];
+    for (date, q) in own {
+        let row = &mut days[(date - first).num_days() as usize];
+        for (slot, m) in used.iter().enumerate() {
+            row[slot] = q.get(*m).copied().unwrap_or(Decimal::ZERO);
+        }
     }
-    let header = read::header(path, spec.delimiter)?;
-    let names = column_names(path, &spec.columns, &header)?;
-    let mut sink = Sink::new(spec.resolution);
+    Ok(History {
+        metrics: used.into_iter().map(MetricId).collect(),
+        first_day: first,
+        days,
+        report: imported.report,
+    })
+}
+
+fn import_with(
+    book: &PricingBook,
+    spec: &TraceSpec,
+    mut workspaces: Workspaces,
+    mut sink: Sink,
+) -> Result<(Imported, Option<DailyQuantities>), InputError> {
+    let files = trace_files(&spec.path)?;
     let mut report = ImportReport {
-        path: path.to_path_buf(),
+        path: spec.path.clone(),
         rows: 0,
         skipped: 0,
         skipped_shown: Vec::new(),
-        skipped_by_column: names.iter().map(|n| (n.clone(), 0)).collect(),
+        skipped_by_column: ROLES.iter().map(|r| (r.to_string(), 0)).collect(),
         out_of_order: 0,
         metrics: book
             .rates
@@ -309,91 +412,25 @@ pub fn import(
         resolution: spec.resolution,
         events: 0,
     };
-    let mut failures: Vec<InputError> = Vec::new();
-    read::for_each_batch(path, spec.delimiter, &names, &mut |batch| {
-        let rows = batch.frame.height();
-        let cells: Vec<Cells<'_>> = names
-            .iter()
-            .map(|n| {
-                let column = batch.frame.column(n).map_err(|e| {
-                    InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
-                })?;
-                Cells::of(path, n, column)
-            })
-            .collect::<Result<_, _>>()?;
-        let workspace_of = resolve_workspaces(&mut workspaces, cells.get(WORKSPACE), rows);
-        let windows = &workspaces.windows;
-        let parts: Vec<(Vec<Parsed>, Vec<RowError>, Vec<(u64, Decimal, i128)>)> = (0..rows)
-            .step_by(ROWS_PER_TASK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|start| {
-                let end = (start + ROWS_PER_TASK).min(rows);
-                let mut ok = Vec::with_capacity(end - start);
-                let mut bad = Vec::new();
-                let mut totals = vec![(0u64, Decimal::ZERO, 0i128); book.rates.metrics.len()];
-                for i in start..end {
-                    let row = batch.first_row + i;
-                    match parse_row(book, spec, &cells, &workspace_of, windows, i) {
-                        Ok((parsed, metric, quantity)) => {
-                            let t = &mut totals[metric.0];
-                            t.0 += 1;
-                            t.1 += quantity;
-                            t.2 += i128::from(parsed.credits.micros());
-                            ok.push(parsed);
-                        }
-                        Err((column, message)) => bad.push(RowError {
-                            row,
-                            column,
-                            message,
-                        }),
-                    }
-                }
-                (ok, bad, totals)
-            })
-            .collect();
-        report.rows += rows as u64;
-        for (ok, bad, totals) in parts {
-            for (m, t) in totals.into_iter().enumerate() {
-                let total = &mut report.metrics[m];
-                total.rows += t.0;
-                total.quantity += t.1;
-                total.credits_micros += t.2;
-            }
-            for e in bad {
-                report.skipped += 1;
-                report.skipped_by_column[e.column].1 += 1;
-                let error = InputError::at_row(path, e.row, &names[e.column], e.message);
-                if spec.skip_invalid {
-                    if report.skipped_shown.len() < ERRORS_SHOWN {
-                        report.skipped_shown.push(error);
-                    }
-                } else if failures.len() < ERRORS_SHOWN {
-                    failures.push(error);
-                }
-            }
-            for p in ok {
-                report.out_of_order += sink.add(p, &workspaces.windows) as u64;
-            }
-        }
-        if !failures.is_empty() {
-            // Stop at the first batch with errors; rows are ordered within it.
-            return Err(combine(failures.drain(..).collect(), report.skipped));
-        }
-        if sink.events.len() > EVENTS_MAX {
-            return Err(InputError::whole_file(
-                path,
-                format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
-            ));
-        }
-        Ok(())
-    })?;
+    for (path, default_id) in &files {
+        let mut file = FileImport {
+            book,
+            spec,
+            path,
+            default_id,
+            workspaces: &mut workspaces,
+            sink: &mut sink,
+            report: &mut report,
+        };
+        file.run()?;
+    }
+    let quantities = sink.quantities.take();
     let usage = sink.finish(&workspaces.windows);
     for (k, u) in usage.iter().enumerate() {
         let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
             return Err(InputError::whole_file(
-                path,
+                &spec.path,
                 format!(
                     "workspace \"{}\" uses more than {CREDITS_MAX} credits",
                     workspaces.ids[k]
@@ -413,12 +450,185 @@ pub fn import(
         "aggregation keeps the credits total"
     );
     report.events = usage.iter().map(|u| u.len() as u64).sum();
-    Ok(Imported {
+    let imported = Imported {
         ids: workspaces.ids,
         windows: workspaces.windows,
         usage,
         report,
-    })
+    };
+    Ok((imported, quantities))
+}
+
+/// The roles of a trace's columns, in [`Cells`] order.
+const ROLES: [&str; 5] = ["timestamp", "metric", "quantity", "workspace", "fields"];
+/// Errors about a row as a whole (its fields), in [`ROLES`] order.
+const WHOLE_ROW: usize = 4;
+
+/// The files of a trace: the file itself, or every `.csv` and `.parquet` file of a folder
+/// (sorted by name), each file's rows belonging to the workspace named like the file unless
+/// it has a workspace column.
+fn trace_files(path: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
+    if path.is_file() {
+        return Ok(vec![(path.to_path_buf(), String::new())]);
+    }
+    if !path.is_dir() {
+        return Err(InputError::whole_file(
+            path,
+            "trace file or folder not found",
+        ));
+    }
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot list folder: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && read::FileType::of(p).is_ok())
+        .map(|p| {
+            let id = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (p, id)
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(InputError::whole_file(
+            path,
+            "the folder has no .csv or .parquet trace",
+        ));
+    }
+    Ok(files)
+}
+
+/// One file of a trace being imported into the shared sink and report.
+struct FileImport<'a> {
+    book: &'a PricingBook,
+    spec: &'a TraceSpec,
+    path: &'a Path,
+    /// The workspace of rows in a file without a workspace column.
+    default_id: &'a str,
+    workspaces: &'a mut Workspaces,
+    sink: &'a mut Sink,
+    report: &'a mut ImportReport,
+}
+
+impl FileImport<'_> {
+    fn run(&mut self) -> Result<(), InputError> {
+        let (book, spec, path) = (self.book, self.spec, self.path);
+        let header = read::header(path, spec.delimiter)?;
+        let names = column_names(path, &spec.columns, &header)?;
+        let (workspaces, sink, report) =
+            (&mut *self.workspaces, &mut *self.sink, &mut *self.report);
+        let default_id = self.default_id;
+        if names.len() <= WORKSPACE && workspaces.resolve(default_id).is_none() {
+            let whose = if default_id.is_empty() {
+                "the trace has no workspace column".to_string()
+            } else {
+                format!("the file has no workspace column, so its rows are workspace \"{default_id}\" (its name)")
+            };
+            return Err(InputError::whole_file(
+                path,
+                format!("{whose}, which the accounts table does not list"),
+            ));
+        }
+        let mut failures: Vec<InputError> = Vec::new();
+        read::for_each_batch(path, spec.delimiter, &names, &mut |batch| {
+            let rows = batch.frame.height();
+            let cells: Vec<Cells<'_>> = names
+                .iter()
+                .map(|n| {
+                    let column = batch.frame.column(n).map_err(|e| {
+                        InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
+                    })?;
+                    Cells::of(path, n, column)
+                })
+                .collect::<Result<_, _>>()?;
+            let workspace_of =
+                resolve_workspaces(workspaces, cells.get(WORKSPACE), rows, default_id);
+            let windows = &workspaces.windows;
+            let keep_quantities = sink.quantities.is_some();
+            let parts: Vec<TaskResult> = (0..rows)
+                .step_by(ROWS_PER_TASK)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|start| {
+                    let end = (start + ROWS_PER_TASK).min(rows);
+                    let mut ok = Vec::with_capacity(end - start);
+                    let mut quantities = Vec::new();
+                    let mut bad = Vec::new();
+                    let mut totals = vec![(0u64, Decimal::ZERO, 0i128); book.rates.metrics.len()];
+                    for i in start..end {
+                        let row = batch.first_row + i;
+                        if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
+                            bad.push(RowError {
+                                row,
+                                column: WHOLE_ROW,
+                                message: batch.malformed[k].1.clone(),
+                            });
+                            continue;
+                        }
+                        match parse_row(book, spec, &cells, &workspace_of, windows, i) {
+                            Ok((parsed, metric, quantity)) => {
+                                let t = &mut totals[metric.0];
+                                t.0 += 1;
+                                t.1 += quantity;
+                                t.2 += i128::from(parsed.credits.micros());
+                                ok.push(parsed);
+                                if keep_quantities {
+                                    quantities.push((metric, quantity));
+                                }
+                            }
+                            Err((column, message)) => bad.push(RowError {
+                                row,
+                                column,
+                                message,
+                            }),
+                        }
+                    }
+                    (ok, quantities, bad, totals)
+                })
+                .collect();
+            report.rows += rows as u64;
+            for (ok, quantities, bad, totals) in parts {
+                for (m, t) in totals.into_iter().enumerate() {
+                    let total = &mut report.metrics[m];
+                    total.rows += t.0;
+                    total.quantity += t.1;
+                    total.credits_micros += t.2;
+                }
+                for e in bad {
+                    report.skipped += 1;
+                    report.skipped_by_column[e.column].1 += 1;
+                    let column = names.get(e.column).map_or("-", String::as_str);
+                    let error = InputError::at_row(path, e.row, column, e.message);
+                    if spec.skip_invalid {
+                        if report.skipped_shown.len() < ERRORS_SHOWN {
+                            report.skipped_shown.push(error);
+                        }
+                    } else if failures.len() < ERRORS_SHOWN {
+                        failures.push(error);
+                    }
+                }
+                for (i, p) in ok.into_iter().enumerate() {
+                    if let Some(&(metric, quantity)) = quantities.get(i) {
+                        sink.add_quantity(p, metric, quantity);
+                    }
+                    report.out_of_order += sink.add(p, &workspaces.windows) as u64;
+                }
+            }
+            if !failures.is_empty() {
+                // Stop at the first batch with errors; rows are ordered within it.
+                return Err(combine(failures.drain(..).collect(), report.skipped));
+            }
+            if sink.events.len() > EVENTS_MAX {
+                return Err(InputError::whole_file(
+                    path,
+                    format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
+                ));
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
 }
 
 /// One error per row, the first ones first, as one located error: the first row's location,
@@ -492,14 +702,15 @@ fn column_names(
 }
 
 /// Workspace indices per row; `u32::MAX` for a missing or unknown id (reported by
-/// `parse_row`). Without a workspace column every row is workspace 0, the only one.
+/// `parse_row`). Without a workspace column every row is `default_id`'s.
 fn resolve_workspaces(
     workspaces: &mut Workspaces,
     cells: Option<&Cells<'_>>,
     rows: usize,
+    default_id: &str,
 ) -> Vec<u32> {
     let Some(cells) = cells else {
-        let k = workspaces.resolve("").unwrap_or(u32::MAX);
+        let k = workspaces.resolve(default_id).unwrap_or(u32::MAX);
         return vec![k; rows];
     };
     let mut out = Vec::with_capacity(rows);
@@ -722,9 +933,23 @@ impl<'a> Cells<'a> {
     }
 }
 
+/// What one parallel task returns: rows parsed, their metric and quantity (when the sink
+/// keeps quantities), rows refused, and per metric (rows, quantity, credits).
+type TaskResult = (
+    Vec<Parsed>,
+    Vec<(MetricId, Decimal)>,
+    Vec<RowError>,
+    Vec<(u64, Decimal, i128)>,
+);
+
+/// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
+type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<Decimal>>;
+
 /// Where parsed rows go: kept and sorted (event resolution) or summed per day.
 struct Sink {
     resolution: Resolution,
+    /// Also sum quantities per day and metric, when `Some`.
+    quantities: Option<DailyQuantities>,
     events: Vec<Parsed>,
     /// Day resolution: per workspace, millionths of credits per day since its anchor.
     days: Vec<Vec<i64>>,
@@ -736,9 +961,20 @@ impl Sink {
     fn new(resolution: Resolution) -> Sink {
         Sink {
             resolution,
+            quantities: None,
             events: Vec::new(),
             days: Vec::new(),
             latest: Vec::new(),
+        }
+    }
+
+    fn add_quantity(&mut self, p: Parsed, metric: MetricId, quantity: Decimal) {
+        if let Some(q) = self.quantities.as_mut() {
+            let day = q.entry((p.workspace, p.at.date())).or_default();
+            if day.len() <= metric.0 {
+                day.resize(metric.0 + 1, Decimal::ZERO);
+            }
+            day[metric.0] += quantity;
         }
     }
 

@@ -48,6 +48,9 @@ impl FileType {
 pub struct Batch {
     pub first_row: usize,
     pub frame: DataFrame,
+    /// Rows (index in the frame) that could not be split into the header's fields, and why;
+    /// their cells are null.
+    pub malformed: Vec<(usize, String)>,
 }
 
 /// The header of a trace: its column names, in file order.
@@ -181,7 +184,7 @@ fn csv_batches(
         if block.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let frame = CsvReadOptions::default()
+        let parsed = CsvReadOptions::default()
             .with_has_header(false)
             .with_schema(Some(Arc::clone(&schema)))
             .with_projection(Some(Arc::new(projection.clone())))
@@ -191,10 +194,19 @@ fn csv_batches(
                     .with_truncate_ragged_lines(false)
             })
             .into_reader_with_file_handle(Cursor::new(block.as_slice()))
-            .finish()
-            .map_err(|e| locate_csv_error(path, &block, first_row, names.len(), delimiter, e))?;
+            .finish();
+        let (frame, malformed) = match parsed {
+            Ok(frame) => (frame, Vec::new()),
+            // polars refuses a whole block for one ragged or non-UTF-8 row without saying
+            // which; the `csv` crate re-reads the block row by row to name them.
+            Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
+        };
         let rows = frame.height();
-        each(Batch { first_row, frame })?;
+        each(Batch {
+            first_row,
+            frame,
+            malformed,
+        })?;
         first_row += rows;
     }
     Ok(())
@@ -218,55 +230,62 @@ fn last_row_end(block: &[u8]) -> Option<usize> {
     last
 }
 
-/// polars rejected a block (a row with too many fields, say) without saying which row. The
-/// `csv` crate re-reads the block to find it; failing that, the block's rows are named.
-fn locate_csv_error(
-    path: &Path,
+/// A block read by the `csv` crate: the projected columns as text, with null cells for rows
+/// that do not split into the header's fields (listed with why). A row with fewer fields has
+/// nulls for the missing ones, as in polars.
+fn rows_one_by_one(
     block: &[u8],
-    first_row: usize,
-    fields: usize,
+    names: &[String],
+    projection: &[usize],
     delimiter: u8,
-    error: PolarsError,
-) -> InputError {
+) -> (DataFrame, Vec<(usize, String)>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(block);
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); projection.len()];
+    let mut malformed = Vec::new();
     let mut record = csv::ByteRecord::new();
-    let mut row = first_row;
+    let mut row = 0;
     loop {
-        match reader.read_byte_record(&mut record) {
+        let problem = match reader.read_byte_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => {
-                if record.len() > fields {
-                    return InputError::at_row(
-                        path,
-                        row,
-                        "-",
-                        format!(
-                            "extra value (the row has {} fields, the header has {fields})",
-                            record.len()
-                        ),
-                    );
-                }
-                if std::str::from_utf8(record.as_slice()).is_err() {
-                    return InputError::at_row(path, row, "-", "the row is not valid UTF-8");
-                }
+            Ok(true) if record.len() > names.len() => Some(format!(
+                "extra value (the row has {} fields, the header has {})",
+                record.len(),
+                names.len()
+            )),
+            Ok(true) if std::str::from_utf8(record.as_slice()).is_err() => {
+                Some("the row is not valid UTF-8".to_string())
             }
-            Err(e) => return InputError::at_row(path, row, "-", format!("malformed row: {e}")),
+            Ok(true) => None,
+            Err(e) => Some(format!("malformed row: {e}")),
+        };
+        for (column, &field) in columns.iter_mut().zip(projection) {
+            let cell = match &problem {
+                Some(_) => None,
+                None => record
+                    .get(field)
+                    .filter(|f| !f.is_empty())
+                    .map(|f| String::from_utf8_lossy(f).into_owned()),
+            };
+            column.push(cell);
+        }
+        if let Some(p) = problem {
+            malformed.push((row, p));
         }
         row += 1;
     }
-    InputError::at_row(
-        path,
-        first_row,
-        "-",
-        format!(
-            "cannot parse the rows from here to {}: {error}",
-            row.saturating_sub(1)
-        ),
+    let frame = DataFrame::new_infer_height(
+        columns
+            .into_iter()
+            .zip(projection)
+            .map(|(values, &field)| Column::new(names[field].as_str().into(), values))
+            .collect(),
     )
+    .expect("columns of equal length");
+    (frame, malformed)
 }
 
 fn parquet_batches(
@@ -292,6 +311,7 @@ fn parquet_batches(
         each(Batch {
             first_row: offset + 1,
             frame,
+            malformed: Vec::new(),
         })?;
         offset += len;
     }

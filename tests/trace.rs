@@ -1,0 +1,417 @@
+//! Imported traces: the same usage replays to the same numbers whether it is written inline,
+//! in a CSV or Parquet trace, in any row order, column names or time zone; a generated trace
+//! is the Monte Carlo path it came from; a portfolio matches a hand calculation.
+
+use creditsim::check::run;
+use creditsim::scenario::{load, load_portfolio, load_with, Scenario, TraceOverrides};
+use polars::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn with_trace(file: &Path) -> TraceOverrides {
+    TraceOverrides {
+        file: Some(file.to_path_buf()),
+        ..TraceOverrides::default()
+    }
+}
+
+/// Every scenario with inline usage events, its events as (at, metric, quantity) text.
+fn inline_scenarios() -> Vec<(PathBuf, Vec<[String; 3]>)> {
+    let files = creditsim::files::expand(&[root().join("scenarios")]).unwrap();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let value: toml::Table = toml::from_str(&text).unwrap();
+        let Some(events) = value
+            .get("usage")
+            .and_then(|u| u.get("events"))
+            .and_then(|e| e.as_array())
+        else {
+            continue;
+        };
+        if value["usage"].get("file").is_some() || events.is_empty() {
+            continue;
+        }
+        let text_of = |v: &toml::Value| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let rows = events
+            .iter()
+            .map(|e| {
+                [
+                    text_of(&e["at"]),
+                    text_of(&e["metric"]),
+                    text_of(&e["quantity"]),
+                ]
+            })
+            .collect();
+        out.push((f, rows));
+    }
+    out
+}
+
+#[test]
+fn a_trace_replays_to_the_numbers_of_the_same_usage_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = inline_scenarios();
+    assert!(
+        cases.len() >= 10,
+        "the regression scenarios have inline usage"
+    );
+    for (path, rows) in cases {
+        let inline = load(&path).unwrap();
+        let want = run(&inline);
+
+        // 1. The events as written, as a CSV trace.
+        let plain = dir.path().join("plain.csv");
+        let mut text = String::from("timestamp,metric,quantity\n");
+        for [at, metric, quantity] in &rows {
+            text.push_str(&format!("{at},{metric},{quantity}\n"));
+        }
+        std::fs::write(&plain, text).unwrap();
+        let traced = load_with(&path, &with_trace(&plain)).unwrap();
+        assert_eq!(traced.usage, inline.usage, "{}: usage", path.display());
+        assert_eq!(run(&traced), want, "{}: csv trace", path.display());
+
+        // 2. Renamed and reordered columns, semicolons, rows from the last instant to the
+        // first (rows of one instant keep their order), and local times in Tokyo (UTC+9).
+        let shuffled = dir.path().join("shuffled.csv");
+        let mut instants: Vec<Vec<&[String; 3]>> = Vec::new();
+        for r in &rows {
+            match instants.last_mut() {
+                Some(group) if group[0][0] == r[0] => group.push(r),
+                _ => instants.push(vec![r]),
+            }
+        }
+        let mut text = String::from("qty;event_time;sku\n");
+        for group in instants.iter().rev() {
+            for [at, metric, quantity] in group.iter().map(|r| *r) {
+                let utc = creditsim::trace::parse::timestamp(
+                    at,
+                    &creditsim::trace::parse::TimestampFormat::Iso,
+                    creditsim::trace::parse::Zone::Utc,
+                )
+                .unwrap();
+                let tokyo = utc + chrono::Duration::hours(9);
+                text.push_str(&format!(
+                    "{quantity};{};{metric}\n",
+                    tokyo.format("%Y-%m-%d %H:%M:%S%.f")
+                ));
+            }
+        }
+        std::fs::write(&shuffled, text).unwrap();
+        let overrides = TraceOverrides {
+            timestamp: Some("event_time".into()),
+            metric: Some("sku".into()),
+            quantity: Some("qty".into()),
+            timezone: Some("Asia/Tokyo".into()),
+            delimiter: Some(';'),
+            ..with_trace(&shuffled)
+        };
+        let traced = load_with(&path, &overrides).unwrap();
+        assert_eq!(run(&traced), want, "{}: shuffled trace", path.display());
+    }
+}
+
+#[test]
+fn a_parquet_trace_with_typed_columns_replays_like_the_csv() {
+    // The example's usage CSV, written by polars as Parquet with a UTC datetime column and
+    // an integer quantity, independently of creditsim's own writer.
+    let path = root().join("scenarios/examples/inference-quarter.toml");
+    let csv = root().join("scenarios/examples/inference-quarter.csv");
+    let want = run(&load(&path).unwrap());
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let micros: Vec<i64> = frame
+        .column("timestamp")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.unwrap())
+                .unwrap()
+                .timestamp_micros()
+        })
+        .collect();
+    frame
+        .with_column(
+            Int64Chunked::from_vec("timestamp".into(), micros)
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column(),
+        )
+        .unwrap();
+    assert!(frame.column("quantity").unwrap().dtype().is_integer());
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("usage.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let traced = load_with(&path, &with_trace(&parquet)).unwrap();
+    assert_eq!(run(&traced), want);
+}
+
+#[test]
+fn a_generated_trace_at_day_resolution_is_the_monte_carlo_path_it_came_from() {
+    // Workspace k of `trace generate` is path k: with the example's exact rate (2 millionths
+    // of a credit per millisecond), converting each row and summing per day gives the
+    // credits the runner draws for that day.
+    let scenario_path = root().join("scenarios/examples/steady-inference.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("five.parquet");
+    let status = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args(["trace", "generate"])
+        .arg(&scenario_path)
+        .arg("--out")
+        .arg(&trace)
+        .args(["--workspaces", "5", "--rows-per-day", "6"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let overrides = TraceOverrides {
+        resolution: Some("day".into()),
+        ..with_trace(&trace)
+    };
+    let portfolio = load_portfolio(&scenario_path, &overrides, None).unwrap();
+    let s: &Scenario = &portfolio.scenario;
+    let spec = s.simulation.as_ref().unwrap();
+    assert_eq!(portfolio.members.len(), 5);
+    for (k, member) in portfolio.members.iter().enumerate() {
+        assert_eq!(member.id, format!("ws-00{}", k + 1));
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+        rng.set_stream(k as u64);
+        let mut drawn = Vec::new();
+        let days = (s.horizon.end - s.workspace.anchor).num_days() as u32;
+        spec.model.draw(
+            &mut rng,
+            s.workspace.anchor,
+            days,
+            s.book.rounding,
+            &mut Default::default(),
+            &mut drawn,
+        );
+        assert_eq!(member.usage, drawn, "workspace {k}");
+    }
+    // The split into rows is a real split: more rows than days.
+    assert!(portfolio.import.rows > 5 * 365 * 2);
+}
+
+#[test]
+fn portfolio_with_accounts_matches_a_hand_calculation() {
+    let scenario = root().join("tests/data/portfolio.toml");
+    let accounts = root().join("tests/data/portfolio-accounts.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("portfolio.parquet");
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .arg("portfolio")
+        .arg(&scenario)
+        .arg("--accounts")
+        .arg(&accounts)
+        .arg("--out")
+        .arg(&table)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frame = ParquetReader::new(std::fs::File::open(&table).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(frame.height(), 4, "2 workspaces x 2 strategies");
+    let text = |c: &str, i: usize| {
+        frame
+            .column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(i)
+            .unwrap()
+            .to_string()
+    };
+    let amount = |c: &str, i: usize| -> String {
+        let col = frame.column(c).unwrap();
+        let v = col.decimal().unwrap().physical().get(i).unwrap();
+        rust_decimal::Decimal::from_i128_with_scale(v, 6)
+            .normalize()
+            .to_string()
+    };
+    // Rows: workspaces in the accounts table's order, strategies in the scenario's.
+    let rows: Vec<(String, String)> = (0..4)
+        .map(|i| (text("workspace", i), text("strategy", i)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ws-old", "flex only"),
+            ("ws-old", "b25 at start"),
+            ("ws-new", "flex only"),
+            ("ws-new", "b25 at start")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    // ws-old: created 2026-01-10, so cohort before-2026-03-28 (flex 4.00, b25 = 25 x 4.00 =
+    // 100.00, no discount); subscribed from the horizon's start 2026-04-01; 3 monthly fees of
+    // 99.00 = 297.00. 40 credits on 2026-04-10 (two rows): 30 included + 10 more.
+    //   flex only:    297 + 10 x 4.00 = 337.00.
+    //   b25 at start: 297 + 100.00 = 397.00 cash; 15 prepaid unused at 4.00 = 60.00;
+    //                 economic 337.00, a tie, so the first listed (flex only) is cheapest.
+    // ws-new: created 2026-05-15 (cohort from-2026-03-28: flex 6.00, b25 = 25 x 5.00 x 0.91 =
+    // 113.75), Growth monthly (299.00, 100 included), subscribed 2026-05-15: fees on 05-15
+    // and 06-15 = 598.00. 120 credits on 2026-05-20: 100 included + 20 more.
+    //   flex only:    598 + 20 x 6.00 = 718.00.
+    //   b25 at start: 598 + 113.75 = 711.75 cash; 5 unused at cost 113.75 / 25 = 4.55 is
+    //                 22.75; economic 689.00: cheapest.
+    let want = [
+        ("before-2026-03-28", "337", "337", "0", "true", "flex only"),
+        (
+            "before-2026-03-28",
+            "397",
+            "337",
+            "60",
+            "false",
+            "flex only",
+        ),
+        (
+            "from-2026-03-28",
+            "718",
+            "718",
+            "0",
+            "false",
+            "b25 at start",
+        ),
+        (
+            "from-2026-03-28",
+            "711.75",
+            "689",
+            "22.75",
+            "true",
+            "b25 at start",
+        ),
+    ];
+    for (i, (cohort, cash, economic, unused, cheapest, cheapest_name)) in want.iter().enumerate() {
+        assert_eq!(text("cohort", i), *cohort, "row {i}");
+        assert_eq!(amount("cash", i), *cash, "row {i}");
+        assert_eq!(amount("economic_cost", i), *economic, "row {i}");
+        assert_eq!(amount("unused_prepaid_value", i), *unused, "row {i}");
+        let is = frame
+            .column("is_cheapest")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .get(i)
+            .unwrap();
+        assert_eq!(is.to_string(), *cheapest, "row {i}");
+        assert_eq!(text("cheapest_strategy", i), *cheapest_name, "row {i}");
+    }
+    assert_eq!(text("start_plan", 2), "growth-monthly");
+    let seats = frame.column("seats").unwrap().u32().unwrap();
+    assert_eq!((seats.get(0), seats.get(2)), (Some(1), Some(2)));
+    // The summary: flex only 337 + 718 = 1055; b25 397 + 711.75 = 1108.75 cash and
+    // 337 + 689 = 1026 economic; each on its cheapest: 337 + 689 = 1026.
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["strategies"][0]["cash"], "1055.00");
+    assert_eq!(summary["strategies"][1]["cash"], "1108.75");
+    assert_eq!(summary["strategies"][1]["economic_cost"], "1026.00");
+    assert_eq!(summary["strategies"][0]["cheapest_in"], 1);
+    assert_eq!(summary["each_on_cheapest"]["economic_cost"], "1026.00");
+}
+
+#[test]
+fn portfolio_errors_name_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = root().join("tests/data/portfolio.toml");
+    let run = |accounts: &str, trace: &str| {
+        let a = dir.path().join("accounts.csv");
+        let t = dir.path().join("trace.csv");
+        std::fs::write(&a, accounts).unwrap();
+        std::fs::write(&t, trace).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+            .arg("portfolio")
+            .arg(&scenario)
+            .arg("--accounts")
+            .arg(&a)
+            .arg("--trace")
+            .arg(&t)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "no partial output");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let trace = "timestamp,workspace,metric,quantity\n2026-04-10,a,credits,1\n";
+    let e = run("workspace,created\na,2026-01-10\na,2026-02-10\n", trace);
+    assert!(e.contains("accounts.csv: row 2, column \"workspace\": workspace \"a\" is listed twice (first at row 1)"), "{e}");
+    let e = run("workspace,created,plan\na,2026-01-10,platinum\n", trace);
+    assert!(
+        e.contains("row 1, column \"plan\": unknown plan \"platinum\""),
+        "{e}"
+    );
+    let e = run(
+        "workspace,created\na,2026-01-10\n",
+        "timestamp,workspace,metric,quantity\n2026-04-10,a,credits,1\n2026-04-11,b,credits,1\n",
+    );
+    assert!(e.contains("trace.csv: row 2, column \"workspace\": unknown workspace \"b\" (not in the accounts table)"), "{e}");
+    // A row before its workspace was created.
+    let e = run("workspace,created\na,2026-05-01\n", trace);
+    assert!(e.contains("trace.csv: row 1, column \"timestamp\": usage at 2026-04-10 is before the workspace was created (2026-05-01)"), "{e}");
+}
+
+#[test]
+fn skip_invalid_reports_how_many_and_which() {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args([
+            "replay",
+            "tests/errors/trace-bad-rows.toml",
+            "--skip-invalid",
+            "--format",
+            "json",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // 9 data rows: 1 and 9 are valid, 2-8 each have one problem (see the case's stderr).
+    assert!(
+        stderr.contains("9 rows read, 2 used, 7 skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "skipped 7 invalid rows (3 in timestamp, 1 in metric, 2 in quantity, 1 in fields)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 9") || stderr.contains("1 row(s) earlier"),
+        "{stderr}"
+    );
+    for row in 2..=8 {
+        assert!(
+            stderr.contains(&format!("row {row}, column")),
+            "row {row}: {stderr}"
+        );
+    }
+    // The two valid rows: 1 + 7 credits.
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demanded = &report["strategies"][0]["totals"]["credits.demanded"];
+    assert_eq!(
+        report["strategies"][0]["statements"][0]["credits.demanded"],
+        "8"
+    );
+    assert_eq!(demanded, "8", "{report}");
+}
