@@ -106,6 +106,14 @@ enum Command {
         /// whatever else the machine is doing).
         #[arg(long, default_value_t = 3)]
         repeat: u32,
+        /// Instead of a simulation, time importing this trace (CSV or Parquet) and replaying
+        /// every workspace under the scenario's strategies, against polars reading the file
+        /// alone (see README, "Performance").
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// With --trace: "event" (default) or "day".
+        #[arg(long)]
+        resolution: Option<String>,
     },
     /// Evaluate every [[expect]] block; print mismatches and "N passed, M failed".
     Check {
@@ -268,9 +276,18 @@ fn main() -> ExitCode {
         } => simulate_command(scenario, paths, seed, threads, format, out),
         Command::Bench {
             scenario,
+            repeat,
+            trace: Some(trace),
+            resolution,
+            ..
+        } => trace_bench_command(&scenario, &trace, resolution, repeat),
+        Command::Bench {
+            scenario,
             paths,
             threads,
             repeat,
+            trace: None,
+            ..
         } => bench_command(scenario, paths, &threads, repeat),
     }
 }
@@ -541,6 +558,12 @@ fn write_simulation_files(
     Ok(())
 }
 
+/// Starts measuring the peak resident memory afresh (Linux: resets VmHWM); false where
+/// that is not possible, and then the peak is the process's so far.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// Peak resident memory of this process so far, in KiB (Linux; `None` elsewhere).
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -722,4 +745,99 @@ fn generate_command(
         }
         Err(e) => bad_input(e),
     }
+}
+
+fn trace_bench_command(
+    path: &std::path::Path,
+    trace: &std::path::Path,
+    resolution: Option<String>,
+    repeat: u32,
+) -> ExitCode {
+    use polars::prelude::{CsvReadOptions, ParquetReader, SerReader};
+    use std::time::Instant;
+    if repeat == 0 {
+        return bad_input("--repeat must be at least 1");
+    }
+    let overrides = TraceOverrides {
+        file: Some(trace.to_path_buf()),
+        resolution,
+        ..TraceOverrides::default()
+    };
+    let is_parquet = trace.extension().is_some_and(|e| e == "parquet");
+    let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{} MiB", k / 1024));
+    let (mut full_s, mut full_peak) = (f64::INFINITY, None);
+    let mut last = None;
+    for _ in 0..repeat {
+        reset_peak_rss();
+        let started = Instant::now();
+        let portfolio = match creditsim::scenario::load_portfolio(path, &overrides, None) {
+            Ok(p) => p,
+            Err(e) => return bad_input(&e),
+        };
+        let results = creditsim::portfolio::run(&portfolio, None);
+        let summary =
+            creditsim::portfolio::summarise(&results, portfolio.scenario.strategies.len());
+        full_s = full_s.min(started.elapsed().as_secs_f64());
+        full_peak = peak_rss_kib();
+        last = Some((
+            portfolio.import.clone(),
+            portfolio.members.len(),
+            portfolio.scenario.strategies.len(),
+        ));
+        std::hint::black_box(summary);
+    }
+    // polars reading the whole file into a frame with the types it infers: the floor. After
+    // creditsim's runs, so memory polars leaves to the allocator does not count against them.
+    let (mut read_s, mut read_peak, mut read_rows) = (f64::INFINITY, None, 0);
+    for _ in 0..repeat {
+        reset_peak_rss();
+        let started = Instant::now();
+        let frame = if is_parquet {
+            std::fs::File::open(trace)
+                .map_err(|e| e.to_string())
+                .and_then(|f| ParquetReader::new(f).finish().map_err(|e| e.to_string()))
+        } else {
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .try_into_reader_with_file_path(Some(trace.to_path_buf()))
+                .and_then(|r| r.finish())
+                .map_err(|e| e.to_string())
+        };
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return bad_input(format_args!("{}: {e}", trace.display())),
+        };
+        read_s = read_s.min(started.elapsed().as_secs_f64());
+        read_rows = frame.height();
+        drop(frame);
+        read_peak = peak_rss_kib();
+    }
+    let (report, workspaces, strategies) = last.expect("at least one run");
+    assert_eq!(report.rows as usize, read_rows, "both read every row");
+    println!(
+        "{}: {} rows, {} workspaces, {} strategies, {} resolution ({} usage events)",
+        trace.display(),
+        report.rows,
+        workspaces,
+        strategies,
+        report.resolution.name(),
+        report.events
+    );
+    println!(
+        "fastest of {repeat} run(s) each, {} threads",
+        rayon::current_num_threads()
+    );
+    println!("                              wall (s)   rows/s       peak memory");
+    println!(
+        "polars read alone           {read_s:>10.2}   {:>10.0}   {}",
+        read_rows as f64 / read_s,
+        mib(read_peak)
+    );
+    println!(
+        "import + replay (creditsim) {full_s:>10.2}   {:>10.0}   {}",
+        report.rows as f64 / full_s,
+        mib(full_peak)
+    );
+    println!("ratio to the read alone: {:.2}", full_s / read_s);
+    ExitCode::SUCCESS
 }

@@ -714,30 +714,38 @@ fn resolve_workspaces(
         return vec![k; rows];
     };
     let mut out = Vec::with_capacity(rows);
-    let mut last: Option<(String, u32)> = None;
+    // Rows of one workspace usually come together: the previous id is checked first, and
+    // an id is only copied when it is new.
+    let mut last: Option<(&str, u32)> = None;
     for i in 0..rows {
-        let id = match cells.get(i) {
-            Cell::Text(s) => s.trim().to_string(),
-            Cell::Int(v) => v.to_string(),
+        let number;
+        let id: &str = match cells.get(i) {
+            Cell::Text(s) => s.trim(),
+            Cell::Int(v) => {
+                number = v.to_string();
+                &number
+            }
             _ => {
                 out.push(u32::MAX);
                 continue;
             }
         };
-        if let Some((prev, k)) = &last {
-            if *prev == id {
-                out.push(*k);
+        if let Some((prev, k)) = last {
+            if prev == id {
+                out.push(k);
                 continue;
             }
         }
         let k = if id.is_empty() {
             None
         } else {
-            workspaces.resolve(&id)
+            workspaces.resolve(id)
         };
         let k = k.unwrap_or(u32::MAX);
         out.push(k);
-        last = Some((id, k));
+        if let Cell::Text(s) = cells.get(i) {
+            last = Some((s.trim(), k));
+        }
     }
     out
 }

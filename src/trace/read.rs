@@ -150,66 +150,85 @@ fn csv_batches(
                 .expect("columns come from the header")
         })
         .collect();
-    let mut first_row = 1;
-    let mut at_end = false;
-    while !at_end || !pending.is_empty() {
-        if !at_end && pending.len() < CSV_BLOCK_BYTES {
-            let want = (CSV_BLOCK_BYTES - pending.len()) as u64;
-            let got = (&mut file)
-                .take(want)
-                .read_to_end(&mut pending)
-                .map_err(read_error)?;
-            at_end = got == 0;
-            if !at_end {
-                continue;
-            }
-        }
-        let cut = if at_end {
-            pending.len()
-        } else {
-            match last_row_end(&pending) {
-                Some(cut) => cut,
-                // One row longer than a block: read on until it ends.
-                None => {
-                    let got = (&mut file)
-                        .take(CSV_BLOCK_BYTES as u64)
-                        .read_to_end(&mut pending)
-                        .map_err(read_error)?;
-                    at_end = got == 0;
+    // A reader thread cuts and parses the next block while the caller works on this one.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(1);
+    let produce = move || -> Result<(), InputError> {
+        let mut first_row = 1;
+        let mut at_end = false;
+        while !at_end || !pending.is_empty() {
+            if !at_end && pending.len() < CSV_BLOCK_BYTES {
+                let want = (CSV_BLOCK_BYTES - pending.len()) as u64;
+                let got = (&mut file)
+                    .take(want)
+                    .read_to_end(&mut pending)
+                    .map_err(read_error)?;
+                at_end = got == 0;
+                if !at_end {
                     continue;
                 }
             }
-        };
-        let block: Vec<u8> = pending.drain(..cut).collect();
-        if block.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
+            let cut = if at_end {
+                pending.len()
+            } else {
+                match last_row_end(&pending) {
+                    Some(cut) => cut,
+                    // One row longer than a block: read on until it ends.
+                    None => {
+                        let got = (&mut file)
+                            .take(CSV_BLOCK_BYTES as u64)
+                            .read_to_end(&mut pending)
+                            .map_err(read_error)?;
+                        at_end = got == 0;
+                        continue;
+                    }
+                }
+            };
+            let block: Vec<u8> = pending.drain(..cut).collect();
+            if block.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let parsed = CsvReadOptions::default()
+                .with_has_header(false)
+                .with_schema(Some(Arc::clone(&schema)))
+                .with_projection(Some(Arc::new(projection.clone())))
+                .with_rechunk(false)
+                .map_parse_options(|o| {
+                    o.with_separator(delimiter)
+                        .with_truncate_ragged_lines(false)
+                })
+                .into_reader_with_file_handle(Cursor::new(block.as_slice()))
+                .finish();
+            let (frame, malformed) = match parsed {
+                Ok(frame) => (frame, Vec::new()),
+                // polars refuses a whole block for one ragged or non-UTF-8 row without saying
+                // which; the `csv` crate re-reads the block row by row to name them.
+                Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
+            };
+            let rows = frame.height();
+            let batch = Batch {
+                first_row,
+                frame,
+                malformed,
+            };
+            if send.send(batch).is_err() {
+                return Ok(()); // the caller stopped (an error of its own)
+            }
+            first_row += rows;
         }
-        let parsed = CsvReadOptions::default()
-            .with_has_header(false)
-            .with_schema(Some(Arc::clone(&schema)))
-            .with_projection(Some(Arc::new(projection.clone())))
-            .with_rechunk(false)
-            .map_parse_options(|o| {
-                o.with_separator(delimiter)
-                    .with_truncate_ragged_lines(false)
-            })
-            .into_reader_with_file_handle(Cursor::new(block.as_slice()))
-            .finish();
-        let (frame, malformed) = match parsed {
-            Ok(frame) => (frame, Vec::new()),
-            // polars refuses a whole block for one ragged or non-UTF-8 row without saying
-            // which; the `csv` crate re-reads the block row by row to name them.
-            Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
-        };
-        let rows = frame.height();
-        each(Batch {
-            first_row,
-            frame,
-            malformed,
-        })?;
-        first_row += rows;
-    }
-    Ok(())
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(produce);
+        // Owned here, so an early return drops it before the scope waits for the reader.
+        let receive = receive;
+        for batch in receive.iter() {
+            // Returning drops the receiver, which stops the reader at its next block.
+            each(batch)?;
+        }
+        reader
+            .join()
+            .expect("the trace reader thread does not panic")
+    })
 }
 
 /// The end (after the newline) of the last complete row in `block`: the last newline outside
