@@ -178,12 +178,25 @@ pub fn summary_text(portfolio: &Portfolio, summary: &Summary) -> String {
     };
     out.push_str(&grid.to_table(false));
     let first = &summary.strategies[0];
+    let comparison = if first.blocking_in == 0 {
+        format!(
+            "{} less economic cost than every workspace on {}",
+            money(
+                portfolio,
+                first.economic_micros - summary.best_economic_micros
+            ),
+            s.strategies[0].name
+        )
+    } else {
+        format!(
+            "not compared with {}, which refuses usage in {} workspace(s)",
+            s.strategies[0].name, first.blocking_in
+        )
+    };
     out.push_str(&format!(
-        "Each workspace on its cheapest strategy: economic cost {}, cash {} ({} less economic cost than everyone on {})\n",
+        "Each workspace on its cheapest strategy (among those refusing the least usage): economic cost {}, cash {} ({comparison})\n",
         money(portfolio, summary.best_economic_micros),
         money(portfolio, summary.best_cash_micros),
-        money(portfolio, first.economic_micros - summary.best_economic_micros),
-        s.strategies[0].name
     ));
     out
 }
