@@ -92,7 +92,7 @@ fn a_trace_replays_to_the_numbers_of_the_same_usage_inline() {
         }
         let mut text = String::from("qty;event_time;sku\n");
         for group in instants.iter().rev() {
-            for [at, metric, quantity] in group.iter().map(|r| *r) {
+            for [at, metric, quantity] in group.iter().copied() {
                 let utc = creditsim::trace::parse::timestamp(
                     at,
                     &creditsim::trace::parse::TimestampFormat::Iso,

@@ -162,7 +162,7 @@ impl Workspaces {
         if let Some(&k) = self.index.get(id) {
             return Some(k);
         }
-        let window = self.open.clone()?;
+        let window = self.open?;
         Some(self.insert(id.to_string(), window))
     }
 
@@ -617,7 +617,7 @@ impl FileImport<'_> {
             }
             if !failures.is_empty() {
                 // Stop at the first batch with errors; rows are ordered within it.
-                return Err(combine(failures.drain(..).collect(), report.skipped));
+                return Err(combine(std::mem::take(&mut failures), report.skipped));
             }
             if sink.events.len() > EVENTS_MAX {
                 return Err(InputError::whole_file(

@@ -15,7 +15,7 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 
 /// Bytes of CSV handed to polars at once.
-pub const CSV_BLOCK_BYTES: usize = 32 << 20;
+pub const CSV_BLOCK_BYTES: usize = 8 << 20;
 /// Rows of Parquet read at once.
 pub const PARQUET_BATCH_ROWS: usize = 1 << 20;
 

@@ -25,7 +25,7 @@ pub struct TraceRow<'a> {
 enum Sink {
     Csv(BufWriter<File>),
     Parquet {
-        writer: polars::io::parquet::write::BatchedWriter<File>,
+        writer: Box<polars::io::parquet::write::BatchedWriter<File>>,
         buffer: Columns,
     },
 }
@@ -82,7 +82,7 @@ impl TraceWriter {
                     .batched(&schema)
                     .map_err(|e| format!("{}: cannot write Parquet: {e}", tmp.display()))?;
                 Sink::Parquet {
-                    writer,
+                    writer: Box::new(writer),
                     buffer: Columns::default(),
                 }
             }
