@@ -431,9 +431,16 @@ fn validate_command(paths: &[PathBuf]) -> ExitCode {
             FileKind::PricingBook => load_book(f).map(|b| format!("pricing book \"{}\"", b.name)),
             FileKind::Scenario => load(f).map(|s| {
                 let simulation = s.simulation.as_ref().map_or(String::new(), |sim| {
+                    let draws = match &sim.model.bootstrap {
+                        Some(b) => format!(
+                            "a bootstrap of {} history days in blocks of {}",
+                            b.days.len(),
+                            b.block_days
+                        ),
+                        None => format!("a simulation of {} metric(s)", sim.model.metrics.len()),
+                    };
                     format!(
-                        ", a simulation of {} metric(s) over {} paths with {} statistic expectation(s)",
-                        sim.model.metrics.len(),
+                        ", {draws} over {} paths with {} statistic expectation(s)",
                         sim.paths,
                         sim.expectations.len()
                     )
@@ -723,6 +730,12 @@ fn generate_command(
             path.display()
         ));
     };
+    if spec.model.bootstrap.is_some() {
+        return bad_input(format_args!(
+            "{}: trace generate draws from [[simulation.model]]; this scenario resamples a history (its trace is already one)",
+            path.display()
+        ));
+    }
     if workspaces == 0 || workspaces > PATHS_MAX {
         return bad_input(format_args!("--workspaces must be 1-{PATHS_MAX}"));
     }
