@@ -58,6 +58,17 @@ pub fn kind_of(path: &Path) -> FileKind {
 /// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
 /// a half-written file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = temporary_beside(path);
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: cannot replace: {e}", path.display())
+    })
+}
+
+/// A temporary name in `path`'s folder (so a rename onto `path` is atomic), unique to this
+/// process.
+pub fn temporary_beside(path: &Path) -> PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -66,10 +77,5 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: cannot replace: {e}", path.display())
-    })
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
 }

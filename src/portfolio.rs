@@ -56,14 +56,7 @@ pub fn run(portfolio: &Portfolio, threads: Option<usize>) -> Vec<WorkspaceResult
             })
             .collect()
     };
-    match threads {
-        None => work(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .expect("a thread pool can be built")
-            .install(work),
-    }
+    crate::sim::in_pool(threads, work)
 }
 
 /// Like the replay ranking: only strategies refusing the least usage compete, then the

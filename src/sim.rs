@@ -163,7 +163,7 @@ pub fn run_path(
     }
 }
 
-fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
     match threads {
         None => work(),
         Some(n) => rayon::ThreadPoolBuilder::new()

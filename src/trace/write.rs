@@ -53,15 +53,7 @@ impl TraceWriter {
     /// `scale`: decimal places of the quantities (Parquet stores them as `decimal(38, scale)`).
     pub fn create(path: &Path, with_workspace: bool, scale: u32) -> Result<TraceWriter, String> {
         let kind = FileType::of(path).map_err(|e| e.to_string())?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let tmp = crate::files::temporary_beside(path);
         let file =
             File::create(&tmp).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
         let sink = match kind {
