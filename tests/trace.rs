@@ -415,3 +415,41 @@ fn skip_invalid_reports_how_many_and_which() {
     );
     assert_eq!(demanded, "8", "{report}");
 }
+
+#[test]
+fn a_folder_of_traces_is_one_workspace_per_file() {
+    // The hand-calculated portfolio again, its trace split into one file per workspace
+    // (named like the workspace, no workspace column): the same summary.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ws-old.csv"),
+        "timestamp,metric,quantity\n2026-04-10T08:00:00Z,credits,25\n2026-04-10T08:00:00Z,credits,15\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ws-new.csv"),
+        "timestamp,metric,quantity\n2026-05-20T09:00:00Z,credits,120\n",
+    )
+    .unwrap();
+    let summary = |trace: Option<&Path>| -> serde_json::Value {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_creditsim"));
+        c.arg("portfolio")
+            .arg(root().join("tests/data/portfolio.toml"))
+            .arg("--accounts")
+            .arg(root().join("tests/data/portfolio-accounts.csv"))
+            .args(["--format", "json"]);
+        if let Some(t) = trace {
+            c.arg("--trace").arg(t);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["trace"] = serde_json::Value::Null; // file name and row counts differ
+        v
+    };
+    assert_eq!(summary(Some(dir.path())), summary(None));
+}
