@@ -292,6 +292,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a scenario that must have a `[simulation]` section; `nothing` says what is then
+/// missing.
+fn load_simulation(
+    path: &std::path::Path,
+    nothing: &str,
+) -> Result<creditsim::scenario::Scenario, ExitCode> {
+    let scenario = load(path).map_err(|e| bad_input(&e))?;
+    if scenario.simulation.is_none() {
+        return Err(bad_input(format_args!(
+            "{}: no [simulation] section: {nothing}",
+            path.display()
+        )));
+    }
+    Ok(scenario)
+}
+
 /// Reports invalid input (exit 2): the one place that prints "error: ".
 fn bad_input(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
@@ -480,16 +496,14 @@ fn simulate_command(
 ) -> ExitCode {
     use creditsim::sim::{simulate, summarise, SimConfig, PATHS_MAX};
     use std::io::IsTerminal;
-    let scenario = match load(&path) {
+    let scenario = match load_simulation(&path, "nothing to simulate (see scenarios/README.md)") {
         Ok(s) => s,
-        Err(e) => return bad_input(&e),
+        Err(code) => return code,
     };
-    let Some(spec) = &scenario.simulation else {
-        return bad_input(format_args!(
-            "{}: no [simulation] section: nothing to simulate (see scenarios/README.md)",
-            path.display()
-        ));
-    };
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
     let paths = paths.unwrap_or(spec.paths);
     if paths == 0 || paths > PATHS_MAX {
         return bad_input(format_args!("--paths must be 1-{PATHS_MAX}"));
@@ -581,16 +595,14 @@ fn peak_rss_kib() -> Option<u64> {
 fn bench_command(path: PathBuf, paths: Option<u32>, threads: &[usize], repeat: u32) -> ExitCode {
     use creditsim::sim::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
     use std::time::Instant;
-    let scenario = match load(&path) {
+    let scenario = match load_simulation(&path, "nothing to benchmark") {
         Ok(s) => s,
-        Err(e) => return bad_input(&e),
+        Err(code) => return code,
     };
-    let Some(spec) = &scenario.simulation else {
-        return bad_input(format_args!(
-            "{}: no [simulation] section: nothing to benchmark",
-            path.display()
-        ));
-    };
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
     let paths = paths.unwrap_or(spec.paths);
     if paths == 0 || paths > PATHS_MAX || threads.contains(&0) || repeat == 0 {
         return bad_input(format_args!(
@@ -720,16 +732,14 @@ fn generate_command(
 ) -> ExitCode {
     use creditsim::sim::PATHS_MAX;
     use creditsim::trace::generate::{generate, GenerateConfig, ROWS_PER_DAY_MAX};
-    let scenario = match load(path) {
+    let scenario = match load_simulation(path, "no usage model to generate from") {
         Ok(s) => s,
-        Err(e) => return bad_input(&e),
+        Err(code) => return code,
     };
-    let Some(spec) = &scenario.simulation else {
-        return bad_input(format_args!(
-            "{}: no [simulation] section: no usage model to generate from",
-            path.display()
-        ));
-    };
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
     if spec.model.bootstrap.is_some() {
         return bad_input(format_args!(
             "{}: trace generate draws from [[simulation.model]]; this scenario resamples a history (its trace is already one)",

@@ -271,7 +271,7 @@ impl Bootstrap {
                 block_start = candidates[rng.random_range(0..candidates.len())];
             }
             let at = add_days(start, day);
-            let mut micros: i128 = 0;
+            let mut total = DayCredits::default();
             for (k, q) in self.days[(block_start + offset) as usize]
                 .iter()
                 .enumerate()
@@ -282,23 +282,37 @@ impl Bootstrap {
                 let Ok(c) = self.rates.credits(self.metrics[k], at, *q, rounding) else {
                     continue; // validated: rates cover the horizon
                 };
-                let mut c = i128::from(c.micros());
-                if c > i128::from(DAILY_CREDITS_MAX.micros()) {
-                    c = i128::from(DAILY_CREDITS_MAX.micros());
-                    report.clamped_days += 1;
-                }
-                micros += c;
+                total.add(i128::from(c.micros()), &mut report);
             }
-            if micros > 0 {
-                out.push(CreditUsage {
-                    at,
-                    credits: Credits::from_micros(
-                        micros.min(i128::from(CREDITS_MAX.micros())) as i64
-                    ),
-                });
-            }
+            total.push(at, out);
         }
         report
+    }
+}
+
+/// One simulated day's credits over every metric: each metric's credits clamped to
+/// [`DAILY_CREDITS_MAX`] (the clamp counted in the report), the day to [`CREDITS_MAX`].
+#[derive(Default)]
+struct DayCredits(i128);
+
+impl DayCredits {
+    fn add(&mut self, metric_micros: i128, report: &mut DrawReport) {
+        let max = i128::from(DAILY_CREDITS_MAX.micros());
+        if metric_micros > max {
+            report.clamped_days += 1;
+        }
+        self.0 += metric_micros.min(max);
+    }
+
+    /// Ends the day: one event at `at` unless it used nothing.
+    fn push(&mut self, at: Instant, out: &mut Vec<CreditUsage>) {
+        if self.0 > 0 {
+            out.push(CreditUsage {
+                at,
+                credits: Credits::from_micros(self.0.min(i128::from(CREDITS_MAX.micros())) as i64),
+            });
+        }
+        self.0 = 0;
     }
 }
 
@@ -336,40 +350,23 @@ impl UsageModel {
         // One event per day: the day's credits over every metric. Time of day is not
         // modelled, so separate events at the same instant would only make results depend
         // on the order the metrics are listed in (a top-up between them, say).
-        let mut day_micros: i128 = 0;
-        self.walk(rng, start, days, buffers, |day, drawn| {
-            let at = add_days(start, day);
-            match drawn {
-                Some((m, units)) => {
-                    let Some(mut micros) = self.metrics[m].credits(units, at, rounding) else {
-                        return; // validated: rates cover the horizon
-                    };
-                    if micros > i128::from(DAILY_CREDITS_MAX.micros()) {
-                        micros = i128::from(DAILY_CREDITS_MAX.micros());
-                        report.clamped_days += 1;
-                    }
-                    debug_assert!(micros >= 0, "positive units at a non-negative rate");
-                    day_micros += micros;
-                }
-                None => {
-                    if day_micros > 0 {
-                        out.push(CreditUsage {
-                            at,
-                            credits: Credits::from_micros(
-                                day_micros.min(i128::from(CREDITS_MAX.micros())) as i64,
-                            ),
-                        });
-                    }
-                    day_micros = 0;
-                }
+        let mut total = DayCredits::default();
+        self.walk(rng, start, days, buffers, |at, drawn| match drawn {
+            Some((m, units)) => {
+                let Some(micros) = self.metrics[m].credits(units, at, rounding) else {
+                    return; // validated: rates cover the horizon
+                };
+                debug_assert!(micros >= 0, "positive units at a non-negative rate");
+                total.add(micros, &mut report);
             }
+            None => total.push(at, out),
         });
         debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));
         report
     }
 
-    /// Draws one path's quantities: `each(day, Some((metric, units)))` for every metric with
-    /// a positive quantity on a day, then `each(day, None)` when the day is complete. The
+    /// Draws one path's quantities: `each(day_start, Some((metric, units)))` for every metric
+    /// with a positive quantity on a day, then `each(day_start, None)` when the day is complete. The
     /// random numbers are the same whatever `each` does, so a trace written from path k
     /// (`trace generate`) is the usage `simulate` replays on path k.
     pub fn walk<R: Rng + ?Sized>(
@@ -378,7 +375,7 @@ impl UsageModel {
         start: Instant,
         days: u32,
         buffers: &mut DrawBuffers,
-        mut each: impl FnMut(u32, Option<(usize, i64)>),
+        mut each: impl FnMut(Instant, Option<(usize, i64)>),
     ) {
         buffers.bursts.resize_with(self.metrics.len(), Vec::new);
         for b in &mut buffers.bursts {
@@ -396,6 +393,7 @@ impl UsageModel {
         });
         let first_weekday = start.date().weekday().num_days_from_monday() as usize;
         for day in 0..days {
+            let at = add_days(start, day);
             let regime_factor = match (&self.regimes, regime) {
                 (Some(r), Some(s)) => r.factors[s],
                 _ => 1.0,
@@ -440,9 +438,9 @@ impl UsageModel {
                     continue;
                 }
                 let units = units_f as i64; // saturates above i64::MAX
-                each(day, Some((m, units)));
+                each(at, Some((m, units)));
             }
-            each(day, None);
+            each(at, None);
             if let (Some(r), Some(s)) = (&self.regimes, regime.as_mut()) {
                 let u: f64 = rng.sample(rand_distr::StandardUniform);
                 let mut acc = 0.0;

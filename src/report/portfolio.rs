@@ -2,6 +2,7 @@
 //! columns documented in notebooks-data/README.md) and the summary printed on stdout.
 
 use super::Grid;
+use crate::ledger::Totals;
 use crate::portfolio::{Summary, WorkspaceResult};
 use crate::scenario::Portfolio;
 use crate::trace::ImportReport;
@@ -14,98 +15,71 @@ fn micros(v: i128) -> Decimal {
     Decimal::from_i128_with_scale(v, crate::amounts::SCALE_DIGITS)
 }
 
+/// One amount column: its name and the millionths it holds (of currency or of credits).
+type AmountColumn = (&'static str, fn(&Totals) -> i64);
+
+/// The table's amount columns, in order.
+const AMOUNTS: [AmountColumn; 16] = [
+    ("cash", |t| t.cash().micros()),
+    ("economic_cost", |t| t.economic_cost().micros()),
+    ("plan_fees", |t| t.money.plan_fees.micros()),
+    ("prepaid_purchases", |t| t.money.prepaid.micros()),
+    ("flex_charges", |t| t.money.flex.micros()),
+    ("unused_prepaid_value", |t| t.unused_prepaid_value.micros()),
+    ("credits_demanded", |t| t.credits.demanded.micros()),
+    ("credits_included", |t| t.credits.included.micros()),
+    ("credits_prepaid", |t| t.credits.prepaid.micros()),
+    ("credits_flex", |t| t.credits.flex.micros()),
+    ("credits_blocked", |t| t.credits.blocked.micros()),
+    ("included_granted", |t| t.credits.granted_included.micros()),
+    ("included_expired", |t| t.credits.expired_included.micros()),
+    ("prepaid_purchased", |t| {
+        t.credits.purchased_prepaid.micros()
+    }),
+    ("prepaid_expired", |t| t.credits.expired_prepaid.micros()),
+    ("prepaid_unused", |t| t.unused_prepaid.micros()),
+];
+
 /// The portfolio table: one row per workspace and strategy, in workspace then strategy order.
 pub fn frame(portfolio: &Portfolio, results: &[WorkspaceResult]) -> DataFrame {
     let book = &portfolio.scenario.book;
-    let strategies = &portfolio.scenario.strategies;
-    let rows = results.len() * strategies.len();
-    let mut text: [Vec<&str>; 6] = Default::default();
-    let mut seats = Vec::with_capacity(rows);
-    let mut is_cheapest = Vec::with_capacity(rows);
-    let mut events = Vec::with_capacity(rows);
-    // Money, then credits, in the order of the column names below.
-    let mut amounts: [Vec<i64>; 16] = Default::default();
+    let (mut workspace, mut cohort, mut seats) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut start_plan, mut final_plan, mut strategy) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut is_cheapest, mut cheapest, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    let mut amounts: [Vec<i64>; AMOUNTS.len()] = Default::default();
     for (m, r) in portfolio.members.iter().zip(results) {
         for (s, t) in r.totals.iter().enumerate() {
-            let strategy = &m.strategies[s];
-            text[0].push(&m.id);
-            text[1].push(&book.cohorts[m.workspace.cohort.0].id);
-            text[2].push(&book.plans[strategy.start_plan.unwrap_or(m.workspace.plan).0].id);
-            text[3].push(&book.plans[t.final_plan.0].id);
-            text[4].push(&strategy.name);
-            text[5].push(&m.strategies[r.cheapest].name);
+            let st = &m.strategies[s];
+            workspace.push(m.id.as_str());
+            cohort.push(book.cohorts[m.workspace.cohort.0].id.as_str());
             seats.push(m.workspace.seats);
-            is_cheapest.push(s == r.cheapest);
-            events.push(m.usage.len() as u32);
-            let c = &t.credits;
-            let values = [
-                t.cash(),
-                t.economic_cost(),
-                t.money.plan_fees,
-                t.money.prepaid,
-                t.money.flex,
-                t.unused_prepaid_value,
-            ]
-            .map(|v| v.micros())
-            .into_iter()
-            .chain(
-                [
-                    c.demanded,
-                    c.included,
-                    c.prepaid,
-                    c.flex,
-                    c.blocked,
-                    c.granted_included,
-                    c.expired_included,
-                    c.purchased_prepaid,
-                    c.expired_prepaid,
-                    t.unused_prepaid,
-                ]
-                .map(|v| v.micros()),
+            start_plan.push(
+                book.plans[st.start_plan.unwrap_or(m.workspace.plan).0]
+                    .id
+                    .as_str(),
             );
-            for (column, v) in amounts.iter_mut().zip(values) {
-                column.push(v);
+            final_plan.push(book.plans[t.final_plan.0].id.as_str());
+            strategy.push(st.name.as_str());
+            is_cheapest.push(s == r.cheapest);
+            cheapest.push(m.strategies[r.cheapest].name.as_str());
+            events.push(m.usage.len() as u32);
+            for (column, (_, micros)) in amounts.iter_mut().zip(AMOUNTS) {
+                column.push(micros(t));
             }
         }
     }
-    let names = [
-        "workspace",
-        "cohort",
-        "start_plan",
-        "final_plan",
-        "strategy",
-        "cheapest_strategy",
+    let mut columns = vec![
+        Column::new("workspace".into(), workspace),
+        Column::new("cohort".into(), cohort),
+        Column::new("seats".into(), seats),
+        Column::new("start_plan".into(), start_plan),
+        Column::new("final_plan".into(), final_plan),
+        Column::new("strategy".into(), strategy),
+        Column::new("is_cheapest".into(), is_cheapest),
+        Column::new("cheapest_strategy".into(), cheapest),
+        Column::new("usage_events".into(), events),
     ];
-    let amount_names = [
-        "cash",
-        "economic_cost",
-        "plan_fees",
-        "prepaid_purchases",
-        "flex_charges",
-        "unused_prepaid_value",
-        "credits_demanded",
-        "credits_included",
-        "credits_prepaid",
-        "credits_flex",
-        "credits_blocked",
-        "included_granted",
-        "included_expired",
-        "prepaid_purchased",
-        "prepaid_expired",
-        "prepaid_unused",
-    ];
-    let mut columns: Vec<Column> = Vec::new();
-    let [ws, cohort, start, fin, strategy, cheapest] = text;
-    columns.push(Column::new(names[0].into(), ws));
-    columns.push(Column::new(names[1].into(), cohort));
-    columns.push(Column::new("seats".into(), seats));
-    columns.push(Column::new(names[2].into(), start));
-    columns.push(Column::new(names[3].into(), fin));
-    columns.push(Column::new(names[4].into(), strategy));
-    columns.push(Column::new("is_cheapest".into(), is_cheapest));
-    columns.push(Column::new(names[5].into(), cheapest));
-    columns.push(Column::new("usage_events".into(), events));
-    for (name, values) in amount_names.iter().zip(amounts) {
+    for ((name, _), values) in AMOUNTS.iter().zip(amounts) {
         columns.push(super::tables::decimal_column(name, values));
     }
     DataFrame::new_infer_height(columns).expect("columns of equal length")

@@ -273,26 +273,15 @@ pub(super) fn build(
                 format!("metric \"{}\" has two models", r.metric.get_ref()),
             ));
         }
-        // Every day of the horizon needs a rate in force.
-        let mut day = usage_start;
-        let mut k = 0;
-        while day < end {
-            if !book.rates.metrics[metric.0]
-                .versions
-                .iter()
-                .any(|v| v.in_force(day))
-            {
-                return Err(source.error(
-                    r.metric.span(),
-                    format!(
-                        "metric \"{}\" has no rate in force on {} (inside the horizon)",
-                        r.metric.get_ref(),
-                        display(day)
-                    ),
-                ));
-            }
-            k += 1;
-            day = add_days(usage_start, k);
+        if let Some(day) = first_day_without_rate(book, metric, usage_start, end) {
+            return Err(source.error(
+                r.metric.span(),
+                format!(
+                    "metric \"{}\" has no rate in force on {} (inside the horizon)",
+                    r.metric.get_ref(),
+                    display(day)
+                ),
+            ));
         }
         let daily = finite(source, &r.daily, "daily", 0.0)?;
         let param = |v: &Option<Spanned<f64>>,
@@ -467,24 +456,16 @@ fn bootstrap(
             ),
         ));
     }
-    // Every projected day needs a rate in force for every metric the history uses.
-    for m in &history.metrics {
-        let metric = &book.rates.metrics[m.0];
-        let mut day = usage_start;
-        let mut k = 0;
-        while day < end {
-            if !metric.versions.iter().any(|v| v.in_force(day)) {
-                return Err(source.error(
-                    raw.span(),
-                    format!(
-                        "metric \"{}\" of the history has no rate in force on {} (inside the horizon)",
-                        metric.name,
-                        display(day)
-                    ),
-                ));
-            }
-            k += 1;
-            day = add_days(usage_start, k);
+    for &m in &history.metrics {
+        if let Some(day) = first_day_without_rate(book, m, usage_start, end) {
+            return Err(source.error(
+                raw.span(),
+                format!(
+                    "metric \"{}\" of the history has no rate in force on {} (inside the horizon)",
+                    book.rates.metrics[m.0].name,
+                    display(day)
+                ),
+            ));
         }
     }
     Ok(crate::usage::Bootstrap::new(
@@ -573,4 +554,19 @@ fn stat_expectations(
         });
     }
     Ok(expectations)
+}
+
+/// The first simulated day (`usage_start` + whole days, before `end`) on which `metric` has
+/// no rate in force: every day drawn must be priced.
+fn first_day_without_rate(
+    book: &PricingBook,
+    metric: crate::pricing::MetricId,
+    usage_start: Instant,
+    end: Instant,
+) -> Option<Instant> {
+    let versions = &book.rates.metrics[metric.0].versions;
+    (0..)
+        .map(|k| add_days(usage_start, k))
+        .take_while(|day| *day < end)
+        .find(|day| !versions.iter().any(|v| v.in_force(*day)))
 }

@@ -32,6 +32,22 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     Decimal::from_str_exact(trimmed).map_err(|_| format!("\"{text}\" is not a decimal number"))
 }
 
+/// The decimal a float was written as: its shortest round-trip rendering, which is exactly
+/// the digits written when they are at most 15 significant digits; `None` beyond that, or
+/// for NaN and infinities.
+pub fn exact_decimal_of_float(v: f64) -> Option<Decimal> {
+    if !v.is_finite() {
+        return None;
+    }
+    let text = format!("{v}");
+    let digits = text.trim_start_matches('-').replace('.', "");
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    if significant > FLOAT_DIGITS_EXACT_MAX {
+        return None;
+    }
+    parse_decimal(&text).ok()
+}
+
 impl<'de> serde::Deserialize<'de> for Dec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Dec, D::Error> {
         struct V;
@@ -53,16 +69,12 @@ impl<'de> serde::Deserialize<'de> for Dec {
                 if !v.is_finite() {
                     return Err(E::custom(format!("{v} is not a finite number")));
                 }
-                let text = format!("{v}");
-                let digits = text.trim_start_matches('-').replace('.', "");
-                let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
-                if significant > FLOAT_DIGITS_EXACT_MAX {
-                    return Err(E::custom(format!(
-                        "{text} has more than {FLOAT_DIGITS_EXACT_MAX} significant digits; \
+                exact_decimal_of_float(v).map(Dec).ok_or_else(|| {
+                    E::custom(format!(
+                        "{v} has more than {FLOAT_DIGITS_EXACT_MAX} significant digits; \
                          write it as a string to keep it exact"
-                    )));
-                }
-                parse_decimal(&text).map(Dec).map_err(E::custom)
+                    ))
+                })
             }
         }
         deserializer.deserialize_any(V)

@@ -7,7 +7,7 @@
 //! metric, so the rows of a day add up exactly to the day's quantity.
 
 use super::write::{TraceRow, TraceWriter};
-use crate::calendar::{add_days, Instant};
+use crate::calendar::Instant;
 use crate::scenario::Scenario;
 use crate::usage::{DrawBuffers, UsageModel};
 use rand::{RngExt, SeedableRng};
@@ -66,9 +66,12 @@ pub fn generate(
         rng.set_stream(u64::from(k));
         let mut split = ChaCha8Rng::seed_from_u64(config.seed ^ SPLIT_KEY);
         split.set_stream(u64::from(k));
-        model.walk(&mut rng, start, days, &mut buffers, |day, drawn| {
-            let day_start = add_days(start, day);
-            match drawn {
+        model.walk(
+            &mut rng,
+            start,
+            days,
+            &mut buffers,
+            |day_start, drawn| match drawn {
                 Some((m, units)) => split_day(
                     &mut split,
                     day_start,
@@ -95,8 +98,8 @@ pub fn generate(
                     }
                     day_rows.clear();
                 }
-            }
-        });
+            },
+        );
         if let Some(e) = error {
             return Err(e);
         }
@@ -131,6 +134,7 @@ fn split_day(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::add_days;
 
     #[test]
     fn a_split_day_adds_up_and_stays_in_the_day() {

@@ -165,20 +165,6 @@ impl Workspaces {
         let window = self.open?;
         Some(self.insert(id.to_string(), window))
     }
-
-    pub fn ids(&self) -> &[String] {
-        &self.ids
-    }
-}
-
-/// Quantity and credits of one metric over the rows used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricTotal {
-    pub metric: String,
-    pub rows: u64,
-    pub quantity: Decimal,
-    /// Millionths of a credit; may exceed one workspace's limit in a portfolio.
-    pub credits_micros: i128,
 }
 
 /// What an import read, used, skipped and sorted.
@@ -193,7 +179,8 @@ pub struct ImportReport {
     pub skipped_by_column: Vec<(String, u64)>,
     /// Rows earlier than the row before them in the same workspace; they were sorted.
     pub out_of_order: u64,
-    pub metrics: Vec<MetricTotal>,
+    /// Millionths of credits over the rows used (may exceed one workspace's limit).
+    pub credits_micros: i128,
     pub resolution: Resolution,
     /// Usage events after aggregation, over all workspaces.
     pub events: u64,
@@ -249,7 +236,6 @@ impl ImportReport {
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub ids: Vec<String>,
-    pub windows: Vec<UsageWindow>,
     pub usage: Vec<Vec<CreditUsage>>,
     pub report: ImportReport,
 }
@@ -292,7 +278,6 @@ pub struct History {
     pub metrics: Vec<MetricId>,
     pub first_day: chrono::NaiveDate,
     pub days: Vec<Vec<Decimal>>,
-    pub report: ImportReport,
 }
 
 /// Imports `spec` as a history: any time is allowed; one workspace (`only` among several).
@@ -301,20 +286,18 @@ pub fn history(
     spec: &TraceSpec,
     only: Option<&str>,
 ) -> Result<History, InputError> {
+    use crate::scenario::values::{YEAR_MAX, YEAR_MIN};
+    let new_year = |y| chrono::NaiveDate::from_ymd_opt(y, 1, 1).expect("a valid date");
+    // Any instant a timestamp may have.
     let always = UsageWindow {
-        created: chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MIN, 1, 1)
-            .expect("a valid date"),
-        anchor: crate::calendar::midnight(
-            chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MIN, 1, 1)
-                .expect("a valid date"),
-        ),
-        end: crate::calendar::midnight(
-            chrono::NaiveDate::from_ymd_opt(crate::scenario::values::YEAR_MAX + 1, 1, 1)
-                .expect("a valid date"),
-        ),
+        created: new_year(YEAR_MIN),
+        anchor: crate::calendar::midnight(new_year(YEAR_MIN)),
+        end: crate::calendar::midnight(new_year(YEAR_MAX + 1)),
     };
-    let mut sink = Sink::new(Resolution::Day);
-    sink.quantities = Some(DailyQuantities::new());
+    let sink = Sink {
+        kept: Kept::Quantities(DailyQuantities::new()),
+        latest: Vec::new(),
+    };
     let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
     let ids = &imported.ids;
     let k = match only {
@@ -380,7 +363,6 @@ pub fn history(
         metrics: used.into_iter().map(MetricId).collect(),
         first_day: first,
         days,
-        report: imported.report,
     })
 }
 
@@ -398,17 +380,7 @@ fn import_with(
         skipped_shown: Vec::new(),
         skipped_by_column: ROLES.iter().map(|r| (r.to_string(), 0)).collect(),
         out_of_order: 0,
-        metrics: book
-            .rates
-            .metrics
-            .iter()
-            .map(|m| MetricTotal {
-                metric: m.name.clone(),
-                rows: 0,
-                quantity: Decimal::ZERO,
-                credits_micros: 0,
-            })
-            .collect(),
+        credits_micros: 0,
         resolution: spec.resolution,
         events: 0,
     };
@@ -424,8 +396,8 @@ fn import_with(
         };
         file.run()?;
     }
-    let quantities = sink.quantities.take();
-    let usage = sink.finish(&workspaces.windows);
+    let keeps_credits = !matches!(sink.kept, Kept::Quantities(_));
+    let (usage, quantities) = sink.finish(&workspaces.windows);
     for (k, u) in usage.iter().enumerate() {
         let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
@@ -444,15 +416,13 @@ fn import_with(
         .flatten()
         .map(|e| i128::from(e.credits.micros()))
         .sum();
-    let rows_micros: i128 = report.metrics.iter().map(|m| m.credits_micros).sum();
-    assert_eq!(
-        events_micros, rows_micros,
+    assert!(
+        !keeps_credits || events_micros == report.credits_micros,
         "aggregation keeps the credits total"
     );
     report.events = usage.iter().map(|u| u.len() as u64).sum();
     let imported = Imported {
         ids: workspaces.ids,
-        windows: workspaces.windows,
         usage,
         report,
     };
@@ -545,7 +515,7 @@ impl FileImport<'_> {
             let workspace_of =
                 resolve_workspaces(workspaces, cells.get(WORKSPACE), rows, default_id);
             let windows = &workspaces.windows;
-            let keep_quantities = sink.quantities.is_some();
+            let keep_quantities = matches!(sink.kept, Kept::Quantities(_));
             let parts: Vec<TaskResult> = (0..rows)
                 .step_by(ROWS_PER_TASK)
                 .collect::<Vec<_>>()
@@ -555,7 +525,7 @@ impl FileImport<'_> {
                     let mut ok = Vec::with_capacity(end - start);
                     let mut quantities = Vec::new();
                     let mut bad = Vec::new();
-                    let mut totals = vec![(0u64, Decimal::ZERO, 0i128); book.rates.metrics.len()];
+                    let mut credits_micros = 0i128;
                     for i in start..end {
                         let row = batch.first_row + i;
                         if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
@@ -568,10 +538,7 @@ impl FileImport<'_> {
                         }
                         match parse_row(book, spec, &cells, &workspace_of, windows, i) {
                             Ok((parsed, metric, quantity)) => {
-                                let t = &mut totals[metric.0];
-                                t.0 += 1;
-                                t.1 += quantity;
-                                t.2 += i128::from(parsed.credits.micros());
+                                credits_micros += i128::from(parsed.credits.micros());
                                 ok.push(parsed);
                                 if keep_quantities {
                                     quantities.push((metric, quantity));
@@ -584,17 +551,12 @@ impl FileImport<'_> {
                             }),
                         }
                     }
-                    (ok, quantities, bad, totals)
+                    (ok, quantities, bad, credits_micros)
                 })
                 .collect();
             report.rows += rows as u64;
-            for (ok, quantities, bad, totals) in parts {
-                for (m, t) in totals.into_iter().enumerate() {
-                    let total = &mut report.metrics[m];
-                    total.rows += t.0;
-                    total.quantity += t.1;
-                    total.credits_micros += t.2;
-                }
+            for (ok, quantities, bad, credits_micros) in parts {
+                report.credits_micros += credits_micros;
                 for e in bad {
                     report.skipped += 1;
                     report.skipped_by_column[e.column].1 += 1;
@@ -609,17 +571,15 @@ impl FileImport<'_> {
                     }
                 }
                 for (i, p) in ok.into_iter().enumerate() {
-                    if let Some(&(metric, quantity)) = quantities.get(i) {
-                        sink.add_quantity(p, metric, quantity);
-                    }
-                    report.out_of_order += sink.add(p, &workspaces.windows) as u64;
+                    let quantity = quantities.get(i).copied();
+                    report.out_of_order += sink.add(p, quantity, &workspaces.windows) as u64;
                 }
             }
             if !failures.is_empty() {
                 // Stop at the first batch with errors; rows are ordered within it.
                 return Err(combine(std::mem::take(&mut failures), report.skipped));
             }
-            if sink.events.len() > EVENTS_MAX {
+            if matches!(&sink.kept, Kept::Events(e) if e.len() > EVENTS_MAX) {
                 return Err(InputError::whole_file(
                     path,
                     format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
@@ -813,18 +773,13 @@ fn instant(cells: &Cells<'_>, i: usize, spec: &TraceSpec) -> Result<Instant, Str
         Cell::Null | Cell::Text(_) => Err("missing value".into()),
         Cell::Nanos(n, zoned) => {
             let t = chrono::DateTime::from_timestamp_nanos(n).naive_utc();
-            if zoned {
-                Ok(t)
-            } else {
-                // A Parquet timestamp without a zone is a local time.
-                let text = t.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
-                parse::timestamp(&text, &TimestampFormat::Iso, spec.zone)
-            }
+            // A Parquet timestamp without a zone is a local time.
+            parse::in_years(if zoned { t } else { spec.zone.to_utc(t)? })
         }
         Cell::Date(days) => {
             let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
                 + chrono::Duration::days(i64::from(days));
-            parse::timestamp(&date.to_string(), &TimestampFormat::Iso, spec.zone)
+            parse::in_years(spec.zone.to_utc(crate::calendar::midnight(date))?)
         }
         _ => Err("a timestamp must be text, a date or a datetime".into()),
     }
@@ -837,15 +792,12 @@ fn quantity(cells: &Cells<'_>, i: usize) -> Result<Decimal, String> {
         Cell::Int(v) => Ok(Decimal::from(v)),
         Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
             .map_err(|_| format!("{v}e-{scale} does not fit a decimal")),
-        Cell::Float(f) => {
-            // A float column is accepted when each value is a short decimal, as TOML floats are.
-            let text = format!("{f}");
-            let digits = text.trim_start_matches('-').replace('.', "");
-            if !f.is_finite() || digits.trim_start_matches('0').trim_end_matches('0').len() > 15 {
-                return Err(format!("{text} is not an exact decimal (the column is a float; write quantities as decimals)"));
-            }
-            parse::parse_quantity(&text)
-        }
+        // A float column is accepted when each value is a short decimal, as TOML floats are.
+        Cell::Float(f) => crate::scenario::values::exact_decimal_of_float(f).ok_or_else(|| {
+            format!(
+                "{f} is not an exact decimal (the column is a float; write quantities as decimals)"
+            )
+        }),
         _ => Err("a quantity must be a number or text".into()),
     }
 }
@@ -942,25 +894,25 @@ impl<'a> Cells<'a> {
 }
 
 /// What one parallel task returns: rows parsed, their metric and quantity (when the sink
-/// keeps quantities), rows refused, and per metric (rows, quantity, credits).
-type TaskResult = (
-    Vec<Parsed>,
-    Vec<(MetricId, Decimal)>,
-    Vec<RowError>,
-    Vec<(u64, Decimal, i128)>,
-);
+/// keeps quantities), rows refused, and the parsed rows' credits in millionths.
+type TaskResult = (Vec<Parsed>, Vec<(MetricId, Decimal)>, Vec<RowError>, i128);
 
 /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
 type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<Decimal>>;
 
-/// Where parsed rows go: kept and sorted (event resolution) or summed per day.
+/// What a sink keeps of the rows.
+enum Kept {
+    /// Every row, sorted at the end (event resolution).
+    Events(Vec<Parsed>),
+    /// Per workspace, millionths of credits per day since its anchor (day resolution).
+    Days(Vec<Vec<i64>>),
+    /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
+    Quantities(DailyQuantities),
+}
+
+/// Where parsed rows go.
 struct Sink {
-    resolution: Resolution,
-    /// Also sum quantities per day and metric, when `Some`.
-    quantities: Option<DailyQuantities>,
-    events: Vec<Parsed>,
-    /// Day resolution: per workspace, millionths of credits per day since its anchor.
-    days: Vec<Vec<i64>>,
+    kept: Kept,
     /// Per workspace, the latest instant seen, to count rows out of order.
     latest: Vec<Option<Instant>>,
 }
@@ -968,26 +920,22 @@ struct Sink {
 impl Sink {
     fn new(resolution: Resolution) -> Sink {
         Sink {
-            resolution,
-            quantities: None,
-            events: Vec::new(),
-            days: Vec::new(),
+            kept: match resolution {
+                Resolution::Event => Kept::Events(Vec::new()),
+                Resolution::Day => Kept::Days(Vec::new()),
+            },
             latest: Vec::new(),
         }
     }
 
-    fn add_quantity(&mut self, p: Parsed, metric: MetricId, quantity: Decimal) {
-        if let Some(q) = self.quantities.as_mut() {
-            let day = q.entry((p.workspace, p.at.date())).or_default();
-            if day.len() <= metric.0 {
-                day.resize(metric.0 + 1, Decimal::ZERO);
-            }
-            day[metric.0] += quantity;
-        }
-    }
-
-    /// Adds a row; true when it is earlier than the previous row of its workspace.
-    fn add(&mut self, p: Parsed, windows: &[UsageWindow]) -> bool {
+    /// Adds a row (with its metric and quantity when the sink keeps quantities); true when it
+    /// is earlier than the previous row of its workspace.
+    fn add(
+        &mut self,
+        p: Parsed,
+        quantity: Option<(MetricId, Decimal)>,
+        windows: &[UsageWindow],
+    ) -> bool {
         let k = p.workspace as usize;
         if self.latest.len() <= k {
             self.latest.resize(windows.len().max(k + 1), None);
@@ -996,40 +944,48 @@ impl Sink {
         if !earlier {
             self.latest[k] = Some(p.at);
         }
-        match self.resolution {
-            Resolution::Event => self.events.push(p),
-            Resolution::Day => {
-                if self.days.len() <= k {
-                    self.days.resize_with(windows.len().max(k + 1), Vec::new);
+        match &mut self.kept {
+            Kept::Events(events) => events.push(p),
+            Kept::Days(per_workspace) => {
+                if per_workspace.len() <= k {
+                    per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
                 }
-                let w = &windows[k];
-                let day = (p.at - w.anchor).num_days() as usize;
-                let days = &mut self.days[k];
+                let day = (p.at - windows[k].anchor).num_days() as usize;
+                let days = &mut per_workspace[k];
                 if days.len() <= day {
                     days.resize(day + 1, 0);
                 }
                 // Saturates far above the per-workspace limit, which `import` checks.
                 days[day] = days[day].saturating_add(p.credits.micros());
             }
+            Kept::Quantities(q) => {
+                let (metric, quantity) = quantity.expect("rows carry quantities for this sink");
+                let day = q.entry((p.workspace, p.at.date())).or_default();
+                if day.len() <= metric.0 {
+                    day.resize(metric.0 + 1, Decimal::ZERO);
+                }
+                day[metric.0] += quantity;
+            }
         }
         earlier
     }
 
-    fn finish(mut self, windows: &[UsageWindow]) -> Vec<Vec<CreditUsage>> {
+    /// The usage per workspace (none when the sink keeps quantities), and the quantities.
+    fn finish(self, windows: &[UsageWindow]) -> (Vec<Vec<CreditUsage>>, Option<DailyQuantities>) {
         let mut out: Vec<Vec<CreditUsage>> = vec![Vec::new(); windows.len()];
-        match self.resolution {
-            Resolution::Event => {
+        match self.kept {
+            Kept::Events(mut events) => {
                 // Stable: rows at one instant keep their file order, as inline usage does.
-                self.events.sort_by_key(|p| (p.workspace, p.at));
-                for p in self.events {
+                events.sort_by_key(|p| (p.workspace, p.at));
+                for p in events {
                     out[p.workspace as usize].push(CreditUsage {
                         at: p.at,
                         credits: p.credits,
                     });
                 }
             }
-            Resolution::Day => {
-                for (k, days) in self.days.into_iter().enumerate() {
+            Kept::Days(per_workspace) => {
+                for (k, days) in per_workspace.into_iter().enumerate() {
                     for (day, micros) in days.into_iter().enumerate() {
                         if micros > 0 {
                             out[k].push(CreditUsage {
@@ -1040,7 +996,8 @@ impl Sink {
                     }
                 }
             }
+            Kept::Quantities(q) => return (out, Some(q)),
         }
-        out
+        (out, None)
     }
 }

@@ -64,7 +64,7 @@ impl Zone {
     /// The UTC instant of a local time in this zone. In a named zone, a local time skipped by
     /// a daylight-saving change is an error; one that happens twice is taken at its first
     /// occurrence (the earlier instant).
-    fn to_utc(self, local: NaiveDateTime) -> Result<Instant, String> {
+    pub fn to_utc(self, local: NaiveDateTime) -> Result<Instant, String> {
         match self {
             Zone::Utc => Ok(local),
             Zone::Fixed(offset) => Ok(local - offset),
@@ -119,6 +119,11 @@ pub fn timestamp(text: &str, format: &TimestampFormat, zone: Zone) -> Result<Ins
                 .naive_utc()
         }
     };
+    in_years(instant)
+}
+
+/// `instant` when its year is one creditsim accepts anywhere.
+pub fn in_years(instant: Instant) -> Result<Instant, String> {
     let year = instant.date().year();
     if !(YEAR_MIN..=YEAR_MAX).contains(&year) {
         return Err(format!("year {year} is outside {YEAR_MIN}-{YEAR_MAX}"));
