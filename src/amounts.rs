@@ -55,8 +55,15 @@ pub enum Rounding {
 /// Divides `numerator` by a positive `denominator`, rounding the quotient by `mode`.
 pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
     assert!(denominator > 0, "div_round needs a positive denominator");
-    let quotient = numerator.div_euclid(denominator);
-    let remainder = numerator.rem_euclid(denominator);
+    // A 128-bit division is a library call several times slower than a 64-bit one, and
+    // almost every amount fits 64 bits (a trace converts each of millions of rows).
+    let (quotient, remainder) = match (i64::try_from(numerator), i64::try_from(denominator)) {
+        (Ok(n), Ok(d)) => (i128::from(n.div_euclid(d)), i128::from(n.rem_euclid(d))),
+        _ => (
+            numerator.div_euclid(denominator),
+            numerator.rem_euclid(denominator),
+        ),
+    };
     // remainder in [0, denominator): compare 2*remainder with denominator.
     let twice = remainder * 2;
     let round_up = match twice.cmp(&denominator) {
@@ -336,36 +343,82 @@ pub fn credits_for_quantity(
     per: Decimal,
     mode: Rounding,
 ) -> Result<Credits, AmountError> {
-    assert!(
-        per > Decimal::ZERO,
-        "rate denominators are validated positive"
-    );
-    if quantity.is_sign_negative() && !quantity.is_zero() {
-        return Err(AmountError::Negative { value: quantity });
+    CreditRatio::new(credits, per)
+        .ok_or_else(|| AmountError::TooLarge {
+            value: quantity,
+            max: CREDITS_MAX.to_decimal(),
+        })?
+        .credits(quantity, mode)
+}
+
+/// `credits` per `per` units as the exact fraction of micro-credits per unit, in lowest
+/// terms, prepared once so that converting each of millions of quantities is a multiply and
+/// a divide: micro-credits = quantity x `numerator` / `denominator`, rounded once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditRatio {
+    numerator: i128,
+    denominator: i128,
+}
+
+impl CreditRatio {
+    /// `None` when the fraction does not fit 128 bits (a rate no quantity converts under
+    /// the credit limit: more than 10^31 credits per unit).
+    pub fn new(credits: Decimal, per: Decimal) -> Option<CreditRatio> {
+        assert!(
+            per > Decimal::ZERO && credits >= Decimal::ZERO,
+            "rates are validated: credits zero or more, per more than zero"
+        );
+        // credits / per x 10^6 = c_m x 10^(p_s + 6) / (p_m x 10^c_s)
+        let (c, p) = (credits.normalize(), per.normalize());
+        let numerator = c
+            .mantissa()
+            .checked_mul(10i128.checked_pow(p.scale() + SCALE_DIGITS)?)?;
+        let denominator = p.mantissa().checked_mul(10i128.pow(c.scale()))?;
+        let common = gcd(numerator, denominator);
+        Some(CreditRatio {
+            numerator: numerator / common,
+            denominator: denominator / common,
+        })
     }
-    // value = (q_m / 10^q_s) * (c_m / 10^c_s) / (p_m / 10^p_s) credits
-    // micro = q_m * c_m * 10^(p_s + 6) / (p_m * 10^(q_s + c_s))
-    let too_large = || AmountError::TooLarge {
-        value: quantity,
-        max: CREDITS_MAX.to_decimal(),
-    };
-    let (q, c, p) = (quantity.normalize(), credits.normalize(), per.normalize());
-    let mut numerator = q
-        .mantissa()
-        .checked_mul(c.mantissa())
-        .ok_or_else(too_large)?;
-    numerator = numerator
-        .checked_mul(10i128.pow(p.scale() + SCALE_DIGITS))
-        .ok_or_else(too_large)?;
-    let denominator = p
-        .mantissa()
-        .checked_mul(10i128.pow(q.scale() + c.scale()))
-        .ok_or_else(too_large)?;
-    let micros = div_round(numerator, denominator, mode);
-    if micros > i128::from(CREDITS_MAX.0) {
-        return Err(too_large());
+
+    /// `quantity` units in credits, rounded once by `mode`.
+    pub fn credits(self, quantity: Decimal, mode: Rounding) -> Result<Credits, AmountError> {
+        if quantity.is_sign_negative() && !quantity.is_zero() {
+            return Err(AmountError::Negative { value: quantity });
+        }
+        let too_large = || AmountError::TooLarge {
+            value: quantity,
+            max: CREDITS_MAX.to_decimal(),
+        };
+        // The fraction's value does not depend on how the quantity is scaled: normalising it
+        // (which costs a loop of divisions) is only needed when the unnormalised form overflows.
+        let micros = match self.scaled(quantity) {
+            Some((n, d)) => div_round(n, d, mode),
+            None => {
+                let (n, d) = self.scaled(quantity.normalize()).ok_or_else(too_large)?;
+                div_round(n, d, mode)
+            }
+        };
+        if micros > i128::from(CREDITS_MAX.0) {
+            return Err(too_large());
+        }
+        Ok(Credits(micros as i64))
     }
-    Ok(Credits(micros as i64))
+
+    /// The quantity's micro-credits as a fraction (numerator, positive denominator).
+    fn scaled(self, quantity: Decimal) -> Option<(i128, i128)> {
+        let numerator = quantity.mantissa().checked_mul(self.numerator)?;
+        let denominator = self.denominator.checked_mul(10i128.pow(quantity.scale()))?;
+        Some((numerator, denominator))
+    }
+}
+
+/// Greatest common divisor of two non-negative numbers, at least 1.
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
 }
 
 #[cfg(test)]
@@ -451,6 +504,68 @@ mod tests {
         // 1,500 tokens at 3 credits per million = 0.0045.
         let c = credits_for_quantity(d("1500"), d("3"), d("1000000"), Rounding::HalfUp).unwrap();
         assert_eq!(c.micros(), 4_500);
+    }
+
+    /// The conversion as first written: every decimal normalised, one fraction, no lowest
+    /// terms; the reference the prepared ratio must agree with.
+    fn credits_by_one_fraction(q: Decimal, c: Decimal, p: Decimal, mode: Rounding) -> Option<i128> {
+        let (q, c, p) = (q.normalize(), c.normalize(), p.normalize());
+        let numerator = q
+            .mantissa()
+            .checked_mul(c.mantissa())?
+            .checked_mul(10i128.checked_pow(p.scale() + SCALE_DIGITS)?)?;
+        let denominator = p
+            .mantissa()
+            .checked_mul(10i128.checked_pow(q.scale() + c.scale())?)?;
+        // The reference divides in 128 bits only, so the 64-bit path is checked against it.
+        let quotient = numerator.div_euclid(denominator);
+        let twice = numerator.rem_euclid(denominator) * 2;
+        let up = match twice.cmp(&denominator) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => match mode {
+                Rounding::HalfUp => true,
+                Rounding::HalfEven => quotient % 2 != 0,
+            },
+        };
+        Some(quotient + i128::from(up))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_prepared_ratio_agrees_with_one_fraction(
+            q_m in 0i64..=1_000_000_000_000, q_s in 0u32..=12,
+            c_m in 0i64..=10_000_000_000, c_s in 0u32..=6,
+            p_m in 1i64..=10_000_000_000, p_s in 0u32..=9,
+            trailing_zeros in 0u32..=3,
+            half_even: bool,
+        ) {
+            // Unnormalised quantities (trailing zeros) as a CSV gives them.
+            let q = Decimal::new(q_m * 10i64.pow(trailing_zeros), q_s + trailing_zeros);
+            let (c, p) = (Decimal::new(c_m, c_s), Decimal::new(p_m, p_s));
+            let mode = if half_even { Rounding::HalfEven } else { Rounding::HalfUp };
+            let expected = credits_by_one_fraction(q, c, p, mode)
+                .filter(|m| *m <= i128::from(CREDITS_MAX.micros()));
+            let got = CreditRatio::new(c, p).unwrap().credits(q, mode).ok().map(|c| i128::from(c.micros()));
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn halves_round_by_mode_in_64_and_128_bits() {
+        // 5 units at 1 credit per 2,000,000 = 2.5 micro-credits: a half, in 64 bits.
+        let r = CreditRatio::new(d("1"), d("2000000")).unwrap();
+        assert_eq!(r.credits(d("5"), Rounding::HalfUp).unwrap().micros(), 3);
+        assert_eq!(r.credits(d("5"), Rounding::HalfEven).unwrap().micros(), 2);
+        // The same half with a 27-digit quantity scale (5.000...0), whose fraction needs
+        // 128 bits: 5 x 10^26 x 1 / (2 x 10^26) = 2.5.
+        let q = Decimal::from_i128_with_scale(5 * 10i128.pow(26), 26);
+        assert_eq!(r.credits(q, Rounding::HalfUp).unwrap().micros(), 3);
+        assert_eq!(r.credits(q, Rounding::HalfEven).unwrap().micros(), 2);
+        // Negative halves: half up goes away from zero, half even to the even neighbour.
+        assert_eq!(div_round(-5, 2, Rounding::HalfUp), -3);
+        assert_eq!(div_round(-5, 2, Rounding::HalfEven), -2);
+        assert_eq!(div_round(-7, 2, Rounding::HalfEven), -4);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and the rate card. Built by `scenario` from TOML after validation; everything here is
 //! already known to be consistent (ids resolve, cohorts and rate versions do not overlap).
 
-use crate::amounts::{credits_for_quantity, AmountError, Credits, Money, Price, Rounding};
+use crate::amounts::{AmountError, CreditRatio, Credits, Money, Price, Rounding};
 use crate::calendar::Instant;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -142,9 +142,27 @@ pub struct RateVersion {
     pub until: Option<Instant>,
     pub credits: Decimal,
     pub per: Decimal,
+    /// `credits / per`, prepared for converting quantities.
+    pub ratio: CreditRatio,
 }
 
 impl RateVersion {
+    /// `None` when `credits / per` is beyond any exact conversion (see [`CreditRatio::new`]).
+    pub fn new(
+        from: Option<Instant>,
+        until: Option<Instant>,
+        credits: Decimal,
+        per: Decimal,
+    ) -> Option<RateVersion> {
+        Some(RateVersion {
+            from,
+            until,
+            credits,
+            per,
+            ratio: CreditRatio::new(credits, per)?,
+        })
+    }
+
     pub fn in_force(&self, t: Instant) -> bool {
         self.from.is_none_or(|from| t >= from) && self.until.is_none_or(|until| t < until)
     }
@@ -201,12 +219,7 @@ impl RateCard {
                     metric: m.name.clone(),
                     at: crate::calendar::display(at),
                 })?;
-        Ok(credits_for_quantity(
-            quantity,
-            version.credits,
-            version.per,
-            mode,
-        )?)
+        Ok(version.ratio.credits(quantity, mode)?)
     }
 }
 

@@ -476,12 +476,7 @@ mod tests {
             metrics: vec![Metric {
                 name: "m".into(),
                 unit: "u".into(),
-                versions: vec![RateVersion {
-                    from: None,
-                    until: None,
-                    credits: Decimal::ONE,
-                    per: Decimal::ONE,
-                }],
+                versions: vec![RateVersion::new(None, None, Decimal::ONE, Decimal::ONE).unwrap()],
             }],
         }
     }

@@ -454,11 +454,9 @@ fn build_rates(cx: &BookContext<'_>, raw: &[RawRate]) -> Result<RateCard, InputE
                 return cx.err(s.span(), "effective_until is not after effective_from");
             }
         }
-        let version = RateVersion {
-            from,
-            until,
-            credits,
-            per,
+        let Some(version) = RateVersion::new(from, until, credits, per) else {
+            let span = r.per.as_ref().map_or(r.credits.span(), |p| p.span());
+            return cx.err(span, "credits / per is too large to convert quantities exactly (more than 10^31 credits per unit)");
         };
         let unit = r.unit.clone().unwrap_or_else(|| "unit".to_string());
         match card.metrics.iter_mut().find(|m| m.name == name) {
