@@ -407,11 +407,34 @@ impl CreditRatio {
 
     /// The quantity's micro-credits as a fraction (numerator, positive denominator).
     fn scaled(self, quantity: Decimal) -> Option<(i128, i128)> {
+        // In 64 bits when everything fits: a checked 128-bit multiply is a library call.
+        let small = (
+            i64::try_from(quantity.mantissa()),
+            i64::try_from(self.numerator),
+            i64::try_from(self.denominator),
+        );
+        if let (Ok(q), Ok(n), Ok(d)) = small {
+            let scale = POWERS_OF_TEN_I64.get(quantity.scale() as usize);
+            if let (Some(n), Some(d)) = (q.checked_mul(n), scale.and_then(|p| d.checked_mul(*p))) {
+                return Some((i128::from(n), i128::from(d)));
+            }
+        }
         let numerator = quantity.mantissa().checked_mul(self.numerator)?;
         let denominator = self.denominator.checked_mul(10i128.pow(quantity.scale()))?;
         Some((numerator, denominator))
     }
 }
+
+/// 10^0 to 10^18, every power of ten an `i64` holds.
+const POWERS_OF_TEN_I64: [i64; 19] = {
+    let mut powers = [1i64; 19];
+    let mut k = 1;
+    while k < 19 {
+        powers[k] = powers[k - 1] * 10;
+        k += 1;
+    }
+    powers
+};
 
 /// Greatest common divisor of two non-negative numbers, at least 1.
 fn gcd(mut a: i128, mut b: i128) -> i128 {

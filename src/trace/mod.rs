@@ -256,7 +256,7 @@ struct RowError {
     message: String,
 }
 
-/// The columns a trace is read by, as positions in [`Cells`] order.
+/// The columns a trace is read by, as positions in [`ROLES`] order.
 const TIMESTAMP: usize = 0;
 const METRIC: usize = 1;
 const QUANTITY: usize = 2;
@@ -297,6 +297,7 @@ pub fn history(
     let sink = Sink {
         kept: Kept::Quantities(DailyQuantities::new()),
         latest: Vec::new(),
+        last_date: None,
     };
     let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
     let ids = &imported.ids;
@@ -429,7 +430,7 @@ fn import_with(
     Ok((imported, quantities))
 }
 
-/// The roles of a trace's columns, in [`Cells`] order.
+/// The roles of a trace's columns, in the order they are read.
 const ROLES: [&str; 5] = ["timestamp", "metric", "quantity", "workspace", "fields"];
 /// Errors about a row as a whole (its fields), in [`ROLES`] order.
 const WHOLE_ROW: usize = 4;
@@ -501,42 +502,63 @@ impl FileImport<'_> {
             ));
         }
         let mut failures: Vec<InputError> = Vec::new();
-        read::for_each_batch(path, spec.delimiter, &names, &mut |batch| {
+        read::for_each_batch(path, spec.delimiter, &names, &mut |mut batch| {
             let rows = batch.frame.height();
-            let cells: Vec<Cells<'_>> = names
+            // Every column cut at the same rows, so a task reads one chunk of each.
+            batch.frame.align_chunks();
+            let columns: Vec<polars::prelude::Series> = names
                 .iter()
                 .map(|n| {
                     let column = batch.frame.column(n).map_err(|e| {
                         InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
                     })?;
-                    Cells::of(path, n, column)
+                    canonical(path, n, column)
                 })
                 .collect::<Result<_, _>>()?;
-            let workspace_of =
-                resolve_workspaces(workspaces, cells.get(WORKSPACE), rows, default_id);
+            let chunks: Vec<Vec<Cells<'_>>> = (0..columns[0].n_chunks())
+                .map(|c| columns.iter().map(|s| Cells::of(s, c)).collect())
+                .collect();
+            let workspace_of = resolve_workspaces(workspaces, &chunks, rows, default_id);
             let windows = &workspaces.windows;
             let keep_quantities = matches!(sink.kept, Kept::Quantities(_));
-            let parts: Vec<TaskResult> = (0..rows)
-                .step_by(ROWS_PER_TASK)
-                .collect::<Vec<_>>()
+            // (chunk, first row in the chunk, end, index in the batch of the first row)
+            let mut tasks = Vec::new();
+            let mut offset = 0;
+            for (c, cells) in chunks.iter().enumerate() {
+                let len = cells[0].len();
+                for start in (0..len).step_by(ROWS_PER_TASK) {
+                    tasks.push((c, start, (start + ROWS_PER_TASK).min(len), offset + start));
+                }
+                offset += len;
+            }
+            let parts: Vec<TaskResult> = tasks
                 .into_par_iter()
-                .map(|start| {
-                    let end = (start + ROWS_PER_TASK).min(rows);
+                .map(|(c, start, end, first)| {
+                    let mut rows = RowParser {
+                        book,
+                        spec,
+                        windows,
+                        cells: &chunks[c],
+                        timestamps: parse::TimestampParser::new(&spec.timestamp_format, spec.zone),
+                    };
                     let mut ok = Vec::with_capacity(end - start);
                     let mut quantities = Vec::new();
                     let mut bad = Vec::new();
                     let mut credits_micros = 0i128;
-                    for i in start..end {
+                    for j in start..end {
+                        let i = first + (j - start);
                         let row = batch.first_row + i;
-                        if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
-                            bad.push(RowError {
-                                row,
-                                column: WHOLE_ROW,
-                                message: batch.malformed[k].1.clone(),
-                            });
-                            continue;
+                        if !batch.malformed.is_empty() {
+                            if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
+                                bad.push(RowError {
+                                    row,
+                                    column: WHOLE_ROW,
+                                    message: batch.malformed[k].1.clone(),
+                                });
+                                continue;
+                            }
                         }
-                        match parse_row(book, spec, &cells, &workspace_of, windows, i) {
+                        match rows.parse(j, workspace_of[i]) {
                             Ok((parsed, metric, quantity)) => {
                                 credits_micros += i128::from(parsed.credits.micros());
                                 ok.push(parsed);
@@ -661,50 +683,53 @@ fn column_names(
     Ok(names)
 }
 
-/// Workspace indices per row; `u32::MAX` for a missing or unknown id (reported by
-/// `parse_row`). Without a workspace column every row is `default_id`'s.
+/// Workspace indices per row of a batch; `u32::MAX` for a missing or unknown id (reported
+/// by [`RowParser::parse`]). Without a workspace column every row is `default_id`'s.
 fn resolve_workspaces(
     workspaces: &mut Workspaces,
-    cells: Option<&Cells<'_>>,
+    chunks: &[Vec<Cells<'_>>],
     rows: usize,
     default_id: &str,
 ) -> Vec<u32> {
-    let Some(cells) = cells else {
+    if chunks.first().is_none_or(|cells| cells.len() <= WORKSPACE) {
         let k = workspaces.resolve(default_id).unwrap_or(u32::MAX);
         return vec![k; rows];
-    };
+    }
     let mut out = Vec::with_capacity(rows);
     // Rows of one workspace usually come together: the previous id is checked first, and
     // an id is only copied when it is new.
     let mut last: Option<(&str, u32)> = None;
-    for i in 0..rows {
-        let number;
-        let id: &str = match cells.get(i) {
-            Cell::Text(s) => s.trim(),
-            Cell::Int(v) => {
-                number = v.to_string();
-                &number
+    for cells in chunks {
+        let column = &cells[WORKSPACE];
+        for i in 0..column.len() {
+            let number;
+            let id: &str = match column.get(i) {
+                Cell::Text(s) => parse::trimmed(s),
+                Cell::Int(v) => {
+                    number = v.to_string();
+                    &number
+                }
+                _ => {
+                    out.push(u32::MAX);
+                    continue;
+                }
+            };
+            if let Some((prev, k)) = last {
+                if prev == id {
+                    out.push(k);
+                    continue;
+                }
             }
-            _ => {
-                out.push(u32::MAX);
-                continue;
+            let k = if id.is_empty() {
+                None
+            } else {
+                workspaces.resolve(id)
+            };
+            let k = k.unwrap_or(u32::MAX);
+            out.push(k);
+            if let Cell::Text(s) = column.get(i) {
+                last = Some((parse::trimmed(s), k));
             }
-        };
-        if let Some((prev, k)) = last {
-            if prev == id {
-                out.push(k);
-                continue;
-            }
-        }
-        let k = if id.is_empty() {
-            None
-        } else {
-            workspaces.resolve(id)
-        };
-        let k = k.unwrap_or(u32::MAX);
-        out.push(k);
-        if let Cell::Text(s) = cells.get(i) {
-            last = Some((s.trim(), k));
         }
     }
     out
@@ -712,82 +737,90 @@ fn resolve_workspaces(
 
 type RowResult = Result<(Parsed, MetricId, Decimal), (usize, String)>;
 
-fn parse_row(
-    book: &PricingBook,
-    spec: &TraceSpec,
-    cells: &[Cells<'_>],
-    workspace_of: &[u32],
-    windows: &[UsageWindow],
-    i: usize,
-) -> RowResult {
-    let workspace = workspace_of[i];
-    if workspace == u32::MAX {
-        let message = match cells[WORKSPACE].get(i) {
-            Cell::Null => "missing value".to_string(),
-            Cell::Text(s) if s.trim().is_empty() => "missing value".to_string(),
-            Cell::Text(s) => format!(
-                "unknown workspace \"{}\" (not in the accounts table)",
-                s.trim()
-            ),
-            Cell::Int(v) => format!("unknown workspace \"{v}\" (not in the accounts table)"),
-            _ => "a workspace id must be text or an integer".to_string(),
+/// Parses the rows of one chunk of a batch.
+struct RowParser<'a> {
+    book: &'a PricingBook,
+    spec: &'a TraceSpec,
+    windows: &'a [UsageWindow],
+    /// The chunk's columns, in [`ROLES`] order.
+    cells: &'a [Cells<'a>],
+    timestamps: parse::TimestampParser<'a>,
+}
+
+impl RowParser<'_> {
+    /// Row `i` of the chunk, of the workspace at index `workspace`: its credits at its
+    /// instant, its metric and quantity; or the column at fault and why.
+    fn parse(&mut self, i: usize, workspace: u32) -> RowResult {
+        let (book, cells) = (self.book, self.cells);
+        if workspace == u32::MAX {
+            let message = match cells[WORKSPACE].get(i) {
+                Cell::Null => "missing value".to_string(),
+                Cell::Text(s) if s.trim().is_empty() => "missing value".to_string(),
+                Cell::Text(s) => format!(
+                    "unknown workspace \"{}\" (not in the accounts table)",
+                    s.trim()
+                ),
+                Cell::Int(v) => format!("unknown workspace \"{v}\" (not in the accounts table)"),
+                _ => "a workspace id must be text or an integer".to_string(),
+            };
+            return Err((WORKSPACE, message));
+        }
+        let at = self.instant(i).map_err(|m| (TIMESTAMP, m))?;
+        if let Some(m) = self.windows[workspace as usize].refuse(at) {
+            return Err((TIMESTAMP, m));
+        }
+        let metric = match cells[METRIC].get(i) {
+            Cell::Text(name) => {
+                let name = parse::trimmed(name);
+                book.rates
+                    .metric(name)
+                    .ok_or_else(|| (METRIC, crate::scenario::unknown_metric(book, name)))?
+            }
+            Cell::Null => return Err((METRIC, "missing value".into())),
+            _ => return Err((METRIC, "a metric must be text".into())),
         };
-        return Err((WORKSPACE, message));
-    }
-    let at = instant(&cells[TIMESTAMP], i, spec).map_err(|m| (TIMESTAMP, m))?;
-    if let Some(m) = windows[workspace as usize].refuse(at) {
-        return Err((TIMESTAMP, m));
-    }
-    let metric = match cells[METRIC].get(i) {
-        Cell::Text(name) => book
+        let quantity = quantity(cells[QUANTITY].get(i)).map_err(|m| (QUANTITY, m))?;
+        if quantity.is_sign_negative() && !quantity.is_zero() {
+            return Err((QUANTITY, format!("quantity {quantity} is negative")));
+        }
+        let credits = book
             .rates
-            .metric(name.trim())
-            .ok_or_else(|| (METRIC, crate::scenario::unknown_metric(book, name.trim())))?,
-        Cell::Null => return Err((METRIC, "missing value".into())),
-        _ => return Err((METRIC, "a metric must be text".into())),
-    };
-    let quantity = quantity(&cells[QUANTITY], i).map_err(|m| (QUANTITY, m))?;
-    if quantity.is_sign_negative() && !quantity.is_zero() {
-        return Err((QUANTITY, format!("quantity {quantity} is negative")));
+            .credits(metric, at, quantity, book.rounding)
+            .map_err(|e| (QUANTITY, e.to_string()))?;
+        Ok((
+            Parsed {
+                workspace,
+                at,
+                credits,
+            },
+            metric,
+            quantity,
+        ))
     }
-    let credits = book
-        .rates
-        .credits(metric, at, quantity, book.rounding)
-        .map_err(|e| (QUANTITY, e.to_string()))?;
-    Ok((
-        Parsed {
-            workspace,
-            at,
-            credits,
-        },
-        metric,
-        quantity,
-    ))
-}
 
-fn instant(cells: &Cells<'_>, i: usize, spec: &TraceSpec) -> Result<Instant, String> {
-    match cells.get(i) {
-        Cell::Text(s) if !s.trim().is_empty() => {
-            parse::timestamp(s, &spec.timestamp_format, spec.zone)
+    fn instant(&mut self, i: usize) -> Result<Instant, String> {
+        let zone = self.spec.zone;
+        match self.cells[TIMESTAMP].get(i) {
+            Cell::Text(s) if !parse::trimmed(s).is_empty() => self.timestamps.parse(s),
+            Cell::Null | Cell::Text(_) => Err("missing value".into()),
+            Cell::Nanos(n, zoned) => {
+                let t = chrono::DateTime::from_timestamp_nanos(n).naive_utc();
+                // A Parquet timestamp without a zone is a local time.
+                parse::in_years(if zoned { t } else { zone.to_utc(t)? })
+            }
+            Cell::Date(days) => {
+                let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
+                    + chrono::Duration::days(i64::from(days));
+                parse::in_years(zone.to_utc(crate::calendar::midnight(date))?)
+            }
+            _ => Err("a timestamp must be text, a date or a datetime".into()),
         }
-        Cell::Null | Cell::Text(_) => Err("missing value".into()),
-        Cell::Nanos(n, zoned) => {
-            let t = chrono::DateTime::from_timestamp_nanos(n).naive_utc();
-            // A Parquet timestamp without a zone is a local time.
-            parse::in_years(if zoned { t } else { spec.zone.to_utc(t)? })
-        }
-        Cell::Date(days) => {
-            let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
-                + chrono::Duration::days(i64::from(days));
-            parse::in_years(spec.zone.to_utc(crate::calendar::midnight(date))?)
-        }
-        _ => Err("a timestamp must be text, a date or a datetime".into()),
     }
 }
 
-fn quantity(cells: &Cells<'_>, i: usize) -> Result<Decimal, String> {
-    match cells.get(i) {
-        Cell::Text(s) if !s.trim().is_empty() => parse::parse_quantity(s),
+fn quantity(cell: Cell<'_>) -> Result<Decimal, String> {
+    match cell {
+        Cell::Text(s) if !parse::trimmed(s).is_empty() => parse::parse_quantity(s),
         Cell::Null | Cell::Text(_) => Err("missing value".into()),
         Cell::Int(v) => Ok(Decimal::from(v)),
         Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
@@ -802,15 +835,60 @@ fn quantity(cells: &Cells<'_>, i: usize) -> Result<Decimal, String> {
     }
 }
 
-/// One column of a batch, materialised for random access by row.
+/// A batch's column in the type its cells are read as: text, 64-bit integers and floats,
+/// decimals, datetimes and dates; any other type is an error naming the column.
+fn canonical(
+    path: &Path,
+    name: &str,
+    column: &Column,
+) -> Result<polars::prelude::Series, InputError> {
+    let series = column.as_materialized_series();
+    let cast = |to: &DataType| {
+        series.cast(to).map_err(|e| {
+            InputError::whole_file(path, format!("cannot read column \"{name}\": {e}"))
+        })
+    };
+    match series.dtype() {
+        DataType::String
+        | DataType::Int64
+        | DataType::Float64
+        | DataType::Decimal(..)
+        | DataType::Datetime(..)
+        | DataType::Date => Ok(series.clone()),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => cast(&DataType::Int64),
+        DataType::Float32 => cast(&DataType::Float64),
+        other => Err(InputError::at_row(
+            path,
+            0,
+            name,
+            format!("unsupported column type {other} (expected text, a number, a decimal, a date or a datetime)"),
+        )),
+    }
+}
+
+type TextArray = <polars::prelude::StringType as polars::prelude::PolarsDataType>::Array;
+type Int64Array = <polars::prelude::Int64Type as polars::prelude::PolarsDataType>::Array;
+type Int32Array = <polars::prelude::Int32Type as polars::prelude::PolarsDataType>::Array;
+type Int128Array = <polars::prelude::Int128Type as polars::prelude::PolarsDataType>::Array;
+type Float64Array = <polars::prelude::Float64Type as polars::prelude::PolarsDataType>::Array;
+
+/// One chunk of one column, read cell by cell in place (no copy of the batch).
 enum Cells<'a> {
-    Text(Vec<Option<&'a str>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Decimal(Vec<Option<i128>>, u32),
-    /// Nanoseconds since 1970; `true` when the column has a time zone (the values are UTC).
-    Nanos(Vec<Option<i64>>, bool),
-    Date(Vec<Option<i32>>),
+    Text(&'a TextArray),
+    Int(&'a Int64Array),
+    Float(&'a Float64Array),
+    Decimal(&'a Int128Array, u32),
+    /// Counts of `nanos_per` nanoseconds since 1970; `true` when the column has a time zone
+    /// (the values are UTC).
+    Nanos(&'a Int64Array, i64, bool),
+    /// Days since 1970.
+    Date(&'a Int32Array),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -820,75 +898,105 @@ enum Cell<'a> {
     Int(i64),
     Float(f64),
     Decimal(i128, u32),
+    /// Nanoseconds since 1970, and whether the column has a zone.
     Nanos(i64, bool),
     Date(i32),
 }
 
 impl<'a> Cells<'a> {
-    fn of(path: &Path, name: &str, column: &'a Column) -> Result<Cells<'a>, InputError> {
-        let bad = |e: polars::prelude::PolarsError| {
-            InputError::whole_file(path, format!("cannot read column \"{name}\": {e}"))
-        };
-        Ok(match column.dtype() {
-            DataType::String => Cells::Text(column.str().map_err(bad)?.iter().collect()),
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64 => Cells::Int(
-                column
-                    .cast(&DataType::Int64)
-                    .map_err(bad)?
+    /// Chunk `chunk` of a column in a [`canonical`] type.
+    fn of(series: &'a polars::prelude::Series, chunk: usize) -> Cells<'a> {
+        let typed = "canonical columns have the type of their data type";
+        let exists = "columns are aligned: every one has the chunk";
+        match series.dtype() {
+            DataType::String => Cells::Text(
+                series
+                    .str()
+                    .expect(typed)
+                    .downcast_get(chunk)
+                    .expect(exists),
+            ),
+            DataType::Int64 => Cells::Int(
+                series
                     .i64()
-                    .map_err(bad)?
-                    .iter()
-                    .collect(),
+                    .expect(typed)
+                    .downcast_get(chunk)
+                    .expect(exists),
             ),
-            DataType::Float32 | DataType::Float64 => Cells::Float(
-                column
-                    .cast(&DataType::Float64)
-                    .map_err(bad)?
+            DataType::Float64 => Cells::Float(
+                series
                     .f64()
-                    .map_err(bad)?
-                    .iter()
-                    .collect(),
+                    .expect(typed)
+                    .downcast_get(chunk)
+                    .expect(exists),
             ),
-            DataType::Decimal(_, scale) => {
-                let scale = *scale as u32;
-                Cells::Decimal(column.decimal().map_err(bad)?.physical().iter().collect(), scale)
-            }
+            DataType::Decimal(_, scale) => Cells::Decimal(
+                series
+                    .decimal()
+                    .expect(typed)
+                    .physical()
+                    .downcast_get(chunk)
+                    .expect(exists),
+                *scale as u32,
+            ),
             DataType::Datetime(unit, zone) => {
-                let per = match unit {
+                let nanos_per = match unit {
                     TimeUnit::Nanoseconds => 1,
                     TimeUnit::Microseconds => 1_000,
                     TimeUnit::Milliseconds => 1_000_000,
                 };
-                let values = column.datetime().map_err(bad)?.physical().iter();
-                Cells::Nanos(values.map(|v| v.and_then(|v| v.checked_mul(per))).collect(), zone.is_some())
+                let values = series
+                    .datetime()
+                    .expect(typed)
+                    .physical()
+                    .downcast_get(chunk)
+                    .expect(exists);
+                Cells::Nanos(values, nanos_per, zone.is_some())
             }
-            DataType::Date => Cells::Date(column.date().map_err(bad)?.physical().iter().collect()),
-            other => {
-                return Err(InputError::at_row(
-                    path,
-                    0,
-                    name,
-                    format!("unsupported column type {other} (expected text, a number, a decimal, a date or a datetime)"),
-                ))
-            }
-        })
+            DataType::Date => Cells::Date(
+                series
+                    .date()
+                    .expect(typed)
+                    .physical()
+                    .downcast_get(chunk)
+                    .expect(exists),
+            ),
+            other => unreachable!("{other} is not a canonical column type"),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Cells::Text(a) => a.len(),
+            Cells::Int(a) | Cells::Nanos(a, ..) => a.len(),
+            Cells::Float(a) => a.len(),
+            Cells::Decimal(a, _) => a.len(),
+            Cells::Date(a) => a.len(),
+        }
     }
 
     fn get(&self, i: usize) -> Cell<'a> {
+        // Primitive arrays: a value is there when no validity bitmap says otherwise.
+        macro_rules! primitive {
+            ($array:expr, $cell:expr) => {
+                if $array.validity().is_none_or(|v| v.get_bit(i)) {
+                    $cell($array.value(i))
+                } else {
+                    Cell::Null
+                }
+            };
+        }
         match self {
-            Cells::Text(v) => v[i].map_or(Cell::Null, Cell::Text),
-            Cells::Int(v) => v[i].map_or(Cell::Null, Cell::Int),
-            Cells::Float(v) => v[i].map_or(Cell::Null, Cell::Float),
-            Cells::Decimal(v, s) => v[i].map_or(Cell::Null, |x| Cell::Decimal(x, *s)),
-            Cells::Nanos(v, z) => v[i].map_or(Cell::Null, |x| Cell::Nanos(x, *z)),
-            Cells::Date(v) => v[i].map_or(Cell::Null, Cell::Date),
+            Cells::Text(a) => a.get(i).map_or(Cell::Null, Cell::Text),
+            Cells::Int(a) => primitive!(a, Cell::Int),
+            Cells::Float(a) => primitive!(a, Cell::Float),
+            Cells::Decimal(a, scale) => primitive!(a, |v| Cell::Decimal(v, *scale)),
+            Cells::Nanos(a, per, zoned) => {
+                primitive!(a, |v: i64| v
+                    .checked_mul(*per)
+                    .map_or(Cell::Null, |n| Cell::Nanos(n, *zoned)))
+            }
+            Cells::Date(a) => primitive!(a, Cell::Date),
         }
     }
 }
@@ -915,6 +1023,8 @@ struct Sink {
     kept: Kept,
     /// Per workspace, the latest instant seen, to count rows out of order.
     latest: Vec<Option<Instant>>,
+    /// The last row's workspace and date, and the days from its anchor's date to that date.
+    last_date: Option<(u32, chrono::NaiveDate, i64)>,
 }
 
 impl Sink {
@@ -925,6 +1035,7 @@ impl Sink {
                 Resolution::Day => Kept::Days(Vec::new()),
             },
             latest: Vec::new(),
+            last_date: None,
         }
     }
 
@@ -950,7 +1061,19 @@ impl Sink {
                 if per_workspace.len() <= k {
                     per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
                 }
-                let day = (p.at - windows[k].anchor).num_days() as usize;
+                // Days start at the anchor's time of day; rows mostly come in time order,
+                // so the previous row's date usually gives the day without date arithmetic.
+                let anchor = windows[k].anchor;
+                let date = p.at.date();
+                let since_anchor = match self.last_date {
+                    Some((w, d, n)) if w == p.workspace && d == date => n,
+                    _ => {
+                        let n = (date - anchor.date()).num_days();
+                        self.last_date = Some((p.workspace, date, n));
+                        n
+                    }
+                };
+                let day = (since_anchor - i64::from(p.at.time() < anchor.time())) as usize;
                 let days = &mut per_workspace[k];
                 if days.len() <= day {
                     days.resize(day + 1, 0);

@@ -81,45 +81,104 @@ impl Zone {
 
 /// Parses one timestamp cell into a UTC instant.
 pub fn timestamp(text: &str, format: &TimestampFormat, zone: Zone) -> Result<Instant, String> {
-    let t = text.trim();
-    let instant = match format {
-        TimestampFormat::Iso => match iso_fast(t.as_bytes()) {
-            Some((local, None)) => zone.to_utc(local)?,
-            Some((local, Some(offset_s))) => local - chrono::Duration::seconds(offset_s),
-            None => iso_slow(t, zone)?,
-        },
-        TimestampFormat::Pattern(p) => {
-            if let Ok(d) = DateTime::parse_from_str(t, p) {
-                d.naive_utc()
-            } else if let Ok(local) = NaiveDateTime::parse_from_str(t, p) {
-                zone.to_utc(local)?
-            } else if let Ok(date) = NaiveDate::parse_from_str(t, p) {
-                zone.to_utc(midnight(date))?
-            } else {
-                return Err(format!(
-                    "\"{text}\" does not match the timestamp format \"{p}\""
-                ));
+    TimestampParser::new(format, zone).parse(text)
+}
+
+/// Parses the timestamps of one column, row after row. Exports are written in time order,
+/// so consecutive rows mostly share a date: the last ISO date parsed is kept and reused
+/// (checking a calendar date costs more than the rest of the row).
+#[derive(Debug, Clone)]
+pub struct TimestampParser<'a> {
+    format: &'a TimestampFormat,
+    zone: Zone,
+    /// The first 10 bytes of the last ISO timestamp, and the date they name.
+    last_date: Option<([u8; 10], NaiveDate)>,
+}
+
+impl<'a> TimestampParser<'a> {
+    pub fn new(format: &'a TimestampFormat, zone: Zone) -> TimestampParser<'a> {
+        TimestampParser {
+            format,
+            zone,
+            last_date: None,
+        }
+    }
+
+    pub fn parse(&mut self, text: &str) -> Result<Instant, String> {
+        let (format, zone) = (self.format, self.zone);
+        let t = trimmed(text);
+        let instant = match format {
+            TimestampFormat::Iso => match self.iso_fast(t.as_bytes()) {
+                Some((local, None)) => zone.to_utc(local)?,
+                Some((local, Some(0))) => local,
+                Some((local, Some(offset_s))) => local - chrono::Duration::seconds(offset_s),
+                None => iso_slow(t, zone)?,
+            },
+            TimestampFormat::Pattern(p) => {
+                if let Ok(d) = DateTime::parse_from_str(t, p) {
+                    d.naive_utc()
+                } else if let Ok(local) = NaiveDateTime::parse_from_str(t, p) {
+                    zone.to_utc(local)?
+                } else if let Ok(date) = NaiveDate::parse_from_str(t, p) {
+                    zone.to_utc(midnight(date))?
+                } else {
+                    return Err(format!(
+                        "\"{text}\" does not match the timestamp format \"{p}\""
+                    ));
+                }
             }
+            TimestampFormat::UnixSeconds => {
+                let seconds = parse_quantity(t)
+                    .map_err(|_| format!("\"{text}\" is not a count of seconds since 1970"))?;
+                let nanos = (seconds * Decimal::from(1_000_000_000))
+                    .trunc()
+                    .try_into()
+                    .map_err(|_| format!("\"{text}\" seconds is out of range"))?;
+                DateTime::from_timestamp_nanos(nanos).naive_utc()
+            }
+            TimestampFormat::UnixMillis => {
+                let millis: i64 = t
+                    .parse()
+                    .map_err(|_| format!("\"{text}\" is not a count of milliseconds since 1970"))?;
+                DateTime::from_timestamp_millis(millis)
+                    .ok_or_else(|| format!("\"{text}\" milliseconds is out of range"))?
+                    .naive_utc()
+            }
+        };
+        in_years(instant)
+    }
+
+    /// `YYYY-MM-DD`, then optionally `[T ]HH:MM:SS[.f{1,9}]`, then optionally `Z` or `±HH:MM`:
+    /// the local time and the offset in seconds east of UTC when one is written. `None` for
+    /// any other shape (the slow path decides whether it is valid).
+    fn iso_fast(&mut self, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
         }
-        TimestampFormat::UnixSeconds => {
-            let seconds = parse_quantity(t)
-                .map_err(|_| format!("\"{text}\" is not a count of seconds since 1970"))?;
-            let nanos = (seconds * Decimal::from(1_000_000_000))
-                .trunc()
-                .try_into()
-                .map_err(|_| format!("\"{text}\" seconds is out of range"))?;
-            DateTime::from_timestamp_nanos(nanos).naive_utc()
-        }
-        TimestampFormat::UnixMillis => {
-            let millis: i64 = t
-                .parse()
-                .map_err(|_| format!("\"{text}\" is not a count of milliseconds since 1970"))?;
-            DateTime::from_timestamp_millis(millis)
-                .ok_or_else(|| format!("\"{text}\" milliseconds is out of range"))?
-                .naive_utc()
-        }
-    };
-    in_years(instant)
+        let date = match self.last_date {
+            Some((text, date)) if text == b[..10] => date,
+            _ => {
+                let date = NaiveDate::from_ymd_opt(
+                    digits(&b[0..4])? as i32,
+                    digits(&b[5..7])?,
+                    digits(&b[8..10])?,
+                )?;
+                self.last_date = Some((b[..10].try_into().expect("10 bytes"), date));
+                date
+            }
+        };
+        iso_time(date, &b[10..])
+    }
+}
+
+/// `text` without surrounding whitespace; most cells have none, which two byte checks tell
+/// without scanning for Unicode spaces.
+pub fn trimmed(text: &str) -> &str {
+    let b = text.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// `instant` when its year is one creditsim accepts anywhere.
@@ -142,30 +201,17 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// `YYYY-MM-DD`, then optionally `[T ]HH:MM:SS[.f{1,9}]`, then optionally `Z` or `±HH:MM`:
-/// the local time and the offset in seconds east of UTC when one is written. `None` for any
-/// other shape (the slow path decides whether it is valid).
-fn iso_fast(b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(
-        digits(&b[0..4])? as i32,
-        digits(&b[5..7])?,
-        digits(&b[8..10])?,
-    )?;
-    if b.len() == 10 {
+/// The rest of an ISO timestamp after its date: nothing, or `[T ]HH:MM:SS[.f{1,9}]` then
+/// optionally `Z` or `±HH:MM`.
+fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
+    if b.is_empty() {
         return Some((midnight(date), None));
     }
-    if b.len() < 19 || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 9 || !(b[0] == b'T' || b[0] == b' ') || b[3] != b':' || b[6] != b':' {
         return None;
     }
-    let (h, m, s) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
-    let mut rest = &b[19..];
+    let (h, m, s) = (digits(&b[1..3])?, digits(&b[4..6])?, digits(&b[7..9])?);
+    let mut rest = &b[9..];
     let mut nanos = 0u32;
     if let Some(frac) = rest.strip_prefix(b".") {
         let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -216,7 +262,7 @@ fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
 /// An exact non-negative-or-not decimal: plain digits with one optional point and sign, or
 /// scientific notation (`1.5e-3`), which is still an exact decimal text.
 pub fn parse_quantity(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
+    let t = trimmed(text);
     if let Some(d) = decimal_fast(t.as_bytes()) {
         return Ok(d);
     }

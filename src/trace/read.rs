@@ -183,7 +183,12 @@ fn csv_batches(
                     }
                 }
             };
-            let block: Vec<u8> = pending.drain(..cut).collect();
+            // The rows up to the cut leave as the block; the partial row after it starts the
+            // next buffer (copying it, not the block).
+            let mut next = Vec::with_capacity(CSV_BLOCK_BYTES + (1 << 20));
+            next.extend_from_slice(&pending[cut..]);
+            pending.truncate(cut);
+            let block = std::mem::replace(&mut pending, next);
             if block.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
