@@ -56,9 +56,10 @@ pub enum Rounding {
 pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
     assert!(denominator > 0, "div_round needs a positive denominator");
     // A 128-bit division is a library call several times slower than a 64-bit one, and
-    // almost every amount fits 64 bits (a trace converts each of millions of rows).
-    let (quotient, remainder) = match (i64::try_from(numerator), i64::try_from(denominator)) {
-        (Ok(n), Ok(d)) => (i128::from(n.div_euclid(d)), i128::from(n.rem_euclid(d))),
+    // almost every amount is positive and fits 64 bits (a trace converts millions of rows).
+    let (quotient, remainder) = match (u64::try_from(numerator), u64::try_from(denominator)) {
+        // Unsigned: one division gives both (a signed Euclidean pair may take two).
+        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
         _ => (
             numerator.div_euclid(denominator),
             numerator.rem_euclid(denominator),

@@ -502,7 +502,8 @@ impl FileImport<'_> {
             ));
         }
         let mut failures: Vec<InputError> = Vec::new();
-        read::for_each_batch(path, spec.delimiter, &names, &mut |mut batch| {
+        let quantity = Some(names[QUANTITY].as_str());
+        read::for_each_batch(path, spec.delimiter, &names, quantity, &mut |mut batch| {
             let rows = batch.frame.height();
             // Every column cut at the same rows, so a task reads one chunk of each.
             batch.frame.align_chunks();

@@ -108,15 +108,19 @@ fn csv_header(path: &Path, head: &[u8], delimiter: u8) -> Result<(Vec<String>, u
 }
 
 /// Calls `each` with every batch of `path`, in file order, reading only `columns` (names
-/// from the header). Parquet columns keep their types; CSV columns are text.
+/// from the header). Parquet columns keep their types. CSV columns are text, except
+/// `integer_column`, which is read as 64-bit integers while every value of a block is one
+/// (an integer is the common quantity, and polars parses it faster than it copies text);
+/// from the first block where it is not, it is read as text too.
 pub fn for_each_batch(
     path: &Path,
     delimiter: u8,
     columns: &[String],
+    integer_column: Option<&str>,
     each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     match FileType::of(path)? {
-        FileType::Csv => csv_batches(path, delimiter, columns, each),
+        FileType::Csv => csv_batches(path, delimiter, columns, integer_column, each),
         FileType::Parquet => parquet_batches(path, columns, each),
     }
 }
@@ -125,6 +129,7 @@ fn csv_batches(
     path: &Path,
     delimiter: u8,
     columns: &[String],
+    integer_column: Option<&str>,
     each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let mut file = open(path)?;
@@ -136,11 +141,25 @@ fn csv_batches(
         .map_err(read_error)?;
     let (names, data_start) = csv_header(path, &pending, delimiter)?;
     pending.drain(..data_start);
-    let schema: Schema = names
+    let text_schema: Schema = names
         .iter()
         .map(|n| Field::new(n.as_str().into(), DataType::String))
         .collect();
-    let schema = Arc::new(schema);
+    let text_schema = Arc::new(text_schema);
+    let mut integer_schema = integer_column.map(|column| {
+        let schema: Schema = names
+            .iter()
+            .map(|n| {
+                let dtype = if n == column {
+                    DataType::Int64
+                } else {
+                    DataType::String
+                };
+                Field::new(n.as_str().into(), dtype)
+            })
+            .collect();
+        Arc::new(schema)
+    });
     let projection: Vec<usize> = columns
         .iter()
         .map(|c| {
@@ -169,7 +188,7 @@ fn csv_batches(
             }
             // Most event logs quote nothing; a block without a quote is parsed without
             // quote handling, which saves polars a comparison per byte.
-            let quoted = pending.contains(&b'"');
+            let quoted = memchr::memchr(b'"', &pending).is_some();
             let cut = if at_end {
                 pending.len()
             } else {
@@ -195,23 +214,33 @@ fn csv_batches(
             if block.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            let parsed = CsvReadOptions::default()
-                .with_has_header(false)
-                .with_schema(Some(Arc::clone(&schema)))
-                .with_projection(Some(Arc::new(projection.clone())))
-                .with_rechunk(false)
-                .map_parse_options(|o| {
-                    o.with_separator(delimiter)
-                        .with_quote_char(quoted.then_some(b'"'))
-                        .with_truncate_ragged_lines(false)
-                })
-                .into_reader_with_file_handle(Cursor::new(block.as_slice()))
-                .finish();
-            let (frame, malformed) = match parsed {
-                Ok(frame) => (frame, Vec::new()),
-                // polars refuses a whole block for one ragged or non-UTF-8 row without saying
-                // which; the `csv` crate re-reads the block row by row to name them.
-                Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
+            let parse = |schema: &Arc<Schema>| {
+                CsvReadOptions::default()
+                    .with_has_header(false)
+                    .with_schema(Some(Arc::clone(schema)))
+                    .with_projection(Some(Arc::new(projection.clone())))
+                    .with_rechunk(false)
+                    .map_parse_options(|o| {
+                        o.with_separator(delimiter)
+                            .with_quote_char(quoted.then_some(b'"'))
+                            .with_truncate_ragged_lines(false)
+                    })
+                    .into_reader_with_file_handle(Cursor::new(block.as_slice()))
+                    .finish()
+            };
+            let typed = integer_schema.as_ref().map(|schema| parse(schema));
+            let (frame, malformed) = match typed {
+                Some(Ok(frame)) => (frame, Vec::new()),
+                _ => match parse(&text_schema) {
+                    Ok(frame) => {
+                        // Text where integers failed: the column is not all integers.
+                        integer_schema = None;
+                        (frame, Vec::new())
+                    }
+                    // polars refuses a whole block for one ragged or non-UTF-8 row without
+                    // saying which; the `csv` crate re-reads the block row by row to name them.
+                    Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
+                },
             };
             let rows = frame.height();
             let batch = Batch {
@@ -245,7 +274,7 @@ fn csv_batches(
 /// makes this a reverse search.
 fn last_row_end(block: &[u8], quoted: bool) -> Option<usize> {
     if !quoted {
-        return block.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
+        return memchr::memrchr(b'\n', block).map(|i| i + 1);
     }
     let mut quoted = false;
     let mut last = None;
