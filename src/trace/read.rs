@@ -228,7 +228,7 @@ fn csv_batches(
                     .into_reader_with_file_handle(Cursor::new(block.as_slice()))
                     .finish()
             };
-            let typed = integer_schema.as_ref().map(|schema| parse(schema));
+            let typed = integer_schema.as_ref().map(&parse);
             let (frame, malformed) = match typed {
                 Some(Ok(frame)) => (frame, Vec::new()),
                 _ => match parse(&text_schema) {
