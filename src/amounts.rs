@@ -55,6 +55,9 @@ pub enum Rounding {
 /// Divides `numerator` by a positive `denominator`, rounding the quotient by `mode`.
 pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
     assert!(denominator > 0, "div_round needs a positive denominator");
+    if denominator == 1 {
+        return numerator; // rates like 1 credit per 10,000 images are whole micro-credits
+    }
     // A 128-bit division is a library call several times slower than a 64-bit one, and
     // almost every amount is positive and fits 64 bits (a trace converts millions of rows).
     let (quotient, remainder) = match (u64::try_from(numerator), u64::try_from(denominator)) {
@@ -406,6 +409,21 @@ impl CreditRatio {
         Ok(Credits(micros as i64))
     }
 
+    /// A whole number of units in credits, rounded once by `mode`: the same as
+    /// [`CreditRatio::credits`] of that decimal, without building one (the common case of a
+    /// trace's integer quantities, millions of times).
+    pub fn credits_of_units(self, units: u64, mode: Rounding) -> Result<Credits, AmountError> {
+        if let Ok(n) = u64::try_from(self.numerator) {
+            if let Some(micros) = units.checked_mul(n) {
+                let micros = div_round(i128::from(micros), self.denominator, mode);
+                if micros <= i128::from(CREDITS_MAX.0) {
+                    return Ok(Credits(micros as i64));
+                }
+            }
+        }
+        self.credits(Decimal::from(units), mode)
+    }
+
     /// The quantity's micro-credits as a fraction (numerator, positive denominator).
     fn scaled(self, quantity: Decimal) -> Option<(i128, i128)> {
         // In 64 bits when everything fits: a checked 128-bit multiply is a library call.
@@ -570,8 +588,14 @@ mod tests {
             let mode = if half_even { Rounding::HalfEven } else { Rounding::HalfUp };
             let expected = credits_by_one_fraction(q, c, p, mode)
                 .filter(|m| *m <= i128::from(CREDITS_MAX.micros()));
-            let got = CreditRatio::new(c, p).unwrap().credits(q, mode).ok().map(|c| i128::from(c.micros()));
+            let ratio = CreditRatio::new(c, p).unwrap();
+            let got = ratio.credits(q, mode).ok().map(|c| i128::from(c.micros()));
             proptest::prop_assert_eq!(got, expected);
+            // Whole units take the integer path and must agree with the decimal one.
+            let units = q_m as u64;
+            let by_units = ratio.credits_of_units(units, mode).ok().map(|c| c.micros());
+            let by_decimal = ratio.credits(Decimal::from(units), mode).ok().map(|c| c.micros());
+            proptest::prop_assert_eq!(by_units, by_decimal);
         }
     }
 

@@ -210,16 +210,19 @@ impl RateCard {
         quantity: Decimal,
         mode: Rounding,
     ) -> Result<Credits, RateError> {
+        Ok(self.version(metric, at)?.ratio.credits(quantity, mode)?)
+    }
+
+    /// The rate of `metric` in force at `at`.
+    pub fn version(&self, metric: MetricId, at: Instant) -> Result<&RateVersion, RateError> {
         let m = &self.metrics[metric.0];
-        let version =
-            m.versions
-                .iter()
-                .find(|v| v.in_force(at))
-                .ok_or_else(|| RateError::NoRateInForce {
-                    metric: m.name.clone(),
-                    at: crate::calendar::display(at),
-                })?;
-        Ok(version.ratio.credits(quantity, mode)?)
+        m.versions
+            .iter()
+            .find(|v| v.in_force(at))
+            .ok_or_else(|| RateError::NoRateInForce {
+                metric: m.name.clone(),
+                at: crate::calendar::display(at),
+            })
     }
 }
 

@@ -541,6 +541,7 @@ impl FileImport<'_> {
                         windows,
                         cells: &chunks[c],
                         timestamps: parse::TimestampParser::new(&spec.timestamp_format, spec.zone),
+                        keep_quantities,
                     };
                     let mut ok = Vec::with_capacity(end - start);
                     let mut quantities = Vec::new();
@@ -560,12 +561,10 @@ impl FileImport<'_> {
                             }
                         }
                         match rows.parse(j, workspace_of[i]) {
-                            Ok((parsed, metric, quantity)) => {
+                            Ok((parsed, quantity)) => {
                                 credits_micros += i128::from(parsed.credits.micros());
                                 ok.push(parsed);
-                                if keep_quantities {
-                                    quantities.push((metric, quantity));
-                                }
+                                quantities.extend(quantity);
                             }
                             Err((column, message)) => bad.push(RowError {
                                 row,
@@ -736,7 +735,9 @@ fn resolve_workspaces(
     out
 }
 
-type RowResult = Result<(Parsed, MetricId, Decimal), (usize, String)>;
+/// A row's credits, and its metric and quantity when they are kept; or the column at fault
+/// and why.
+type RowResult = Result<(Parsed, Option<(MetricId, Decimal)>), (usize, String)>;
 
 /// Parses the rows of one chunk of a batch.
 struct RowParser<'a> {
@@ -746,11 +747,12 @@ struct RowParser<'a> {
     /// The chunk's columns, in [`ROLES`] order.
     cells: &'a [Cells<'a>],
     timestamps: parse::TimestampParser<'a>,
+    /// Whether rows give their metric and quantity (a bootstrap history keeps them).
+    keep_quantities: bool,
 }
 
 impl RowParser<'_> {
-    /// Row `i` of the chunk, of the workspace at index `workspace`: its credits at its
-    /// instant, its metric and quantity; or the column at fault and why.
+    /// Row `i` of the chunk, of the workspace at index `workspace`.
     fn parse(&mut self, i: usize, workspace: u32) -> RowResult {
         let (book, cells) = (self.book, self.cells);
         if workspace == u32::MAX {
@@ -780,23 +782,38 @@ impl RowParser<'_> {
             Cell::Null => return Err((METRIC, "missing value".into())),
             _ => return Err((METRIC, "a metric must be text".into())),
         };
-        let quantity = quantity(cells[QUANTITY].get(i)).map_err(|m| (QUANTITY, m))?;
-        if quantity.is_sign_negative() && !quantity.is_zero() {
-            return Err((QUANTITY, format!("quantity {quantity} is negative")));
-        }
-        let credits = book
-            .rates
-            .credits(metric, at, quantity, book.rounding)
-            .map_err(|e| (QUANTITY, e.to_string()))?;
-        Ok((
-            Parsed {
-                workspace,
-                at,
-                credits,
-            },
-            metric,
-            quantity,
-        ))
+        let rate_error = |e: crate::pricing::RateError| (QUANTITY, e.to_string());
+        let (credits, quantity) = match cells[QUANTITY].get(i) {
+            // Whole units, the common quantity, are converted without a decimal.
+            Cell::Int(units) => {
+                if units < 0 {
+                    return Err((QUANTITY, format!("quantity {units} is negative")));
+                }
+                let version = book.rates.version(metric, at).map_err(rate_error)?;
+                let credits = version
+                    .ratio
+                    .credits_of_units(units.unsigned_abs(), book.rounding)
+                    .map_err(|e| rate_error(e.into()))?;
+                (credits, self.keep_quantities.then(|| Decimal::from(units)))
+            }
+            cell => {
+                let quantity = quantity(cell).map_err(|m| (QUANTITY, m))?;
+                if quantity.is_sign_negative() && !quantity.is_zero() {
+                    return Err((QUANTITY, format!("quantity {quantity} is negative")));
+                }
+                let credits = book
+                    .rates
+                    .credits(metric, at, quantity, book.rounding)
+                    .map_err(rate_error)?;
+                (credits, self.keep_quantities.then_some(quantity))
+            }
+        };
+        let parsed = Parsed {
+            workspace,
+            at,
+            credits,
+        };
+        Ok((parsed, quantity.map(|q| (metric, q))))
     }
 
     fn instant(&mut self, i: usize) -> Result<Instant, String> {
