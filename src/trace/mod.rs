@@ -297,7 +297,7 @@ pub fn history(
     let sink = Sink {
         kept: Kept::Quantities(DailyQuantities::new()),
         latest: Vec::new(),
-        last_date: None,
+        days: DayIndex::default(),
     };
     let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
     let ids = &imported.ids;
@@ -522,6 +522,7 @@ impl FileImport<'_> {
             let workspace_of = resolve_workspaces(workspaces, &chunks, rows, default_id);
             let windows = &workspaces.windows;
             let keep_quantities = matches!(sink.kept, Kept::Quantities(_));
+            let by_day = matches!(sink.kept, Kept::Days(_));
             // (chunk, first row in the chunk, end, index in the batch of the first row)
             let mut tasks = Vec::new();
             let mut offset = 0;
@@ -564,7 +565,9 @@ impl FileImport<'_> {
                             Ok((parsed, quantity)) => {
                                 credits_micros += i128::from(parsed.credits.micros());
                                 ok.push(parsed);
-                                quantities.extend(quantity);
+                                if let Some(q) = quantity {
+                                    quantities.push(q);
+                                }
                             }
                             Err((column, message)) => bad.push(RowError {
                                 row,
@@ -573,11 +576,16 @@ impl FileImport<'_> {
                             }),
                         }
                     }
-                    (ok, quantities, bad, credits_micros)
+                    let runs = if by_day {
+                        day_runs(&ok, windows)
+                    } else {
+                        Vec::new()
+                    };
+                    (ok, quantities, runs, bad, credits_micros)
                 })
                 .collect();
             report.rows += rows as u64;
-            for (ok, quantities, bad, credits_micros) in parts {
+            for (ok, quantities, runs, bad, credits_micros) in parts {
                 report.credits_micros += credits_micros;
                 for e in bad {
                     report.skipped += 1;
@@ -592,9 +600,15 @@ impl FileImport<'_> {
                         failures.push(error);
                     }
                 }
-                for (i, p) in ok.into_iter().enumerate() {
-                    let quantity = quantities.get(i).copied();
-                    report.out_of_order += sink.add(p, quantity, &workspaces.windows) as u64;
+                if by_day {
+                    for run in &runs {
+                        report.out_of_order += sink.add_run(run, &ok, &workspaces.windows);
+                    }
+                } else {
+                    for (i, p) in ok.into_iter().enumerate() {
+                        let quantity = quantities.get(i).copied();
+                        report.out_of_order += sink.add(p, quantity, &workspaces.windows) as u64;
+                    }
                 }
             }
             if !failures.is_empty() {
@@ -715,7 +729,7 @@ fn resolve_workspaces(
                 }
             };
             if let Some((prev, k)) = last {
-                if prev == id {
+                if parse::same_text(prev.as_bytes(), id.as_bytes()) {
                     out.push(k);
                     continue;
                 }
@@ -776,7 +790,10 @@ impl RowParser<'_> {
             Cell::Text(name) => {
                 let name = parse::trimmed(name);
                 book.rates
-                    .metric(name)
+                    .metrics
+                    .iter()
+                    .position(|m| parse::same_text(m.name.as_bytes(), name.as_bytes()))
+                    .map(MetricId)
                     .ok_or_else(|| (METRIC, crate::scenario::unknown_metric(book, name)))?
             }
             Cell::Null => return Err((METRIC, "missing value".into())),
@@ -993,6 +1010,7 @@ impl<'a> Cells<'a> {
         }
     }
 
+    #[inline(always)]
     fn get(&self, i: usize) -> Cell<'a> {
         // Primitive arrays: a value is there when no validity bitmap says otherwise.
         macro_rules! primitive {
@@ -1020,8 +1038,15 @@ impl<'a> Cells<'a> {
 }
 
 /// What one parallel task returns: rows parsed, their metric and quantity (when the sink
-/// keeps quantities), rows refused, and the parsed rows' credits in millionths.
-type TaskResult = (Vec<Parsed>, Vec<(MetricId, Decimal)>, Vec<RowError>, i128);
+/// keeps quantities), their day runs (at day resolution), rows refused, and the parsed rows'
+/// credits in millionths.
+type TaskResult = (
+    Vec<Parsed>,
+    Vec<(MetricId, Decimal)>,
+    Vec<DayRun>,
+    Vec<RowError>,
+    i128,
+);
 
 /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
 type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<Decimal>>;
@@ -1041,8 +1066,88 @@ struct Sink {
     kept: Kept,
     /// Per workspace, the latest instant seen, to count rows out of order.
     latest: Vec<Option<Instant>>,
+    days: DayIndex,
+}
+
+/// Adds `micros` to day `day` of a workspace's day buckets.
+fn add_to_day(days: &mut Vec<i64>, day: usize, micros: i64) {
+    if days.len() <= day {
+        days.resize(day + 1, 0);
+    }
+    // Saturates far above the per-workspace limit, which `import` checks.
+    days[day] = days[day].saturating_add(micros);
+}
+
+/// The day of a row since its workspace's anchor, days starting at the anchor's time of day
+/// (so no billing boundary falls inside a day). Rows mostly come in time order, so the
+/// previous row's workspace and date usually give the day without date arithmetic.
+#[derive(Debug, Clone, Copy, Default)]
+struct DayIndex {
     /// The last row's workspace and date, and the days from its anchor's date to that date.
-    last_date: Option<(u32, chrono::NaiveDate, i64)>,
+    last: Option<(u32, chrono::NaiveDate, i64)>,
+}
+
+impl DayIndex {
+    fn of(&mut self, workspace: u32, at: Instant, windows: &[UsageWindow]) -> usize {
+        let anchor = windows[workspace as usize].anchor;
+        let date = at.date();
+        let since_anchor = match self.last {
+            Some((w, d, n)) if w == workspace && d == date => n,
+            _ => {
+                let n = (date - anchor.date()).num_days();
+                self.last = Some((workspace, date, n));
+                n
+            }
+        };
+        let day = since_anchor - i64::from(at.time() < anchor.time());
+        usize::try_from(day).expect("rows before the anchor are refused")
+    }
+}
+
+/// Consecutive rows of one workspace on one of its days, summed by a parallel task so that
+/// the sink adds one number instead of every row.
+#[derive(Debug, Clone)]
+struct DayRun {
+    workspace: u32,
+    day: usize,
+    /// The rows, as indices into the task's parsed rows.
+    rows: std::ops::Range<usize>,
+    first_at: Instant,
+    /// The latest instant among the rows.
+    latest_at: Instant,
+    /// Rows earlier than a row before them in the run.
+    earlier: u64,
+    micros: i64,
+}
+
+/// Cuts a task's parsed rows into [`DayRun`]s.
+fn day_runs(rows: &[Parsed], windows: &[UsageWindow]) -> Vec<DayRun> {
+    let mut days = DayIndex::default();
+    let mut runs: Vec<DayRun> = Vec::new();
+    for (i, p) in rows.iter().enumerate() {
+        let day = days.of(p.workspace, p.at, windows);
+        match runs.last_mut() {
+            Some(run) if run.workspace == p.workspace && run.day == day => {
+                run.rows.end = i + 1;
+                if p.at < run.latest_at {
+                    run.earlier += 1;
+                } else {
+                    run.latest_at = p.at;
+                }
+                run.micros = run.micros.saturating_add(p.credits.micros());
+            }
+            _ => runs.push(DayRun {
+                workspace: p.workspace,
+                day,
+                rows: i..i + 1,
+                first_at: p.at,
+                latest_at: p.at,
+                earlier: 0,
+                micros: p.credits.micros(),
+            }),
+        }
+    }
+    runs
 }
 
 impl Sink {
@@ -1053,7 +1158,7 @@ impl Sink {
                 Resolution::Day => Kept::Days(Vec::new()),
             },
             latest: Vec::new(),
-            last_date: None,
+            days: DayIndex::default(),
         }
     }
 
@@ -1079,25 +1184,8 @@ impl Sink {
                 if per_workspace.len() <= k {
                     per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
                 }
-                // Days start at the anchor's time of day; rows mostly come in time order,
-                // so the previous row's date usually gives the day without date arithmetic.
-                let anchor = windows[k].anchor;
-                let date = p.at.date();
-                let since_anchor = match self.last_date {
-                    Some((w, d, n)) if w == p.workspace && d == date => n,
-                    _ => {
-                        let n = (date - anchor.date()).num_days();
-                        self.last_date = Some((p.workspace, date, n));
-                        n
-                    }
-                };
-                let day = (since_anchor - i64::from(p.at.time() < anchor.time())) as usize;
-                let days = &mut per_workspace[k];
-                if days.len() <= day {
-                    days.resize(day + 1, 0);
-                }
-                // Saturates far above the per-workspace limit, which `import` checks.
-                days[day] = days[day].saturating_add(p.credits.micros());
+                let day = self.days.of(p.workspace, p.at, windows);
+                add_to_day(&mut per_workspace[k], day, p.credits.micros());
             }
             Kept::Quantities(q) => {
                 let (metric, quantity) = quantity.expect("rows carry quantities for this sink");
@@ -1109,6 +1197,33 @@ impl Sink {
             }
         }
         earlier
+    }
+
+    /// Adds a run of a task's `rows` (at day resolution); how many of its rows are earlier
+    /// than the row before them in their workspace.
+    fn add_run(&mut self, run: &DayRun, rows: &[Parsed], windows: &[UsageWindow]) -> u64 {
+        let k = run.workspace as usize;
+        if self.latest.len() <= k {
+            self.latest.resize(windows.len().max(k + 1), None);
+        }
+        // When the run starts no earlier than its workspace's latest row, no row of it is
+        // earlier than a row before the run: only its own order counts. Otherwise (rows out
+        // of order across runs) each row is added as itself.
+        if !self.latest[k].is_none_or(|latest| latest <= run.first_at) {
+            return rows[run.rows.clone()]
+                .iter()
+                .map(|p| u64::from(self.add(*p, None, windows)))
+                .sum();
+        }
+        self.latest[k] = Some(run.latest_at);
+        let Kept::Days(per_workspace) = &mut self.kept else {
+            unreachable!("runs are cut at day resolution only")
+        };
+        if per_workspace.len() <= k {
+            per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
+        }
+        add_to_day(&mut per_workspace[k], run.day, run.micros);
+        run.earlier
     }
 
     /// The usage per workspace (none when the sink keeps quantities), and the quantities.
@@ -1140,5 +1255,59 @@ impl Sink {
             Kept::Quantities(q) => return (out, Some(q)),
         }
         (out, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn window(anchor: &str) -> UsageWindow {
+        let anchor = crate::scenario::values::parse_instant(anchor).unwrap();
+        UsageWindow {
+            created: anchor.date(),
+            anchor,
+            end: add_days(anchor, 30),
+        }
+    }
+
+    proptest! {
+        /// Summing runs in tasks gives the day buckets and out-of-order count of adding every
+        /// row in file order (the reference), however rows are ordered and cut into tasks.
+        #[test]
+        fn day_runs_sum_like_rows_one_by_one(
+            rows in proptest::collection::vec((0u32..3, 0i64..5 * 86_400, 0i64..2_000_000), 0..200),
+            cuts in proptest::collection::vec(0usize..200, 0..6),
+        ) {
+            // Anchors at different times of day, so days do not start at midnight.
+            let windows = [window("2026-04-01T00:00:00"), window("2026-04-01T09:30:00"), window("2026-04-02T23:59:59")];
+            let parsed: Vec<Parsed> = rows
+                .iter()
+                .map(|&(workspace, seconds, micros)| Parsed {
+                    workspace,
+                    at: windows[workspace as usize].anchor + chrono::Duration::seconds(seconds),
+                    credits: Credits::from_micros(micros),
+                })
+                .collect();
+            let mut one_by_one = Sink::new(Resolution::Day);
+            let earlier: u64 = parsed.iter().map(|p| u64::from(one_by_one.add(*p, None, &windows))).sum();
+            let mut bounds: Vec<usize> = cuts.into_iter().filter(|c| *c < parsed.len()).collect();
+            bounds.extend([0, parsed.len()]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let mut by_runs = Sink::new(Resolution::Day);
+            let mut earlier_by_runs = 0;
+            for task in bounds.windows(2) {
+                let rows = &parsed[task[0]..task[1]];
+                for run in day_runs(rows, &windows) {
+                    earlier_by_runs += by_runs.add_run(&run, rows, &windows);
+                }
+            }
+            prop_assert_eq!(earlier_by_runs, earlier);
+            let (want, _) = one_by_one.finish(&windows);
+            let (got, _) = by_runs.finish(&windows);
+            prop_assert_eq!(got, want);
+        }
     }
 }

@@ -156,7 +156,7 @@ impl<'a> TimestampParser<'a> {
             return None;
         }
         let date = match self.last_date {
-            Some((text, date)) if text == b[..10] => date,
+            Some((text, date)) if same_text(&text, &b[..10]) => date,
             _ => {
                 let date = NaiveDate::from_ymd_opt(
                     digits(&b[0..4])? as i32,
@@ -168,6 +168,23 @@ impl<'a> TimestampParser<'a> {
             }
         };
         iso_time(date, &b[10..])
+    }
+}
+
+/// Whether two cells have the same bytes. Cells are mostly short (ids, metric names, dates),
+/// where comparing two overlapping 8-byte words beats a call to `memcmp`, which slice
+/// equality makes for every length.
+#[inline]
+pub fn same_text(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    match n {
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -404,6 +421,21 @@ mod tests {
         );
         assert!(timestamp("0", &s, Zone::Utc).is_ok());
         assert!(timestamp("-1", &s, Zone::Utc).unwrap_err().contains("1970"));
+    }
+
+    #[test]
+    fn same_text_compares_every_byte_at_every_length() {
+        let text = b"abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert!(same_text(a, a), "{n}");
+            for k in 0..n {
+                let mut b = a.to_vec();
+                b[k] = b'#';
+                assert!(!same_text(a, &b), "length {n}, byte {k}");
+            }
+            assert!(!same_text(a, &text[..n.saturating_sub(1)]) || n == 0);
+        }
     }
 
     #[test]
