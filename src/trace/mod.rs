@@ -1209,7 +1209,7 @@ impl Sink {
         // When the run starts no earlier than its workspace's latest row, no row of it is
         // earlier than a row before the run: only its own order counts. Otherwise (rows out
         // of order across runs) each row is added as itself.
-        if !self.latest[k].is_none_or(|latest| latest <= run.first_at) {
+        if self.latest[k].is_some_and(|latest| latest > run.first_at) {
             return rows[run.rows.clone()]
                 .iter()
                 .map(|p| u64::from(self.add(*p, None, windows)))
