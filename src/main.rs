@@ -788,9 +788,13 @@ fn trace_bench_command(
     };
     let is_parquet = trace.extension().is_some_and(|e| e == "parquet");
     let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{} MiB", k / 1024));
+    // The two runs alternate, so a machine that slows down or speeds up (a shared one does)
+    // slows both alike. creditsim's peak memory is taken from its first run, before polars
+    // has left memory to the allocator.
     let (mut full_s, mut full_peak) = (f64::INFINITY, None);
+    let (mut read_s, mut read_peak, mut read_rows) = (f64::INFINITY, None, 0);
     let mut last = None;
-    for _ in 0..repeat {
+    for round in 0..repeat {
         reset_peak_rss();
         let started = Instant::now();
         let portfolio = match creditsim::scenario::load_portfolio(path, &overrides, None) {
@@ -801,18 +805,18 @@ fn trace_bench_command(
         let summary =
             creditsim::portfolio::summarise(&results, portfolio.scenario.strategies.len());
         full_s = full_s.min(started.elapsed().as_secs_f64());
-        full_peak = peak_rss_kib();
+        if round == 0 {
+            full_peak = peak_rss_kib();
+        }
         last = Some((
             portfolio.import.clone(),
             portfolio.members.len(),
             portfolio.scenario.strategies.len(),
         ));
         std::hint::black_box(summary);
-    }
-    // polars reading the whole file into a frame with the types it infers: the floor. After
-    // creditsim's runs, so memory polars leaves to the allocator does not count against them.
-    let (mut read_s, mut read_peak, mut read_rows) = (f64::INFINITY, None, 0);
-    for _ in 0..repeat {
+        drop(results);
+        drop(portfolio);
+        // polars reading the whole file into a frame with the types it infers: the floor.
         reset_peak_rss();
         let started = Instant::now();
         let frame = if is_parquet {
@@ -833,7 +837,7 @@ fn trace_bench_command(
         read_s = read_s.min(started.elapsed().as_secs_f64());
         read_rows = frame.height();
         drop(frame);
-        read_peak = peak_rss_kib();
+        read_peak = read_peak.max(peak_rss_kib());
     }
     let (report, workspaces, strategies) = last.expect("at least one run");
     assert_eq!(report.rows as usize, read_rows, "both read every row");
@@ -847,7 +851,7 @@ fn trace_bench_command(
         report.events
     );
     println!(
-        "fastest of {repeat} run(s) each, {} threads",
+        "fastest of {repeat} run(s) each, alternating, {} threads",
         rayon::current_num_threads()
     );
     println!("                              wall (s)   rows/s       peak memory");
