@@ -949,6 +949,12 @@ pub struct UsageWindow {
 }
 
 impl UsageWindow {
+    /// Whether usage at `at` is allowed ([`UsageWindow::refuse`] says why not).
+    #[inline]
+    pub fn allows(&self, at: Instant) -> bool {
+        at >= midnight(self.created) && at >= self.anchor && at < self.end
+    }
+
     pub fn refuse(&self, at: Instant) -> Option<String> {
         if at < midnight(self.created) {
             Some(format!(

@@ -548,8 +548,21 @@ impl FileImport<'_> {
                     let mut quantities = Vec::new();
                     let mut bad = Vec::new();
                     let mut credits_micros = 0i128;
+                    let common = if keep_quantities || !batch.malformed.is_empty() {
+                        None
+                    } else {
+                        CommonRows::of(&chunks[c], book, windows)
+                    };
                     for j in start..end {
                         let i = first + (j - start);
+                        if let Some(p) = common
+                            .as_ref()
+                            .and_then(|c| c.parse(&mut rows.timestamps, j, workspace_of[i]))
+                        {
+                            credits_micros += i128::from(p.credits.micros());
+                            ok.push(p);
+                            continue;
+                        }
                         let row = batch.first_row + i;
                         if !batch.malformed.is_empty() {
                             if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
@@ -615,7 +628,7 @@ impl FileImport<'_> {
                 // Stop at the first batch with errors; rows are ordered within it.
                 return Err(combine(std::mem::take(&mut failures), report.skipped));
             }
-            if matches!(&sink.kept, Kept::Events(e) if e.len() > EVENTS_MAX) {
+            if matches!(&sink.kept, Kept::Events(_, rows) if *rows > EVENTS_MAX) {
                 return Err(InputError::whole_file(
                     path,
                     format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
@@ -752,6 +765,74 @@ fn resolve_workspaces(
 /// A row's credits, and its metric and quantity when they are kept; or the column at fault
 /// and why.
 type RowResult = Result<(Parsed, Option<(MetricId, Decimal)>), (usize, String)>;
+
+/// The common row, parsed without the general path's checks per cell type: text timestamp
+/// and metric, an integer quantity (what polars gives for a CSV with whole quantities), a
+/// known workspace, and nothing wrong. Anything else is `None`, and [`RowParser::parse`]
+/// decides it and words any error; for a row it parses, the result is the same.
+struct CommonRows<'a> {
+    timestamps: &'a TextArray,
+    metrics: &'a TextArray,
+    quantities: &'a Int64Array,
+    book: &'a PricingBook,
+    windows: &'a [UsageWindow],
+}
+
+impl<'a> CommonRows<'a> {
+    /// `None` unless the chunk's columns have the common types.
+    fn of(
+        cells: &[Cells<'a>],
+        book: &'a PricingBook,
+        windows: &'a [UsageWindow],
+    ) -> Option<CommonRows<'a>> {
+        match (&cells[TIMESTAMP], &cells[METRIC], &cells[QUANTITY]) {
+            (Cells::Text(timestamps), Cells::Text(metrics), Cells::Int(quantities)) => {
+                Some(CommonRows {
+                    timestamps,
+                    metrics,
+                    quantities,
+                    book,
+                    windows,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn parse(
+        &self,
+        timestamps: &mut parse::TimestampParser<'_>,
+        i: usize,
+        workspace: u32,
+    ) -> Option<Parsed> {
+        let window = self.windows.get(workspace as usize)?;
+        let at = timestamps.parse_common(self.timestamps.get(i)?)?;
+        if !window.allows(at) {
+            return None;
+        }
+        let name = parse::trimmed(self.metrics.get(i)?);
+        let rates = &self.book.rates;
+        let metric = rates
+            .metrics
+            .iter()
+            .position(|m| parse::same_text(m.name.as_bytes(), name.as_bytes()))?;
+        if !self.quantities.validity().is_none_or(|v| v.get_bit(i)) {
+            return None;
+        }
+        let units = u64::try_from(self.quantities.value(i)).ok()?;
+        let version = rates.version(MetricId(metric), at).ok()?;
+        let credits = version
+            .ratio
+            .credits_of_units(units, self.book.rounding)
+            .ok()?;
+        Some(Parsed {
+            workspace,
+            at,
+            credits,
+        })
+    }
+}
 
 /// Parses the rows of one chunk of a batch.
 struct RowParser<'a> {
@@ -1053,8 +1134,9 @@ type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<
 
 /// What a sink keeps of the rows.
 enum Kept {
-    /// Every row, sorted at the end (event resolution).
-    Events(Vec<Parsed>),
+    /// Per workspace, every row in file order, and whether a row came earlier than one before
+    /// it (so the workspace is sorted at the end); and the rows in all (event resolution).
+    Events(Vec<(Vec<CreditUsage>, bool)>, usize),
     /// Per workspace, millionths of credits per day since its anchor (day resolution).
     Days(Vec<Vec<i64>>),
     /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
@@ -1154,7 +1236,7 @@ impl Sink {
     fn new(resolution: Resolution) -> Sink {
         Sink {
             kept: match resolution {
-                Resolution::Event => Kept::Events(Vec::new()),
+                Resolution::Event => Kept::Events(Vec::new(), 0),
                 Resolution::Day => Kept::Days(Vec::new()),
             },
             latest: Vec::new(),
@@ -1179,7 +1261,18 @@ impl Sink {
             self.latest[k] = Some(p.at);
         }
         match &mut self.kept {
-            Kept::Events(events) => events.push(p),
+            Kept::Events(per_workspace, rows) => {
+                if per_workspace.len() <= k {
+                    per_workspace.resize_with(windows.len().max(k + 1), Default::default);
+                }
+                let (events, unsorted) = &mut per_workspace[k];
+                events.push(CreditUsage {
+                    at: p.at,
+                    credits: p.credits,
+                });
+                *unsorted |= earlier;
+                *rows += 1;
+            }
             Kept::Days(per_workspace) => {
                 if per_workspace.len() <= k {
                     per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
@@ -1230,14 +1323,13 @@ impl Sink {
     fn finish(self, windows: &[UsageWindow]) -> (Vec<Vec<CreditUsage>>, Option<DailyQuantities>) {
         let mut out: Vec<Vec<CreditUsage>> = vec![Vec::new(); windows.len()];
         match self.kept {
-            Kept::Events(mut events) => {
-                // Stable: rows at one instant keep their file order, as inline usage does.
-                events.sort_by_key(|p| (p.workspace, p.at));
-                for p in events {
-                    out[p.workspace as usize].push(CreditUsage {
-                        at: p.at,
-                        credits: p.credits,
-                    });
+            Kept::Events(per_workspace, _) => {
+                for (k, (mut events, unsorted)) in per_workspace.into_iter().enumerate() {
+                    if unsorted {
+                        // Stable: rows at one instant keep their file order, as inline usage does.
+                        events.sort_by_key(|e| e.at);
+                    }
+                    out[k] = events;
                 }
             }
             Kept::Days(per_workspace) => {

@@ -105,6 +105,31 @@ impl<'a> TimestampParser<'a> {
     }
 
     pub fn parse(&mut self, text: &str) -> Result<Instant, String> {
+        match self.parse_common(text) {
+            Some(instant) => Ok(instant),
+            None => self.parse_any(text),
+        }
+    }
+
+    /// The common timestamp, inlined where rows are parsed: ISO 8601 in UTC (a `Z`, or no
+    /// offset in a UTC trace). `None` for anything else, which [`TimestampParser::parse`]
+    /// decides; when `Some`, the same instant.
+    #[inline]
+    pub fn parse_common(&mut self, text: &str) -> Option<Instant> {
+        if !matches!(self.format, TimestampFormat::Iso) {
+            return None;
+        }
+        let instant = match self.iso_fast(trimmed(text).as_bytes())? {
+            (local, Some(0)) => local,
+            (local, None) if self.zone == Zone::Utc => local,
+            _ => return None,
+        };
+        (YEAR_MIN..=YEAR_MAX)
+            .contains(&instant.year())
+            .then_some(instant)
+    }
+
+    fn parse_any(&mut self, text: &str) -> Result<Instant, String> {
         let (format, zone) = (self.format, self.zone);
         let t = trimmed(text);
         let instant = match format {
@@ -151,6 +176,7 @@ impl<'a> TimestampParser<'a> {
     /// `YYYY-MM-DD`, then optionally `[T ]HH:MM:SS[.f{1,9}]`, then optionally `Z` or `±HH:MM`:
     /// the local time and the offset in seconds east of UTC when one is written. `None` for
     /// any other shape (the slow path decides whether it is valid).
+    #[inline]
     fn iso_fast(&mut self, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
         if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -190,6 +216,7 @@ pub fn same_text(a: &[u8], b: &[u8]) -> bool {
 
 /// `text` without surrounding whitespace; most cells have none, which two byte checks tell
 /// without scanning for Unicode spaces.
+#[inline]
 pub fn trimmed(text: &str) -> &str {
     let b = text.as_bytes();
     match (b.first(), b.last()) {
@@ -220,6 +247,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// The rest of an ISO timestamp after its date: nothing, or `[T ]HH:MM:SS[.f{1,9}]` then
 /// optionally `Z` or `±HH:MM`.
+#[inline]
 fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
     if b.is_empty() {
         return Some((midnight(date), None));
