@@ -120,7 +120,14 @@ pub fn for_each_batch(
     each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     match FileType::of(path)? {
-        FileType::Csv => csv_batches(path, delimiter, columns, integer_column, each),
+        FileType::Csv => csv_batches(
+            path,
+            delimiter,
+            columns,
+            integer_column,
+            CSV_BLOCK_BYTES,
+            each,
+        ),
         FileType::Parquet => parquet_batches(path, columns, each),
     }
 }
@@ -130,13 +137,15 @@ fn csv_batches(
     delimiter: u8,
     columns: &[String],
     integer_column: Option<&str>,
+    block_bytes: usize,
     each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let mut file = open(path)?;
     let read_error = |e: std::io::Error| InputError::whole_file(path, format!("cannot read: {e}"));
-    let mut pending: Vec<u8> = Vec::with_capacity(CSV_BLOCK_BYTES + (1 << 20));
+    let mut pending: Vec<u8> = Vec::with_capacity(block_bytes + (1 << 20));
+    // The header is read from the first MiB at least, whatever the block size.
     (&mut file)
-        .take(CSV_BLOCK_BYTES as u64)
+        .take(block_bytes.max(1 << 20) as u64)
         .read_to_end(&mut pending)
         .map_err(read_error)?;
     let (names, data_start) = csv_header(path, &pending, delimiter)?;
@@ -175,8 +184,8 @@ fn csv_batches(
         let mut first_row = 1;
         let mut at_end = false;
         while !at_end || !pending.is_empty() {
-            if !at_end && pending.len() < CSV_BLOCK_BYTES {
-                let want = (CSV_BLOCK_BYTES - pending.len()) as u64;
+            if !at_end && pending.len() < block_bytes {
+                let want = (block_bytes - pending.len()) as u64;
                 let got = (&mut file)
                     .take(want)
                     .read_to_end(&mut pending)
@@ -189,25 +198,28 @@ fn csv_batches(
             // Most event logs quote nothing; a block without a quote is parsed without
             // quote handling, which saves polars a comparison per byte.
             let quoted = memchr::memchr(b'"', &pending).is_some();
-            let cut = if at_end {
-                pending.len()
-            } else {
-                match last_row_end(&pending, quoted) {
+            // The last row end within a block's bytes; beyond them only for a row longer than
+            // a block; at the end of the file, the last row needs no newline.
+            let window = pending.len().min(block_bytes);
+            let cut = match last_row_end(&pending[..window], quoted) {
+                Some(cut) => cut,
+                None if at_end && window == pending.len() => pending.len(),
+                None => match last_row_end(&pending, quoted) {
                     Some(cut) => cut,
-                    // One row longer than a block: read on until it ends.
+                    None if at_end => pending.len(),
                     None => {
                         let got = (&mut file)
-                            .take(CSV_BLOCK_BYTES as u64)
+                            .take(block_bytes as u64)
                             .read_to_end(&mut pending)
                             .map_err(read_error)?;
                         at_end = got == 0;
                         continue;
                     }
-                }
+                },
             };
             // The rows up to the cut leave as the block; the partial row after it starts the
             // next buffer (copying it, not the block).
-            let mut next = Vec::with_capacity(CSV_BLOCK_BYTES + (1 << 20));
+            let mut next = Vec::with_capacity(block_bytes + (1 << 20));
             next.extend_from_slice(&pending[cut..]);
             pending.truncate(cut);
             let block = std::mem::replace(&mut pending, next);
@@ -379,6 +391,72 @@ fn parquet_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every batch of `text` read in blocks of `block_bytes`: each batch's first row and the
+    /// type polars gave the quantity column, and the cells as text.
+    fn batches(text: &str, block_bytes: usize) -> Vec<(usize, DataType, Vec<String>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let columns = ["metric".to_string(), "quantity".to_string()];
+        let mut out = Vec::new();
+        csv_batches(
+            &path,
+            b',',
+            &columns,
+            Some("quantity"),
+            block_bytes,
+            &mut |b| {
+                assert!(b.malformed.is_empty());
+                let quantity = b.frame.column("quantity").unwrap();
+                let text = quantity.cast(&DataType::String).unwrap();
+                let metric = b.frame.column("metric").unwrap();
+                let cells = (0..b.frame.height())
+                    .map(|i| {
+                        let m = metric.str().unwrap().get(i).unwrap();
+                        format!("{m}={}", text.str().unwrap().get(i).unwrap_or("null"))
+                    })
+                    .collect();
+                out.push((b.first_row, quantity.dtype().clone(), cells));
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn quantities_are_integers_until_a_block_is_not() {
+        // 16-byte blocks: "a,1\nb,2\nc,3\nd,4\n" is 16 bytes, so each block ends on a row.
+        let text = "metric,quantity\na,1\nb,2\nc,3\nd,4\ne,0.5\nf,6\ng,7\nh,8\ni,9\n";
+        let got = batches(text, 16);
+        let types: Vec<&DataType> = got.iter().map(|b| &b.1).collect();
+        // Integers first; text from the block with 0.5 on, even where integers would do.
+        assert_eq!(types[0], &DataType::Int64);
+        assert!(
+            types[1..].iter().all(|t| **t == DataType::String),
+            "{types:?}"
+        );
+        let cells: Vec<String> = got.iter().flat_map(|b| b.2.clone()).collect();
+        assert_eq!(
+            cells,
+            ["a=1", "b=2", "c=3", "d=4", "e=0.5", "f=6", "g=7", "h=8", "i=9"]
+        );
+        // Rows are numbered across blocks.
+        let mut expected_first = 1;
+        for (first, _, cells) in &got {
+            assert_eq!(*first, expected_first);
+            expected_first += cells.len();
+        }
+    }
+
+    #[test]
+    fn a_block_with_quotes_is_parsed_with_them() {
+        // The second block quotes a metric with a comma and a newline; the first quotes nothing.
+        let text = "metric,quantity\na,1\nb,2\n\"x,\ny\",3\nc,4\n";
+        let cells: Vec<String> = batches(text, 8).into_iter().flat_map(|b| b.2).collect();
+        assert_eq!(cells, ["a=1", "b=2", "x,\ny=3", "c=4"]);
+    }
 
     #[test]
     fn a_row_ends_at_the_last_newline_outside_quotes() {
