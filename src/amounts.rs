@@ -339,25 +339,10 @@ pub fn discounted_price(
     )
 }
 
-/// Applies `quantity x credits / per` with one rounding to the credit resolution.
-/// Used by the rate card: "1 credit per 30 GPU minutes" stays exact until this single rounding.
-pub fn credits_for_quantity(
-    quantity: Decimal,
-    credits: Decimal,
-    per: Decimal,
-    mode: Rounding,
-) -> Result<Credits, AmountError> {
-    CreditRatio::new(credits, per)
-        .ok_or_else(|| AmountError::TooLarge {
-            value: quantity,
-            max: CREDITS_MAX.to_decimal(),
-        })?
-        .credits(quantity, mode)
-}
-
 /// `credits` per `per` units as the exact fraction of micro-credits per unit, in lowest
-/// terms, prepared once so that converting each of millions of quantities is a multiply and
-/// a divide: micro-credits = quantity x `numerator` / `denominator`, rounded once.
+/// terms, so "1 credit per 30 GPU minutes" stays exact until one rounding per quantity.
+/// Prepared once per rate, converting each of millions of quantities is a multiply and a
+/// divide: micro-credits = quantity x `numerator` / `denominator`, rounded once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CreditRatio {
     numerator: i128,
@@ -538,13 +523,22 @@ mod tests {
     #[test]
     fn rate_conversion_rounds_once() {
         // 45 GPU minutes at 1 credit per 30 minutes = 1.5 credits.
-        let c = credits_for_quantity(d("45"), d("1"), d("30"), Rounding::HalfUp).unwrap();
+        let c = CreditRatio::new(d("1"), d("30"))
+            .unwrap()
+            .credits(d("45"), Rounding::HalfUp)
+            .unwrap();
         assert_eq!(c.micros(), 1_500_000);
         // 10 minutes: 1/3 credit = 0.333333 (one rounding, not 0.3333333333 truncated twice).
-        let c = credits_for_quantity(d("10"), d("1"), d("30"), Rounding::HalfUp).unwrap();
+        let c = CreditRatio::new(d("1"), d("30"))
+            .unwrap()
+            .credits(d("10"), Rounding::HalfUp)
+            .unwrap();
         assert_eq!(c.micros(), 333_333);
         // 1,500 tokens at 3 credits per million = 0.0045.
-        let c = credits_for_quantity(d("1500"), d("3"), d("1000000"), Rounding::HalfUp).unwrap();
+        let c = CreditRatio::new(d("3"), d("1000000"))
+            .unwrap()
+            .credits(d("1500"), Rounding::HalfUp)
+            .unwrap();
         assert_eq!(c.micros(), 4_500);
     }
 

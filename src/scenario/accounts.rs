@@ -39,15 +39,7 @@ impl Account {
 /// `plan` and `seats` (an empty cell takes the scenario's). Other columns are refused so
 /// nothing is silently ignored; a workspace listed twice is an error.
 pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
-        .clone();
+    let (mut reader, headers) = super::open_csv(path, false)?;
     if let Some(extra) = headers.iter().find(|h| !COLUMNS.contains(h)) {
         return Err(InputError::at_row(
             path,

@@ -949,7 +949,8 @@ pub struct UsageWindow {
 }
 
 impl UsageWindow {
-    /// Whether usage at `at` is allowed ([`UsageWindow::refuse`] says why not).
+    /// Whether usage at `at` is allowed ([`UsageWindow::refuse`] says why not); inlined for
+    /// the millions of trace rows that are.
     #[inline]
     pub fn allows(&self, at: Instant) -> bool {
         at >= midnight(self.created) && at >= self.anchor && at < self.end
@@ -1060,6 +1061,25 @@ fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
     out
 }
 
+/// A CSV file with a header row, cells trimmed; `flexible` lets rows have fewer or more
+/// fields than the header (the caller says which are errors).
+pub(crate) fn open_csv(
+    path: &Path,
+    flexible: bool,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(flexible)
+        .from_path(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
+        .clone();
+    Ok((reader, headers))
+}
+
 /// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
 /// other columns refused so nothing is silently ignored). Rows must be in time order.
 fn read_usage_csv(
@@ -1067,16 +1087,7 @@ fn read_usage_csv(
     book: &PricingBook,
     window: &UsageWindow,
 ) -> Result<Vec<UsageEvent>, InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
-        .clone();
+    let (mut reader, headers) = open_csv(path, true)?;
     let column = |name: &str| headers.iter().position(|h| h == name);
     let mut columns = [0usize; 3];
     for (slot, name) in columns.iter_mut().zip(["timestamp", "metric", "quantity"]) {

@@ -628,7 +628,8 @@ impl FileImport<'_> {
                 // Stop at the first batch with errors; rows are ordered within it.
                 return Err(combine(std::mem::take(&mut failures), report.skipped));
             }
-            if matches!(&sink.kept, Kept::Events(_, rows) if *rows > EVENTS_MAX) {
+            if matches!(&sink.kept, Kept::Events(e) if e.iter().map(Vec::len).sum::<usize>() > EVENTS_MAX)
+            {
                 return Err(InputError::whole_file(
                     path,
                     format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
@@ -871,10 +872,7 @@ impl RowParser<'_> {
             Cell::Text(name) => {
                 let name = parse::trimmed(name);
                 book.rates
-                    .metrics
-                    .iter()
-                    .position(|m| parse::same_text(m.name.as_bytes(), name.as_bytes()))
-                    .map(MetricId)
+                    .metric(name)
                     .ok_or_else(|| (METRIC, crate::scenario::unknown_metric(book, name)))?
             }
             Cell::Null => return Err((METRIC, "missing value".into())),
@@ -1134,9 +1132,8 @@ type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<
 
 /// What a sink keeps of the rows.
 enum Kept {
-    /// Per workspace, every row in file order, and whether a row came earlier than one before
-    /// it (so the workspace is sorted at the end); and the rows in all (event resolution).
-    Events(Vec<(Vec<CreditUsage>, bool)>, usize),
+    /// Per workspace, every row in file order, sorted at the end (event resolution).
+    Events(Vec<Vec<CreditUsage>>),
     /// Per workspace, millionths of credits per day since its anchor (day resolution).
     Days(Vec<Vec<i64>>),
     /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
@@ -1236,7 +1233,7 @@ impl Sink {
     fn new(resolution: Resolution) -> Sink {
         Sink {
             kept: match resolution {
-                Resolution::Event => Kept::Events(Vec::new(), 0),
+                Resolution::Event => Kept::Events(Vec::new()),
                 Resolution::Day => Kept::Days(Vec::new()),
             },
             latest: Vec::new(),
@@ -1261,17 +1258,14 @@ impl Sink {
             self.latest[k] = Some(p.at);
         }
         match &mut self.kept {
-            Kept::Events(per_workspace, rows) => {
+            Kept::Events(per_workspace) => {
                 if per_workspace.len() <= k {
-                    per_workspace.resize_with(windows.len().max(k + 1), Default::default);
+                    per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
                 }
-                let (events, unsorted) = &mut per_workspace[k];
-                events.push(CreditUsage {
+                per_workspace[k].push(CreditUsage {
                     at: p.at,
                     credits: p.credits,
                 });
-                *unsorted |= earlier;
-                *rows += 1;
             }
             Kept::Days(per_workspace) => {
                 if per_workspace.len() <= k {
@@ -1323,9 +1317,9 @@ impl Sink {
     fn finish(self, windows: &[UsageWindow]) -> (Vec<Vec<CreditUsage>>, Option<DailyQuantities>) {
         let mut out: Vec<Vec<CreditUsage>> = vec![Vec::new(); windows.len()];
         match self.kept {
-            Kept::Events(per_workspace, _) => {
-                for (k, (mut events, unsorted)) in per_workspace.into_iter().enumerate() {
-                    if unsorted {
+            Kept::Events(per_workspace) => {
+                for (k, mut events) in per_workspace.into_iter().enumerate() {
+                    if !events.is_sorted_by_key(|e| e.at) {
                         // Stable: rows at one instant keep their file order, as inline usage does.
                         events.sort_by_key(|e| e.at);
                     }

@@ -150,16 +150,12 @@ fn csv_batches(
         .map_err(read_error)?;
     let (names, data_start) = csv_header(path, &pending, delimiter)?;
     pending.drain(..data_start);
-    let text_schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.as_str().into(), DataType::String))
-        .collect();
-    let text_schema = Arc::new(text_schema);
-    let mut integer_schema = integer_column.map(|column| {
+    // Every column as text, or `integer` as 64-bit integers.
+    let schema_with = |integer: Option<&str>| {
         let schema: Schema = names
             .iter()
             .map(|n| {
-                let dtype = if n == column {
+                let dtype = if Some(n.as_str()) == integer {
                     DataType::Int64
                 } else {
                     DataType::String
@@ -168,7 +164,9 @@ fn csv_batches(
             })
             .collect();
         Arc::new(schema)
-    });
+    };
+    let text_schema = schema_with(None);
+    let mut integer_schema = integer_column.map(|column| schema_with(Some(column)));
     let projection: Vec<usize> = columns
         .iter()
         .map(|c| {
