@@ -1,22 +1,14 @@
 //! creditsim: exact simulation and pricing analysis for credit-based billing.
 //!
-//! Data flows through the parts in this order (see ARCHITECTURE.md):
-//! `scenario` (files to validated types) -> `replay` (usage through the `ledger` under a
-//! `strategy`) -> `check` / `report`. `amounts`, `calendar` and `pricing` are the vocabulary
-//! everything shares.
+//! The library is built in layers, each depending only on those listed before it (see
+//! ARCHITECTURE.md; `tests/tidy.rs` enforces it): `model` (amounts, calendar, pricing book)
+//! -> `engine` (ledger, strategies, replay) -> `usage` (synthetic models, trace import) ->
+//! `analysis` (Monte Carlo, portfolio) -> `input` (files to validated cases) -> `report`
+//! (renderers, Parquet, charts). The command line (`src/cli/`) is a front end over them.
 
-pub mod amounts;
-pub mod calendar;
-pub mod check;
-pub mod diag;
-pub mod files;
-pub mod ledger;
-pub mod portfolio;
-pub mod pricing;
-pub mod replay;
+pub mod analysis;
+pub mod engine;
+pub mod input;
+pub mod model;
 pub mod report;
-pub mod scenario;
-pub mod sim;
-pub mod strategy;
-pub mod trace;
 pub mod usage;

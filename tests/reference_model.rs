@@ -39,16 +39,16 @@
 //! demanded, cash = sum of lines, whole-cent lines, no negative pool.
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeDelta};
-use creditsim::amounts::{Credits, Money, Price, Rounding};
-use creditsim::ledger::{
+use creditsim::engine::ledger::{
     CapSetting, FlexSetting, LineKind, Outcome, PoolCredits, Purchase, Workspace,
 };
-use creditsim::pricing::{
+use creditsim::engine::replay::{replay, CreditUsage};
+use creditsim::engine::strategy::{Action, Scheduled, Strategy as RealStrategy, TopUp, Upgrade};
+use creditsim::model::amounts::{Credits, Money, Price, Rounding};
+use creditsim::model::pricing::{
     Bundle, CapPeriod, Cohort, CohortId, CycleKind, LotOrder, OpenAmount, Plan, PlanId,
     PricingBook, RateCard,
 };
-use creditsim::replay::{replay, CreditUsage};
-use creditsim::strategy::{Action, Scheduled, Strategy as RealStrategy, TopUp, Upgrade};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rust_decimal::prelude::ToPrimitive;

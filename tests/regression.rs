@@ -1,10 +1,10 @@
 //! Every scenario under `scenarios/` is checked through the same `check` the CLI uses: a
 //! billing-rule change that moves a pinned number fails `cargo test` with the mismatch.
 
-use creditsim::check::check_scenario;
-use creditsim::files::{expand, kind_of, FileKind};
+use creditsim::input::check::check_scenario;
+use creditsim::input::files::{expand, kind_of, FileKind};
+use creditsim::input::scenario::{load, load_book};
 use creditsim::report::mismatch_lines;
-use creditsim::scenario::{load, load_book};
 use std::path::PathBuf;
 
 fn scenarios_dir() -> PathBuf {

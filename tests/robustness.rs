@@ -2,8 +2,8 @@
 //! panic: the ledger must not fail on any input that validation accepts. (A fuzz target with
 //! cargo-fuzz would search deeper; this runs in every `cargo test`.)
 
-use creditsim::check::check_scenario;
-use creditsim::scenario::load;
+use creditsim::input::check::check_scenario;
+use creditsim::input::scenario::load;
 use proptest::prelude::*;
 use std::path::Path;
 

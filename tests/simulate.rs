@@ -1,8 +1,8 @@
 //! The Monte Carlo runner's contract: one seed reproduces everything, whatever the thread
 //! count; a different seed gives different paths; every strategy sees the same usage.
 
-use creditsim::scenario::{load, Scenario};
-use creditsim::sim::{simulate, summarise, Comparison, PathResult, SimConfig};
+use creditsim::analysis::montecarlo::{simulate, summarise, Comparison, PathResult, SimConfig};
+use creditsim::input::scenario::{load, Scenario};
 use std::path::Path;
 
 fn scenario() -> Scenario {
@@ -22,7 +22,7 @@ fn config(paths: u32, seed: u64, threads: usize) -> SimConfig {
 /// `paths` paths of the example under `seed` on `threads` threads.
 fn run(s: &Scenario, paths: u32, seed: u64, threads: usize) -> Vec<PathResult> {
     let spec = s.simulation.as_ref().unwrap();
-    simulate(s, &spec.model, config(paths, seed, threads), &|_| {})
+    simulate(&s.case, &spec.model, config(paths, seed, threads), &|_| {})
 }
 
 #[test]
@@ -33,8 +33,13 @@ fn same_seed_same_numbers_with_one_or_many_threads() {
     assert_eq!(one, run(&s, 64, 99, 5), "1 vs 5 threads");
     let one_thread = config(64, 99, 1);
     assert_eq!(
-        summarise(&s, one_thread, Comparison::exact(0), &one),
-        summarise(&s, one_thread, Comparison::exact(0), &run(&s, 64, 99, 3))
+        summarise(&s.case, one_thread, Comparison::exact(0), &one),
+        summarise(
+            &s.case,
+            one_thread,
+            Comparison::exact(0),
+            &run(&s, 64, 99, 3)
+        )
     );
 }
 

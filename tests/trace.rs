@@ -2,8 +2,8 @@
 //! in a CSV or Parquet trace, in any row order, column names or time zone; a generated trace
 //! is the Monte Carlo path it came from; a portfolio matches a hand calculation.
 
-use creditsim::check::run;
-use creditsim::scenario::{load, load_portfolio, load_with, Scenario, TraceOverrides};
+use creditsim::input::check::run;
+use creditsim::input::scenario::{load, load_portfolio, load_with, Scenario, TraceOverrides};
 use polars::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -23,7 +23,7 @@ fn with_trace(file: &Path) -> TraceOverrides {
 
 /// Every scenario with inline usage events, its events as (at, metric, quantity) text.
 fn inline_scenarios() -> Vec<(PathBuf, Vec<[String; 3]>)> {
-    let files = creditsim::files::expand(&[root().join("scenarios")]).unwrap();
+    let files = creditsim::input::files::expand(&[root().join("scenarios")]).unwrap();
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -93,10 +93,10 @@ fn a_trace_replays_to_the_numbers_of_the_same_usage_inline() {
         let mut text = String::from("qty;event_time;sku\n");
         for group in instants.iter().rev() {
             for [at, metric, quantity] in group.iter().copied() {
-                let utc = creditsim::trace::parse::timestamp(
+                let utc = creditsim::usage::trace::parse::timestamp(
                     at,
-                    &creditsim::trace::parse::TimestampFormat::Iso,
-                    creditsim::trace::parse::Zone::Utc,
+                    &creditsim::usage::trace::parse::TimestampFormat::Iso,
+                    creditsim::usage::trace::parse::Zone::Utc,
                 )
                 .unwrap();
                 let tokyo = utc + chrono::Duration::hours(9);
@@ -192,12 +192,12 @@ fn a_generated_trace_at_day_resolution_is_the_monte_carlo_path_it_came_from() {
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         rng.set_stream(k as u64);
         let mut drawn = Vec::new();
-        let days = (s.horizon.end - s.workspace.anchor).num_days() as u32;
+        let days = (s.case.horizon.end - s.case.workspace.anchor).num_days() as u32;
         spec.model.draw(
             &mut rng,
-            s.workspace.anchor,
+            s.case.workspace.anchor,
             days,
-            s.book.rounding,
+            s.case.book.rounding,
             &mut Default::default(),
             &mut drawn,
         );

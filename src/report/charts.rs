@@ -5,10 +5,10 @@
 //! Floats appear only here, for pixel positions; every value drawn comes from the exact
 //! per-path totals or the exact order statistics of `sim::summarise`.
 
-use crate::amounts::Money;
-use crate::calendar::display;
-use crate::scenario::Scenario;
-use crate::sim::{Measure, PathResult, Summary};
+use crate::analysis::montecarlo::{Measure, PathResult, Summary};
+use crate::input::scenario::Scenario;
+use crate::model::amounts::Money;
+use crate::model::calendar::display;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -158,9 +158,9 @@ fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) ->
         ),
         x_label: format!(
             "economic cost from {} to {} ({}; cash minus unused prepaid value)",
-            display(scenario.horizon.start),
-            display(scenario.horizon.end),
-            scenario.book.currency
+            display(scenario.case.horizon.start),
+            display(scenario.case.horizon.end),
+            scenario.case.book.currency
         ),
         lo,
         bin_width,
@@ -443,12 +443,12 @@ pub fn charts(
     );
     let x_label = format!(
         "months since {} (each point is a month's end)",
-        display(scenario.horizon.start)
+        display(scenario.case.horizon.start)
     );
-    let y_label = format!("cumulative economic cost ({})", scenario.book.currency);
+    let y_label = format!("cumulative economic cost ({})", scenario.case.book.currency);
     let savings_label = format!(
         "mean savings vs {} ({})",
-        summary.strategies[summary.baseline].name, scenario.book.currency
+        summary.strategies[summary.baseline].name, scenario.case.book.currency
     );
     let fan_chart = FanChart {
         title,

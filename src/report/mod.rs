@@ -1,22 +1,26 @@
 //! Renders replay results and check results for people and machines: terminal tables,
 //! Markdown, CSV, JSON (money and credits as decimal strings) and JUnit XML.
 //!
-//! Values come from [`crate::check::actual`], so every report names a number exactly as an
+//! Values come from [`crate::input::check::actual`], so every report names a number exactly as an
 //! `[[expect]]` block does.
 
 pub mod charts;
-pub mod portfolio;
+pub mod doc;
+pub mod html;
+pub mod portfolio_out;
 pub mod tables;
+pub mod trace_file;
+pub mod trace_generate;
 
-use crate::calendar::display;
-use crate::check::{actual, ScenarioCheck};
-use crate::ledger::{LineKind, Outcome, Purchase, Statement};
-use crate::scenario::expect::Field;
-use crate::scenario::Scenario;
+use crate::engine::ledger::{LineKind, Outcome, Purchase, Statement};
+use crate::input::check::{actual, ScenarioCheck};
+use crate::input::expect::Field;
+use crate::input::scenario::Scenario;
+use crate::model::calendar::display;
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use serde_json::{json, Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
@@ -103,11 +107,11 @@ fn selected(outcomes: &[Outcome], only: Option<usize>) -> Vec<(usize, &Outcome)>
 }
 
 fn totals_grid(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Grid {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let mut header = vec![format!("field ({})", book.currency)];
     header.extend(
         runs.iter()
-            .map(|(i, _)| scenario.strategies[*i].name.clone()),
+            .map(|(i, _)| scenario.case.strategies[*i].name.clone()),
     );
     let rows = totals_fields()
         .map(|f| {
@@ -122,9 +126,9 @@ fn totals_grid(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Grid {
     Grid {
         title: format!(
             "Totals over [{}, {}), cohort \"{}\"; ranking by economic cost (cash minus unused prepaid at cost)",
-            display(scenario.horizon.start),
-            display(scenario.horizon.end),
-            scenario.cohort().id
+            display(scenario.case.horizon.start),
+            display(scenario.case.horizon.end),
+            scenario.case.cohort().id
         ),
         header,
         rows,
@@ -132,7 +136,7 @@ fn totals_grid(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Grid {
 }
 
 fn statements_grid(scenario: &Scenario, name: &str, outcome: &Outcome) -> Grid {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let mut header = vec!["#".to_string(), "period".to_string()];
     header.extend(STATEMENT_COLUMNS.iter().map(|f| f.name().to_string()));
     let rows = outcome
@@ -164,7 +168,7 @@ fn period(s: &Statement) -> String {
 fn ranking(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
     let mut order: Vec<_> = runs.to_vec();
     order.sort_by_key(|(i, o)| (o.totals.economic_cost(), *i));
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let cost = |o: &Outcome| {
         format!(
             "{} {}",
@@ -183,7 +187,11 @@ fn ranking(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
                 let tie = serving[k - 1].1.totals.economic_cost() == o.totals.economic_cost();
                 line.push_str(if tie { " = " } else { " < " });
             }
-            line.push_str(&format!("{} {}", scenario.strategies[*i].name, cost(o)));
+            line.push_str(&format!(
+                "{} {}",
+                scenario.case.strategies[*i].name,
+                cost(o)
+            ));
         }
         out.push_str(&line);
         out.push('\n');
@@ -191,7 +199,7 @@ fn ranking(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
     for (i, o) in blocking {
         out.push_str(&format!(
             "Not ranked: {} ({}) blocks {} credits of usage, first at {}\n",
-            scenario.strategies[i].name,
+            scenario.case.strategies[i].name,
             cost(o),
             o.totals.credits.blocked,
             o.totals.first_blocked_at.map(display).unwrap_or_default()
@@ -231,7 +239,7 @@ pub fn replay_text(
             for (i, o) in &runs {
                 out.push('\n');
                 out.push_str(
-                    &statements_grid(scenario, &scenario.strategies[*i].name, o).to_table(md),
+                    &statements_grid(scenario, &scenario.case.strategies[*i].name, o).to_table(md),
                 );
             }
             out
@@ -247,13 +255,13 @@ pub fn replay_text(
 
 /// One row per strategy and statement, then one totals row per strategy (statement "total").
 fn replay_csv(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["strategy".to_string(), "statement".to_string()];
     header.extend(Field::ALL.iter().map(|f| f.name().to_string()));
     w.write_record(&header).expect("in-memory CSV");
     for (i, o) in runs {
-        let name = &scenario.strategies[*i].name;
+        let name = &scenario.case.strategies[*i].name;
         // A field that does not apply to the row (a totals field on a statement row, or the
         // reverse) is left empty.
         let mut row = |label: String, statement: Option<&Statement>| {
@@ -275,13 +283,13 @@ fn replay_csv(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> String {
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
 }
 
-fn line_json(scenario: &Scenario, line: &crate::ledger::Line) -> Value {
-    let book = &scenario.book;
+fn line_json(scenario: &Scenario, line: &crate::engine::ledger::Line) -> Value {
+    let book = &scenario.case.book;
     let (kind, what) = match line.kind {
         LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone()),
         LineKind::Prepaid {
             purchase: Purchase::Bundle(b),
-        } => ("prepaid", scenario.cohort().bundles[b].id.clone()),
+        } => ("prepaid", scenario.case.cohort().bundles[b].id.clone()),
         LineKind::Prepaid {
             purchase: Purchase::OpenAmount(_),
         } => ("prepaid", "open amount".to_string()),
@@ -301,7 +309,7 @@ fn fields_json(
     outcome: &Outcome,
     statement: Option<&Statement>,
 ) -> Map<String, Value> {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let mut map = Map::new();
     for f in Field::ALL
         .iter()
@@ -309,8 +317,9 @@ fn fields_json(
         .filter(|f| f.allowed_in(statement.is_some()))
     {
         let value = match actual(f, book, outcome, statement) {
-            crate::check::Actual::Count(n) => Value::from(n),
-            crate::check::Actual::Instant(None) | crate::check::Actual::Ratio(None) => Value::Null,
+            crate::input::check::Actual::Count(n) => Value::from(n),
+            crate::input::check::Actual::Instant(None)
+            | crate::input::check::Actual::Ratio(None) => Value::Null,
             other => Value::from(other.render(book)),
         };
         map.insert(f.name().to_string(), value);
@@ -319,7 +328,7 @@ fn fields_json(
 }
 
 fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let strategies: Vec<Value> = runs
         .iter()
         .map(|(i, o)| {
@@ -342,7 +351,7 @@ fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
                 })
                 .collect();
             json!({
-                "name": scenario.strategies[*i].name,
+                "name": scenario.case.strategies[*i].name,
                 "totals": Value::Object(fields_json(scenario, o, None)),
                 "statements": statements,
             })
@@ -353,8 +362,8 @@ fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
         "file": scenario.path.display().to_string(),
         "pricing_book": book.name,
         "currency": book.currency,
-        "cohort": scenario.cohort().id,
-        "horizon": { "start": display(scenario.horizon.start), "end": display(scenario.horizon.end) },
+        "cohort": scenario.case.cohort().id,
+        "horizon": { "start": display(scenario.case.horizon.start), "end": display(scenario.case.horizon.end) },
         "ranking_basis": "economic_cost",
         "strategies": strategies,
     })
@@ -447,7 +456,7 @@ pub fn junit(checks: &[ScenarioCheck]) -> String {
 
 // ---------------------------------------------------------------- Monte Carlo summary
 
-fn money_cell(m: crate::amounts::Money, digits: u32) -> String {
+fn money_cell(m: crate::model::amounts::Money, digits: u32) -> String {
     m.to_decimal_minor(digits).to_string()
 }
 
@@ -461,15 +470,15 @@ fn percent(d: rust_decimal::Decimal) -> String {
 
 fn measure_grid(
     scenario: &Scenario,
-    summary: &crate::sim::Summary,
-    m: crate::sim::Measure,
+    summary: &crate::analysis::montecarlo::Summary,
+    m: crate::analysis::montecarlo::Measure,
 ) -> Grid {
-    let book = &scenario.book;
+    let book = &scenario.case.book;
     let d = book.minor_digits;
     let baseline = &summary.strategies[summary.baseline].name;
     let mut header = vec![format!("{} ({})", m.name(), book.currency)];
     header.extend(summary.strategies.iter().map(|s| s.name.clone()));
-    let row = |label: &str, f: &dyn Fn(&crate::sim::MeasureStats) -> String| {
+    let row = |label: &str, f: &dyn Fn(&crate::analysis::montecarlo::MeasureStats) -> String| {
         let mut r = vec![label.to_string()];
         r.extend(summary.strategies.iter().map(|s| f(s.measure(m))));
         r
@@ -513,7 +522,7 @@ fn measure_grid(
     }
 }
 
-fn usage_grid(summary: &crate::sim::Summary) -> Grid {
+fn usage_grid(summary: &crate::analysis::montecarlo::Summary) -> Grid {
     let mut header = vec!["usage".to_string()];
     header.extend(summary.strategies.iter().map(|s| s.name.clone()));
     let mut rows = Vec::new();
@@ -544,8 +553,12 @@ fn usage_grid(summary: &crate::sim::Summary) -> Grid {
 }
 
 /// The `simulate` report in a text format.
-pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format: Format) -> String {
-    use crate::sim::Measure;
+pub fn simulate_text(
+    scenario: &Scenario,
+    summary: &crate::analysis::montecarlo::Summary,
+    format: Format,
+) -> String {
+    use crate::analysis::montecarlo::Measure;
     match format {
         Format::Json => {
             serde_json::to_string_pretty(&simulate_json(scenario, summary))
@@ -585,8 +598,8 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
             out.push_str(&format!(
                 "Monte Carlo over [{}, {}): {} paths, seed {}, mean demand {} credits per path; every strategy replays the same paths.\n\
                  Standard errors (s.e.) are Monte Carlo error: a difference of less than about two of them is not resolved.\n",
-                display(scenario.horizon.start),
-                display(scenario.horizon.end),
+                display(scenario.case.horizon.start),
+                display(scenario.case.horizon.end),
                 summary.paths,
                 summary.seed,
                 summary.demanded_mean.round_dp(2),
@@ -594,8 +607,8 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
             if !summary.tie_within.is_zero() {
                 out.push_str(&format!(
                     "Costs within {} {} of each other count as a tie in P(cheapest) and P(saves vs baseline).\n",
-                    money_cell(summary.tie_within, scenario.book.minor_digits),
-                    scenario.book.currency
+                    money_cell(summary.tie_within, scenario.case.book.minor_digits),
+                    scenario.case.book.currency
                 ));
             }
             out.push('\n');
@@ -622,7 +635,7 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
                 out.push_str(&format!(
                     "\nwarning: {} metric-days were clamped to {} credits; the model's scale is suspect\n",
                     summary.clamped_days,
-                    crate::usage::DAILY_CREDITS_MAX
+                    crate::usage::synthetic::DAILY_CREDITS_MAX
                 ));
             }
             out
@@ -630,16 +643,16 @@ pub fn simulate_text(scenario: &Scenario, summary: &crate::sim::Summary, format:
     }
 }
 
-pub fn simulate_json(scenario: &Scenario, summary: &crate::sim::Summary) -> Value {
-    use crate::sim::Measure;
-    let book = &scenario.book;
+pub fn simulate_json(scenario: &Scenario, summary: &crate::analysis::montecarlo::Summary) -> Value {
+    use crate::analysis::montecarlo::Measure;
+    let book = &scenario.case.book;
     let d = book.minor_digits;
-    let m = |v: crate::amounts::Money| Value::from(money_cell(v, d));
+    let m = |v: crate::model::amounts::Money| Value::from(money_cell(v, d));
     let strategies: Vec<Value> = summary
         .strategies
         .iter()
         .map(|s| {
-            let measure = |x: &crate::sim::MeasureStats| {
+            let measure = |x: &crate::analysis::montecarlo::MeasureStats| {
                 json!({
                     "mean": x.cost.mean.to_string(),
                     "stderr": x.cost.stderr.to_string(),
@@ -673,7 +686,7 @@ pub fn simulate_json(scenario: &Scenario, summary: &crate::sim::Summary) -> Valu
         "scenario": scenario.name,
         "file": scenario.path.display().to_string(),
         "currency": book.currency,
-        "horizon": { "start": display(scenario.horizon.start), "end": display(scenario.horizon.end) },
+        "horizon": { "start": display(scenario.case.horizon.start), "end": display(scenario.case.horizon.end) },
         "paths": summary.paths,
         "seed": summary.seed,
         "baseline": summary.strategies[summary.baseline].name,

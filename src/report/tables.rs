@@ -4,10 +4,10 @@
 //! without float drift (polars and pyarrow read them as decimals). Column names and units are
 //! documented in notebooks-data/README.md; tests/simulate.rs reads every file back.
 
-use crate::amounts::Money;
-use crate::calendar::Instant;
-use crate::scenario::Scenario;
-use crate::sim::{month_ends, Measure, PathResult, Summary};
+use crate::analysis::montecarlo::{month_ends, Measure, PathResult, Summary};
+use crate::input::scenario::Scenario;
+use crate::model::amounts::Money;
+use crate::model::calendar::Instant;
 use polars::prelude::*;
 
 /// Precision and scale of every amount column: 12 integer digits, the ledger's 6 decimals.
@@ -38,7 +38,7 @@ pub fn to_parquet(mut frame: DataFrame) -> Vec<u8> {
 
 /// `paths.parquet`: per path and strategy, the totals the statistics were computed from.
 pub fn paths_parquet(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) -> Vec<u8> {
-    let strategies = scenario.strategies.len();
+    let strategies = scenario.case.strategies.len();
     let rows = paths.len() * strategies;
     let mut path_index = Vec::with_capacity(rows);
     let mut strategy = Vec::with_capacity(rows);
@@ -58,7 +58,7 @@ pub fn paths_parquet(scenario: &Scenario, summary: &Summary, paths: &[PathResult
         let base = &p.strategies[summary.baseline];
         for (s, r) in p.strategies.iter().enumerate() {
             path_index.push(i as u32);
-            strategy.push(scenario.strategies[s].name.as_str());
+            strategy.push(scenario.case.strategies[s].name.as_str());
             is_baseline.push(s == summary.baseline);
             cash.push(r.cash.micros());
             economic.push(r.economic.micros());
@@ -88,7 +88,7 @@ pub fn paths_parquet(scenario: &Scenario, summary: &Summary, paths: &[PathResult
 /// `fan.parquet`: per strategy, measure and month, P10/P50/P90 of cumulative cost at the
 /// month's end (the same order statistics as `summary.json`).
 pub fn fan_parquet(scenario: &Scenario, summary: &Summary) -> Vec<u8> {
-    let ends = month_ends(scenario.workspace.anchor, scenario.horizon.end);
+    let ends = month_ends(scenario.case.workspace.anchor, scenario.case.horizon.end);
     let (mut strategy, mut measure, mut month, mut as_of) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut p10, mut p50, mut p90) = (Vec::new(), Vec::new(), Vec::new());

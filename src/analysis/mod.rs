@@ -1,0 +1,20 @@
+//! Answers on a `Case` (book, workspace, horizon, strategies), never on a parsed file: the
+//! Monte Carlo runner and its statistics, and portfolios.
+
+pub mod case;
+pub mod montecarlo;
+pub mod portfolio;
+
+pub use case::Case;
+
+/// Runs `work` on a pool of `threads` threads, or on rayon's global pool (one per core).
+pub fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a thread pool can be built")
+            .install(work),
+    }
+}

@@ -1,0 +1,633 @@
+//! Monte Carlo: many plausible usage paths, every strategy replayed on each (common random
+//! numbers), and the distribution of cost per strategy.
+//!
+//! Path `i` draws from ChaCha8 keyed by the master seed on stream `i`, so a path's numbers
+//! depend on (seed, i) alone: results are identical with 1 thread or 16. Paths run in
+//! parallel (rayon) and their per-path totals are collected in path order; nothing of a
+//! path's horizon is kept beyond those totals and its month-end cumulative costs.
+
+use crate::analysis::{in_pool, Case};
+use crate::engine::ledger::Ledger;
+use crate::engine::replay::{replay_observed, CreditUsage};
+use crate::model::amounts::{Credits, Money};
+use crate::model::calendar::{add_months, Instant};
+use crate::usage::synthetic::{DrawBuffers, UsageModel};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+/// Most paths one run accepts.
+pub const PATHS_MAX: u32 = 10_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimConfig {
+    pub paths: u32,
+    pub seed: u64,
+    /// Worker threads; `None`: rayon's default (one per core).
+    pub threads: Option<usize>,
+}
+
+/// How strategies are compared: savings and break-even against `baseline`; costs within
+/// `tie_within` of each other are a tie for P(cheapest) and P(saves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparison {
+    pub baseline: usize,
+    pub tie_within: Money,
+}
+
+impl Comparison {
+    /// Against `baseline`, ties only when costs are equal to the micro-unit.
+    pub fn exact(baseline: usize) -> Comparison {
+        Comparison {
+            baseline,
+            tie_within: Money::ZERO,
+        }
+    }
+}
+
+/// One strategy's results on one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyPath {
+    pub cash: Money,
+    pub economic: Money,
+    pub blocked: Credits,
+    pub prepaid_purchased: Credits,
+    pub prepaid_consumed: Credits,
+    /// Cumulative cash at the end of each month of the horizon (the last is `cash`).
+    pub monthly_cash: Vec<Money>,
+    /// Cumulative economic cost at the end of each month (the last is `economic`).
+    pub monthly_economic: Vec<Money>,
+}
+
+/// Every strategy's results on one path, in the scenario's strategy order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathResult {
+    pub strategies: Vec<StrategyPath>,
+    pub demanded: Credits,
+    pub clamped_days: u32,
+}
+
+/// The month ends of a horizon: `start + 1 month`, ..., the last one clipped to the end.
+pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    loop {
+        let t = add_months(start, k);
+        if t >= end {
+            out.push(end);
+            return out;
+        }
+        out.push(t);
+        k += 1;
+    }
+}
+
+/// Draws path `path`'s usage into `buffers.1`, in time order; returns the days clamped.
+fn draw_path(
+    case: &Case,
+    model: &UsageModel,
+    seed: u64,
+    path: u64,
+    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+) -> u32 {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(path);
+    let start = case.workspace.anchor;
+    let end = case.horizon.end;
+    let days = (end - start).num_days().max(0) as u32;
+    let (draw_buffers, usage) = buffers;
+    let report = model.draw(
+        &mut rng,
+        start,
+        days,
+        case.book.rounding,
+        draw_buffers,
+        usage,
+    );
+    // Whole days only: the last drawn day starts before the end (a horizon ending mid-day
+    // draws nothing for its partial last day).
+    debug_assert!(usage.last().is_none_or(|u| u.at < end));
+    report.clamped_days
+}
+
+/// Runs one path: draws its usage and replays it under every strategy.
+pub fn run_path(
+    case: &Case,
+    model: &UsageModel,
+    seed: u64,
+    path: u64,
+    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+) -> PathResult {
+    let clamped_days = draw_path(case, model, seed, path, buffers);
+    let usage = &buffers.1;
+    let start = case.workspace.anchor;
+    let end = case.horizon.end;
+    let months = month_ends(start, end);
+    let observe_at = &months[..months.len() - 1];
+    let mut strategies = Vec::with_capacity(case.strategies.len());
+    for strategy in &case.strategies {
+        let mut monthly_cash = Vec::with_capacity(months.len());
+        let mut monthly_economic = Vec::with_capacity(months.len());
+        let mut observe = |_: usize, ledger: &Ledger<'_>| {
+            let cash = ledger.cash_so_far();
+            monthly_cash.push(cash);
+            monthly_economic.push(cash - ledger.unused_prepaid_value_now());
+        };
+        let outcome = replay_observed(
+            &case.book,
+            case.workspace,
+            end,
+            usage,
+            strategy,
+            observe_at,
+            &mut observe,
+        );
+        let t = &outcome.totals;
+        monthly_cash.push(t.cash());
+        monthly_economic.push(t.economic_cost());
+        strategies.push(StrategyPath {
+            cash: t.cash(),
+            economic: t.economic_cost(),
+            blocked: t.credits.blocked,
+            prepaid_purchased: t.credits.purchased_prepaid,
+            prepaid_consumed: t.credits.prepaid,
+            monthly_cash,
+            monthly_economic,
+        });
+    }
+    PathResult {
+        strategies,
+        demanded: usage.iter().map(|u| u.credits).sum(),
+        clamped_days,
+    }
+}
+
+/// Draws every path's usage and replays nothing: the floor a full run is measured against
+/// (`creditsim bench`). Returns the credits demanded over all paths, so the draws are used.
+pub fn draw_only(case: &Case, model: &UsageModel, config: SimConfig) -> Credits {
+    assert!(config.paths >= 1 && config.paths <= PATHS_MAX);
+    in_pool(config.threads, || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(
+                || (DrawBuffers::default(), Vec::new()),
+                |buffers, path| {
+                    draw_path(case, model, config.seed, path, buffers);
+                    buffers.1.iter().map(|u| u.credits).sum::<Credits>()
+                },
+            )
+            .sum()
+    })
+}
+
+/// Runs every path; `progress(n)` is called as paths finish (from worker threads).
+pub fn simulate(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<PathResult> {
+    assert!(
+        config.paths >= 1 && config.paths <= PATHS_MAX,
+        "validated path count"
+    );
+    let work = || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(
+                || (DrawBuffers::default(), Vec::new()),
+                |buffers, path| {
+                    let r = run_path(case, model, config.seed, path, buffers);
+                    progress(1);
+                    r
+                },
+            )
+            .collect()
+    };
+    in_pool(config.threads, work)
+}
+
+// ---------------------------------------------------------------- statistics
+
+/// Which cost a statistic is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Cash,
+    Economic,
+}
+
+impl Measure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Cash => "cash",
+            Measure::Economic => "economic_cost",
+        }
+    }
+
+    fn of(self, s: &StrategyPath) -> Money {
+        match self {
+            Measure::Cash => s.cash,
+            Measure::Economic => s.economic,
+        }
+    }
+
+    fn monthly(self, s: &StrategyPath) -> &[Money] {
+        match self {
+            Measure::Cash => &s.monthly_cash,
+            Measure::Economic => &s.monthly_economic,
+        }
+    }
+}
+
+/// Distribution of one cost over the paths. Money values are exact order statistics;
+/// mean, standard error and CVaR are decimals rounded to 4 places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostStats {
+    pub mean: Decimal,
+    /// Standard error of the mean: sample standard deviation / sqrt(paths).
+    pub stderr: Decimal,
+    pub p5: Money,
+    pub p50: Money,
+    pub p90: Money,
+    pub p95: Money,
+    pub p99: Money,
+    /// Mean of the worst 5% of paths (expected shortfall).
+    pub cvar95: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavingsStats {
+    /// Baseline cost minus this strategy's cost, per path.
+    pub mean: Decimal,
+    pub stderr: Decimal,
+    pub p5: Money,
+    pub p95: Money,
+    /// Share of paths where this strategy costs strictly less than the baseline.
+    pub p_positive: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureStats {
+    pub cost: CostStats,
+    /// Share of paths where this strategy is the cheapest (ties share the path equally).
+    pub p_cheapest: Decimal,
+    pub savings: SavingsStats,
+    /// First month (1-based) whose mean cumulative cost is below the baseline's, if any.
+    pub break_even_month: Option<u32>,
+    /// P10, P50, P90 of cumulative cost at each month end.
+    pub fan: Vec<[Money; 3]>,
+    /// Exact sum over the paths of cumulative cost at each month end, in micro-units
+    /// (divided by the path count: the mean cumulative cost).
+    pub cumulative_sums_micros: Vec<i128>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyStats {
+    pub name: String,
+    pub cash: MeasureStats,
+    pub economic: MeasureStats,
+    /// Prepaid credits consumed / bought, over all paths; `None` when nothing was bought.
+    pub prepaid_utilisation: Option<Decimal>,
+    pub blocked_mean: Decimal,
+    pub p_blocked: Decimal,
+}
+
+impl StrategyStats {
+    pub fn measure(&self, m: Measure) -> &MeasureStats {
+        match m {
+            Measure::Cash => &self.cash,
+            Measure::Economic => &self.economic,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub paths: u32,
+    pub seed: u64,
+    pub baseline: usize,
+    pub tie_within: Money,
+    pub strategies: Vec<StrategyStats>,
+    pub demanded_mean: Decimal,
+    pub clamped_days: u64,
+}
+
+const STAT_DIGITS: u32 = 4;
+
+/// Nearest-rank percentile of sorted values: the smallest value with at least q of the
+/// paths at or below it.
+fn percentile(sorted: &[i64], q_percent: u32) -> i64 {
+    let n = sorted.len();
+    let rank = (n * q_percent as usize).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+/// `numerator / denominator` rounded half-up to 4 decimals; 0 for an empty denominator.
+fn ratio(numerator: i128, denominator: i128) -> Decimal {
+    if denominator == 0 {
+        return Decimal::ZERO;
+    }
+    let value = crate::model::amounts::div_round(
+        numerator * 10i128.pow(STAT_DIGITS),
+        denominator,
+        crate::model::amounts::Rounding::HalfUp,
+    );
+    Decimal::from_i128_with_scale(value, STAT_DIGITS)
+}
+
+/// Mean of micro-unit values as a decimal of the unit, rounded to 4 places.
+fn mean_micros(values: &[i64]) -> Decimal {
+    let sum: i128 = values.iter().map(|v| i128::from(*v)).sum();
+    ratio(sum, values.len() as i128 * 1_000_000)
+}
+
+/// Standard error in units, from micro-unit values. Floating point is fine here: it is a
+/// statement about sampling error, not an amount anyone is charged.
+fn stderr_micros(values: &[i64]) -> Decimal {
+    let n = values.len();
+    if n < 2 {
+        return Decimal::ZERO;
+    }
+    let mean = values.iter().map(|v| *v as f64).sum::<f64>() / n as f64;
+    let var = values
+        .iter()
+        .map(|v| (*v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    let se = (var / n as f64).sqrt() / 1e6;
+    Decimal::from_f64_retain(se)
+        .unwrap_or_default()
+        .round_dp(STAT_DIGITS)
+}
+
+fn cost_stats(values: &[i64]) -> CostStats {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let tail = sorted.len().div_ceil(20).max(1);
+    CostStats {
+        mean: mean_micros(values),
+        stderr: stderr_micros(values),
+        p5: Money::from_micros(percentile(&sorted, 5)),
+        p50: Money::from_micros(percentile(&sorted, 50)),
+        p90: Money::from_micros(percentile(&sorted, 90)),
+        p95: Money::from_micros(percentile(&sorted, 95)),
+        p99: Money::from_micros(percentile(&sorted, 99)),
+        cvar95: mean_micros(&sorted[sorted.len() - tail..]),
+    }
+}
+
+fn measure_stats(
+    paths: &[PathResult],
+    s: usize,
+    comparison: Comparison,
+    m: Measure,
+) -> MeasureStats {
+    let Comparison {
+        baseline,
+        tie_within,
+    } = comparison;
+    let n = paths.len();
+    let values: Vec<i64> = paths
+        .iter()
+        .map(|p| m.of(&p.strategies[s]).micros())
+        .collect();
+    // p_cheapest: a path's cheapest strategies share it equally, counted in millionths of a
+    // path (a three-way tie loses 1e-6 of a path, far below the 4 decimals reported). Refused
+    // usage costs nothing, so only the strategies that refused the least on a path (usually
+    // none) compete for it: blocking is never "cheaper".
+    let mut cheapest_share_e6: u64 = 0;
+    for p in paths {
+        let least_blocked = p
+            .strategies
+            .iter()
+            .map(|x| x.blocked)
+            .min()
+            .expect("at least one strategy");
+        if p.strategies[s].blocked != least_blocked {
+            continue;
+        }
+        let eligible = || p.strategies.iter().filter(|x| x.blocked == least_blocked);
+        let min = eligible()
+            .map(|x| m.of(x))
+            .min()
+            .expect("at least one strategy");
+        let tied = |x: &StrategyPath| m.of(x) - min <= tie_within;
+        if tied(&p.strategies[s]) {
+            let ties = eligible().filter(|x| tied(x)).count() as u64;
+            cheapest_share_e6 += 1_000_000 / ties;
+        }
+    }
+    let savings: Vec<i64> = paths
+        .iter()
+        .map(|p| m.of(&p.strategies[baseline]).micros() - m.of(&p.strategies[s]).micros())
+        .collect();
+    let mut sorted_savings = savings.clone();
+    sorted_savings.sort_unstable();
+    let positive = savings.iter().filter(|v| **v > tie_within.micros()).count() as u64;
+
+    let months = paths[0].strategies[s].monthly_cash.len();
+    let mut fan = Vec::with_capacity(months);
+    let mut cumulative_sums_micros = Vec::with_capacity(months);
+    let mut break_even_month = None;
+    for k in 0..months {
+        let month_sum = |strategy: usize| -> i128 {
+            paths
+                .iter()
+                .map(|p| i128::from(m.monthly(&p.strategies[strategy])[k].micros()))
+                .sum()
+        };
+        let sum = month_sum(s);
+        if break_even_month.is_none() && s != baseline && sum < month_sum(baseline) {
+            break_even_month = Some(k as u32 + 1);
+        }
+        cumulative_sums_micros.push(sum);
+        let mut column: Vec<i64> = paths
+            .iter()
+            .map(|p| m.monthly(&p.strategies[s])[k].micros())
+            .collect();
+        column.sort_unstable();
+        fan.push([10, 50, 90].map(|q| Money::from_micros(percentile(&column, q))));
+    }
+    MeasureStats {
+        cost: cost_stats(&values),
+        p_cheapest: ratio(i128::from(cheapest_share_e6), n as i128 * 1_000_000),
+        savings: SavingsStats {
+            mean: mean_micros(&savings),
+            stderr: stderr_micros(&savings),
+            p5: Money::from_micros(percentile(&sorted_savings, 5)),
+            p95: Money::from_micros(percentile(&sorted_savings, 95)),
+            p_positive: ratio(i128::from(positive), n as i128),
+        },
+        break_even_month,
+        fan,
+        cumulative_sums_micros,
+    }
+}
+
+/// Statistics per strategy over all paths.
+pub fn summarise(
+    case: &Case,
+    config: SimConfig,
+    comparison: Comparison,
+    paths: &[PathResult],
+) -> Summary {
+    let baseline = comparison.baseline;
+    assert!(!paths.is_empty(), "at least one path");
+    // Strategies (and their two measures) are independent: summarise them in parallel, on
+    // the run's own thread count, and collect in strategy order.
+    let strategies = in_pool(config.threads, || {
+        case.strategies
+            .par_iter()
+            .enumerate()
+            .map(|(s, strategy)| {
+                let purchased: i128 = paths
+                    .iter()
+                    .map(|p| i128::from(p.strategies[s].prepaid_purchased.micros()))
+                    .sum();
+                let consumed: i128 = paths
+                    .iter()
+                    .map(|p| i128::from(p.strategies[s].prepaid_consumed.micros()))
+                    .sum();
+                let blocked: Vec<i64> = paths
+                    .iter()
+                    .map(|p| p.strategies[s].blocked.micros())
+                    .collect();
+                let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
+                let (cash, economic) = rayon::join(
+                    || measure_stats(paths, s, comparison, Measure::Cash),
+                    || measure_stats(paths, s, comparison, Measure::Economic),
+                );
+                StrategyStats {
+                    name: strategy.name.clone(),
+                    cash,
+                    economic,
+                    prepaid_utilisation: (purchased > 0).then(|| ratio(consumed, purchased)),
+                    blocked_mean: mean_micros(&blocked),
+                    p_blocked: ratio(i128::from(any_blocked), paths.len() as i128),
+                }
+            })
+            .collect()
+    });
+    let demanded: Vec<i64> = paths.iter().map(|p| p.demanded.micros()).collect();
+    Summary {
+        paths: paths.len() as u32,
+        seed: config.seed,
+        baseline,
+        tie_within: comparison.tie_within,
+        strategies,
+        demanded_mean: mean_micros(&demanded),
+        clamped_days: paths.iter().map(|p| u64::from(p.clamped_days)).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        // 1..=10: P5 -> rank ceil(0.5) = 1 -> 1; P50 -> rank 5 -> 5; P90 -> 9; P95 -> rank 10.
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&v, 5), 1);
+        assert_eq!(percentile(&v, 50), 5);
+        assert_eq!(percentile(&v, 90), 9);
+        assert_eq!(percentile(&v, 95), 10);
+    }
+
+    #[test]
+    fn mean_and_cvar_of_micro_values() {
+        // Costs 1.00 .. 20.00: mean 10.50; the worst 5% of 20 paths is 1 path: 20.00.
+        let v: Vec<i64> = (1..=20).map(|x| x * 1_000_000).collect();
+        let s = cost_stats(&v);
+        assert_eq!(s.mean, Decimal::new(105_000, 4));
+        assert_eq!(s.cvar95, Decimal::new(200_000, 4));
+        // Sample sd of 1..20 = sqrt(35) = 5.9161; se = 5.9161 / sqrt(20) = 1.3229.
+        assert_eq!(s.stderr, Decimal::new(13_229, 4));
+    }
+
+    fn strategy_path(cost_units: i64, blocked_credits: i64) -> StrategyPath {
+        let cost = Money::from_micros(cost_units * 1_000_000);
+        StrategyPath {
+            cash: cost,
+            economic: cost,
+            blocked: Credits::from_micros(blocked_credits * 1_000_000),
+            prepaid_purchased: Credits::ZERO,
+            prepaid_consumed: Credits::ZERO,
+            monthly_cash: vec![cost],
+            monthly_economic: vec![cost],
+        }
+    }
+
+    #[test]
+    fn a_strategy_that_refuses_usage_is_never_the_cheapest() {
+        // Path 0: A costs 10 and serves everything; B costs 5 because it refused 3 credits:
+        // A is the cheapest. Path 1: both cost 10 and serve everything: they share it.
+        // A: (1 + 0.5) / 2 = 0.75; B: 0.5 / 2 = 0.25.
+        let paths = vec![
+            PathResult {
+                strategies: vec![strategy_path(10, 0), strategy_path(5, 3)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+            PathResult {
+                strategies: vec![strategy_path(10, 0), strategy_path(10, 0)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+        ];
+        let a = measure_stats(&paths, 0, Comparison::exact(0), Measure::Cash);
+        let b = measure_stats(&paths, 1, Comparison::exact(0), Measure::Cash);
+        assert_eq!(a.p_cheapest, Decimal::new(7_500, 4));
+        assert_eq!(b.p_cheapest, Decimal::new(2_500, 4));
+        // Savings still say what was paid: B paid 5 less on path 0.
+        assert_eq!(b.savings.mean, Decimal::new(25_000, 4));
+    }
+
+    #[test]
+    fn costs_within_tie_within_share_the_path() {
+        // tie_within 0.50, baseline C.
+        // Path 0: A 10, B 10.50, C 12: A and B tie (B - min = 0.50), C does not.
+        // Path 1: A 10, B 10, C 10.40: all three tie, 1/3 each (333,333 millionths).
+        // A: (500,000 + 333,333) / 2,000,000 = 0.4166665 -> 0.4167 (half up).
+        // C: 333,333 / 2,000,000 = 0.1666665 -> 0.1667.
+        // A saves 2.00 (> 0.50) on path 0 and 0.40 (a tie) on path 1: P(saves) = 0.5.
+        let cents = |c: i64| {
+            let mut x = strategy_path(0, 0);
+            x.cash = Money::from_micros(c * 10_000);
+            x
+        };
+        let paths = vec![
+            PathResult {
+                strategies: vec![cents(1000), cents(1050), cents(1200)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+            PathResult {
+                strategies: vec![cents(1000), cents(1000), cents(1040)],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+        ];
+        let comparison = Comparison {
+            baseline: 2,
+            tie_within: Money::from_micros(500_000),
+        };
+        let a = measure_stats(&paths, 0, comparison, Measure::Cash);
+        let c = measure_stats(&paths, 2, comparison, Measure::Cash);
+        assert_eq!(a.p_cheapest, Decimal::new(4_167, 4));
+        assert_eq!(c.p_cheapest, Decimal::new(1_667, 4));
+        assert_eq!(a.savings.p_positive, Decimal::new(5_000, 4));
+    }
+
+    #[test]
+    fn month_ends_clip_to_the_horizon() {
+        let d = |m, day| {
+            crate::model::calendar::midnight(chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap())
+        };
+        assert_eq!(
+            month_ends(d(1, 31), d(4, 15)),
+            vec![d(2, 28), d(3, 31), d(4, 15)]
+        );
+    }
+}

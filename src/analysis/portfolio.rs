@@ -1,0 +1,109 @@
+//! Replays every workspace of a portfolio under every strategy, in parallel, and finds each
+//! workspace's cheapest strategy. Results are in the portfolio's workspace order whatever the
+//! thread count.
+
+use crate::engine::ledger::Totals;
+use crate::engine::ledger::Workspace;
+use crate::engine::replay::replay;
+use crate::engine::replay::CreditUsage;
+use crate::engine::strategy::Strategy;
+use crate::model::calendar::Instant;
+use crate::model::pricing::PricingBook;
+use rayon::prelude::*;
+
+/// One workspace of a portfolio: its setup (cohort, plan, seats), its strategies (built for
+/// its cohort's bundles) and its usage.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: String,
+    pub workspace: Workspace,
+    pub strategies: Vec<Strategy>,
+    pub usage: Vec<CreditUsage>,
+}
+
+/// One workspace's totals under each strategy.
+#[derive(Debug, Clone)]
+pub struct WorkspaceResult {
+    pub totals: Vec<Totals>,
+    /// The strategy that serves the most usage at the least economic cost (ties: the first).
+    pub cheapest: usize,
+}
+
+/// Per strategy, over every workspace. Sums are millionths in `i128`: a portfolio may add up
+/// to more than one workspace's limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrategyTotal {
+    pub cash_micros: i128,
+    pub economic_micros: i128,
+    pub demanded_micros: i128,
+    pub blocked_micros: i128,
+    /// Workspaces where this strategy is the cheapest.
+    pub cheapest_in: usize,
+    /// Workspaces where this strategy refuses some usage.
+    pub blocking_in: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub strategies: Vec<StrategyTotal>,
+    /// Economic cost and cash when every workspace takes its cheapest strategy.
+    pub best_economic_micros: i128,
+    pub best_cash_micros: i128,
+}
+
+/// Replays every member under every strategy until `end` on `threads` threads (default: all
+/// cores).
+pub fn run(
+    book: &PricingBook,
+    end: Instant,
+    members: &[Member],
+    threads: Option<usize>,
+) -> Vec<WorkspaceResult> {
+    let work = || {
+        members
+            .par_iter()
+            .map(|m| {
+                let totals: Vec<Totals> = m
+                    .strategies
+                    .iter()
+                    .map(|s| replay(book, m.workspace, end, &m.usage, s).totals)
+                    .collect();
+                let cheapest = cheapest(&totals);
+                WorkspaceResult { totals, cheapest }
+            })
+            .collect()
+    };
+    crate::analysis::in_pool(threads, work)
+}
+
+/// Like the replay ranking: only strategies refusing the least usage compete, then the
+/// least economic cost wins, then the first listed.
+pub fn cheapest(totals: &[Totals]) -> usize {
+    (0..totals.len())
+        .min_by_key(|&i| (totals[i].credits.blocked, totals[i].economic_cost(), i))
+        .expect("a scenario has at least one strategy")
+}
+
+pub fn summarise(results: &[WorkspaceResult], strategies: usize) -> Summary {
+    let mut per = vec![StrategyTotal::default(); strategies];
+    let (mut best_economic_micros, mut best_cash_micros) = (0i128, 0i128);
+    for r in results {
+        for (s, t) in r.totals.iter().enumerate() {
+            let p = &mut per[s];
+            p.cash_micros += i128::from(t.cash().micros());
+            p.economic_micros += i128::from(t.economic_cost().micros());
+            p.demanded_micros += i128::from(t.credits.demanded.micros());
+            p.blocked_micros += i128::from(t.credits.blocked.micros());
+            p.blocking_in += usize::from(!t.credits.blocked.is_zero());
+        }
+        let best = &r.totals[r.cheapest];
+        per[r.cheapest].cheapest_in += 1;
+        best_economic_micros += i128::from(best.economic_cost().micros());
+        best_cash_micros += i128::from(best.cash().micros());
+    }
+    Summary {
+        strategies: per,
+        best_economic_micros,
+        best_cash_micros,
+    }
+}

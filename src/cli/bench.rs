@@ -1,0 +1,224 @@
+//! `creditsim bench`: the benchmark harness (README, "Performance"). It times whole runs of
+//! the library against a floor (drawing usage alone; polars reading a trace alone) and is
+//! kept here, off every hot path of the library.
+
+use super::{bad, load_simulation, Failure};
+use creditsim::analysis::montecarlo::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
+use creditsim::analysis::portfolio;
+use creditsim::input::scenario::{load_portfolio, TraceOverrides};
+use creditsim::model::amounts::Credits;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario file with a [simulation] section (the reference workload is
+    /// scenarios/bench/reference.toml).
+    scenario: PathBuf,
+    /// Number of paths (default: the scenario's).
+    #[arg(long)]
+    paths: Option<u32>,
+    /// Thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Runs of each measurement; the fastest is reported (the least disturbed by
+    /// whatever else the machine is doing).
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+    /// Instead of a simulation, time importing this trace (CSV or Parquet) and replaying
+    /// every workspace under the scenario's strategies, against polars reading the file
+    /// alone (see README, "Performance").
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// With --trace: "event" (default) or "day".
+    #[arg(long)]
+    resolution: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    if args.repeat == 0 {
+        return Err(bad("--repeat must be at least 1"));
+    }
+    match &args.trace {
+        Some(trace) => trace_bench(&args.scenario, trace, args.resolution.clone(), args.repeat),
+        None => simulation_bench(&args),
+    }
+}
+
+/// Starts measuring the peak resident memory afresh (Linux: resets VmHWM); false where
+/// that is not possible, and then the peak is the process's so far.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident memory of this process so far, in KiB (Linux; `None` elsewhere).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn simulation_bench(args: &Args) -> Result<(), Failure> {
+    let scenario = load_simulation(&args.scenario, "nothing to benchmark")?;
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
+    let (case, repeat) = (&scenario.case, args.repeat);
+    let paths = args.paths.unwrap_or(spec.paths);
+    if paths == 0 || paths > PATHS_MAX || args.threads.contains(&0) {
+        return Err(bad(format_args!(
+            "--paths must be 1-{PATHS_MAX}, every --threads and --repeat at least 1"
+        )));
+    }
+    println!(
+        "{}: {} paths x {} days x {} metrics x {} strategies",
+        scenario.name,
+        paths,
+        (case.horizon.end - case.workspace.anchor).num_days(),
+        spec.model.metrics.len(),
+        case.strategies.len()
+    );
+    println!(
+        "fastest of {repeat} run(s) each; a full run is simulate's draw, replay and statistics"
+    );
+    println!("threads  draw only (s)  full run (s)  paths/s  full / draw");
+    let mut full_seconds = Vec::new();
+    for &t in &args.threads {
+        let config = SimConfig {
+            paths,
+            seed: spec.seed,
+            threads: Some(t),
+        };
+        let (mut draw, mut full) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..repeat {
+            let started = Instant::now();
+            let demanded = draw_only(case, &spec.model, config);
+            draw = draw.min(started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            let results = simulate(case, &spec.model, config, &|_| {});
+            let summary = summarise(case, config, spec.comparison(), &results);
+            full = full.min(started.elapsed().as_secs_f64());
+            // Both drew the same usage: the floor measured the same draws.
+            let replayed: Credits = results.iter().map(|r| r.demanded).sum();
+            assert_eq!(
+                demanded, replayed,
+                "draw-only and full runs drew the same usage"
+            );
+            drop(results);
+            std::hint::black_box(summary);
+        }
+        println!(
+            "{t:>7}  {draw:>13.2}  {full:>12.2}  {:>7.0}  {:>11.2}",
+            f64::from(paths) / full,
+            full / draw
+        );
+        full_seconds.push((t, full));
+    }
+    if let [(t1, s1), .., (tn, sn)] = full_seconds[..] {
+        println!(
+            "speed-up from {t1} to {tn} threads: {:.2}x (linear: {:.2}x)",
+            s1 / sn,
+            tn as f64 / t1 as f64
+        );
+    }
+    match peak_rss_kib() {
+        Some(k) => println!("peak resident memory: {} MiB", k / 1024),
+        None => println!("peak resident memory: not available on this platform"),
+    }
+    Ok(())
+}
+
+/// polars reading the whole file into a frame with the types it infers: the floor a trace
+/// import is measured against.
+fn polars_read_alone(trace: &Path) -> Result<polars::prelude::DataFrame, Failure> {
+    use polars::prelude::{CsvReadOptions, ParquetReader, SerReader};
+    let is_parquet = trace.extension().is_some_and(|e| e == "parquet");
+    let frame = if is_parquet {
+        std::fs::File::open(trace)
+            .map_err(|e| e.to_string())
+            .and_then(|f| ParquetReader::new(f).finish().map_err(|e| e.to_string()))
+    } else {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .try_into_reader_with_file_path(Some(trace.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|e| e.to_string())
+    };
+    frame.map_err(|e| bad(format_args!("{}: {e}", trace.display())))
+}
+
+fn trace_bench(
+    path: &Path,
+    trace: &Path,
+    resolution: Option<String>,
+    repeat: u32,
+) -> Result<(), Failure> {
+    let overrides = TraceOverrides {
+        file: Some(trace.to_path_buf()),
+        resolution,
+        ..TraceOverrides::default()
+    };
+    let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{} MiB", k / 1024));
+    // The two runs alternate, so a machine that slows down or speeds up (a shared one does)
+    // slows both alike. creditsim's peak memory is taken from its first run, before polars
+    // has left memory to the allocator.
+    let (mut full_s, mut full_peak) = (f64::INFINITY, None);
+    let (mut read_s, mut read_peak, mut read_rows) = (f64::INFINITY, None, 0);
+    let mut last = None;
+    for round in 0..repeat {
+        reset_peak_rss();
+        let started = Instant::now();
+        let loaded = load_portfolio(path, &overrides, None)?;
+        let case = &loaded.scenario.case;
+        let results = portfolio::run(&case.book, case.horizon.end, &loaded.members, None);
+        let summary = portfolio::summarise(&results, case.strategies.len());
+        full_s = full_s.min(started.elapsed().as_secs_f64());
+        if round == 0 {
+            full_peak = peak_rss_kib();
+        }
+        last = Some((
+            loaded.import.clone(),
+            loaded.members.len(),
+            case.strategies.len(),
+        ));
+        std::hint::black_box(summary);
+        drop(results);
+        drop(loaded);
+        reset_peak_rss();
+        let started = Instant::now();
+        let frame = polars_read_alone(trace)?;
+        read_s = read_s.min(started.elapsed().as_secs_f64());
+        read_rows = frame.height();
+        drop(frame);
+        read_peak = read_peak.max(peak_rss_kib());
+    }
+    let (report, workspaces, strategies) = last.expect("at least one run");
+    assert_eq!(report.rows as usize, read_rows, "both read every row");
+    println!(
+        "{}: {} rows, {} workspaces, {} strategies, {} resolution ({} usage events)",
+        trace.display(),
+        report.rows,
+        workspaces,
+        strategies,
+        report.resolution.name(),
+        report.events
+    );
+    println!(
+        "fastest of {repeat} run(s) each, alternating, {} threads",
+        rayon::current_num_threads()
+    );
+    println!("                              wall (s)   rows/s       peak memory");
+    println!(
+        "polars read alone           {read_s:>10.2}   {:>10.0}   {}",
+        read_rows as f64 / read_s,
+        mib(read_peak)
+    );
+    println!(
+        "import + replay (creditsim) {full_s:>10.2}   {:>10.0}   {}",
+        report.rows as f64 / full_s,
+        mib(full_peak)
+    );
+    println!("ratio to the read alone: {:.2}", full_s / read_s);
+    Ok(())
+}

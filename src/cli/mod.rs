@@ -1,0 +1,145 @@
+//! The command line: clap lives here and nowhere else. Each command is a module with its
+//! arguments and a `run` that returns `Result<(), Failure>`; `main` turns a `Failure` into
+//! the exit code (0 ok, 1 expectation mismatch, 2 invalid input) and is the one place that
+//! prints "error: ".
+
+mod bench;
+mod check;
+mod portfolio;
+mod replay;
+mod simulate;
+mod trace;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use creditsim::input::scenario::{load, Scenario};
+use creditsim::model::diag::InputError;
+use std::fmt::Display;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "creditsim",
+    version,
+    about = "Exact simulation and pricing analysis for credit-based billing",
+    long_about = "Replays usage through the billing rules (included credits, then prepaid lots, then \
+                  flex) under several strategies and reports exact costs.\n\n\
+                  Exit codes: 0 success, 1 an expectation did not match (check), 2 invalid input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay a scenario's usage under each strategy and report costs and statements.
+    Replay(replay::Args),
+    /// Replay every workspace of a trace under every strategy: one row per workspace and
+    /// strategy (Parquet or CSV) and a portfolio summary on stdout.
+    Portfolio(portfolio::Args),
+    /// Usage traces: write synthetic ones.
+    Trace {
+        #[command(subcommand)]
+        command: trace::Command,
+    },
+    /// Monte Carlo: draw usage paths from the scenario's [simulation] models, replay every
+    /// strategy on each, and report the distribution of cost.
+    Simulate(simulate::Args),
+    /// Time a simulation against the floor of drawing its usage alone, per thread count;
+    /// report wall time, paths per second and peak memory. See README, "Performance".
+    Bench(bench::Args),
+    /// Evaluate every [[expect]] block; print mismatches and "N passed, M failed".
+    Check(check::Args),
+    /// Load and validate scenario and pricing-book files without running them.
+    Validate(validate::Args),
+}
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// An expectation did not match (exit 1); the command has already said which.
+    Mismatch,
+    /// Invalid input (exit 2): each message is printed after "error: ".
+    BadInput(Vec<String>),
+    /// Invalid input already reported by the command (exit 2).
+    Reported,
+}
+
+/// Invalid input with one message.
+pub fn bad(message: impl Display) -> Failure {
+    Failure::BadInput(vec![message.to_string()])
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Failure {
+        bad(e)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args),
+        Command::Portfolio(args) => portfolio::run(args),
+        Command::Trace { command } => trace::run(command),
+        Command::Check(args) => check::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Mismatch) => ExitCode::from(1),
+        Err(Failure::Reported) => ExitCode::from(2),
+        Err(Failure::BadInput(messages)) => {
+            for m in messages {
+                eprintln!("error: {m}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads a scenario that must have a `[simulation]` section; `nothing` says what is then
+/// missing.
+fn load_simulation(path: &Path, nothing: &str) -> Result<Scenario, Failure> {
+    let scenario = load(path)?;
+    if scenario.simulation.is_none() {
+        return Err(bad(format_args!(
+            "{}: no [simulation] section: {nothing}",
+            path.display()
+        )));
+    }
+    Ok(scenario)
+}
+
+/// The report formats, as flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl From<FormatArg> for creditsim::report::Format {
+    fn from(f: FormatArg) -> Self {
+        use creditsim::report::Format;
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// `--threads`: worker threads, `None` for one per core.
+fn threads_within(threads: Option<usize>) -> Result<Option<usize>, Failure> {
+    if threads == Some(0) {
+        return Err(bad("--threads must be at least 1"));
+    }
+    Ok(threads)
+}

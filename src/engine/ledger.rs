@@ -1,0 +1,1068 @@
+//! The billing state machine.
+//!
+//! One [`Ledger`] follows one workspace through one horizon. It knows cycles, pools, lots,
+//! the consumption order, purchases, plan changes, the usage alert, blocked usage and
+//! statements. It does no I/O, draws no random numbers and never fails on valid input:
+//! whatever could be invalid was rejected when the scenario was loaded, so the checks here
+//! are assertions of that contract.
+//!
+//! Time only moves forward. Every period is half-open: a boundary instant belongs to the
+//! new period, so [`Ledger::advance`] crosses boundaries at `t` before usage at `t` is served.
+//!
+//! Statements follow flex periods (monthly, anchored like the subscription). Cycle starts
+//! always fall on a flex-period start (both are anchored at the same instant and a cycle is a
+//! whole number of months), so every fee, grant and expiry lands in exactly one statement.
+
+use crate::model::amounts::{Credits, ExactMoney, Money, Price};
+use crate::model::calendar::{add_days, add_months, Instant, Period};
+use crate::model::pricing::{CapPeriod, CohortId, LotOrder, PlanId, PricingBook};
+
+/// Flex billing as a workspace has it switched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlexSetting {
+    pub enabled: bool,
+    pub cap: CapSetting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapSetting {
+    /// The current plan's default cap (it follows plan changes).
+    PlanDefault,
+    /// No cap at all.
+    Uncapped,
+    /// A fixed cap per cap period.
+    Amount(Money),
+}
+
+/// The facts about a workspace that the ledger needs, already resolved against the book.
+#[derive(Debug, Clone, Copy)]
+pub struct Workspace {
+    pub cohort: CohortId,
+    pub seats: u32,
+    pub plan: PlanId,
+    /// The subscription's first cycle starts here.
+    pub anchor: Instant,
+}
+
+/// A prepaid purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purchase {
+    /// A bundle of the cohort's catalog, by index.
+    Bundle(usize),
+    /// An open amount of money, converted at the cohort's prepaid base price.
+    OpenAmount(Money),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    PlanFee { plan: PlanId },
+    Prepaid { purchase: Purchase },
+    Flex { price: Price },
+}
+
+/// One charged amount on a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    pub at: Instant,
+    pub kind: LineKind,
+    /// Credits the line is for: granted by the fee, bought, or consumed as flex.
+    pub credits: Credits,
+    /// Charged money, a whole number of minor units.
+    pub money: Money,
+}
+
+/// Credits by pool over some span (a statement or the whole horizon).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolCredits {
+    pub demanded: Credits,
+    pub included: Credits,
+    pub prepaid: Credits,
+    pub flex: Credits,
+    pub blocked: Credits,
+    pub granted_included: Credits,
+    pub expired_included: Credits,
+    pub purchased_prepaid: Credits,
+    pub expired_prepaid: Credits,
+}
+
+impl PoolCredits {
+    pub fn consumed(&self) -> Credits {
+        self.included + self.prepaid + self.flex
+    }
+
+    fn add(&mut self, other: &PoolCredits) {
+        self.demanded += other.demanded;
+        self.included += other.included;
+        self.prepaid += other.prepaid;
+        self.flex += other.flex;
+        self.blocked += other.blocked;
+        self.granted_included += other.granted_included;
+        self.expired_included += other.expired_included;
+        self.purchased_prepaid += other.purchased_prepaid;
+        self.expired_prepaid += other.expired_prepaid;
+    }
+}
+
+/// Money by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MoneyByKind {
+    pub plan_fees: Money,
+    pub prepaid: Money,
+    pub flex: Money,
+}
+
+impl MoneyByKind {
+    pub fn cash(&self) -> Money {
+        self.plan_fees + self.prepaid + self.flex
+    }
+
+    fn add_line(&mut self, line: &Line) {
+        match line.kind {
+            LineKind::PlanFee { .. } => self.plan_fees += line.money,
+            LineKind::Prepaid { .. } => self.prepaid += line.money,
+            LineKind::Flex { .. } => self.flex += line.money,
+        }
+    }
+}
+
+/// What happened in one flex period (one billing period).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// 1-based, in time order.
+    pub number: u32,
+    pub period: Period,
+    /// The plan in force during the whole period (a plan change closes the period).
+    pub plan: PlanId,
+    pub lines: Vec<Line>,
+    pub credits: PoolCredits,
+    pub alerts: u32,
+    /// When usage was first refused in this period, if it was.
+    pub first_blocked_at: Option<Instant>,
+}
+
+impl Statement {
+    /// A statement with nothing on it yet, opening at `at`.
+    fn empty(number: u32, at: Instant, plan: PlanId) -> Statement {
+        Statement {
+            number,
+            period: Period::new(at, at),
+            plan,
+            lines: Vec::new(),
+            credits: PoolCredits::default(),
+            alerts: 0,
+            first_blocked_at: None,
+        }
+    }
+
+    pub fn money(&self) -> MoneyByKind {
+        let mut m = MoneyByKind::default();
+        for line in &self.lines {
+            m.add_line(line);
+        }
+        m
+    }
+}
+
+/// Per-strategy results over the horizon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub money: MoneyByKind,
+    pub credits: PoolCredits,
+    /// Included credits still unused when the horizon ends: neither expired nor valued.
+    pub remaining_included: Credits,
+    /// Prepaid credits still unused when the horizon ends.
+    pub unused_prepaid: Credits,
+    /// Cost basis of `unused_prepaid`, rounded once to the minor unit.
+    pub unused_prepaid_value: Money,
+    pub alerts: u32,
+    pub purchases: u32,
+    pub plan_changes: u32,
+    pub first_blocked_at: Option<Instant>,
+    pub final_plan: PlanId,
+}
+
+impl Totals {
+    pub fn cash(&self) -> Money {
+        self.money.cash()
+    }
+
+    /// Cash minus the cost basis of prepaid credits still unused at the horizon's end.
+    pub fn economic_cost(&self) -> Money {
+        self.cash() - self.unused_prepaid_value
+    }
+}
+
+/// The ledger's record of one horizon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub statements: Vec<Statement>,
+    pub totals: Totals,
+}
+
+/// How one usage amount was served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    pub included: Credits,
+    pub prepaid: Credits,
+    pub flex: Credits,
+    pub blocked: Credits,
+}
+
+#[derive(Debug, Clone)]
+struct Lot {
+    sequence: u32,
+    purchased_at: Instant,
+    expires_at: Option<Instant>,
+    credits: Credits,
+    remaining: Credits,
+    cost: Money,
+}
+
+impl Lot {
+    /// Cost basis of what is left, exact: cost x remaining / credits.
+    fn remaining_value(&self) -> ExactMoney {
+        ExactMoney::share_of(self.cost, self.remaining, self.credits)
+    }
+}
+
+pub struct Ledger<'b> {
+    book: &'b PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    now: Instant,
+    flex: FlexSetting,
+
+    plan: PlanId,
+    /// Cycles and flex periods are counted from this anchor (re-anchored by plan changes).
+    anchor: Instant,
+    cycle_number: u32,
+    cycle: Period,
+    flex_period_number: u32,
+    flex_period: Period,
+
+    included_granted: Credits,
+    included_used: Credits,
+    alert_fired: bool,
+    cap_used: ExactMoney,
+    /// Flex credits of the open flex period, invoiced when it closes.
+    flex_period_credits: Credits,
+    cycle_flex_money: ExactMoney,
+    cycle_flex_credits: Credits,
+    previous_cycle_flex_credits: Credits,
+
+    lots: Vec<Lot>,
+    lot_sequence: u32,
+    /// An instant no later than the next boundary (cycle end, flex-period end, lot expiry),
+    /// or `None` when unknown. Cleared wherever a boundary can move earlier (a new cycle or
+    /// flex period, a new lot), so `advance` can skip the boundary search between them:
+    /// it runs several times per usage event.
+    boundary_hint: Option<Instant>,
+    /// Counts state changes a strategy could react to (see [`Ledger::version`]).
+    version: u64,
+
+    statement: Statement,
+    statements: Vec<Statement>,
+    /// Every line charged so far, by kind (the sum of all statements' lines).
+    charged: MoneyByKind,
+    purchases: u32,
+    plan_changes: u32,
+    /// Usage alerts fired since the replay driver last took them.
+    alerts_unanswered: u32,
+}
+
+impl<'b> Ledger<'b> {
+    /// Opens the subscription at `workspace.anchor`: the first cycle starts, its fee is
+    /// charged and its included credits granted.
+    pub fn open(
+        book: &'b PricingBook,
+        workspace: Workspace,
+        horizon_end: Instant,
+        flex: FlexSetting,
+    ) -> Ledger<'b> {
+        assert!(
+            workspace.anchor < horizon_end,
+            "the subscription starts inside the horizon"
+        );
+        let anchor = workspace.anchor;
+        let empty = Period::new(anchor, anchor);
+        let mut ledger = Ledger {
+            book,
+            workspace,
+            horizon_end,
+            now: anchor,
+            flex,
+            plan: workspace.plan,
+            anchor,
+            cycle_number: 0,
+            cycle: empty,
+            flex_period_number: 0,
+            flex_period: empty,
+            included_granted: Credits::ZERO,
+            included_used: Credits::ZERO,
+            alert_fired: false,
+            cap_used: ExactMoney::ZERO,
+            flex_period_credits: Credits::ZERO,
+            cycle_flex_money: ExactMoney::ZERO,
+            cycle_flex_credits: Credits::ZERO,
+            previous_cycle_flex_credits: Credits::ZERO,
+            lots: Vec::new(),
+            boundary_hint: None,
+            version: 0,
+            lot_sequence: 0,
+            statement: Statement::empty(0, anchor, workspace.plan),
+            statements: Vec::new(),
+            charged: MoneyByKind::default(),
+            purchases: 0,
+            plan_changes: 0,
+            alerts_unanswered: 0,
+        };
+        ledger.start_subscription(anchor, workspace.plan);
+        ledger
+    }
+
+    // ---- read access for strategies and reports ----
+
+    pub fn book(&self) -> &'b PricingBook {
+        self.book
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    pub fn plan(&self) -> PlanId {
+        self.plan
+    }
+
+    pub fn prepaid_balance(&self) -> Credits {
+        self.lots.iter().map(|l| l.remaining).sum()
+    }
+
+    pub fn included_remaining(&self) -> Credits {
+        self.included_granted - self.included_used
+    }
+
+    /// Exact flex money accrued in the current plan cycle.
+    pub fn cycle_flex_money(&self) -> ExactMoney {
+        self.cycle_flex_money
+    }
+
+    /// Flex credits consumed in the cycle before the current one (0 in the first cycle).
+    pub fn previous_cycle_flex_credits(&self) -> Credits {
+        self.previous_cycle_flex_credits
+    }
+
+    fn flex_price(&self) -> Price {
+        self.book.cohorts[self.workspace.cohort.0].flex_price(self.plan)
+    }
+
+    /// Money charged so far, plus the open flex period's usage at its invoice price: what the
+    /// workspace would owe if the horizon ended now.
+    pub fn cash_so_far(&self) -> Money {
+        let open_flex = ExactMoney::of(self.flex_period_credits, self.flex_price())
+            .round_to_minor(self.book.minor_digits, self.book.rounding);
+        self.charged.cash() + open_flex
+    }
+
+    /// Puts a charged line on the open statement; the only way money is charged.
+    fn charge(&mut self, line: Line) {
+        self.charged.add_line(&line);
+        self.statement.lines.push(line);
+    }
+
+    /// Cost basis of the prepaid credits held now, rounded once.
+    pub fn unused_prepaid_value_now(&self) -> Money {
+        let mut value = ExactMoney::ZERO;
+        for lot in &self.lots {
+            value += lot.remaining_value();
+        }
+        value.round_to_minor(self.book.minor_digits, self.book.rounding)
+    }
+
+    /// Changes whenever the state changes (usage, a boundary crossed, a purchase, a plan or
+    /// flex change); every alert is raised by such a change. Strategies decide from state
+    /// alone, so while the version stands still they have nothing new to say.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Usage alerts fired since the last call, handed to the replay driver.
+    pub fn take_alerts(&mut self) -> u32 {
+        std::mem::take(&mut self.alerts_unanswered)
+    }
+
+    // ---- time ----
+
+    /// Moves time to `t`, crossing every boundary before `t` (and at `t` when
+    /// `inclusive`). Boundaries at or after the horizon's end are left to [`Ledger::finish`].
+    pub fn advance(&mut self, t: Instant, inclusive: bool) {
+        assert!(t >= self.now, "time only moves forward");
+        assert!(t < self.horizon_end, "events happen inside the horizon");
+        if self.boundary_hint.is_some_and(|hint| t < hint) {
+            self.now = t;
+            return;
+        }
+        let next = self.cross_boundaries(t, inclusive);
+        self.now = t;
+        self.boundary_hint = Some(next);
+    }
+
+    /// Crosses every boundary inside the horizon before `t` (and at `t` when `inclusive`);
+    /// returns the first boundary left ahead.
+    fn cross_boundaries(&mut self, t: Instant, inclusive: bool) -> Instant {
+        loop {
+            let boundary = self.next_boundary();
+            let due = boundary < t || (inclusive && boundary == t);
+            if !due || boundary >= self.horizon_end {
+                return boundary;
+            }
+            self.cross_boundary(boundary);
+        }
+    }
+
+    fn next_boundary(&self) -> Instant {
+        let mut next = self.cycle.end.min(self.flex_period.end);
+        for lot in &self.lots {
+            if let Some(e) = lot.expires_at {
+                next = next.min(e);
+            }
+        }
+        next
+    }
+
+    fn cross_boundary(&mut self, b: Instant) {
+        self.version += 1;
+        self.now = b;
+        self.expire_lots(b);
+        let cycle_ends = self.cycle.end == b;
+        let flex_period_ends = self.flex_period.end == b;
+        // Cycles start on flex-period starts, so a cycle never ends inside a flex period.
+        assert!(
+            !cycle_ends || flex_period_ends,
+            "cycle and flex boundaries are aligned"
+        );
+        if cycle_ends {
+            self.end_cycle(b);
+        }
+        if flex_period_ends {
+            self.close_flex_period(b);
+            if self.plan_cap_period() == CapPeriod::FlexPeriod {
+                self.cap_used = ExactMoney::ZERO;
+            }
+            let number = self.flex_period_number + 1;
+            self.open_flex_period(number);
+        }
+        if cycle_ends {
+            let number = self.cycle_number + 1;
+            self.start_cycle(number);
+        }
+    }
+
+    fn plan_cap_period(&self) -> CapPeriod {
+        self.book.plans[self.plan.0].cap_period
+    }
+
+    fn start_subscription(&mut self, at: Instant, plan: PlanId) {
+        self.plan = plan;
+        self.anchor = at;
+        self.open_flex_period(0);
+        self.start_cycle(0);
+    }
+
+    fn start_cycle(&mut self, number: u32) {
+        let plan = &self.book.plans[self.plan.0];
+        let months = plan.cycle.months();
+        self.cycle_number = number;
+        self.boundary_hint = None;
+        self.cycle = Period::new(
+            add_months(self.anchor, number * months),
+            add_months(self.anchor, (number + 1) * months),
+        );
+        debug_assert_eq!(self.cycle.start, self.flex_period.start);
+        let seats = self.workspace.seats;
+        let granted = plan.included_for(seats);
+        self.included_granted = granted;
+        self.included_used = Credits::ZERO;
+        self.alert_fired = false;
+        self.cap_used = ExactMoney::ZERO;
+        self.cycle_flex_money = ExactMoney::ZERO;
+        self.cycle_flex_credits = Credits::ZERO;
+        self.statement.credits.granted_included += granted;
+        let fee = plan.fee_for(seats);
+        self.charge(Line {
+            at: self.cycle.start,
+            kind: LineKind::PlanFee { plan: self.plan },
+            credits: granted,
+            money: fee,
+        });
+    }
+
+    /// Included credits left at a cycle's end expire with it.
+    fn end_cycle(&mut self, at: Instant) {
+        debug_assert!(at <= self.cycle.end);
+        self.statement.credits.expired_included += self.included_remaining();
+        self.included_granted = Credits::ZERO;
+        self.included_used = Credits::ZERO;
+        self.previous_cycle_flex_credits = self.cycle_flex_credits;
+    }
+
+    fn open_flex_period(&mut self, number: u32) {
+        self.flex_period_number = number;
+        self.boundary_hint = None;
+        self.flex_period = Period::new(
+            add_months(self.anchor, number),
+            add_months(self.anchor, number + 1),
+        );
+        self.statement = Statement::empty(
+            self.statements.len() as u32 + 1,
+            self.flex_period.start,
+            self.plan,
+        );
+    }
+
+    /// Invoices the open flex period at `at` (rounded once) and files its statement.
+    fn close_flex_period(&mut self, at: Instant) {
+        if !self.flex_period_credits.is_zero() {
+            let price = self.flex_price();
+            let money = ExactMoney::of(self.flex_period_credits, price)
+                .round_to_minor(self.book.minor_digits, self.book.rounding);
+            self.charge(Line {
+                at,
+                kind: LineKind::Flex { price },
+                credits: self.flex_period_credits,
+                money,
+            });
+        }
+        self.flex_period_credits = Credits::ZERO;
+        self.statement.period = Period::new(self.statement.period.start, at);
+        let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
+        self.statements.push(closed);
+    }
+
+    fn expire_lots(&mut self, at: Instant) {
+        let mut expired = Credits::ZERO;
+        self.lots.retain(|lot| {
+            let gone = lot.expires_at.is_some_and(|e| e <= at);
+            if gone {
+                expired += lot.remaining;
+            }
+            !gone
+        });
+        self.statement.credits.expired_prepaid += expired;
+    }
+
+    // ---- actions ----
+
+    /// Changes plan at `t`: the current cycle ends at `t` (its unused included credits
+    /// expire), the open flex period is invoiced, and a new cycle anchored at `t` starts with
+    /// the new plan's fee and included credits. No proration.
+    pub fn change_plan(&mut self, t: Instant, plan: PlanId) {
+        self.advance(t, false);
+        self.version += 1;
+        self.expire_lots(t);
+        self.end_cycle(t);
+        self.close_flex_period(t);
+        self.plan_changes += 1;
+        self.start_subscription(t, plan);
+    }
+
+    pub fn set_flex(&mut self, t: Instant, flex: FlexSetting) {
+        self.advance(t, true);
+        self.version += 1;
+        self.flex = flex;
+    }
+
+    /// Buys prepaid credits at `t`. Purchases are non-refundable.
+    pub fn purchase(&mut self, t: Instant, purchase: Purchase) {
+        self.advance(t, true);
+        self.version += 1;
+        let (credits, cost, expires_after_days) = self.purchase_terms(purchase);
+        self.lot_sequence += 1;
+        let lot = Lot {
+            sequence: self.lot_sequence,
+            purchased_at: t,
+            expires_at: expires_after_days.map(|d| add_days(t, d)),
+            credits,
+            remaining: credits,
+            cost,
+        };
+        self.boundary_hint = None;
+        self.lots.push(lot);
+        self.sort_lots();
+        self.purchases += 1;
+        self.statement.credits.purchased_prepaid += credits;
+        self.charge(Line {
+            at: t,
+            kind: LineKind::Prepaid { purchase },
+            credits,
+            money: cost,
+        });
+    }
+
+    /// Credits `purchase` would add in this workspace's cohort.
+    pub fn credits_of(&self, purchase: Purchase) -> Credits {
+        self.purchase_terms(purchase).0
+    }
+
+    /// What `purchase` buys in this workspace's cohort: credits, price, days until expiry.
+    fn purchase_terms(&self, purchase: Purchase) -> (Credits, Money, Option<u32>) {
+        let cohort = &self.book.cohorts[self.workspace.cohort.0];
+        match purchase {
+            Purchase::Bundle(i) => {
+                let b = &cohort.bundles[i];
+                (b.credits, b.price, b.expires_after_days)
+            }
+            Purchase::OpenAmount(money) => {
+                let open = cohort
+                    .open_amount
+                    .as_ref()
+                    .expect("validated: open-amount purchases only where the cohort allows them");
+                assert!(
+                    money >= open.min && money <= open.max,
+                    "validated purchase limits"
+                );
+                let credits = cohort.prepaid_base_price.credits_for(money);
+                (credits, money, open.expires_after_days)
+            }
+        }
+    }
+
+    fn sort_lots(&mut self) {
+        match self.book.lot_order {
+            LotOrder::ExpiryThenPurchase => self.lots.sort_by_key(|l| {
+                (
+                    l.expires_at.is_none(),
+                    l.expires_at,
+                    l.purchased_at,
+                    l.sequence,
+                )
+            }),
+            LotOrder::PurchaseOrder => self.lots.sort_by_key(|l| (l.purchased_at, l.sequence)),
+        }
+    }
+
+    fn cap_money(&self) -> Option<Money> {
+        match self.flex.cap {
+            CapSetting::PlanDefault => self.book.plans[self.plan.0].flex_cap,
+            CapSetting::Uncapped => None,
+            CapSetting::Amount(m) => Some(m),
+        }
+    }
+
+    /// Serves `amount` credits demanded at `t`: included, then prepaid lots, then flex up to
+    /// the cap; what nothing can serve is blocked.
+    pub fn consume(&mut self, t: Instant, amount: Credits) -> Served {
+        self.advance(t, true);
+        self.version += 1;
+        let mut served = Served::default();
+        let mut rest = amount;
+        self.statement.credits.demanded += amount;
+
+        let from_included = rest.min(self.included_remaining());
+        self.included_used += from_included;
+        rest -= from_included;
+        served.included = from_included;
+        self.check_alert();
+
+        for lot in self.lots.iter_mut() {
+            if rest.is_zero() {
+                break;
+            }
+            let take = rest.min(lot.remaining);
+            lot.remaining -= take;
+            rest -= take;
+            served.prepaid += take;
+        }
+        self.lots.retain(|l| !l.remaining.is_zero());
+
+        if !rest.is_zero() && self.flex.enabled {
+            let price = self.flex_price();
+            let servable = match self.cap_money() {
+                None => rest,
+                Some(cap) => {
+                    let room = ExactMoney::from_money(cap);
+                    if self.cap_used >= room {
+                        Credits::ZERO
+                    } else if self.cap_used + ExactMoney::of(rest, price) <= room {
+                        rest // the whole amount fits: no need to divide
+                    } else {
+                        (room - self.cap_used).credits_affordable(price)
+                    }
+                }
+            };
+            let take = rest.min(servable);
+            let money = ExactMoney::of(take, price);
+            self.cap_used += money;
+            self.cycle_flex_money += money;
+            self.cycle_flex_credits += take;
+            self.flex_period_credits += take;
+            rest -= take;
+            served.flex = take;
+        }
+
+        served.blocked = rest;
+        let s = &mut self.statement.credits;
+        s.included += served.included;
+        s.prepaid += served.prepaid;
+        s.flex += served.flex;
+        s.blocked += served.blocked;
+        if !served.blocked.is_zero() && self.statement.first_blocked_at.is_none() {
+            self.statement.first_blocked_at = Some(t);
+        }
+        served
+    }
+
+    fn check_alert(&mut self) {
+        if self.alert_fired || self.included_granted.is_zero() {
+            return;
+        }
+        let threshold = i128::from(self.book.alert_threshold_percent);
+        let used = i128::from(self.included_used.micros()) * 100;
+        if used >= threshold * i128::from(self.included_granted.micros()) {
+            self.alert_fired = true;
+            self.statement.alerts += 1;
+            self.alerts_unanswered += 1;
+        }
+    }
+
+    /// Closes the horizon: expires lots due by its end, invoices the open flex period (its
+    /// usage happened inside the horizon, so it is charged), and totals everything. A renewal
+    /// falling exactly on the horizon's end is not charged; included credits left are
+    /// reported as remaining, neither expired nor valued.
+    pub fn finish(mut self) -> Outcome {
+        let end = self.horizon_end;
+        self.cross_boundaries(end, false);
+        self.now = end;
+        self.expire_lots(end);
+        self.close_flex_period(end);
+
+        let mut credits = PoolCredits::default();
+        let mut money = MoneyByKind::default();
+        let mut alerts = 0;
+        let mut first_blocked_at = None;
+        for s in &self.statements {
+            credits.add(&s.credits);
+            for line in &s.lines {
+                money.add_line(line);
+            }
+            alerts += s.alerts;
+            first_blocked_at = first_blocked_at.or(s.first_blocked_at);
+        }
+        // Money charged = the sum of the statements' lines.
+        assert_eq!(money, self.charged);
+        let unused_prepaid: Credits = self.prepaid_balance();
+        let unused_prepaid_value = self.unused_prepaid_value_now();
+        let totals = Totals {
+            money,
+            credits,
+            remaining_included: self.included_remaining(),
+            unused_prepaid,
+            unused_prepaid_value,
+            alerts,
+            purchases: self.purchases,
+            plan_changes: self.plan_changes,
+            first_blocked_at,
+            final_plan: self.plan,
+        };
+        // Conservation: every credit granted or bought is consumed, expired or remaining;
+        // every credit demanded is served or blocked.
+        assert_eq!(
+            credits.granted_included,
+            credits.included + credits.expired_included + totals.remaining_included
+        );
+        assert_eq!(
+            credits.purchased_prepaid,
+            credits.prepaid + credits.expired_prepaid + unused_prepaid
+        );
+        assert_eq!(credits.demanded, credits.consumed() + credits.blocked);
+        Outcome {
+            statements: self.statements,
+            totals,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per billing rule, each number worked out by hand in the comment beside it.
+    use super::*;
+    use crate::model::amounts::Rounding;
+    use crate::model::calendar::midnight;
+    use crate::model::pricing::{Bundle, CapPeriod, Cohort, CohortId, CycleKind, Plan, RateCard};
+    use chrono::NaiveDate;
+
+    fn day(y: i32, m: u32, d: u32) -> Instant {
+        midnight(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    fn credits(units: i64) -> Credits {
+        Credits::from_units(units)
+    }
+
+    fn money(units: i64) -> Money {
+        Money::from_units(units)
+    }
+
+    fn plan(id: &str, cycle: CycleKind, fee: i64, included: i64, cap: Option<i64>) -> Plan {
+        Plan {
+            id: id.into(),
+            name: id.into(),
+            cycle,
+            fee: money(fee),
+            seat_fee: Money::ZERO,
+            included: credits(included),
+            included_per_seat: Credits::ZERO,
+            flex_cap: cap.map(money),
+            cap_period: CapPeriod::Cycle,
+        }
+    }
+
+    /// Plans: 0 "monthly" 10.00 with 10 included; 1 "annual" 100.00 with 120 included and a
+    /// 50.00 cap; 2 "big" 30.00 with 40 included. Flex 2.00 per credit. Bundles: 0 "b10" 10
+    /// credits for 15.00 (never expires), 1 "b5x" 5 credits for 5.00 expiring after 10 days.
+    fn book() -> PricingBook {
+        PricingBook {
+            name: "test".into(),
+            currency: "USD".into(),
+            minor_digits: 2,
+            rounding: Rounding::HalfUp,
+            plans: vec![
+                plan("monthly", CycleKind::Monthly, 10, 10, None),
+                plan("annual", CycleKind::Annual, 100, 120, Some(50)),
+                plan("big", CycleKind::Monthly, 30, 40, None),
+            ],
+            cohorts: vec![Cohort {
+                id: "all".into(),
+                created_from: None,
+                created_until: None,
+                prepaid_base_price: Price::from_units(2),
+                flex_price_by_plan: vec![Price::from_units(2); 3],
+                bundles: vec![
+                    Bundle {
+                        id: "b10".into(),
+                        credits: credits(10),
+                        price: money(15),
+                        expires_after_days: None,
+                    },
+                    Bundle {
+                        id: "b5x".into(),
+                        credits: credits(5),
+                        price: money(5),
+                        expires_after_days: Some(10),
+                    },
+                ],
+                open_amount: None,
+            }],
+            rates: RateCard::default(),
+            flex_enabled_default: true,
+            alert_threshold_percent: 80,
+            lot_order: LotOrder::ExpiryThenPurchase,
+        }
+    }
+
+    const FLEX_ON: FlexSetting = FlexSetting {
+        enabled: true,
+        cap: CapSetting::PlanDefault,
+    };
+
+    fn open(book: &PricingBook, plan: usize, anchor: Instant, end: Instant) -> Ledger<'_> {
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 1,
+            plan: PlanId(plan),
+            anchor,
+        };
+        Ledger::open(book, ws, end, FLEX_ON)
+    }
+
+    #[test]
+    fn consumption_order_is_included_then_prepaid_then_flex() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0));
+        // 25 credits: 10 included, 10 prepaid, 5 flex.
+        let s = l.consume(day(2026, 1, 5), credits(25));
+        assert_eq!(
+            (s.included, s.prepaid, s.flex, s.blocked),
+            (credits(10), credits(10), credits(5), Credits::ZERO)
+        );
+        let o = l.finish();
+        // fee 10.00 + bundle 15.00 + flex 5 x 2.00 = 35.00
+        assert_eq!(o.totals.cash(), money(35));
+    }
+
+    #[test]
+    fn included_credits_reset_monthly_and_expire() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 5), credits(4));
+        l.consume(day(2026, 2, 5), credits(12));
+        let o = l.finish();
+        // January: 4 used, 6 expire. February: 10 included + 2 flex (4.00), nothing left.
+        assert_eq!(o.statements[0].credits.expired_included, credits(6));
+        assert_eq!(o.statements[1].credits.included, credits(10));
+        assert_eq!(o.statements[1].money().flex, money(4));
+        assert_eq!(o.totals.money.plan_fees, money(20));
+        assert_eq!(o.totals.remaining_included, Credits::ZERO);
+    }
+
+    #[test]
+    fn annual_plan_grants_the_year_upfront_and_caps_flex_per_year() {
+        let b = book();
+        let mut l = open(&b, 1, day(2026, 1, 1), day(2027, 2, 1));
+        // 130 credits in January: 120 included, 10 flex = 20.00 of the 50.00 yearly cap.
+        l.consume(day(2026, 1, 10), credits(130));
+        // 20 more in March: 15 fit under the cap (30.00 of room / 2.00), 5 blocked.
+        let s = l.consume(day(2026, 3, 10), credits(20));
+        assert_eq!((s.flex, s.blocked), (credits(15), credits(5)));
+        // Next year: new grant and fee, cap room again.
+        let s = l.consume(day(2027, 1, 10), credits(1));
+        assert_eq!(s.included, credits(1));
+        let o = l.finish();
+        // Fees 2 x 100.00; flex 20.00 (Jan) + 30.00 (Mar).
+        assert_eq!(o.totals.money.plan_fees, money(200));
+        assert_eq!(o.totals.money.flex, money(50));
+        assert_eq!(o.totals.first_blocked_at, Some(day(2026, 3, 10)));
+        // 13 monthly statements; the year's unused included (none) and 119 left in 2027.
+        assert_eq!(o.statements.len(), 13);
+        assert_eq!(o.totals.remaining_included, credits(119));
+    }
+
+    #[test]
+    fn plan_change_resets_the_cycle_and_invoices_flex() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 5), credits(12)); // 10 included + 2 flex
+        l.change_plan(day(2026, 1, 20), PlanId(2));
+        l.consume(day(2026, 2, 5), credits(5));
+        let o = l.finish();
+        // Statement 1: [01-01, 01-20) fee 10.00 + flex 4.00. Statement 2: [01-20, 02-20) fee 30.00.
+        assert_eq!(
+            o.statements[0].period,
+            Period::new(day(2026, 1, 1), day(2026, 1, 20))
+        );
+        assert_eq!(o.statements[0].money().cash(), money(14));
+        assert_eq!(
+            o.statements[1].period,
+            Period::new(day(2026, 1, 20), day(2026, 2, 20))
+        );
+        // 02-20 renewal of "big": fees 10 + 30 + 30 = 70.
+        assert_eq!(o.totals.money.plan_fees, money(70));
+        // The 40 credits of cycle 2 minus 5 used expire at 02-20; cycle 3's 40 remain.
+        assert_eq!(o.statements[1].credits.expired_included, credits(35));
+        assert_eq!(o.totals.remaining_included, credits(40));
+    }
+
+    #[test]
+    fn anchor_on_the_31st_clamps_then_returns() {
+        let b = book();
+        let l = open(&b, 0, day(2026, 1, 31), day(2026, 5, 1));
+        let o = l.finish();
+        let starts: Vec<_> = o.statements.iter().map(|s| s.period.start).collect();
+        assert_eq!(
+            starts,
+            vec![
+                day(2026, 1, 31),
+                day(2026, 2, 28),
+                day(2026, 3, 31),
+                day(2026, 4, 30)
+            ]
+        );
+        // Four cycles start inside the horizon: 4 x 10.00.
+        assert_eq!(o.totals.money.plan_fees, money(40));
+    }
+
+    #[test]
+    fn expiring_lots_are_used_first_and_expire() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0)); // never expires
+        l.purchase(day(2026, 1, 2), Purchase::Bundle(1)); // expires 01-12
+                                                          // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
+        l.consume(day(2026, 1, 3), credits(13));
+        assert_eq!(l.prepaid_balance(), credits(12));
+        let o = l.finish();
+        // The expiring lot's 2 left expire on 01-12; the 10 of b10 stay, valued at 15.00.
+        assert_eq!(o.totals.credits.expired_prepaid, credits(2));
+        assert_eq!(o.totals.unused_prepaid, credits(10));
+        assert_eq!(o.totals.unused_prepaid_value, money(15));
+        // cash 10 + 15 + 5 = 30.00; economic 30 - 15 = 15.00.
+        assert_eq!(o.totals.economic_cost(), money(15));
+    }
+
+    #[test]
+    fn flex_is_rounded_once_per_invoice_line() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.consume(day(2026, 1, 2), credits(10));
+        // Three times 0.0025 credits at 2.00 = 0.005 each (0.01 each if rounded per event);
+        // once per line: 0.0075 x 2.00 = 0.015 -> 0.02.
+        for d in 3..6 {
+            l.consume(day(2026, 1, d), Credits::from_micros(2_500));
+        }
+        let o = l.finish();
+        assert_eq!(o.totals.money.flex, Money::from_micros(20_000));
+    }
+
+    #[test]
+    fn disabled_flex_blocks_and_records_when() {
+        let b = book();
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 1,
+            plan: PlanId(0),
+            anchor: day(2026, 1, 1),
+        };
+        let off = FlexSetting {
+            enabled: false,
+            cap: CapSetting::PlanDefault,
+        };
+        let mut l = Ledger::open(&b, ws, day(2026, 2, 1), off);
+        let s = l.consume(day(2026, 1, 9), credits(14));
+        assert_eq!(s.blocked, credits(4));
+        let o = l.finish();
+        assert_eq!(o.totals.money.flex, Money::ZERO);
+        assert_eq!(o.totals.first_blocked_at, Some(day(2026, 1, 9)));
+        assert_eq!(o.totals.credits.demanded, credits(14));
+    }
+
+    #[test]
+    fn alert_fires_once_per_cycle_at_the_threshold() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 1, 2), credits(7)); // 70%: no alert
+        l.consume(day(2026, 1, 3), credits(1)); // exactly 80%: alert
+        l.consume(day(2026, 1, 4), credits(5)); // beyond: no second alert
+        l.consume(day(2026, 2, 2), credits(9)); // new cycle, 90%: alert
+        let o = l.finish();
+        assert_eq!(o.statements[0].alerts, 1);
+        assert_eq!(o.statements[1].alerts, 1);
+    }
+
+    #[test]
+    fn usage_at_a_boundary_belongs_to_the_new_period_and_the_end_renewal_is_not_charged() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.consume(day(2026, 2, 1), credits(3));
+        let o = l.finish();
+        assert_eq!(o.statements[0].credits.demanded, Credits::ZERO);
+        assert_eq!(o.statements[1].credits.demanded, credits(3));
+        // Renewals on 02-01 only: the one on 03-01 is the horizon's end.
+        assert_eq!(o.totals.money.plan_fees, money(20));
+    }
+
+    #[test]
+    fn cap_binds_on_exact_money_and_serves_the_straddling_amount_up_to_it() {
+        let mut b = book();
+        b.plans[0].flex_cap = Some(money(5));
+        b.cohorts[0].flex_price_by_plan[0] = Price::from_units(3);
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        // After 10 included: 5.00 of room at 3.00 = 1.666666 credits; 0.333334 blocked.
+        let s = l.consume(day(2026, 1, 2), credits(12));
+        assert_eq!(s.flex, Credits::from_micros(1_666_666));
+        assert_eq!(s.blocked, Credits::from_micros(333_334));
+        let o = l.finish();
+        // 1.666666 x 3.00 = 4.999998 -> 5.00.
+        assert_eq!(o.totals.money.flex, money(5));
+    }
+}

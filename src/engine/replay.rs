@@ -1,0 +1,161 @@
+//! Replays one usage stream through the ledger under one strategy.
+//!
+//! This is the inner loop every later part shares: a scenario replay, each Monte Carlo path,
+//! each workspace of a portfolio. It takes usage already in credits and in time order, so it
+//! knows nothing of files, metrics or randomness.
+
+use crate::engine::ledger::{Ledger, Outcome, Workspace};
+use crate::engine::strategy::{Action, Strategy};
+use crate::model::amounts::Credits;
+use crate::model::calendar::Instant;
+use crate::model::pricing::PricingBook;
+
+/// Credits demanded at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditUsage {
+    pub at: Instant,
+    pub credits: Credits,
+}
+
+/// How many rounds of strategy reactions one instant may trigger. Each round is a strategy
+/// answering the ledger's alerts and state; a correct strategy settles in two or three.
+const REACTION_ROUNDS_MAX: u32 = 64;
+
+/// Replays `usage` (sorted by instant, inside `[workspace.anchor, horizon_end)`) under
+/// `strategy`.
+pub fn replay(
+    book: &PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: &[CreditUsage],
+    strategy: &Strategy,
+) -> Outcome {
+    replay_observed(
+        book,
+        workspace,
+        horizon_end,
+        usage,
+        strategy,
+        &[],
+        &mut |_, _| {},
+    )
+}
+
+/// [`replay`], calling `observe(k, ledger)` at each instant of `observe_at` (sorted, inside
+/// the horizon) after everything strictly before it and before anything at it: the state
+/// at the end of a month whose last instant is just before `observe_at[k]`.
+pub fn replay_observed(
+    book: &PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: &[CreditUsage],
+    strategy: &Strategy,
+    observe_at: &[Instant],
+    observe: &mut dyn FnMut(usize, &Ledger<'_>),
+) -> Outcome {
+    let workspace = Workspace {
+        plan: strategy.start_plan.unwrap_or(workspace.plan),
+        ..workspace
+    };
+    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex);
+    let mut driver = Driver {
+        strategy,
+        actions: Vec::new(),
+        answered_version: None,
+    };
+    strategy.on_start(&ledger, &mut driver.actions);
+    driver.apply_and_react(&mut ledger, workspace.anchor);
+
+    let mut observed = 0;
+    let mut scheduled = strategy.scheduled.iter().peekable();
+    let mut usage = usage.iter().peekable();
+    loop {
+        let next_scheduled = scheduled.peek().map(|s| s.at);
+        let next_usage = usage.peek().map(|u| u.at);
+        let t = match (next_scheduled, next_usage) {
+            (None, None) => break,
+            (Some(a), None) | (None, Some(a)) => a,
+            (Some(a), Some(b)) => a.min(b),
+        };
+        if t >= horizon_end {
+            break;
+        }
+        while let Some(&o) = observe_at.get(observed).filter(|o| **o <= t) {
+            ledger.advance(o, false);
+            observe(observed, &ledger);
+            observed += 1;
+        }
+        // Plan changes at t come before a renewal falling at t: they replace it
+        // (`Ledger::change_plan` crosses only the boundaries before t).
+        let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
+        for s in at_t
+            .iter()
+            .filter(|s| matches!(s.action, Action::ChangePlan(_)))
+        {
+            driver.actions.push(s.action);
+            driver.apply_and_react(&mut ledger, t);
+        }
+        ledger.advance(t, true);
+        driver.apply_and_react(&mut ledger, t);
+        for s in at_t
+            .iter()
+            .filter(|s| !matches!(s.action, Action::ChangePlan(_)))
+        {
+            driver.actions.push(s.action);
+            driver.apply_and_react(&mut ledger, t);
+        }
+        while let Some(u) = usage.next_if(|u| u.at == t) {
+            ledger.consume(t, u.credits);
+            driver.apply_and_react(&mut ledger, t);
+        }
+    }
+    while let Some(&o) = observe_at.get(observed).filter(|o| **o < horizon_end) {
+        ledger.advance(o, false);
+        observe(observed, &ledger);
+        observed += 1;
+    }
+    ledger.finish()
+}
+
+struct Driver<'s> {
+    strategy: &'s Strategy,
+    actions: Vec<Action>,
+    /// The ledger version the strategy last answered with no action.
+    answered_version: Option<u64>,
+}
+
+impl Driver<'_> {
+    /// Applies pending actions, lets the strategy answer the ledger's alerts and the new
+    /// balance, and repeats until nothing more happens.
+    fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {
+        // Nothing pending and nothing changed since the strategy last had nothing to do: it
+        // decides from ledger state alone, so it would have nothing to do again.
+        if self.actions.is_empty() && self.answered_version == Some(ledger.version()) {
+            return;
+        }
+        let mut rounds = 0;
+        loop {
+            for action in self.actions.drain(..) {
+                match action {
+                    Action::Purchase(p) => ledger.purchase(t, p),
+                    Action::ChangePlan(plan) => ledger.change_plan(t, plan),
+                    Action::SetFlex(flex) => ledger.set_flex(t, flex),
+                }
+            }
+            for _ in 0..ledger.take_alerts() {
+                self.strategy.on_alert(ledger, &mut self.actions);
+            }
+            self.strategy.after_change(ledger, &mut self.actions);
+            if self.actions.is_empty() {
+                self.answered_version = Some(ledger.version());
+                return;
+            }
+            rounds += 1;
+            assert!(
+                rounds <= REACTION_ROUNDS_MAX,
+                "strategy {:?} keeps acting at one instant",
+                self.strategy.name
+            );
+        }
+    }
+}

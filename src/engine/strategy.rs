@@ -1,0 +1,167 @@
+//! Strategies: when to buy prepaid credits, change plan or switch flex, decided from ledger
+//! state. A strategy is data (built from a scenario); its decisions depend only on what the
+//! ledger shows, so every strategy can replay the same usage stream.
+
+use crate::engine::ledger::{FlexSetting, Ledger, Purchase};
+use crate::model::amounts::{Credits, ExactMoney, Money};
+use crate::model::calendar::Instant;
+use crate::model::pricing::PlanId;
+
+/// Something a strategy does to the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Purchase(Purchase),
+    ChangePlan(PlanId),
+    SetFlex(FlexSetting),
+}
+
+/// An action at a fixed instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheduled {
+    pub at: Instant,
+    pub action: Action,
+}
+
+/// Buy `purchase` whenever the prepaid balance is below `below_credits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopUp {
+    pub below_credits: Credits,
+    pub purchase: Purchase,
+}
+
+/// Change to `to` as soon as the current cycle's flex money exceeds `flex_spend_over`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upgrade {
+    pub to: PlanId,
+    pub flex_spend_over: Money,
+}
+
+/// How many purchases one top-up check may make before it stops. A bundle is at least one
+/// micro-credit, so this only bounds pathological books (tiny bundles, huge thresholds).
+pub const TOP_UP_PURCHASES_MAX: u32 = 1_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strategy {
+    pub name: String,
+    /// The plan the subscription starts on, when the strategy chooses it (else the
+    /// workspace's plan).
+    pub start_plan: Option<PlanId>,
+    pub flex: FlexSetting,
+    /// Sorted by instant; actions at one instant keep their file order.
+    pub scheduled: Vec<Scheduled>,
+    pub buy_at_start: Vec<Purchase>,
+    pub top_up: Option<TopUp>,
+    /// On the usage alert, buy the smallest bundle covering the previous cycle's flex credits.
+    pub buy_on_alert: bool,
+    pub upgrade: Option<Upgrade>,
+}
+
+impl Strategy {
+    /// A strategy that only pays as it goes, with the book's flex default.
+    pub fn pay_as_you_go(name: &str, flex: FlexSetting) -> Strategy {
+        Strategy {
+            name: name.to_string(),
+            start_plan: None,
+            flex,
+            scheduled: Vec::new(),
+            buy_at_start: Vec::new(),
+            top_up: None,
+            buy_on_alert: false,
+            upgrade: None,
+        }
+    }
+
+    pub fn on_start(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
+        out.extend(self.buy_at_start.iter().map(|p| Action::Purchase(*p)));
+        self.top_up_if_low(ledger, out);
+    }
+
+    /// At every instant something happened (usage, a scheduled action, a cycle start), after
+    /// the ledger's alerts were answered. A lot that expires between two such instants is
+    /// topped up at the next one.
+    pub fn after_change(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
+        self.top_up_if_low(ledger, out);
+        if let Some(up) = self.upgrade {
+            if ledger.plan() != up.to
+                && ledger.cycle_flex_money() > ExactMoney::from_money(up.flex_spend_over)
+            {
+                out.push(Action::ChangePlan(up.to));
+            }
+        }
+    }
+
+    pub fn on_alert(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
+        if !self.buy_on_alert {
+            return;
+        }
+        let wanted = ledger.previous_cycle_flex_credits();
+        if wanted.is_zero() {
+            // Nothing to cover: the recommendation covers *recent overage*, and there was none.
+            return;
+        }
+        if let Some(p) = smallest_purchase_covering(ledger, wanted) {
+            out.push(Action::Purchase(p));
+        }
+    }
+
+    /// Buys until the balance, counting purchases already decided at this instant (`out`),
+    /// reaches the threshold.
+    fn top_up_if_low(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
+        let Some(top_up) = self.top_up else { return };
+        let pending: Credits = out
+            .iter()
+            .filter_map(|a| match a {
+                Action::Purchase(p) => Some(ledger.credits_of(*p)),
+                _ => None,
+            })
+            .sum();
+        let mut balance = ledger.prepaid_balance() + pending;
+        if balance >= top_up.below_credits {
+            return;
+        }
+        let bought = ledger.credits_of(top_up.purchase);
+        let mut count = 0;
+        while balance < top_up.below_credits && count < TOP_UP_PURCHASES_MAX {
+            out.push(Action::Purchase(top_up.purchase));
+            balance += bought;
+            count += 1;
+        }
+    }
+}
+
+/// The smallest bundle of the cohort with at least `wanted` credits, else the largest one;
+/// where the cohort sells open amounts instead, the smallest amount (whole minor units, within
+/// the purchase limits) that buys `wanted`.
+pub fn smallest_purchase_covering(ledger: &Ledger<'_>, wanted: Credits) -> Option<Purchase> {
+    let book = ledger.book();
+    let cohort = &book.cohorts[ledger.workspace().cohort.0];
+    if !cohort.bundles.is_empty() {
+        let covering = cohort
+            .bundles
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.credits >= wanted)
+            .min_by_key(|(i, b)| (b.credits, *i));
+        let largest = cohort
+            .bundles
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, b)| (b.credits, usize::MAX - i));
+        return covering.or(largest).map(|(i, _)| Purchase::Bundle(i));
+    }
+    let open = cohort.open_amount.as_ref()?;
+    let exact = ExactMoney::of(wanted, cohort.prepaid_base_price);
+    // Round up to the minor unit so the amount really covers `wanted`.
+    let mut money =
+        exact.round_to_minor(book.minor_digits, crate::model::amounts::Rounding::HalfUp);
+    if cohort.prepaid_base_price.credits_for(money) < wanted {
+        money +=
+            Money::from_micros(10i64.pow(crate::model::amounts::SCALE_DIGITS - book.minor_digits));
+    }
+    let money = if money < open.min {
+        open.min
+    } else {
+        money.min(open.max)
+    };
+    Some(Purchase::OpenAmount(money))
+}

@@ -1,0 +1,129 @@
+//! The accounts table of a portfolio: one row per workspace with its creation date and,
+//! optionally, its plan and seats (else the scenario's). A small CSV read with the `csv`
+//! crate; every problem names its row and column.
+
+use crate::model::diag::InputError;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+/// Most accounts in one table.
+pub const ACCOUNTS_MAX: usize = 1_000_000;
+
+const COLUMNS: [&str; 4] = ["workspace", "created", "plan", "seats"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub created: NaiveDate,
+    pub plan: Option<String>,
+    pub seats: Option<u32>,
+    file: PathBuf,
+    row: usize,
+}
+
+impl Account {
+    /// An error about this account as a whole, at its row.
+    pub fn error(&self, message: impl Into<String>) -> InputError {
+        self.error_at(
+            "workspace",
+            format!("workspace \"{}\": {}", self.id, message.into()),
+        )
+    }
+
+    pub fn error_at(&self, column: &str, message: impl Into<String>) -> InputError {
+        InputError::at_row(&self.file, self.row, column, message)
+    }
+}
+
+/// Reads an accounts table: columns `workspace` and `created` (YYYY-MM-DD), optionally
+/// `plan` and `seats` (an empty cell takes the scenario's). Other columns are refused so
+/// nothing is silently ignored; a workspace listed twice is an error.
+pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
+    let (mut reader, headers) = super::scenario::open_csv(path, false)?;
+    if let Some(extra) = headers.iter().find(|h| !COLUMNS.contains(h)) {
+        return Err(InputError::at_row(
+            path,
+            0,
+            extra,
+            format!("unknown column (expected {})", COLUMNS.join(", ")),
+        ));
+    }
+    let position = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(id_col), Some(created_col)) = (position("workspace"), position("created")) else {
+        let missing = if position("workspace").is_none() {
+            "workspace"
+        } else {
+            "created"
+        };
+        return Err(InputError::at_row(
+            path,
+            0,
+            missing,
+            format!(
+                "missing column (the header has: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    let (plan_col, seats_col) = (position("plan"), position("seats"));
+    let mut out: Vec<Account> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 1;
+        let record = record
+            .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
+        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
+        let id = cell(Some(id_col))
+            .ok_or_else(|| InputError::at_row(path, row, "workspace", "missing value"))?
+            .to_string();
+        if let Some(first) = seen.insert(id.clone(), row) {
+            return Err(InputError::at_row(
+                path,
+                row,
+                "workspace",
+                format!("workspace \"{id}\" is listed twice (first at row {first})"),
+            ));
+        }
+        let created_text = cell(Some(created_col))
+            .ok_or_else(|| InputError::at_row(path, row, "created", "missing value"))?;
+        let created = NaiveDate::parse_from_str(created_text, "%Y-%m-%d").map_err(|_| {
+            InputError::at_row(
+                path,
+                row,
+                "created",
+                format!("\"{created_text}\" is not a date like 2026-04-01"),
+            )
+        })?;
+        let seats = match cell(seats_col) {
+            None => None,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => Some(n),
+                _ => {
+                    return Err(InputError::at_row(
+                        path,
+                        row,
+                        "seats",
+                        format!("\"{text}\" is not a seat count 1-1000000"),
+                    ))
+                }
+            },
+        };
+        out.push(Account {
+            id,
+            created,
+            plan: cell(plan_col).map(str::to_string),
+            seats,
+            file: path.to_path_buf(),
+            row,
+        });
+        if out.len() > ACCOUNTS_MAX {
+            return Err(InputError::at_row(
+                path,
+                row,
+                "-",
+                format!("more than {ACCOUNTS_MAX} accounts"),
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,418 @@
+//! Runs scenarios and compares their `[[expect]]` blocks with what the ledger computes.
+//!
+//! [`actual`] is the one place a named field becomes a number: `check` compares with it and
+//! the reports print with it, so a field means the same thing everywhere.
+
+use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
+use crate::engine::ledger::{Outcome, Statement};
+use crate::engine::replay::replay;
+use crate::input::expect::{Expected, Field, FieldKind, Written};
+use crate::input::files::write_atomically;
+use crate::input::scenario::Scenario;
+use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
+use crate::model::amounts::{Credits, Money};
+use crate::model::calendar::{display, Instant};
+use crate::model::pricing::PricingBook;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+
+/// Decimals of the effective price per credit.
+pub const EFFECTIVE_PRICE_DIGITS: u32 = 4;
+
+/// A field's computed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actual {
+    Money(Money),
+    Credits(Credits),
+    Ratio(Option<Decimal>),
+    Count(u64),
+    Text(String),
+    Instant(Option<Instant>),
+}
+
+impl Actual {
+    /// As a person reads it: money with the currency's minor digits.
+    pub fn render(&self, book: &PricingBook) -> String {
+        match self {
+            Actual::Money(m) => m.to_decimal_minor(book.minor_digits).to_string(),
+            Actual::Credits(c) => c.to_decimal().to_string(),
+            Actual::Ratio(Some(d)) => d.to_string(),
+            Actual::Ratio(None) => "n/a".to_string(),
+            Actual::Count(n) => n.to_string(),
+            Actual::Text(t) => t.clone(),
+            Actual::Instant(Some(t)) => display(*t),
+            Actual::Instant(None) => "none".to_string(),
+        }
+    }
+
+    fn matches(&self, expected: &Expected) -> bool {
+        match (self, expected) {
+            (Actual::Money(m), Expected::Decimal(d)) => m.to_decimal() == *d,
+            (Actual::Credits(c), Expected::Decimal(d)) => c.to_decimal() == *d,
+            (Actual::Ratio(Some(r)), Expected::Decimal(d)) => r == d,
+            (Actual::Count(n), Expected::Count(e)) => n == e,
+            (Actual::Text(t), Expected::Text(e)) => t == e,
+            (Actual::Instant(t), Expected::Instant(e)) => t == e,
+            _ => false,
+        }
+    }
+}
+
+/// The value of `field` for a whole outcome (`statement` None) or one statement.
+pub fn actual(
+    field: Field,
+    book: &PricingBook,
+    outcome: &Outcome,
+    statement: Option<&Statement>,
+) -> Actual {
+    let t = &outcome.totals;
+    let (money, credits, alerts, first_blocked) = match statement {
+        Some(s) => (s.money(), s.credits, s.alerts, s.first_blocked_at),
+        None => (t.money, t.credits, t.alerts, t.first_blocked_at),
+    };
+    let plan_name = |p: crate::model::pricing::PlanId| book.plans[p.0].id.clone();
+    match field {
+        Field::Cash => Actual::Money(money.cash()),
+        Field::EconomicCost => Actual::Money(t.economic_cost()),
+        Field::MoneyPlanFees => Actual::Money(money.plan_fees),
+        Field::MoneyPrepaid => Actual::Money(money.prepaid),
+        Field::MoneyFlex => Actual::Money(money.flex),
+        Field::UnusedPrepaidValue => Actual::Money(t.unused_prepaid_value),
+        Field::EffectivePrice => Actual::Ratio(
+            t.economic_cost()
+                .per_credit(t.credits.consumed(), EFFECTIVE_PRICE_DIGITS),
+        ),
+        Field::CreditsDemanded => Actual::Credits(credits.demanded),
+        Field::CreditsIncluded => Actual::Credits(credits.included),
+        Field::CreditsPrepaid => Actual::Credits(credits.prepaid),
+        Field::CreditsFlex => Actual::Credits(credits.flex),
+        Field::CreditsBlocked => Actual::Credits(credits.blocked),
+        Field::CreditsGrantedIncluded => Actual::Credits(credits.granted_included),
+        Field::CreditsExpiredIncluded => Actual::Credits(credits.expired_included),
+        Field::CreditsPurchasedPrepaid => Actual::Credits(credits.purchased_prepaid),
+        Field::CreditsExpiredPrepaid => Actual::Credits(credits.expired_prepaid),
+        Field::CreditsRemainingIncluded => Actual::Credits(t.remaining_included),
+        Field::CreditsUnusedPrepaid => Actual::Credits(t.unused_prepaid),
+        Field::Alerts => Actual::Count(u64::from(alerts)),
+        Field::Purchases => Actual::Count(u64::from(t.purchases)),
+        Field::PlanChanges => Actual::Count(u64::from(t.plan_changes)),
+        Field::FinalPlan => Actual::Text(plan_name(t.final_plan)),
+        Field::FirstBlockedAt => Actual::Instant(first_blocked),
+        Field::Plan => Actual::Text(statement.map(|s| plan_name(s.plan)).unwrap_or_default()),
+        Field::Start => Actual::Instant(statement.map(|s| s.period.start)),
+        Field::End => Actual::Instant(statement.map(|s| s.period.end)),
+    }
+}
+
+/// Replays every strategy of a scenario on its usage.
+pub fn run(scenario: &Scenario) -> Vec<Outcome> {
+    scenario
+        .case
+        .strategies
+        .iter()
+        .map(|s| {
+            replay(
+                &scenario.case.book,
+                scenario.case.workspace,
+                scenario.case.horizon.end,
+                &scenario.usage,
+                s,
+            )
+        })
+        .collect()
+}
+
+/// One expected value that did not match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub line: usize,
+    pub strategy: String,
+    pub statement: Option<u32>,
+    pub field: String,
+    pub expected: String,
+    pub got: String,
+    /// What `--update` writes; `None` when the value cannot be written (the statement does
+    /// not exist, a statistic is undefined).
+    pub update: Option<Update>,
+}
+
+/// A value `--update` writes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// `[[expect]]` block, field, how it was written, the computed value.
+    Field(usize, Field, Written, Actual),
+    /// `[[expect_stat]]` block and the computed value.
+    Stat(usize, Decimal),
+}
+
+/// The result of one `[[expect]]` block.
+#[derive(Debug, Clone)]
+pub struct BlockResult {
+    pub line: usize,
+    pub strategy: String,
+    pub statement: Option<u32>,
+    pub checked: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioCheck {
+    pub path: PathBuf,
+    pub name: String,
+    pub blocks: Vec<BlockResult>,
+}
+
+impl ScenarioCheck {
+    pub fn passed(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| b.checked - b.mismatches.len())
+            .sum()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.blocks.iter().map(|b| b.mismatches.len()).sum()
+    }
+}
+
+fn written_text(expected: &Expected) -> String {
+    match expected {
+        Expected::Decimal(d) => d.to_string(),
+        Expected::Count(n) => n.to_string(),
+        Expected::Text(t) => t.clone(),
+        Expected::Instant(Some(t)) => display(*t),
+        Expected::Instant(None) => "none".to_string(),
+    }
+}
+
+/// Evaluates every expectation of `scenario`.
+pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
+    let outcomes = run(scenario);
+    let book = &scenario.case.book;
+    let mut blocks = Vec::new();
+    for resolved in &scenario.expectations {
+        let e = &resolved.inner;
+        let outcome = &outcomes[resolved.strategy];
+        let strategy = scenario.case.strategies[resolved.strategy].name.clone();
+        let statement = e.statement.map(|n| outcome.statements.get(n as usize - 1));
+        let mut mismatches = Vec::new();
+        for f in &e.fields {
+            let line = f.line;
+            let (got, update) = match statement {
+                Some(None) => (
+                    format!(
+                        "no statement {} (the run has {})",
+                        e.statement.unwrap_or(0),
+                        outcome.statements.len()
+                    ),
+                    None,
+                ),
+                // The totals (None) or an existing statement.
+                found => {
+                    let a = actual(f.field, book, outcome, found.flatten());
+                    if a.matches(&f.expected) {
+                        continue;
+                    }
+                    (
+                        a.render(book),
+                        Some(Update::Field(e.block, f.field, f.written, a)),
+                    )
+                }
+            };
+            mismatches.push(Mismatch {
+                line,
+                strategy: strategy.clone(),
+                statement: e.statement,
+                field: f.field.name().to_string(),
+                expected: written_text(&f.expected),
+                got,
+                update,
+            });
+        }
+        blocks.push(BlockResult {
+            line: e.line,
+            strategy,
+            statement: e.statement,
+            checked: e.fields.len(),
+            mismatches,
+        });
+    }
+    if let Some(spec) = scenario
+        .simulation
+        .as_ref()
+        .filter(|s| !s.expectations.is_empty())
+    {
+        blocks.extend(check_statistics(scenario, spec));
+    }
+    ScenarioCheck {
+        path: scenario.path.clone(),
+        name: scenario.name.clone(),
+        blocks,
+    }
+}
+
+/// A statistic's value and, where it has one, its standard error.
+pub fn statistic(
+    summary: &Summary,
+    strategy: usize,
+    statistic: Statistic,
+    measure: Measure,
+) -> (Option<Decimal>, Option<Decimal>) {
+    let st = &summary.strategies[strategy];
+    let m = st.measure(measure);
+    let money = |v: Money| Some(v.to_decimal());
+    match statistic {
+        Statistic::Mean => (Some(m.cost.mean), Some(m.cost.stderr)),
+        Statistic::P5 => (money(m.cost.p5), None),
+        Statistic::P50 => (money(m.cost.p50), None),
+        Statistic::P90 => (money(m.cost.p90), None),
+        Statistic::P95 => (money(m.cost.p95), None),
+        Statistic::P99 => (money(m.cost.p99), None),
+        Statistic::Cvar95 => (Some(m.cost.cvar95), None),
+        Statistic::PCheapest => (Some(m.p_cheapest), None),
+        Statistic::SavingsMean => (Some(m.savings.mean), Some(m.savings.stderr)),
+        Statistic::SavingsPPositive => (Some(m.savings.p_positive), None),
+        // 0: the strategy never breaks even within the horizon.
+        Statistic::BreakEvenMonth => (Some(Decimal::from(m.break_even_month.unwrap_or(0))), None),
+        Statistic::PBlocked => (Some(st.p_blocked), None),
+        Statistic::BlockedMean => (Some(st.blocked_mean), None),
+        Statistic::PrepaidUtilisation => (st.prepaid_utilisation, None),
+    }
+}
+
+/// Runs the scenario's simulation (its own paths and seed) and compares `[[expect_stat]]`.
+fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResult> {
+    let config = SimConfig {
+        paths: spec.paths,
+        seed: spec.seed,
+        threads: None,
+    };
+    let paths = simulate(&scenario.case, &spec.model, config, &|_| {});
+    let summary = summarise(&scenario.case, config, spec.comparison(), &paths);
+    spec.expectations
+        .iter()
+        .map(|e| {
+            let strategy = scenario.case.strategies[e.strategy].name.clone();
+            let (got, stderr) = statistic(&summary, e.strategy, e.statistic, e.measure);
+            let within = match (got, e.tolerance) {
+                (None, _) => false,
+                (Some(g), Tolerance::Exact) => g == e.value,
+                (Some(g), Tolerance::Absolute(t)) => (g - e.value).abs() <= t,
+                (Some(g), Tolerance::StandardErrors(k)) => {
+                    (g - e.value).abs() <= k * stderr.unwrap_or_default()
+                }
+            };
+            let mismatches = if within {
+                Vec::new()
+            } else {
+                let tolerance = match e.tolerance {
+                    Tolerance::Exact => String::new(),
+                    Tolerance::Absolute(t) => format!(" +/- {t}"),
+                    Tolerance::StandardErrors(k) => format!(
+                        " +/- {k} standard errors ({})",
+                        (k * stderr.unwrap_or_default()).round_dp(4)
+                    ),
+                };
+                vec![Mismatch {
+                    line: e.line,
+                    strategy: strategy.clone(),
+                    statement: None,
+                    field: format!("{}.{}", e.measure.name(), e.statistic.name()),
+                    expected: format!("{}{tolerance}", e.value),
+                    got: got.map_or("n/a".to_string(), |g| g.to_string()),
+                    update: got.map(|g| Update::Stat(e.block, g)),
+                }]
+            };
+            BlockResult {
+                line: e.line,
+                strategy,
+                statement: None,
+                checked: 1,
+                mismatches,
+            }
+        })
+        .collect()
+}
+
+/// Rewrites the mismatched expected values of one scenario file with what was computed,
+/// keeping comments and layout. Returns how many values changed.
+pub fn update_file(check: &ScenarioCheck, book: &PricingBook) -> Result<usize, String> {
+    let updates: Vec<Update> = check
+        .blocks
+        .iter()
+        .flat_map(|b| &b.mismatches)
+        .filter_map(|m| m.update.clone())
+        .collect();
+    if updates.is_empty() {
+        return Ok(0);
+    }
+    let path = check.path.display();
+    let text =
+        std::fs::read_to_string(&check.path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{path}: {e}"))?;
+    for update in &updates {
+        let (item, new) = match update {
+            Update::Field(block, field, written, actual) => {
+                let item = field_item(&mut doc, "expect", *block, field.name())?;
+                let new = new_field_value(*written, actual, *field, book);
+                (item, new)
+            }
+            Update::Stat(block, value) => {
+                let item = field_item(&mut doc, "expect_stat", *block, "value")?;
+                (item, toml_edit::Value::from(value.to_string()))
+            }
+        };
+        let decor = item.as_value().ok_or("expected a value")?.decor().clone();
+        let mut new = new;
+        *new.decor_mut() = decor;
+        *item = toml_edit::Item::Value(new);
+    }
+    write_atomically(&check.path, doc.to_string().as_bytes())?;
+    Ok(updates.len())
+}
+
+/// The item at `table[block].dotted.key` of an array of tables.
+fn field_item<'d>(
+    doc: &'d mut toml_edit::DocumentMut,
+    table: &str,
+    block: usize,
+    dotted: &str,
+) -> Result<&'d mut toml_edit::Item, String> {
+    let vanished = || format!("{table} block {} has no {dotted} any more", block + 1);
+    let blocks = doc
+        .get_mut(table)
+        .and_then(|i| i.as_array_of_tables_mut())
+        .ok_or_else(vanished)?;
+    let t = blocks.get_mut(block).ok_or_else(vanished)?;
+    let mut keys = dotted.split('.');
+    let first = keys.next().ok_or_else(vanished)?;
+    let mut item = t.get_mut(first).ok_or_else(vanished)?;
+    for key in keys {
+        item = item.get_mut(key).ok_or_else(vanished)?;
+    }
+    Ok(item)
+}
+
+/// The computed value, written the way the old one was (a string stays a string).
+fn new_field_value(
+    written: Written,
+    actual: &Actual,
+    field: Field,
+    book: &PricingBook,
+) -> toml_edit::Value {
+    let rendered = actual.render(book);
+    match (written, actual) {
+        (Written::Integer, Actual::Count(n)) => toml_edit::Value::from(*n as i64),
+        (Written::Integer, _) if field.kind() != FieldKind::Instant => {
+            match rendered.parse::<i64>() {
+                Ok(i) => toml_edit::Value::from(i),
+                Err(_) => toml_edit::Value::from(rendered),
+            }
+        }
+        (Written::Datetime, Actual::Instant(Some(_))) => rendered
+            .parse::<toml_edit::Datetime>()
+            .map(toml_edit::Value::from)
+            .unwrap_or_else(|_| toml_edit::Value::from(rendered.clone())),
+        _ => toml_edit::Value::from(rendered),
+    }
+}

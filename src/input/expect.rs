@@ -1,0 +1,325 @@
+//! `[[expect]]` blocks: which numbers a scenario pins, read with toml_edit so that every key
+//! and value keeps its span (for errors) and its place (for `check --update`).
+
+use super::values::{parse_decimal, parse_instant};
+use crate::model::calendar::Instant;
+use crate::model::diag::{InputError, Source};
+use rust_decimal::Decimal;
+use std::ops::Range;
+
+/// What kind of value a field holds, which decides how expected and actual compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Money,
+    Credits,
+    /// A decimal that is not charged (a per-credit price).
+    Ratio,
+    Count,
+    Plan,
+    /// An instant, or "none".
+    Instant,
+}
+
+/// Where a field can be asked: the horizon's totals, a statement, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldScope {
+    Totals,
+    Statement,
+    Both,
+}
+
+macro_rules! fields {
+    ($( $variant:ident => $name:literal, $kind:ident, $scope:ident, $doc:literal; )*) => {
+        /// Every value an expectation can pin. `check` computes each from an outcome.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Field { $( #[doc = $doc] $variant, )* }
+
+        impl Field {
+            pub const ALL: &'static [Field] = &[$(Field::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Field::$variant => $name,)* }
+            }
+
+            pub fn kind(self) -> FieldKind {
+                match self { $(Field::$variant => FieldKind::$kind,)* }
+            }
+
+            pub fn scope(self) -> FieldScope {
+                match self { $(Field::$variant => FieldScope::$scope,)* }
+            }
+
+        }
+    };
+}
+
+fields! {
+    Cash => "cash", Money, Both, "all money charged: plan fees + prepaid purchases + flex invoices";
+    EconomicCost => "economic_cost", Money, Totals, "cash minus the cost basis of prepaid credits unused at the horizon's end";
+    MoneyPlanFees => "money.plan_fees", Money, Both, "plan fees (charged at cycle start)";
+    MoneyPrepaid => "money.prepaid", Money, Both, "prepaid purchases";
+    MoneyFlex => "money.flex", Money, Both, "flex invoices (one rounded line per flex period)";
+    UnusedPrepaidValue => "unused_prepaid_value", Money, Totals, "cost basis of prepaid credits unused at the horizon's end";
+    EffectivePrice => "effective_price", Ratio, Totals, "economic cost per consumed credit (4 decimals, half up)";
+    CreditsDemanded => "credits.demanded", Credits, Both, "credits the usage asked for";
+    CreditsIncluded => "credits.included", Credits, Both, "consumed from included credits";
+    CreditsPrepaid => "credits.prepaid", Credits, Both, "consumed from prepaid lots";
+    CreditsFlex => "credits.flex", Credits, Both, "consumed as flex";
+    CreditsBlocked => "credits.blocked", Credits, Both, "refused: no pool could serve them";
+    CreditsGrantedIncluded => "credits.granted_included", Credits, Both, "included credits granted at cycle starts";
+    CreditsExpiredIncluded => "credits.expired_included", Credits, Both, "included credits that expired at a cycle's end";
+    CreditsPurchasedPrepaid => "credits.purchased_prepaid", Credits, Both, "prepaid credits bought";
+    CreditsExpiredPrepaid => "credits.expired_prepaid", Credits, Both, "prepaid credits that expired unused";
+    CreditsRemainingIncluded => "credits.remaining_included", Credits, Totals, "included credits left at the horizon's end (neither expired nor valued)";
+    CreditsUnusedPrepaid => "credits.unused_prepaid", Credits, Totals, "prepaid credits left at the horizon's end";
+    Alerts => "alerts", Count, Both, "usage alerts fired";
+    Purchases => "purchases", Count, Totals, "prepaid purchases made";
+    PlanChanges => "plan_changes", Count, Totals, "plan changes made";
+    FinalPlan => "final_plan", Plan, Totals, "plan in force at the horizon's end";
+    FirstBlockedAt => "first_blocked_at", Instant, Both, "when usage was first refused, or \"none\"";
+    Plan => "plan", Plan, Statement, "plan in force during the statement";
+    Start => "start", Instant, Statement, "statement period start";
+    End => "end", Instant, Statement, "statement period end (exclusive)";
+}
+
+impl Field {
+    pub fn by_name(name: &str) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    pub fn allowed_in(self, statement: bool) -> bool {
+        match self.scope() {
+            FieldScope::Both => true,
+            FieldScope::Totals => !statement,
+            FieldScope::Statement => statement,
+        }
+    }
+}
+
+/// An expected value as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    Decimal(Decimal),
+    Count(u64),
+    Text(String),
+    Instant(Option<Instant>),
+}
+
+/// How the value was written, so `--update` writes the new one the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    String,
+    Integer,
+    Float,
+    Datetime,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectedField {
+    pub field: Field,
+    pub expected: Expected,
+    pub written: Written,
+    /// 1-based line of the value.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// Position among the file's `[[expect]]` blocks (0-based), for `--update`.
+    pub block: usize,
+    /// 1-based line of the block.
+    pub line: usize,
+    /// Strategy name as written (resolved by the scenario loader).
+    pub strategy: Option<(String, Range<usize>)>,
+    pub statement: Option<u32>,
+    pub fields: Vec<ExpectedField>,
+}
+
+fn known_fields(statement: bool) -> String {
+    Field::ALL
+        .iter()
+        .filter(|f| f.allowed_in(statement))
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the `[[expect]]` blocks of a scenario's text.
+pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError> {
+    let doc = toml_edit::Document::parse(source.text.clone())
+        .map_err(|e| source.error(e.span().unwrap_or(0..0), e.message().to_string()))?;
+    let Some(item) = doc.as_table().get("expect") else {
+        return Ok(Vec::new());
+    };
+    let Some(blocks) = item.as_array_of_tables() else {
+        return Err(source.error(
+            item.span().unwrap_or(0..0),
+            "expect must be written as [[expect]] blocks",
+        ));
+    };
+    let mut out = Vec::new();
+    for (block, table) in blocks.iter().enumerate() {
+        let span = table.span().unwrap_or(0..0);
+        let line = crate::model::diag::line_column(&source.text, span.start).0;
+        let mut exp = Expectation {
+            block,
+            line,
+            strategy: None,
+            statement: None,
+            fields: Vec::new(),
+        };
+        let mut flat = Vec::new();
+        flatten(source, "", None, table, &mut flat)?;
+        // `statement` decides which fields are allowed, so read it first.
+        for (key, _, value) in &flat {
+            if key == "statement" {
+                let n = value
+                    .as_integer()
+                    .filter(|n| *n >= 1 && *n <= i64::from(u32::MAX));
+                let Some(n) = n else {
+                    return Err(
+                        source.error(value.span().unwrap_or(0..0), "statement is a number from 1")
+                    );
+                };
+                exp.statement = Some(n as u32);
+            }
+        }
+        for (key, key_span, value) in &flat {
+            let vspan = value.span().unwrap_or(0..0);
+            match key.as_str() {
+                "statement" => {}
+                "strategy" => {
+                    let Some(name) = value.as_str() else {
+                        return Err(source.error(vspan, "strategy is a strategy's name"));
+                    };
+                    exp.strategy = Some((name.to_string(), vspan));
+                }
+                name => {
+                    let in_statement = exp.statement.is_some();
+                    let field = match Field::by_name(name) {
+                        Some(f) if f.allowed_in(in_statement) => f,
+                        Some(f) => {
+                            let (only, here, list) = if f.scope() == FieldScope::Totals {
+                                ("the totals", "a statement", "statement")
+                            } else {
+                                ("a statement (set statement = N)", "the totals", "totals")
+                            };
+                            return Err(source.error(
+                                key_span.clone(),
+                                format!(
+                                    "field \"{name}\" is for {only} only, not for {here} ({list} fields: {})",
+                                    known_fields(in_statement)
+                                ),
+                            ));
+                        }
+                        None => {
+                            let scope = if in_statement {
+                                "a statement"
+                            } else {
+                                "the totals"
+                            };
+                            return Err(source.error(
+                                key_span.clone(),
+                                format!(
+                                    "unknown field \"{name}\" for {scope} (known: {})",
+                                    known_fields(in_statement)
+                                ),
+                            ));
+                        }
+                    };
+                    let (expected, written) = parse_expected(field, value)
+                        .map_err(|m| source.error(vspan.clone(), format!("{name}: {m}")))?;
+                    let line = crate::model::diag::line_column(&source.text, vspan.start).0;
+                    exp.fields.push(ExpectedField {
+                        field,
+                        expected,
+                        written,
+                        line,
+                    });
+                }
+            }
+        }
+        if exp.fields.is_empty() {
+            return Err(source.error(span, "this [[expect]] block names no field to check"));
+        }
+        out.push(exp);
+    }
+    Ok(out)
+}
+
+/// A key path (dotted), the key's span and its value.
+type FlatEntry<'a> = (String, Range<usize>, &'a toml_edit::Value);
+
+/// Flattens nested tables into dotted key paths. `dotted_start` is the span of the first
+/// segment when `table` is the implicit table of a dotted key (`money.flex = ...`), so an
+/// error points at the start of the whole key, not at its last segment.
+fn flatten<'a>(
+    source: &Source,
+    prefix: &str,
+    dotted_start: Option<Range<usize>>,
+    table: &'a dyn toml_edit::TableLike,
+    out: &mut Vec<FlatEntry<'a>>,
+) -> Result<(), InputError> {
+    for (key, item) in table.iter() {
+        let path = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let own_span = table
+            .get_key_value(key)
+            .and_then(|(k, _)| k.span())
+            .or_else(|| item.span())
+            .unwrap_or(0..0);
+        let key_span = dotted_start.clone().unwrap_or(own_span);
+        match item {
+            toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => {
+                flatten(source, &path, None, t, out)?
+            }
+            toml_edit::Item::Value(v) => out.push((path, key_span, v)),
+            toml_edit::Item::Table(t) => {
+                let start = t.is_dotted().then(|| key_span.clone());
+                flatten(source, &path, start, t, out)?
+            }
+            _ => return Err(source.error(key_span, format!("{path}: expected a value"))),
+        }
+    }
+    Ok(())
+}
+
+fn parse_expected(field: Field, value: &toml_edit::Value) -> Result<(Expected, Written), String> {
+    use toml_edit::Value as V;
+    let written = match value {
+        V::String(_) => Written::String,
+        V::Integer(_) => Written::Integer,
+        V::Float(_) => Written::Float,
+        V::Datetime(_) => Written::Datetime,
+        _ => return Err("expected a number, a string or a date".to_string()),
+    };
+    let text = match value {
+        V::String(s) => s.value().clone(),
+        V::Integer(i) => i.value().to_string(),
+        // The float's source text, exactly as written.
+        V::Float(f) => f.display_repr().to_string(),
+        V::Datetime(d) => d.value().to_string(),
+        _ => unreachable!("matched above"),
+    };
+    let expected = match field.kind() {
+        FieldKind::Money | FieldKind::Credits | FieldKind::Ratio => {
+            Expected::Decimal(parse_decimal(&text.replace('_', ""))?)
+        }
+        FieldKind::Count => Expected::Count(
+            text.parse::<u64>()
+                .map_err(|_| format!("\"{text}\" is not a whole number"))?,
+        ),
+        FieldKind::Plan => Expected::Text(text),
+        FieldKind::Instant => {
+            if text == "none" {
+                Expected::Instant(None)
+            } else {
+                Expected::Instant(Some(parse_instant(&text)?))
+            }
+        }
+    };
+    Ok((expected, written))
+}

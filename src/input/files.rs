@@ -1,0 +1,81 @@
+//! Finding input files: scenarios and pricing books among paths and folders.
+
+use crate::model::diag::InputError;
+use std::path::{Path, PathBuf};
+
+/// What a TOML file is, judged by its top-level tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Scenario,
+    PricingBook,
+}
+
+/// Expands files and folders (recursively, `*.toml` only) into a sorted list of files.
+/// A named file is taken whatever its extension; a missing path is an error.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)
+                .map_err(|e| InputError::whole_file(p, format!("cannot list folder: {e}")))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(InputError::whole_file(p, "no such file or folder"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A file with a `[book]` table and no `[scenario]` is a pricing book; anything else is
+/// read as a scenario (so a broken file gets the scenario loader's precise error).
+pub fn kind_of(path: &Path) -> FileKind {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return FileKind::Scenario;
+    };
+    match text.parse::<toml::Table>() {
+        Ok(t) if t.contains_key("book") && !t.contains_key("scenario") => FileKind::PricingBook,
+        _ => FileKind::Scenario,
+    }
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
+/// a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = temporary_beside(path);
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: cannot replace: {e}", path.display())
+    })
+}
+
+/// A temporary name in `path`'s folder (so a rename onto `path` is atomic), unique to this
+/// process.
+pub fn temporary_beside(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}

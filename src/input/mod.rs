@@ -1,0 +1,13 @@
+//! Scenario, pricing-book and accounts files in, validated domain types out; the composition
+//! root. Every input error is found here (or by the trace import it calls), located by file
+//! and line/column or row/column.
+
+pub mod accounts;
+mod book;
+pub mod check;
+pub mod expect;
+pub mod files;
+pub mod raw;
+pub mod scenario;
+pub mod simulation;
+pub mod values;

@@ -1,0 +1,1111 @@
+//! Scenario files: TOML in, validated domain types out.
+//!
+//! Everything that can be wrong with an input is found here, with its file and line and
+//! column (TOML) or row and column (CSV). What leaves this module is consistent: the ledger
+//! and the strategies can assume every id resolves and every amount is within limits.
+
+use super::expect::Expectation;
+use super::raw::{RawBook, RawPurchase, RawScenario, RawStrategy};
+use crate::analysis::portfolio::Member;
+use crate::analysis::Case;
+use crate::engine::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
+use crate::engine::replay::CreditUsage;
+use crate::engine::strategy::{Action, Scheduled, Strategy, TopUp, Upgrade};
+use crate::model::amounts::{Credits, CREDITS_MAX};
+use crate::model::calendar::{add_months, display, midnight, Instant, Period};
+use crate::model::diag::{InputError, Source};
+use crate::model::pricing::{MetricId, PricingBook};
+use crate::usage::window::UsageWindow;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+/// Longest horizon accepted: 20 years of monthly statements.
+pub const HORIZON_MONTHS_MAX: u32 = 240;
+/// Most strategies in one scenario.
+pub const STRATEGIES_MAX: usize = 64;
+/// Most usage events in one scenario (inline and CSV together); larger traces are issue #4's
+/// streaming import.
+pub const USAGE_EVENTS_MAX: usize = 5_000_000;
+
+/// A metric quantity at an instant, and what it costs in credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    pub at: Instant,
+    pub metric: MetricId,
+    pub quantity: Decimal,
+    pub credits: Credits,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    /// The book, workspace, horizon and strategies: what the analyses run on.
+    pub case: Case,
+    /// When usage may happen (creation, subscription start, horizon end).
+    pub window: UsageWindow,
+    /// Credits demanded, in time order: inline events, the usage CSV, or an imported trace.
+    pub usage: Vec<CreditUsage>,
+    /// What the trace import read and skipped, when usage came from a trace.
+    pub import: Option<crate::usage::trace::ImportReport>,
+    pub expectations: Vec<ResolvedExpectation>,
+    /// The `[simulation]` section, when the scenario can be simulated.
+    pub simulation: Option<super::simulation::SimulationSpec>,
+}
+
+/// An expectation whose strategy is resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedExpectation {
+    pub strategy: usize,
+    pub inner: Expectation,
+}
+
+impl Scenario {
+    /// No `[[expect]]` and no `[[expect_stat]]`: `check` has nothing to compare.
+    pub fn pins_nothing(&self) -> bool {
+        self.expectations.is_empty()
+            && self
+                .simulation
+                .as_ref()
+                .is_none_or(|m| m.expectations.is_empty())
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, InputError> {
+    toml::from_str(&source.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        source.error(span, e.message().trim().to_string())
+    })
+}
+
+/// The index of the strategy called `name`, or an error at `span` listing the known ones.
+pub(super) fn strategy_index(
+    source: &Source,
+    strategies: &[Strategy],
+    name: &str,
+    span: std::ops::Range<usize>,
+) -> Result<usize, InputError> {
+    strategies
+        .iter()
+        .position(|s| s.name == name)
+        .ok_or_else(|| {
+            source.error(
+                span,
+                format!(
+                    "unknown strategy \"{name}\" (known: {})",
+                    known_strategies(strategies)
+                ),
+            )
+        })
+}
+
+/// The strategies' names, for error messages: "a, b, c".
+pub(super) fn known_strategies(strategies: &[Strategy]) -> String {
+    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+    names.join(", ")
+}
+
+/// Loads and validates a pricing book file.
+pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
+    let source = Source::read(path)?;
+    let raw: RawBook = parse_toml(&source)?;
+    super::book::build_book(&raw, &source)
+}
+
+/// Loads and validates a scenario file (and the pricing book and CSV it names).
+pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    load_with(path, &TraceOverrides::default())
+}
+
+/// Trace settings given on the command line; each replaces the scenario's `[usage.trace]`
+/// value, and `file` replaces the scenario's usage altogether.
+#[derive(Debug, Clone, Default)]
+pub struct TraceOverrides {
+    pub file: Option<PathBuf>,
+    pub timestamp: Option<String>,
+    pub metric: Option<String>,
+    pub quantity: Option<String>,
+    pub workspace: Option<String>,
+    pub timestamp_format: Option<String>,
+    pub timezone: Option<String>,
+    pub resolution: Option<String>,
+    pub delimiter: Option<char>,
+    pub skip_invalid: bool,
+    /// Replay only this workspace of a trace with several.
+    pub only_workspace: Option<String>,
+}
+
+/// Loads a scenario, its usage imported from a trace when the scenario or `overrides` names one.
+pub fn load_with(path: &Path, overrides: &TraceOverrides) -> Result<Scenario, InputError> {
+    with_loader(path, |loader, raw| loader.build(&raw, Some(overrides)))
+}
+
+/// A portfolio: the scenario's book, horizon and strategies, and one member per workspace,
+/// with its usage from the trace.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    pub scenario: Scenario,
+    pub members: Vec<Member>,
+    pub import: crate::usage::trace::ImportReport,
+}
+
+/// Loads a portfolio: the trace (`overrides.file` or `[usage.trace]`) split by workspace,
+/// each workspace set up from `accounts` (its creation date, plan and seats) or, without an
+/// accounts table, like the scenario's `[workspace]`.
+pub fn load_portfolio(
+    path: &Path,
+    overrides: &TraceOverrides,
+    accounts: Option<&Path>,
+) -> Result<Portfolio, InputError> {
+    let accounts = match accounts {
+        Some(a) => Some(super::accounts::read(a)?),
+        None => None,
+    };
+    with_loader(path, |loader, raw| {
+        loader.portfolio(raw, overrides, accounts.as_deref())
+    })
+}
+
+fn with_loader<T>(
+    path: &Path,
+    f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
+) -> Result<T, InputError> {
+    let source = Source::read(path)?;
+    let raw: RawScenario = parse_toml(&source)?;
+    let book =
+        match (&raw.scenario.pricing_book, &raw.pricing) {
+            (Some(p), None) => {
+                let book_path = source.relative(p.get_ref());
+                if !book_path.is_file() {
+                    return Err(source.error(
+                        p.span(),
+                        format!("pricing book {} not found", book_path.display()),
+                    ));
+                }
+                load_book(&book_path)?
+            }
+            (None, Some(inline)) => super::book::build_book(inline, &source)?,
+            (Some(p), Some(_)) => {
+                return Err(source.error(
+                    p.span(),
+                    "give either scenario.pricing_book or a [pricing] table, not both",
+                ))
+            }
+            (None, None) => return Err(InputError::whole_file(
+                path,
+                "no pricing book: set scenario.pricing_book = \"path\" or add a [pricing] table",
+            )),
+        };
+    let loader = Loader {
+        cx: super::book::BookContext {
+            source: &source,
+            minor_digits: book.minor_digits,
+            rounding: book.rounding,
+        },
+        book: &Arc::new(book),
+    };
+    f(&loader, raw)
+}
+
+struct Loader<'a> {
+    /// Located conversions of amounts, shared with the pricing-book loader.
+    cx: super::book::BookContext<'a>,
+    book: &'a Arc<PricingBook>,
+}
+
+impl Loader<'_> {
+    /// The scenario; its usage imported from the trace unless `overrides` is `None` (a
+    /// portfolio imports the trace itself).
+    fn build(
+        &self,
+        raw: &RawScenario,
+        overrides: Option<&TraceOverrides>,
+    ) -> Result<Scenario, InputError> {
+        let book = self.book;
+        let ws = &raw.workspace;
+        let created = ws.created.get_ref().0;
+        let Some(cohort) = book.cohort_for(created) else {
+            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
+            return self.cx.err(
+                ws.created.span(),
+                format!("no cohort of the pricing book admits a workspace created {created} (cohorts: {})", ids.join(", ")),
+            );
+        };
+        let plan = self.plan(&ws.plan)?;
+        let seats = match &ws.seats {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
+                return self.cx.err(s.span(), "seats must be 1-1000000");
+            }
+            Some(s) => *s.get_ref(),
+            None => 1,
+        };
+
+        let h = raw.horizon.get_ref();
+        let start = h.start.get_ref().0;
+        let end = match (&h.end, &h.months) {
+            (Some(e), None) => e.get_ref().0,
+            (None, Some(m)) => {
+                if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
+                    return self.cx.err(
+                        m.span(),
+                        format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
+                    );
+                }
+                add_months(start, *m.get_ref())
+            }
+            _ => {
+                return self.cx.err(
+                    raw.horizon.span(),
+                    "the horizon needs exactly one of end or months",
+                )
+            }
+        };
+        if end <= start {
+            return self
+                .cx
+                .err(raw.horizon.span(), "the horizon ends before it starts");
+        }
+        if end > add_months(start, HORIZON_MONTHS_MAX) {
+            return self.cx.err(
+                raw.horizon.span(),
+                format!("the horizon is longer than {HORIZON_MONTHS_MAX} months"),
+            );
+        }
+        let horizon = Period::new(start, end);
+        let anchor = match &ws.anchor {
+            Some(a) => {
+                let t = a.get_ref().0;
+                if !horizon.contains(t) {
+                    return self.cx.err(
+                        a.span(),
+                        format!(
+                            "anchor {} is outside the horizon [{}, {})",
+                            display(t),
+                            display(start),
+                            display(end)
+                        ),
+                    );
+                }
+                if t < midnight(created) {
+                    return self.cx.err(
+                        a.span(),
+                        format!(
+                            "anchor {} is before the workspace was created ({created})",
+                            display(t)
+                        ),
+                    );
+                }
+                t
+            }
+            None => {
+                if start < midnight(created) {
+                    return self.cx.err(
+                        ws.created.span(),
+                        format!("the horizon starts {} before the workspace is created: set workspace.anchor", display(start)),
+                    );
+                }
+                start
+            }
+        };
+        let workspace = Workspace {
+            cohort,
+            seats,
+            plan,
+            anchor,
+        };
+        let window = UsageWindow {
+            created,
+            anchor,
+            end,
+        };
+
+        let mut usage = Vec::new();
+        for ev in &raw.usage.events {
+            let e = ev.get_ref();
+            let at = e.at.get_ref().0;
+            if let Some(message) = window.refuse(at) {
+                return self.cx.err(e.at.span(), message);
+            }
+            if let Some(prev) = usage.last().map(|u: &UsageEvent| u.at) {
+                if at < prev {
+                    return self.cx.err(
+                        e.at.span(),
+                        format!(
+                            "usage out of time order: {} comes after {}",
+                            display(at),
+                            display(prev)
+                        ),
+                    );
+                }
+            }
+            let metric = self.metric(&e.metric)?;
+            let quantity = e.quantity.get_ref().0;
+            let credits = credits_for(book, metric, at, quantity)
+                .map_err(|m| self.cx.source.error(e.quantity.span(), m))?;
+            usage.push(UsageEvent {
+                at,
+                metric,
+                quantity,
+                credits,
+            });
+        }
+        if let Some(file) = &raw.usage.file {
+            let csv_path = self.cx.source.relative(file.get_ref());
+            if !csv_path.is_file() {
+                return self.cx.err(
+                    file.span(),
+                    format!("usage file {} not found", csv_path.display()),
+                );
+            }
+            let from_csv = read_usage_csv(&csv_path, book, &window)?;
+            // Inline events and the file are each in time order; merge them, inline first on ties.
+            usage = merge_by_time(usage, from_csv);
+        }
+        let mut import = None;
+        let mut usage: Vec<CreditUsage> = usage
+            .into_iter()
+            .map(|u| CreditUsage {
+                at: u.at,
+                credits: u.credits,
+            })
+            .collect();
+        let to_import = match overrides {
+            Some(o) => self.trace_spec(raw, o)?.map(|spec| (spec, o)),
+            None => None,
+        };
+        if let Some((spec, o)) = to_import {
+            let imported = crate::usage::trace::import(
+                book,
+                &spec,
+                crate::usage::trace::Workspaces::open(window),
+            )?;
+            let k = pick_workspace(&spec.path, &imported, o)?;
+            usage = imported.usage.into_iter().nth(k).unwrap_or_default();
+            import = Some(imported.report);
+        }
+        if usage.len() > USAGE_EVENTS_MAX && import.is_none() {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("more than {USAGE_EVENTS_MAX} usage events"),
+            ));
+        }
+        let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
+        if total > i128::from(CREDITS_MAX.micros()) {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("usage totals more than {CREDITS_MAX} credits"),
+            ));
+        }
+
+        let strategies = self.strategies(raw, &workspace, &window)?;
+
+        let expectations = super::expect::read_expectations(self.cx.source)?
+            .into_iter()
+            .map(|e| self.resolve_expectation(e, &strategies))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let simulation = match &raw.simulation {
+            Some(sim) => Some(super::simulation::build(
+                self.cx.source,
+                sim,
+                &raw.expect_stat,
+                book,
+                &strategies,
+                anchor,
+                end,
+            )?),
+            None => {
+                if let Some(e) = raw.expect_stat.first() {
+                    return self
+                        .cx
+                        .err(e.span(), "[[expect_stat]] needs a [simulation] section");
+                }
+                None
+            }
+        };
+        let name = raw.scenario.name.clone().unwrap_or_else(|| {
+            self.cx
+                .source
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        Ok(Scenario {
+            path: self.cx.source.path.clone(),
+            name,
+            description: raw.scenario.description.clone(),
+            case: Case {
+                book: Arc::clone(self.book),
+                workspace,
+                horizon,
+                strategies,
+            },
+            window,
+            usage,
+            import,
+            expectations,
+            simulation,
+        })
+    }
+
+    fn portfolio(
+        &self,
+        raw: RawScenario,
+        overrides: &TraceOverrides,
+        accounts: Option<&[super::accounts::Account]>,
+    ) -> Result<Portfolio, InputError> {
+        use crate::usage::trace::Workspaces;
+        let scenario = self.build(&raw, None)?;
+        let Some(spec) = self.trace_spec(&raw, overrides)? else {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                "a portfolio needs a trace: --trace FILE or [usage.trace] in the scenario",
+            ));
+        };
+        // Per listed workspace: its setup and strategies, in the accounts table's order.
+        let mut setups: Vec<(Workspace, Vec<Strategy>)> = Vec::new();
+        let workspaces = match accounts {
+            None => Workspaces::open(scenario.window),
+            Some(list) => {
+                let mut listed = Vec::new();
+                for a in list {
+                    let (workspace, window) = self.account_workspace(&scenario, a)?;
+                    let strategies = self
+                        .strategies(&raw, &workspace, &window)
+                        .map_err(|e| a.error(format!("its strategies: {e}")))?;
+                    setups.push((workspace, strategies));
+                    listed.push((a.id.clone(), window));
+                }
+                Workspaces::listed(listed)
+            }
+        };
+        let imported = crate::usage::trace::import(self.book, &spec, workspaces)?;
+        let members = imported
+            .ids
+            .into_iter()
+            .zip(imported.usage)
+            .enumerate()
+            .map(|(k, (id, usage))| {
+                let (workspace, strategies) = setups
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| (scenario.case.workspace, scenario.case.strategies.clone()));
+                Member {
+                    id,
+                    workspace,
+                    strategies,
+                    usage,
+                }
+            })
+            .collect();
+        Ok(Portfolio {
+            scenario,
+            members,
+            import: imported.report,
+        })
+    }
+
+    /// An account's workspace: the cohort of its creation date, its plan and seats (else the
+    /// scenario's), its subscription from its creation or the horizon's start, whichever is
+    /// later.
+    fn account_workspace(
+        &self,
+        scenario: &Scenario,
+        a: &super::accounts::Account,
+    ) -> Result<(Workspace, UsageWindow), InputError> {
+        let book = self.book;
+        let cohort = book.cohort_for(a.created).ok_or_else(|| {
+            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
+            a.error_at(
+                "created",
+                format!(
+                    "no cohort of the pricing book admits a workspace created {} (cohorts: {})",
+                    a.created,
+                    ids.join(", ")
+                ),
+            )
+        })?;
+        let plan = match &a.plan {
+            Some(p) => book.plan(p).ok_or_else(|| {
+                a.error_at(
+                    "plan",
+                    format!(
+                        "unknown plan \"{p}\" (known: {})",
+                        book.plan_ids().join(", ")
+                    ),
+                )
+            })?,
+            None => scenario.case.workspace.plan,
+        };
+        let anchor = midnight(a.created).max(scenario.case.horizon.start);
+        if anchor >= scenario.case.horizon.end {
+            return Err(a.error_at(
+                "created",
+                format!(
+                    "created {}, at or after the horizon's end ({})",
+                    a.created,
+                    display(scenario.case.horizon.end)
+                ),
+            ));
+        }
+        let workspace = Workspace {
+            cohort,
+            seats: a.seats.unwrap_or(scenario.case.workspace.seats),
+            plan,
+            anchor,
+        };
+        let window = UsageWindow {
+            created: a.created,
+            anchor,
+            end: scenario.case.horizon.end,
+        };
+        Ok((workspace, window))
+    }
+
+    /// The scenario's strategies for one workspace (bundles and plans are the workspace
+    /// cohort's; schedules must fall inside its window).
+    fn strategies(
+        &self,
+        raw: &RawScenario,
+        workspace: &Workspace,
+        window: &UsageWindow,
+    ) -> Result<Vec<Strategy>, InputError> {
+        if raw.strategy.len() > STRATEGIES_MAX {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("more than {STRATEGIES_MAX} strategies"),
+            ));
+        }
+        let mut strategies: Vec<Strategy> = Vec::new();
+        for rs in &raw.strategy {
+            let s = self.strategy(rs, workspace, window)?;
+            if strategies.iter().any(|o| o.name == s.name) {
+                return self.cx.err(
+                    rs.name.span(),
+                    format!("duplicate strategy name \"{}\"", s.name),
+                );
+            }
+            strategies.push(s);
+        }
+        if strategies.is_empty() {
+            let flex = FlexSetting {
+                enabled: self.book.flex_enabled_default,
+                cap: CapSetting::PlanDefault,
+            };
+            strategies.push(Strategy::pay_as_you_go("as-is", flex));
+        }
+        Ok(strategies)
+    }
+
+    /// The trace to import: the scenario's `[usage.trace]` with the command line's values
+    /// over it, or the command line's `--trace` alone.
+    fn trace_spec(
+        &self,
+        raw: &RawScenario,
+        o: &TraceOverrides,
+    ) -> Result<Option<crate::usage::trace::TraceSpec>, InputError> {
+        use crate::usage::trace::parse::{TimestampFormat, Zone};
+        use crate::usage::trace::{Resolution, TraceSpec};
+        let written = raw.usage.trace.as_ref();
+        let path = match (&o.file, written) {
+            (Some(f), _) => f.clone(),
+            (None, Some(t)) => {
+                let t = t.get_ref();
+                if !raw.usage.events.is_empty() || raw.usage.file.is_some() {
+                    return self.cx.err(
+                        t.file.span(),
+                        "[usage.trace] replaces the usage events and file: give one or the other",
+                    );
+                }
+                self.cx.source.relative(t.file.get_ref())
+            }
+            (None, None) => return Ok(None),
+        };
+        let mut spec = TraceSpec::new(path);
+        spec.skip_invalid = o.skip_invalid;
+        let cli = |what: &str, message: String| {
+            InputError::whole_file(&self.cx.source.path, format!("--{what}: {message}"))
+        };
+        let t = written.map(|t| t.get_ref());
+        let pick = |cli: &Option<String>, toml: Option<&Option<String>>| {
+            cli.clone().or_else(|| toml.and_then(|v| v.clone()))
+        };
+        let columns = &mut spec.columns;
+        if let Some(v) = pick(&o.timestamp, t.map(|t| &t.timestamp)) {
+            columns.timestamp = v;
+        }
+        if let Some(v) = pick(&o.metric, t.map(|t| &t.metric)) {
+            columns.metric = v;
+        }
+        if let Some(v) = pick(&o.quantity, t.map(|t| &t.quantity)) {
+            columns.quantity = v;
+        }
+        columns.workspace = pick(&o.workspace, t.map(|t| &t.workspace));
+        if let Some(v) = pick(&o.timestamp_format, t.map(|t| &t.timestamp_format)) {
+            spec.timestamp_format = TimestampFormat::parse(&v);
+        }
+        // Each setting: the command line's value (errors name the flag), else the file's
+        // (errors name its line and column).
+        match (&o.timezone, t.and_then(|t| t.timezone.as_ref())) {
+            (Some(v), _) => spec.zone = Zone::parse(v).map_err(|m| cli("timezone", m))?,
+            (None, Some(v)) => {
+                spec.zone =
+                    Zone::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        match (&o.resolution, t.and_then(|t| t.resolution.as_ref())) {
+            (Some(v), _) => {
+                spec.resolution = Resolution::parse(v).map_err(|m| cli("resolution", m))?
+            }
+            (None, Some(v)) => {
+                spec.resolution =
+                    Resolution::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        let one_byte = |c: &str| -> Result<u8, String> {
+            match c.as_bytes() {
+                [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Ok(*b),
+                _ => Err(format!(
+                    "the delimiter must be one ASCII character, not \"{c}\""
+                )),
+            }
+        };
+        match (&o.delimiter, t.and_then(|t| t.delimiter.as_ref())) {
+            (Some(c), _) => {
+                spec.delimiter = one_byte(&c.to_string()).map_err(|m| cli("delimiter", m))?
+            }
+            (None, Some(v)) => {
+                spec.delimiter =
+                    one_byte(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
+            }
+            (None, None) => {}
+        }
+        Ok(Some(spec))
+    }
+
+    fn plan(&self, id: &Spanned<String>) -> Result<crate::model::pricing::PlanId, InputError> {
+        self.book.plan(id.get_ref()).ok_or_else(|| {
+            self.cx.source.error(
+                id.span(),
+                format!(
+                    "unknown plan \"{}\" (known: {})",
+                    id.get_ref(),
+                    self.book.plan_ids().join(", ")
+                ),
+            )
+        })
+    }
+
+    fn metric(&self, name: &Spanned<String>) -> Result<MetricId, InputError> {
+        self.book.rates.metric(name.get_ref()).ok_or_else(|| {
+            self.cx
+                .source
+                .error(name.span(), self.book.rates.unknown_metric(name.get_ref()))
+        })
+    }
+
+    fn purchase(
+        &self,
+        p: &Spanned<RawPurchase>,
+        workspace: &Workspace,
+    ) -> Result<Purchase, InputError> {
+        let cohort = &self.book.cohorts[workspace.cohort.0];
+        let raw = p.get_ref();
+        match (&raw.bundle, &raw.amount) {
+            (Some(b), None) => cohort
+                .bundle(b.get_ref())
+                .map(Purchase::Bundle)
+                .ok_or_else(|| {
+                    let ids: Vec<&str> = cohort.bundles.iter().map(|b| b.id.as_str()).collect();
+                    self.cx.source.error(
+                        b.span(),
+                        format!(
+                            "unknown bundle \"{}\" in cohort \"{}\" (known: {})",
+                            b.get_ref(),
+                            cohort.id,
+                            if ids.is_empty() {
+                                "none".to_string()
+                            } else {
+                                ids.join(", ")
+                            }
+                        ),
+                    )
+                }),
+            (None, Some(a)) => {
+                let Some(open) = &cohort.open_amount else {
+                    return self.cx.err(
+                        a.span(),
+                        format!("cohort \"{}\" sells no open amounts", cohort.id),
+                    );
+                };
+                let money = self.cx.charged_money(a, "amount")?;
+                let cur = &self.book.currency;
+                let digits = self.book.minor_digits;
+                if money < open.min {
+                    return self.cx.err(
+                        a.span(),
+                        format!(
+                            "purchase of {} {cur} is below the minimum of {} {cur}",
+                            money.to_decimal_minor(digits),
+                            open.min.to_decimal_minor(digits)
+                        ),
+                    );
+                }
+                if money > open.max {
+                    return self.cx.err(
+                        a.span(),
+                        format!(
+                            "purchase of {} {cur} is above the maximum of {} {cur}",
+                            money.to_decimal_minor(digits),
+                            open.max.to_decimal_minor(digits)
+                        ),
+                    );
+                }
+                Ok(Purchase::OpenAmount(money))
+            }
+            _ => self.cx.err(
+                p.span(),
+                "a purchase is { bundle = \"id\" } or { amount = \"money\" }",
+            ),
+        }
+    }
+
+    fn flex_setting(
+        &self,
+        base: FlexSetting,
+        enabled: Option<bool>,
+        cap: &Option<Spanned<super::raw::CapValue>>,
+    ) -> Result<FlexSetting, InputError> {
+        let mut flex = base;
+        if let Some(e) = enabled {
+            flex.enabled = e;
+        }
+        if let Some(c) = cap {
+            flex.cap = match self.cx.cap(c)? {
+                None => CapSetting::Uncapped,
+                Some(m) => CapSetting::Amount(m),
+            };
+        }
+        Ok(flex)
+    }
+
+    fn strategy(
+        &self,
+        rs: &RawStrategy,
+        workspace: &Workspace,
+        window: &UsageWindow,
+    ) -> Result<Strategy, InputError> {
+        let name = rs.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return self.cx.err(rs.name.span(), "strategy name is empty");
+        }
+        let default = FlexSetting {
+            enabled: self.book.flex_enabled_default,
+            cap: CapSetting::PlanDefault,
+        };
+        let flex = self.flex_setting(default, rs.flex, &rs.flex_cap)?;
+        let buy_at_start = rs
+            .buy_at_start
+            .iter()
+            .map(|p| self.purchase(p, workspace))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut scheduled = Vec::new();
+        for entry in &rs.schedule {
+            let e = entry.get_ref();
+            let at = e.at.get_ref().0;
+            if at < window.anchor || at >= window.end {
+                return self.cx.err(
+                    e.at.span(),
+                    format!(
+                        "{} is outside the subscription's span [{}, {})",
+                        display(at),
+                        display(window.anchor),
+                        display(window.end)
+                    ),
+                );
+            }
+            let flex_change = e.flex.is_some() || e.flex_cap.is_some();
+            let kinds = usize::from(e.buy.is_some())
+                + usize::from(e.change_plan.is_some())
+                + usize::from(flex_change);
+            if kinds != 1 {
+                return self.cx.err(
+                    entry.span(),
+                    "a schedule entry does one thing: buy, change_plan, or flex/flex_cap",
+                );
+            }
+            let action = if let Some(b) = &e.buy {
+                Action::Purchase(self.purchase(b, workspace)?)
+            } else if let Some(p) = &e.change_plan {
+                Action::ChangePlan(self.plan(p)?)
+            } else {
+                // A flex change keeps what it does not mention from the strategy's setting
+                // as it stood at the start.
+                Action::SetFlex(self.flex_setting(flex, e.flex, &e.flex_cap)?)
+            };
+            scheduled.push(Scheduled { at, action });
+        }
+        scheduled.sort_by_key(|s| s.at);
+        let top_up = match &rs.top_up {
+            None => None,
+            Some(t) => {
+                let t = t.get_ref();
+                let below = Credits::from_decimal(t.below.get_ref().0)
+                    .map_err(|e| self.cx.source.error(t.below.span(), format!("below: {e}")))?;
+                if below.is_zero() {
+                    return self
+                        .cx
+                        .err(t.below.span(), "top_up.below must be more than zero");
+                }
+                Some(TopUp {
+                    below_credits: below,
+                    purchase: self.purchase(&t.buy, workspace)?,
+                })
+            }
+        };
+        let upgrade = match &rs.upgrade {
+            None => None,
+            Some(u) => {
+                let u = u.get_ref();
+                Some(Upgrade {
+                    to: self.plan(&u.to)?,
+                    flex_spend_over: self.cx.money(
+                        &u.when_cycle_flex_spend_exceeds,
+                        "when_cycle_flex_spend_exceeds",
+                    )?,
+                })
+            }
+        };
+        let start_plan = match &rs.start_plan {
+            Some(p) => Some(self.plan(p)?),
+            None => None,
+        };
+        Ok(Strategy {
+            name,
+            start_plan,
+            flex,
+            scheduled,
+            buy_at_start,
+            top_up,
+            buy_on_alert: rs.buy_on_alert,
+            upgrade,
+        })
+    }
+
+    fn resolve_expectation(
+        &self,
+        e: Expectation,
+        strategies: &[Strategy],
+    ) -> Result<ResolvedExpectation, InputError> {
+        let strategy = match &e.strategy {
+            Some((name, span)) => strategy_index(self.cx.source, strategies, name, span.clone())?,
+            None if strategies.len() == 1 => 0,
+            None => {
+                return Err(InputError {
+                    file: self.cx.source.path.clone(),
+                    location: crate::model::diag::Location::LineColumn {
+                        line: e.line,
+                        column: 1,
+                    },
+                    message: format!(
+                        "this [[expect]] must name its strategy (known: {})",
+                        known_strategies(strategies)
+                    ),
+                })
+            }
+        };
+        Ok(ResolvedExpectation { strategy, inner: e })
+    }
+}
+
+/// The one workspace a single replay takes from a trace: the only one, or `--workspace`'s.
+fn pick_workspace(
+    trace: &Path,
+    imported: &crate::usage::trace::Imported,
+    overrides: &TraceOverrides,
+) -> Result<usize, InputError> {
+    let ids = &imported.ids;
+    match &overrides.only_workspace {
+        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
+            InputError::whole_file(
+                trace,
+                format!("no rows for workspace \"{id}\" (the trace has {})", some_ids(ids)),
+            )
+        }),
+        None if ids.len() <= 1 => Ok(0),
+        None => Err(InputError::whole_file(
+            trace,
+            format!(
+                "the trace has {} workspaces ({}): replay one with --workspace ID, or all with `creditsim portfolio`",
+                ids.len(),
+                some_ids(ids)
+            ),
+        )),
+    }
+}
+
+fn some_ids(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
+    if ids.len() > SHOWN {
+        shown.push("...");
+    }
+    if shown.is_empty() {
+        "no rows".to_string()
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn credits_for(
+    book: &PricingBook,
+    metric: MetricId,
+    at: Instant,
+    quantity: Decimal,
+) -> Result<Credits, String> {
+    if quantity.is_sign_negative() && !quantity.is_zero() {
+        return Err(format!("quantity {quantity} is negative"));
+    }
+    book.rates
+        .credits(metric, at, quantity, book.rounding)
+        .map_err(|e| e.to_string())
+}
+
+fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(x), Some(y)) => x.at <= y.at,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
+}
+
+/// A CSV file with a header row, cells trimmed; `flexible` lets rows have fewer or more
+/// fields than the header (the caller says which are errors).
+pub(crate) fn open_csv(
+    path: &Path,
+    flexible: bool,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(flexible)
+        .from_path(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
+        .clone();
+    Ok((reader, headers))
+}
+
+/// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
+/// other columns refused so nothing is silently ignored). Rows must be in time order.
+fn read_usage_csv(
+    path: &Path,
+    book: &PricingBook,
+    window: &UsageWindow,
+) -> Result<Vec<UsageEvent>, InputError> {
+    let (mut reader, headers) = open_csv(path, true)?;
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let mut columns = [0usize; 3];
+    for (slot, name) in columns.iter_mut().zip(["timestamp", "metric", "quantity"]) {
+        *slot = column(name).ok_or_else(|| {
+            InputError::at_row(
+                path,
+                0,
+                name,
+                format!(
+                    "missing column (the header has: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+    }
+    if let Some(extra) = headers
+        .iter()
+        .find(|h| !["timestamp", "metric", "quantity"].contains(h))
+    {
+        return Err(InputError::at_row(
+            path,
+            0,
+            extra,
+            "unknown column (expected timestamp, metric, quantity)",
+        ));
+    }
+    let [ts_col, metric_col, qty_col] = columns;
+    let mut out: Vec<UsageEvent> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 1;
+        let record = record
+            .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
+        if record.len() != headers.len() {
+            let (column, what) = if record.len() < headers.len() {
+                (headers.get(record.len()).unwrap_or("-"), "missing value")
+            } else {
+                ("-", "extra value")
+            };
+            return Err(InputError::at_row(
+                path,
+                row,
+                column,
+                format!(
+                    "{what} (the row has {} fields, the header has {})",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        let field = |c: usize| record.get(c).unwrap_or("");
+        let at = super::values::parse_instant(field(ts_col))
+            .map_err(|m| InputError::at_row(path, row, "timestamp", m))?;
+        if let Some(m) = window.refuse(at) {
+            return Err(InputError::at_row(path, row, "timestamp", m));
+        }
+        if let Some(prev) = out.last() {
+            if at < prev.at {
+                return Err(InputError::at_row(
+                    path,
+                    row,
+                    "timestamp",
+                    format!(
+                        "usage out of time order: {} comes after {}",
+                        display(at),
+                        display(prev.at)
+                    ),
+                ));
+            }
+        }
+        let metric = book.rates.metric(field(metric_col)).ok_or_else(|| {
+            InputError::at_row(
+                path,
+                row,
+                "metric",
+                book.rates.unknown_metric(field(metric_col)),
+            )
+        })?;
+        let quantity = super::values::parse_decimal(field(qty_col))
+            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
+        let credits = credits_for(book, metric, at, quantity)
+            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
+        out.push(UsageEvent {
+            at,
+            metric,
+            quantity,
+            credits,
+        });
+    }
+    Ok(out)
+}

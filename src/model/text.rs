@@ -1,0 +1,78 @@
+//! Exact values from text: decimals and instants as people write them, in scenario files
+//! and trace cells alike. No floating point survives: a float is accepted only where its
+//! shortest rendering is exactly the decimal that was written.
+
+use crate::model::calendar::{midnight, Instant};
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+
+/// Significant digits an `f64` always round-trips.
+pub const FLOAT_DIGITS_EXACT_MAX: usize = 15;
+
+pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    let trimmed = text.trim();
+    let ok = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')));
+    if !ok {
+        return Err(format!("\"{text}\" is not a decimal number"));
+    }
+    Decimal::from_str_exact(trimmed).map_err(|_| format!("\"{text}\" is not a decimal number"))
+}
+
+/// The decimal a float was written as: its shortest round-trip rendering, which is exactly
+/// the digits written when they are at most 15 significant digits; `None` beyond that, or
+/// for NaN and infinities.
+pub fn exact_decimal_of_float(v: f64) -> Option<Decimal> {
+    if !v.is_finite() {
+        return None;
+    }
+    let text = format!("{v}");
+    let digits = text.trim_start_matches('-').replace('.', "");
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    if significant > FLOAT_DIGITS_EXACT_MAX {
+        return None;
+    }
+    parse_decimal(&text).ok()
+}
+
+/// Years accepted anywhere; keeps calendar arithmetic far from chrono's limits.
+pub const YEAR_MIN: i32 = 1970;
+pub const YEAR_MAX: i32 = 2200;
+
+pub fn parse_instant(text: &str) -> Result<Instant, String> {
+    let t = text.trim();
+    let instant = if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        midnight(d)
+    } else if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&t.replace(' ', "T")) {
+        dt.naive_utc()
+    } else if let Some(dt) = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    {
+        dt
+    } else {
+        return Err(format!(
+            "\"{text}\" is not a date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)"
+        ));
+    };
+    check_year(instant.date())?;
+    Ok(instant)
+}
+
+pub fn check_year(date: NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if date.year() < YEAR_MIN || date.year() > YEAR_MAX {
+        return Err(format!(
+            "year {} is outside {YEAR_MIN}-{YEAR_MAX}",
+            date.year()
+        ));
+    }
+    Ok(())
+}

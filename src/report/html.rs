@@ -1,0 +1,168 @@
+//! A `Doc` as one self-contained HTML page: inline CSS, charts as inline SVG, no script and
+//! nothing fetched from the network, so the file can be mailed, archived and printed as is.
+
+use super::doc::{Block, Doc, Table};
+
+/// Screen: a readable column that never makes the page wider than the window (wide tables
+/// scroll inside their box). Print: A4 and Letter both fit in 180 mm of line width.
+const STYLE: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: #1b1f24; margin: 0 auto; padding: 24px; max-width: 1100px; }
+h1 { font-size: 1.5em; margin: 0 0 .2em; }
+h2 { font-size: 1.15em; margin: 1.6em 0 .4em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
+.subtitle { color: #57606a; margin: 0 0 1em; overflow-wrap: anywhere; }
+p { margin: .5em 0; overflow-wrap: anywhere; }
+.note { background: #fff8e1; border-left: 4px solid #d4a72c; padding: .5em .8em; margin: .8em 0; }
+.scroll { overflow-x: auto; max-width: 100%; margin: .4em 0 1em; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .9em; }
+caption { text-align: left; font-weight: 600; padding: .3em 0; caption-side: top; }
+th, td { border: 1px solid #d0d7de; padding: .25em .6em; white-space: nowrap; }
+th { background: #f6f8fa; text-align: left; }
+td.num { text-align: right; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; display: block; }
+figcaption { color: #57606a; font-size: .9em; }
+footer { margin-top: 2.5em; border-top: 1px solid #d0d7de; padding-top: .6em; color: #57606a;
+         font-size: .8em; }
+footer dl { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: 0; }
+footer dd { margin: 0; overflow-wrap: anywhere; }
+@page { margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  .scroll { overflow: visible; }
+  table { font-size: 7.5pt; }
+  th, td { padding: .15em .35em; }
+  h2 { break-after: avoid; }
+  figure, tr { break-inside: avoid; }
+}
+"#;
+
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped, for element content and attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn table(t: &Table) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table>\n");
+    out.push_str(&format!(
+        "<caption>{}</caption>\n<thead><tr>",
+        escape(&t.title)
+    ));
+    for h in &t.header {
+        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            if c < t.key_columns {
+                out.push_str(&format!("<th scope=\"row\">{}</th>", escape(cell)));
+            } else {
+                let numeric = cell.chars().any(|ch| ch.is_ascii_digit())
+                    && cell
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || ".-,%+/ ".contains(ch));
+                let class = if numeric { " class=\"num\"" } else { "" };
+                out.push_str(&format!("<td{class}>{}</td>", escape(cell)));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// The SVG as inline markup: the XML declaration is dropped (not allowed inside HTML) and
+/// a title is added for screen readers.
+fn inline_svg(svg: &str, title: &str) -> String {
+    let body = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    };
+    format!(
+        "<figure role=\"img\" aria-label=\"{}\">{body}<figcaption>{}</figcaption></figure>\n",
+        escape(title),
+        escape(title)
+    )
+}
+
+pub fn render(doc: &Doc) -> String {
+    let mut out =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!("<title>{}</title>\n", escape(&doc.title)));
+    out.push_str(&format!(
+        "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+    ));
+    out.push_str(&format!("<h1>{}</h1>\n", escape(&doc.title)));
+    if let Some(s) = &doc.subtitle {
+        out.push_str(&format!("<p class=\"subtitle\">{}</p>\n", escape(s)));
+    }
+    for block in &doc.blocks {
+        match block {
+            Block::Heading(h) => out.push_str(&format!("<h2>{}</h2>\n", escape(h))),
+            Block::Paragraph(p) => out.push_str(&format!("<p>{}</p>\n", escape(p))),
+            Block::Note(n) => out.push_str(&format!(
+                "<p class=\"note\"><strong>Note:</strong> {}</p>\n",
+                escape(n)
+            )),
+            Block::Table(t) => out.push_str(&table(t)),
+            Block::Chart(c) => out.push_str(&inline_svg(&c.svg, &c.title)),
+        }
+    }
+    out.push_str("</main>\n<footer>\n<dl>\n");
+    for (k, v) in &doc.provenance {
+        out.push_str(&format!("<dt>{}</dt><dd>{}</dd>\n", escape(k), escape(v)));
+    }
+    out.push_str("</dl>\n</footer>\n</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_from_input_is_escaped() {
+        let mut doc = Doc::new("a <b> & \"c\"");
+        doc.push(Block::Paragraph("<script>alert(1)</script>".into()));
+        doc.push(Block::Table(Table {
+            title: "t".into(),
+            header: vec!["<h>".into(), "n".into()],
+            rows: vec![vec!["<k>".into(), "1.00".into()]],
+            key_columns: 1,
+        }));
+        let html = render(&doc);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<th scope=\"row\">&lt;k&gt;</th><td class=\"num\">1.00</td>"));
+        assert!(html.contains("<title>a &lt;b&gt; &amp; &quot;c&quot;</title>"));
+    }
+
+    #[test]
+    fn the_page_fetches_nothing() {
+        let mut doc = Doc::new("t");
+        doc.push(Block::Chart(super::super::doc::Chart {
+            title: "c".into(),
+            svg: "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".into(),
+        }));
+        let html = render(&doc);
+        assert!(!html.contains("<?xml"));
+        for fetch in ["<link", "<script", "src=", "@import", "url("] {
+            assert!(!html.contains(fetch), "{fetch} in the page");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Where usage comes from: synthetic models (the only floating point, quantised to credits
+//! before the engine sees it) and imported traces (CSV and Parquet through polars). Both yield
+//! the engine's usage stream (`Vec<CreditUsage>`); neither makes a billing decision.
+
+pub mod synthetic;
+pub mod trace;
+pub mod window;

@@ -1,0 +1,466 @@
+//! Reading a trace file in bounded batches with polars.
+//!
+//! polars is built without `lazy` (it doubles a cold build on the CI machine), so streaming
+//! is done here: a CSV file is cut into blocks of whole rows (quote-aware) and each block is
+//! parsed by polars' CSV reader; a Parquet file is read a slice of rows at a time with its
+//! metadata parsed once. Memory is bounded by the block size, whatever the file's length.
+//!
+//! CSV cells are read as text so that every cell is parsed by `trace::parse` and any bad one
+//! is reported with its row and column; polars does the tokenising, which is the costly part.
+
+use crate::model::diag::InputError;
+use polars::prelude::*;
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+/// Bytes of CSV handed to polars at once.
+pub const CSV_BLOCK_BYTES: usize = 8 << 20;
+/// Rows of Parquet read at once.
+pub const PARQUET_BATCH_ROWS: usize = 1 << 20;
+
+/// The file type, from the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    Csv,
+    Parquet,
+}
+
+impl FileType {
+    pub fn of(path: &Path) -> Result<FileType, InputError> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") | Some("txt") | Some("tsv") => Ok(FileType::Csv),
+            Some("parquet") | Some("pq") => Ok(FileType::Parquet),
+            _ => Err(InputError::whole_file(
+                path,
+                "a trace must be a .csv or .parquet file",
+            )),
+        }
+    }
+}
+
+/// One batch of rows: `first_row` is the 1-based data row of the frame's first row.
+pub struct Batch {
+    pub first_row: usize,
+    pub frame: DataFrame,
+    /// Rows (index in the frame) that could not be split into the header's fields, and why;
+    /// their cells are null.
+    pub malformed: Vec<(usize, String)>,
+}
+
+/// The header of a trace: its column names, in file order.
+pub fn header(path: &Path, delimiter: u8) -> Result<Vec<String>, InputError> {
+    match FileType::of(path)? {
+        FileType::Csv => {
+            let mut file = open(path)?;
+            let mut head = Vec::new();
+            (&mut file)
+                .take(1 << 20)
+                .read_to_end(&mut head)
+                .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+            Ok(csv_header(path, &head, delimiter)?.0)
+        }
+        FileType::Parquet => {
+            let mut reader = ParquetReader::new(open(path)?);
+            let schema = reader
+                .schema()
+                .map_err(|e| InputError::whole_file(path, format!("not a Parquet file: {e}")))?;
+            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<File, InputError> {
+    File::open(path).map_err(|e| InputError::whole_file(path, format!("cannot open: {e}")))
+}
+
+/// The header's names (a UTF-8 byte-order mark removed) and the byte offset where data starts.
+fn csv_header(path: &Path, head: &[u8], delimiter: u8) -> Result<(Vec<String>, usize), InputError> {
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(&head[bom..]);
+    let mut record = csv::ByteRecord::new();
+    let found = reader
+        .read_byte_record(&mut record)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?;
+    if !found || record.iter().all(|f| f.is_empty()) {
+        return Err(InputError::whole_file(
+            path,
+            "the file is empty (expected a header row)",
+        ));
+    }
+    let names = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
+    Ok((names, bom + reader.position().byte() as usize))
+}
+
+/// Calls `each` with every batch of `path`, in file order, reading only `columns` (names
+/// from the header). Parquet columns keep their types. CSV columns are text, except
+/// `integer_column`, which is read as 64-bit integers while every value of a block is one
+/// (an integer is the common quantity, and polars parses it faster than it copies text);
+/// from the first block where it is not, it is read as text too.
+pub fn for_each_batch(
+    path: &Path,
+    delimiter: u8,
+    columns: &[String],
+    integer_column: Option<&str>,
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    match FileType::of(path)? {
+        FileType::Csv => csv_batches(
+            path,
+            delimiter,
+            columns,
+            integer_column,
+            CSV_BLOCK_BYTES,
+            each,
+        ),
+        FileType::Parquet => parquet_batches(path, columns, each),
+    }
+}
+
+fn csv_batches(
+    path: &Path,
+    delimiter: u8,
+    columns: &[String],
+    integer_column: Option<&str>,
+    block_bytes: usize,
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    let mut file = open(path)?;
+    let read_error = |e: std::io::Error| InputError::whole_file(path, format!("cannot read: {e}"));
+    let mut pending: Vec<u8> = Vec::with_capacity(block_bytes + (1 << 20));
+    // The header is read from the first MiB at least, whatever the block size.
+    (&mut file)
+        .take(block_bytes.max(1 << 20) as u64)
+        .read_to_end(&mut pending)
+        .map_err(read_error)?;
+    let (names, data_start) = csv_header(path, &pending, delimiter)?;
+    pending.drain(..data_start);
+    // Every column as text, or `integer` as 64-bit integers.
+    let schema_with = |integer: Option<&str>| {
+        let schema: Schema = names
+            .iter()
+            .map(|n| {
+                let dtype = if Some(n.as_str()) == integer {
+                    DataType::Int64
+                } else {
+                    DataType::String
+                };
+                Field::new(n.as_str().into(), dtype)
+            })
+            .collect();
+        Arc::new(schema)
+    };
+    let text_schema = schema_with(None);
+    let mut integer_schema = integer_column.map(|column| schema_with(Some(column)));
+    let projection: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            names
+                .iter()
+                .position(|n| n == c)
+                .expect("columns come from the header")
+        })
+        .collect();
+    // A reader thread cuts and parses the next block while the caller works on this one.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(1);
+    let produce = move || -> Result<(), InputError> {
+        let mut first_row = 1;
+        let mut at_end = false;
+        while !at_end || !pending.is_empty() {
+            if !at_end && pending.len() < block_bytes {
+                let want = (block_bytes - pending.len()) as u64;
+                let got = (&mut file)
+                    .take(want)
+                    .read_to_end(&mut pending)
+                    .map_err(read_error)?;
+                at_end = got == 0;
+                if !at_end {
+                    continue;
+                }
+            }
+            // Most event logs quote nothing; a block without a quote is parsed without
+            // quote handling, which saves polars a comparison per byte.
+            let quoted = memchr::memchr(b'"', &pending).is_some();
+            // The last row end within a block's bytes; beyond them only for a row longer than
+            // a block; at the end of the file, the last row needs no newline.
+            let window = pending.len().min(block_bytes);
+            let cut = match last_row_end(&pending[..window], quoted) {
+                Some(cut) => cut,
+                None if at_end && window == pending.len() => pending.len(),
+                None => match last_row_end(&pending, quoted) {
+                    Some(cut) => cut,
+                    None if at_end => pending.len(),
+                    None => {
+                        let got = (&mut file)
+                            .take(block_bytes as u64)
+                            .read_to_end(&mut pending)
+                            .map_err(read_error)?;
+                        at_end = got == 0;
+                        continue;
+                    }
+                },
+            };
+            // The rows up to the cut leave as the block; the partial row after it starts the
+            // next buffer (copying it, not the block).
+            let mut next = Vec::with_capacity(block_bytes + (1 << 20));
+            next.extend_from_slice(&pending[cut..]);
+            pending.truncate(cut);
+            let block = std::mem::replace(&mut pending, next);
+            if block.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let parse = |schema: &Arc<Schema>| {
+                CsvReadOptions::default()
+                    .with_has_header(false)
+                    .with_schema(Some(Arc::clone(schema)))
+                    .with_projection(Some(Arc::new(projection.clone())))
+                    .with_rechunk(false)
+                    .map_parse_options(|o| {
+                        o.with_separator(delimiter)
+                            .with_quote_char(quoted.then_some(b'"'))
+                            .with_truncate_ragged_lines(false)
+                    })
+                    .into_reader_with_file_handle(Cursor::new(block.as_slice()))
+                    .finish()
+            };
+            let typed = integer_schema.as_ref().map(&parse);
+            let (frame, malformed) = match typed {
+                Some(Ok(frame)) => (frame, Vec::new()),
+                _ => match parse(&text_schema) {
+                    Ok(frame) => {
+                        // Text where integers failed: the column is not all integers.
+                        integer_schema = None;
+                        (frame, Vec::new())
+                    }
+                    // polars refuses a whole block for one ragged or non-UTF-8 row without
+                    // saying which; the `csv` crate re-reads the block row by row to name them.
+                    Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
+                },
+            };
+            let rows = frame.height();
+            let batch = Batch {
+                first_row,
+                frame,
+                malformed,
+            };
+            if send.send(batch).is_err() {
+                return Ok(()); // the caller stopped (an error of its own)
+            }
+            first_row += rows;
+        }
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(produce);
+        // Owned here, so an early return drops it before the scope waits for the reader.
+        let receive = receive;
+        for batch in receive.iter() {
+            // Returning drops the receiver, which stops the reader at its next block.
+            each(batch)?;
+        }
+        reader
+            .join()
+            .expect("the trace reader thread does not panic")
+    })
+}
+
+/// The end (after the newline) of the last complete row in `block`: the last newline outside
+/// quotes. Rows have no quotes in most event logs (`quoted` false: the block has none), which
+/// makes this a reverse search.
+fn last_row_end(block: &[u8], quoted: bool) -> Option<usize> {
+    if !quoted {
+        return memchr::memrchr(b'\n', block).map(|i| i + 1);
+    }
+    let mut quoted = false;
+    let mut last = None;
+    for (i, &b) in block.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => last = Some(i + 1),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// A block read by the `csv` crate: the projected columns as text, with null cells for rows
+/// that do not split into the header's fields (listed with why). A row with fewer fields has
+/// nulls for the missing ones, as in polars.
+fn rows_one_by_one(
+    block: &[u8],
+    names: &[String],
+    projection: &[usize],
+    delimiter: u8,
+) -> (DataFrame, Vec<(usize, String)>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(block);
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); projection.len()];
+    let mut malformed = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0;
+    loop {
+        let problem = match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if record.len() > names.len() => Some(format!(
+                "extra value (the row has {} fields, the header has {})",
+                record.len(),
+                names.len()
+            )),
+            Ok(true) if std::str::from_utf8(record.as_slice()).is_err() => {
+                Some("the row is not valid UTF-8".to_string())
+            }
+            Ok(true) => None,
+            Err(e) => Some(format!("malformed row: {e}")),
+        };
+        for (column, &field) in columns.iter_mut().zip(projection) {
+            let cell = match &problem {
+                Some(_) => None,
+                None => record
+                    .get(field)
+                    .filter(|f| !f.is_empty())
+                    .map(|f| String::from_utf8_lossy(f).into_owned()),
+            };
+            column.push(cell);
+        }
+        if let Some(p) = problem {
+            malformed.push((row, p));
+        }
+        row += 1;
+    }
+    let frame = DataFrame::new_infer_height(
+        columns
+            .into_iter()
+            .zip(projection)
+            .map(|(values, &field)| Column::new(names[field].as_str().into(), values))
+            .collect(),
+    )
+    .expect("columns of equal length");
+    (frame, malformed)
+}
+
+fn parquet_batches(
+    path: &Path,
+    columns: &[String],
+    each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    let not_parquet =
+        |e: PolarsError| InputError::whole_file(path, format!("cannot read Parquet: {e}"));
+    let mut probe = ParquetReader::new(open(path)?);
+    let rows = probe.num_rows().map_err(not_parquet)?;
+    let metadata = probe.get_metadata().map_err(not_parquet)?.clone();
+    let mut offset = 0;
+    while offset < rows {
+        let len = PARQUET_BATCH_ROWS.min(rows - offset);
+        let mut reader = ParquetReader::new(open(path)?);
+        reader.set_metadata(metadata.clone());
+        let frame = reader
+            .with_columns(Some(columns.to_vec()))
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(not_parquet)?;
+        each(Batch {
+            first_row: offset + 1,
+            frame,
+            malformed: Vec::new(),
+        })?;
+        offset += len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every batch of `text` read in blocks of `block_bytes`: each batch's first row and the
+    /// type polars gave the quantity column, and the cells as text.
+    fn batches(text: &str, block_bytes: usize) -> Vec<(usize, DataType, Vec<String>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let columns = ["metric".to_string(), "quantity".to_string()];
+        let mut out = Vec::new();
+        csv_batches(
+            &path,
+            b',',
+            &columns,
+            Some("quantity"),
+            block_bytes,
+            &mut |b| {
+                assert!(b.malformed.is_empty());
+                let quantity = b.frame.column("quantity").unwrap();
+                let text = quantity.cast(&DataType::String).unwrap();
+                let metric = b.frame.column("metric").unwrap();
+                let cells = (0..b.frame.height())
+                    .map(|i| {
+                        let m = metric.str().unwrap().get(i).unwrap();
+                        format!("{m}={}", text.str().unwrap().get(i).unwrap_or("null"))
+                    })
+                    .collect();
+                out.push((b.first_row, quantity.dtype().clone(), cells));
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn quantities_are_integers_until_a_block_is_not() {
+        // 16-byte blocks: "a,1\nb,2\nc,3\nd,4\n" is 16 bytes, so each block ends on a row.
+        let text = "metric,quantity\na,1\nb,2\nc,3\nd,4\ne,0.5\nf,6\ng,7\nh,8\ni,9\n";
+        let got = batches(text, 16);
+        let types: Vec<&DataType> = got.iter().map(|b| &b.1).collect();
+        // Integers first; text from the block with 0.5 on, even where integers would do.
+        assert_eq!(types[0], &DataType::Int64);
+        assert!(
+            types[1..].iter().all(|t| **t == DataType::String),
+            "{types:?}"
+        );
+        let cells: Vec<String> = got.iter().flat_map(|b| b.2.clone()).collect();
+        assert_eq!(
+            cells,
+            ["a=1", "b=2", "c=3", "d=4", "e=0.5", "f=6", "g=7", "h=8", "i=9"]
+        );
+        // Rows are numbered across blocks.
+        let mut expected_first = 1;
+        for (first, _, cells) in &got {
+            assert_eq!(*first, expected_first);
+            expected_first += cells.len();
+        }
+    }
+
+    #[test]
+    fn a_block_with_quotes_is_parsed_with_them() {
+        // The second block quotes a metric with a comma and a newline; the first quotes nothing.
+        let text = "metric,quantity\na,1\nb,2\n\"x,\ny\",3\nc,4\n";
+        let cells: Vec<String> = batches(text, 8).into_iter().flat_map(|b| b.2).collect();
+        assert_eq!(cells, ["a=1", "b=2", "x,\ny=3", "c=4"]);
+    }
+
+    #[test]
+    fn a_row_ends_at_the_last_newline_outside_quotes() {
+        assert_eq!(last_row_end(b"a,1\nb,2\nc,", false), Some(8));
+        assert_eq!(last_row_end(b"a,\"x\ny\"\nb,\"p\nq", true), Some(8));
+        assert_eq!(last_row_end(b"a,\"x\ny", true), None);
+        assert_eq!(last_row_end(b"no newline", false), None);
+    }
+}
