@@ -108,7 +108,8 @@ fn an_edited_expectation_fails_with_a_readable_diff() {
     );
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+    // One test per expected value, as on the console: 2 passed + 1 failed.
+    assert!(xml.contains("tests=\"3\" failures=\"1\""), "{xml}");
     assert!(xml.contains("money.flex: expected 6.50, got 6.00"), "{xml}");
 }
 
@@ -121,15 +122,36 @@ fn update_rewrites_values_and_keeps_comments() {
     );
     let out = creditsim(&["check", "tiny.toml", "--update"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    let updated = std::fs::read_to_string(&path).unwrap();
+    let stdout = text(&out.stdout);
+    // The change is shown as a unified diff before it is written.
     assert!(
-        updated.contains("credits.included = 4    # month 2: 4 of 5 included"),
-        "{updated}"
+        stdout.contains("-credits.included = 3    # month 2: 4 of 5 included\n"),
+        "{stdout}"
     );
-    // Everything else is byte-for-byte what it was.
-    assert_eq!(updated, SCENARIO);
+    let tagged = "credits.included = 4    # STALE HAND CALCULATION (check --update: 3 -> 4): month 2: 4 of 5 included";
+    assert!(stdout.contains(&format!("+{tagged}\n")), "{stdout}");
+    let updated = std::fs::read_to_string(&path).unwrap();
+    // The value is corrected and its comment tagged; everything else is byte-for-byte what
+    // it was.
+    assert_eq!(
+        updated,
+        SCENARIO.replace(
+            "credits.included = 4    # month 2: 4 of 5 included",
+            tagged
+        )
+    );
+    // The next check fails on the tag until the hand calculation is redone.
     let again = creditsim(&["check", "tiny.toml"], dir.path());
-    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stdout).contains("tiny.toml:44: a hand calculation changed by check --update is tagged stale"),
+        "{}",
+        text(&again.stdout)
+    );
+    // Redone (here: the comment was right all along), the tag removed: green.
+    std::fs::write(&path, SCENARIO).unwrap();
+    let fixed = creditsim(&["check", "tiny.toml"], dir.path());
+    assert_eq!(fixed.status.code(), Some(0));
 }
 
 #[test]
@@ -146,11 +168,43 @@ fn invalid_input_exits_2_and_names_the_place() {
         "{}",
         text(&out.stderr)
     );
+    // check goes on past an invalid file and counts it; nothing was compared.
     assert!(
-        text(&out.stdout).is_empty(),
-        "no partial output: {}",
+        text(&out.stdout).contains("0 passed, 0 failed, 1 invalid file(s)"),
+        "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn check_reports_an_invalid_file_and_checks_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), SCENARIO);
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        SCENARIO.replace("plan = \"basic\"", "plan = \"premium\""),
+    )
+    .unwrap();
+    let junit = dir.path().join("out/junit.xml");
+    let out = creditsim(
+        &["check", ".", "--junit", junit.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "an invalid file exits 2");
+    let stdout = text(&out.stdout);
+    // tiny.toml's 3 expected values pass; broken.toml is counted, not checked.
+    assert!(
+        stdout.contains("3 passed, 0 failed, 1 invalid file(s)"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    // The same counts: 3 tests passing + 1 error.
+    assert!(
+        xml.contains("tests=\"4\" failures=\"0\" errors=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<error message=\"invalid file\">"), "{xml}");
+    assert!(xml.contains("unknown plan &quot;premium&quot;"), "{xml}");
 }
 
 #[test]

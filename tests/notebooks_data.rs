@@ -101,6 +101,16 @@ fn every_parquet_file_matches_the_data_dictionary() {
     }
 }
 
+fn without_provenance(json: &[u8]) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let had = v
+        .as_object_mut()
+        .and_then(|m| m.remove("provenance"))
+        .is_some();
+    assert!(had, "every summary records its provenance");
+    v
+}
+
 #[test]
 fn the_samples_are_what_the_tool_writes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -126,18 +136,16 @@ fn the_samples_are_what_the_tool_writes() {
         "--rows-per-day",
         "2",
     ]);
-    for out in ["portfolio.parquet", "portfolio.csv"] {
-        creditsim(&[
-            "portfolio",
-            "scenarios/examples/portfolio.toml",
-            "--trace",
-            "notebooks-data/traces/portfolio.parquet",
-            "--accounts",
-            "notebooks-data/accounts.csv",
-            "--out",
-            &t(out),
-        ]);
-    }
+    creditsim(&[
+        "portfolio",
+        "scenarios/examples/portfolio.toml",
+        "--trace",
+        "notebooks-data/traces/portfolio.parquet",
+        "--accounts",
+        "notebooks-data/accounts.csv",
+        "--out",
+        &t("portfolio"),
+    ]);
     creditsim(&[
         "simulate",
         "scenarios/examples/steady-inference.toml",
@@ -151,14 +159,22 @@ fn the_samples_are_what_the_tool_writes() {
         bytes(data.join("traces/prospect-quarter.csv"))
             == bytes(tmp.path().join("prospect-quarter.csv"))
     );
-    assert!(bytes(data.join("tables/portfolio.csv")) == bytes(tmp.path().join("portfolio.csv")));
     assert!(
-        bytes(data.join("tables/steady-inference/summary.json"))
-            == bytes(tmp.path().join("simulate/summary.json"))
+        bytes(data.join("tables/portfolio/workspaces.csv"))
+            == bytes(tmp.path().join("portfolio/workspaces.csv"))
     );
+    // Summaries are the same but for their provenance (the command line names the folder).
+    for summary in ["steady-inference/summary.json", "portfolio/summary.json"] {
+        let fresh = summary.replace("steady-inference", "simulate");
+        assert_eq!(
+            without_provenance(&bytes(data.join("tables").join(summary))),
+            without_provenance(&bytes(tmp.path().join(fresh))),
+            "{summary}"
+        );
+    }
     for (committed, fresh) in [
         ("traces/portfolio.parquet", "portfolio-trace.parquet"),
-        ("tables/portfolio.parquet", "portfolio.parquet"),
+        ("tables/portfolio/workspaces.parquet", "portfolio/workspaces.parquet"),
         (
             "tables/steady-inference/paths.parquet",
             "simulate/paths.parquet",

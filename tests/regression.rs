@@ -4,7 +4,7 @@
 use creditsim::input::check::check_scenario;
 use creditsim::input::files::{expand, kind_of, FileKind};
 use creditsim::input::scenario::{load, load_book};
-use creditsim::report::mismatch_lines;
+use creditsim::report::check::mismatch_lines;
 use std::path::PathBuf;
 
 fn scenarios_dir() -> PathBuf {

@@ -4,6 +4,7 @@
 pub mod case;
 pub mod montecarlo;
 pub mod portfolio;
+pub mod ranking;
 
 pub use case::Case;
 

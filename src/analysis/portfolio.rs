@@ -2,6 +2,7 @@
 //! workspace's cheapest strategy. Results are in the portfolio's workspace order whatever the
 //! thread count.
 
+use crate::analysis::ranking::{rank, Contender};
 use crate::engine::ledger::Totals;
 use crate::engine::ledger::Workspace;
 use crate::engine::replay::replay;
@@ -76,12 +77,16 @@ pub fn run(
     crate::analysis::in_pool(threads, work)
 }
 
-/// Like the replay ranking: only strategies refusing the least usage compete, then the
-/// least economic cost wins, then the first listed.
+/// The first of the ranking by economic cost (like with like: see `analysis::ranking`).
 pub fn cheapest(totals: &[Totals]) -> usize {
-    (0..totals.len())
-        .min_by_key(|&i| (totals[i].credits.blocked, totals[i].economic_cost(), i))
-        .expect("a scenario has at least one strategy")
+    let contenders: Vec<Contender> = totals
+        .iter()
+        .map(|t| Contender {
+            refused: t.credits.blocked,
+            cost: t.economic_cost(),
+        })
+        .collect();
+    rank(&contenders).cheapest()
 }
 
 pub fn summarise(results: &[WorkspaceResult], strategies: usize) -> Summary {

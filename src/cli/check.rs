@@ -1,50 +1,57 @@
 //! `creditsim check`: every `[[expect]]` and `[[expect_stat]]` of the scenario files found.
+//! An invalid file is reported and the others are still checked; the console and JUnit give
+//! the same counts.
 
 use super::{bad, Failure};
-use creditsim::input::check::{check_scenario, update_file, ScenarioCheck};
-use creditsim::input::files::write_atomically;
+use creditsim::input::check::{check_scenario, rewrite, stale_lines, ScenarioCheck};
 use creditsim::input::files::{expand, kind_of, FileKind};
-use creditsim::input::scenario::{load, load_book};
-use creditsim::report::{junit, mismatch_lines};
-use std::path::PathBuf;
+use creditsim::input::scenario::{load, load_book, Scenario};
+use creditsim::report::check::{junit, mismatch_lines, CheckReport, InvalidFile, StaleLine};
+use creditsim::report::output::write_file;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim check                                   # every scenario under scenarios/
+  creditsim check scenarios/regression --junit target/check.xml
+  creditsim check scenarios/regression/cash-vs-economic.toml --update
+
+Exit codes: 0 all pass, 1 an expectation failed (or a hand calculation is tagged stale),
+2 a file is invalid (the others are still checked and reported).")]
 pub struct Args {
     /// Scenario files or folders (searched for *.toml).
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// Also write JUnit XML here.
-    #[arg(long)]
+    /// Also write JUnit XML here (an invalid file is an <error>).
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Rewrite mismatched expected values with the computed ones, keeping comments.
+    /// Rewrite mismatched [[expect]] values with the computed ones, keeping comments: a
+    /// unified diff is printed first, and each comment beside a changed value is tagged
+    /// STALE HAND CALCULATION until you redo it. [[expect_stat]] values are never rewritten.
     #[arg(long)]
     update: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let files = expand(&args.paths)?;
-    // Load everything first: with any invalid file nothing runs and nothing is written.
     let mut scenarios = Vec::new();
-    let mut errors = Vec::new();
+    let mut invalid = Vec::new();
     for f in &files {
-        match kind_of(f) {
-            FileKind::PricingBook => {
-                if let Err(e) = load_book(f) {
-                    errors.push(e);
-                }
+        let loaded = match kind_of(f) {
+            FileKind::PricingBook => load_book(f).map(|_| None),
+            FileKind::Scenario => load(f).map(Some),
+        };
+        match loaded {
+            Ok(Some(s)) => scenarios.push(s),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                invalid.push(InvalidFile {
+                    path: f.clone(),
+                    message: e.to_string(),
+                });
             }
-            FileKind::Scenario => match load(f) {
-                Ok(s) => scenarios.push(s),
-                Err(e) => errors.push(e),
-            },
         }
-    }
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        eprintln!("{} invalid file(s); nothing was checked", errors.len());
-        return Err(Failure::Reported);
     }
     let checks: Vec<ScenarioCheck> = scenarios.iter().map(check_scenario).collect();
     let mut unfixable = 0;
@@ -53,26 +60,80 @@ pub fn run(args: Args) -> Result<(), Failure> {
             println!("{line}");
         }
         if args.update && c.failed() > 0 {
-            let n = update_file(c, &s.case.book).map_err(bad)?;
-            println!("updated {n} expected value(s) in {}", c.path.display());
-            unfixable += c.failed() - n;
+            unfixable += c.failed() - update(c, s)?;
         }
     }
-    let passed: usize = checks.iter().map(|c| c.passed()).sum();
-    let failed: usize = checks.iter().map(|c| c.failed()).sum();
+    let stale = stale_tags(&scenarios)?;
+    for s in &stale {
+        println!(
+            "{}:{}: a hand calculation changed by check --update is tagged stale: redo it, then remove the tag",
+            s.path.display(),
+            s.line
+        );
+    }
+    let report = CheckReport {
+        checks: &checks,
+        invalid: &invalid,
+        stale: &stale,
+    };
     let without = scenarios.iter().filter(|s| s.pins_nothing()).count();
     println!(
         "checked {} scenario file(s) ({} without expectations)",
         scenarios.len(),
         without
     );
-    println!("{passed} passed, {failed} failed");
-    if let Some(p) = args.junit {
-        write_atomically(&p, junit(&checks).as_bytes()).map_err(bad)?;
+    println!("{}", report.counts_line());
+    if let Some(p) = &args.junit {
+        write_file(p, junit(&report).as_bytes()).map_err(bad)?;
     }
-    let remaining = if args.update { unfixable } else { failed };
-    if remaining > 0 {
-        return Err(Failure::Mismatch);
+    // After --update the tags it just wrote are expected: they fail the next check.
+    let failed = if args.update {
+        unfixable
+    } else {
+        report.failed() + stale.len()
+    };
+    if !invalid.is_empty() {
+        Err(Failure::Reported)
+    } else if failed > 0 {
+        Err(Failure::Mismatch)
+    } else {
+        Ok(())
     }
-    Ok(())
+}
+
+/// `--update` for one file: prints the diff, writes the file; returns the values changed.
+fn update(check: &ScenarioCheck, scenario: &Scenario) -> Result<usize, Failure> {
+    let Some(r) = rewrite(check, &scenario.case.book).map_err(bad)? else {
+        return Ok(0);
+    };
+    let shown = check.path.display().to_string();
+    print!(
+        "{}",
+        similar::TextDiff::from_lines(&r.before, &r.after)
+            .unified_diff()
+            .header(&shown, &shown)
+    );
+    write_file(&check.path, r.after.as_bytes()).map_err(bad)?;
+    println!("updated {} expected value(s) in {shown}", r.changed);
+    for field in &r.stale_comments {
+        println!("{shown}: the comment beside {field} is tagged STALE HAND CALCULATION: redo it");
+    }
+    Ok(r.changed)
+}
+
+/// Every line of the scenario files that carries the stale tag.
+fn stale_tags(scenarios: &[Scenario]) -> Result<Vec<StaleLine>, Failure> {
+    let mut stale = Vec::new();
+    for s in scenarios {
+        let text = read(&s.path)?;
+        stale.extend(stale_lines(&text).into_iter().map(|line| StaleLine {
+            path: s.path.clone(),
+            line,
+        }));
+    }
+    Ok(stale)
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| bad(format_args!("{}: cannot read: {e}", path.display())))
 }

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use creditsim::input::scenario::{load, Scenario};
 use creditsim::model::diag::InputError;
 use std::fmt::Display;
-use std::path::Path;
+use creditsim::report::doc::terminal_width;
+use creditsim::report::output::write_set;
+use creditsim::report::provenance::Provenance;
+use creditsim::report::{Doc, Format};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -118,28 +122,90 @@ fn load_simulation(path: &Path, nothing: &str) -> Result<Scenario, Failure> {
 /// The report formats, as flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum FormatArg {
+    /// Text for a terminal, tables fitted to its width (100 columns when not a terminal).
     Table,
-    Json,
-    Csv,
     Markdown,
+    /// One self-contained page (inline CSS and charts; nothing fetched).
+    Html,
+    /// The full result, amounts as exact decimal strings.
+    Json,
+    /// One tidy table: one row per observation.
+    Csv,
 }
 
-impl From<FormatArg> for creditsim::report::Format {
+impl From<FormatArg> for Format {
     fn from(f: FormatArg) -> Self {
-        use creditsim::report::Format;
         match f {
             FormatArg::Table => Format::Table,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
-            FormatArg::Markdown => Format::Markdown,
         }
     }
 }
 
-/// `--threads`: worker threads, `None` for one per core.
-fn threads_within(threads: Option<usize>) -> Result<Option<usize>, Failure> {
-    if threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
+/// Most worker threads `--threads` accepts.
+const THREADS_MAX: u16 = 256;
+
+/// The flags every analysis command shares, with one meaning everywhere.
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// What stdout gets.
+    #[arg(long, value_enum, default_value = "table")]
+    format: FormatArg,
+    /// Also write the whole result into this folder: report.html, summary.json, summary.csv
+    /// and the command's tables and charts. The set appears whole (an earlier run's set in
+    /// the folder is replaced as a whole; a folder holding other files is refused).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: one per core). Results never depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=i64::from(THREADS_MAX)))]
+    threads: Option<u16>,
+}
+
+impl ReportArgs {
+    fn threads(&self) -> Option<usize> {
+        self.threads.map(usize::from)
     }
-    Ok(threads)
+
+    /// Writes the `--out` set (the document's renderings and `files`), then prints the
+    /// document in `--format`: on any error nothing is printed and no set is left.
+    fn emit(&self, doc: &Doc, mut files: Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
+        if let Some(dir) = &self.out {
+            for (name, format) in [
+                ("report.html", Format::Html),
+                ("summary.json", Format::Json),
+                ("summary.csv", Format::Csv),
+            ] {
+                files.push((name.to_string(), doc.render(format, 0).into_bytes()));
+            }
+            write_set(dir, &files).map_err(bad)?;
+        }
+        print!("{}", doc.render(self.format.into(), terminal_width()));
+        Ok(())
+    }
+}
+
+/// The command line as given, for provenance: arguments with spaces or quotes are quoted.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a scenario's results came from: this command line and the scenario's input files.
+fn provenance_of(scenario: &Scenario) -> Provenance {
+    let mut p = Provenance::new(&command_line());
+    for input in &scenario.inputs {
+        p.input(&input.role, &input.path, &input.sha256);
+    }
+    p
 }

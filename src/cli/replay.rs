@@ -1,26 +1,27 @@
 //! `creditsim replay`: one scenario's usage under each strategy, with statements.
 
 use super::trace::TraceArgs;
-use super::{bad, Failure, FormatArg};
+use super::{bad, Failure, ReportArgs};
 use creditsim::input::check::run as replay_all;
-use creditsim::input::files::write_atomically;
 use creditsim::input::files::{kind_of, FileKind};
-use creditsim::input::scenario::load_with;
-use creditsim::report::replay_text;
+use creditsim::input::scenario::{load_with, Scenario};
+use creditsim::report::doc::Block;
+use creditsim::report::replay::replay_doc;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim replay scenarios/examples/inference-quarter.toml
+  creditsim replay scenarios/examples/inference-quarter.toml --format html --out /tmp/quarter
+  creditsim replay SCENARIO.toml --trace export.csv --column timestamp=event_time")]
 pub struct Args {
     /// Scenario file (TOML).
     scenario: PathBuf,
     /// Only this strategy (default: all, side by side).
     #[arg(long)]
     strategy: Option<String>,
-    #[arg(long, value_enum, default_value = "table")]
-    format: FormatArg,
-    /// Write the report to this file (atomically) instead of stdout.
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     trace: TraceArgs,
     /// Replay only this workspace of a trace with a workspace column.
@@ -44,26 +45,39 @@ pub fn run(args: Args) -> Result<(), Failure> {
             eprintln!("{line}");
         }
     }
-    let strategies = &scenario.case.strategies;
-    let only = match args.strategy {
-        None => None,
-        Some(name) => match strategies.iter().position(|s| s.name == name) {
-            Some(i) => Some(i),
-            None => {
-                let known: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
-                return Err(bad(format_args!(
-                    "{}: no strategy named \"{name}\" (known: {})",
-                    path.display(),
-                    known.join(", ")
-                )));
-            }
-        },
-    };
-    let outcomes = replay_all(&scenario);
-    let text = replay_text(&scenario, &outcomes, only, args.format.into());
-    match args.out {
-        None => print!("{text}"),
-        Some(file) => write_atomically(&file, text.as_bytes()).map_err(bad)?,
+    if scenario.usage.is_empty() && scenario.simulation.is_some() {
+        return Err(bad(format_args!(
+            "{}: no usage events to replay; its [simulation] section draws usage: run `creditsim simulate {}`",
+            path.display(),
+            path.display()
+        )));
     }
-    Ok(())
+    let only = strategy_index(&scenario, args.strategy.as_deref())?;
+    let outcomes = replay_all(&scenario);
+    let mut doc = replay_doc(&scenario, &outcomes, only);
+    if scenario.usage.is_empty() {
+        doc.blocks.insert(
+            0,
+            Block::Note("the scenario has no usage events: every cost here is plan fees and purchases alone".into()),
+        );
+    }
+    doc.set_provenance(&super::provenance_of(&scenario));
+    args.report.emit(&doc, Vec::new())
+}
+
+/// `--strategy NAME` as an index, or an error listing the known names.
+fn strategy_index(scenario: &Scenario, name: Option<&str>) -> Result<Option<usize>, Failure> {
+    let Some(name) = name else { return Ok(None) };
+    let strategies = &scenario.case.strategies;
+    match strategies.iter().position(|s| s.name == name) {
+        Some(i) => Ok(Some(i)),
+        None => {
+            let known: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+            Err(bad(format_args!(
+                "{}: no strategy named \"{name}\" (known: {})",
+                scenario.path.display(),
+                known.join(", ")
+            )))
+        }
+    }
 }

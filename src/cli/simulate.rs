@@ -1,34 +1,33 @@
 //! `creditsim simulate`: Monte Carlo over the scenario's usage models.
 
-use super::{bad, load_simulation, threads_within, Failure, FormatArg};
+use super::{bad, load_simulation, provenance_of, Failure, FormatArg, ReportArgs};
 use creditsim::analysis::montecarlo::{
     simulate, summarise, PathResult, SimConfig, Summary, PATHS_MAX,
 };
-use creditsim::input::files::write_atomically;
 use creditsim::input::scenario::Scenario;
-use creditsim::report::{charts, simulate_json, simulate_text, tables};
+use creditsim::report::doc::Chart;
+use creditsim::report::provenance::Provenance;
+use creditsim::report::simulate::simulate_doc;
+use creditsim::report::{charts, tables};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim simulate scenarios/examples/steady-inference.toml
+  creditsim simulate scenarios/examples/growing-team.toml --paths 5000 --seed 7 --out /tmp/growing
+  creditsim simulate scenarios/examples/bursty-training.toml --format html > bursty.html")]
 pub struct Args {
     /// Scenario file with a [simulation] section.
     scenario: PathBuf,
     /// Number of paths (default: the scenario's, else 1000).
     #[arg(long)]
     paths: Option<u32>,
-    /// Master seed (default: the scenario's, else 1).
+    /// Master seed (default: the scenario's, else 1). Path i draws from (seed, i) alone.
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    #[arg(long, value_enum, default_value = "table")]
-    format: FormatArg,
-    /// Also write summary.json, paths.parquet, fan.parquet and the charts
-    /// (cost-distribution and cost-fan, PNG and SVG) into this folder (created if missing).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -47,17 +46,37 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let config = SimConfig {
         paths,
         seed: args.seed.unwrap_or(spec.seed),
-        threads: threads_within(args.threads)?,
+        threads: args.report.threads(),
     };
     let bar = progress_bar(paths);
     let results = simulate(&scenario.case, &spec.model, config, &|n| bar.inc(n));
     bar.finish_and_clear();
     let summary = summarise(&scenario.case, config, spec.comparison(), &results);
-    if let Some(dir) = args.out {
-        write_simulation_files(&dir, &scenario, &summary, &results)?;
-    }
-    print!("{}", simulate_text(&scenario, &summary, args.format.into()));
-    Ok(())
+    let mut provenance = provenance_of(&scenario);
+    provenance.push("seed", config.seed.to_string());
+    provenance.push("paths", paths.to_string());
+    let wants_charts = args.report.out.is_some() || args.report.format == FormatArg::Html;
+    let rendered = if wants_charts {
+        charts::charts(&scenario, &summary, &results)
+            .map_err(|e| bad(format_args!("drawing charts: {e}")))?
+    } else {
+        Vec::new()
+    };
+    let inline: Vec<Chart> = rendered
+        .iter()
+        .map(|c| Chart {
+            title: c.title.clone(),
+            svg: c.svg.clone(),
+        })
+        .collect();
+    let mut doc = simulate_doc(&scenario, &summary, inline);
+    doc.set_provenance(&provenance);
+    let files = if args.report.out.is_some() {
+        output_files(&scenario, &summary, &results, rendered, &provenance)
+    } else {
+        Vec::new()
+    };
+    args.report.emit(&doc, files)
 }
 
 /// A progress bar on a terminal's stderr; hidden otherwise (pipes, CI logs).
@@ -75,37 +94,27 @@ fn progress_bar(paths: u32) -> indicatif::ProgressBar {
     bar
 }
 
-/// `simulate --out DIR`: every file is rendered in memory first, then each is written
-/// atomically, so a failure leaves no half-written file.
-fn write_simulation_files(
-    dir: &Path,
+/// `--out DIR`'s tables and charts (the report and summaries are added by `emit`).
+fn output_files(
     scenario: &Scenario,
     summary: &Summary,
     results: &[PathResult],
-) -> Result<(), Failure> {
-    let json = simulate_json(scenario, summary);
+    rendered: Vec<charts::Rendered>,
+    provenance: &Provenance,
+) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
-            "summary.json".into(),
-            (serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n")
-                .into_bytes(),
+            "paths.parquet".into(),
+            tables::paths_parquet(scenario, summary, results, provenance),
         ),
         (
-            "paths.parquet".into(),
-            tables::paths_parquet(scenario, summary, results),
+            "fan.parquet".into(),
+            tables::fan_parquet(scenario, summary, provenance),
         ),
-        ("fan.parquet".into(), tables::fan_parquet(scenario, summary)),
     ];
-    let rendered = charts::charts(scenario, summary, results)
-        .map_err(|e| bad(format_args!("drawing charts: {e}")))?;
     for chart in rendered {
         files.push((format!("{}.png", chart.name), chart.png));
         files.push((format!("{}.svg", chart.name), chart.svg.into_bytes()));
     }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| bad(format_args!("{}: cannot create: {e}", dir.display())))?;
-    for (name, bytes) in &files {
-        write_atomically(&dir.join(name), bytes).map_err(bad)?;
-    }
-    Ok(())
+    files
 }

@@ -7,7 +7,6 @@ use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summa
 use crate::engine::ledger::{Outcome, Statement};
 use crate::engine::replay::replay;
 use crate::input::expect::{Expected, Field, FieldKind, Written};
-use crate::input::files::write_atomically;
 use crate::input::scenario::Scenario;
 use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
 use crate::model::amounts::{Credits, Money};
@@ -132,18 +131,19 @@ pub struct Mismatch {
     pub expected: String,
     pub got: String,
     /// What `--update` writes; `None` when the value cannot be written (the statement does
-    /// not exist, a statistic is undefined).
+    /// not exist) or must not be: an `[[expect_stat]]` value pins a statistic with its
+    /// tolerance, and replacing it with one sample of that statistic would hide a change.
     pub update: Option<Update>,
 }
 
-/// A value `--update` writes back.
+/// An `[[expect]]` value `--update` writes back: block, field, how it was written, the
+/// computed value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Update {
-    /// `[[expect]]` block, field, how it was written, the computed value.
-    Field(usize, Field, Written, Actual),
-    /// `[[expect_stat]]` block and the computed value.
-    Stat(usize, Decimal),
-}
+pub struct Update(usize, Field, Written, Actual);
+
+/// The tag `check --update` puts in the comment beside each value it changed: that comment
+/// usually holds the value's hand calculation, now stale. `check` fails while one is left.
+pub const STALE_TAG: &str = "STALE HAND CALCULATION";
 
 /// The result of one `[[expect]]` block.
 #[derive(Debug, Clone)]
@@ -151,7 +151,8 @@ pub struct BlockResult {
     pub line: usize,
     pub strategy: String,
     pub statement: Option<u32>,
-    pub checked: usize,
+    /// The fields compared, in the block's order (each one test in JUnit).
+    pub fields: Vec<String>,
     pub mismatches: Vec<Mismatch>,
 }
 
@@ -166,7 +167,7 @@ impl ScenarioCheck {
     pub fn passed(&self) -> usize {
         self.blocks
             .iter()
-            .map(|b| b.checked - b.mismatches.len())
+            .map(|b| b.fields.len() - b.mismatches.len())
             .sum()
     }
 
@@ -215,7 +216,7 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
                     }
                     (
                         a.render(book),
-                        Some(Update::Field(e.block, f.field, f.written, a)),
+                        Some(Update(e.block, f.field, f.written, a)),
                     )
                 }
             };
@@ -233,7 +234,7 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
             line: e.line,
             strategy,
             statement: e.statement,
-            checked: e.fields.len(),
+            fields: e.fields.iter().map(|f| f.field.name().to_string()).collect(),
             mismatches,
         });
     }
@@ -293,6 +294,7 @@ fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResu
         .iter()
         .map(|e| {
             let strategy = scenario.case.strategies[e.strategy].name.clone();
+            let field = format!("{}.{}", e.measure.name(), e.statistic.name());
             let (got, stderr) = statistic(&summary, e.strategy, e.statistic, e.measure);
             let within = match (got, e.tolerance) {
                 (None, _) => false,
@@ -317,26 +319,37 @@ fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResu
                     line: e.line,
                     strategy: strategy.clone(),
                     statement: None,
-                    field: format!("{}.{}", e.measure.name(), e.statistic.name()),
+                    field: field.clone(),
                     expected: format!("{}{tolerance}", e.value),
                     got: got.map_or("n/a".to_string(), |g| g.to_string()),
-                    update: got.map(|g| Update::Stat(e.block, g)),
+                    update: None,
                 }]
             };
             BlockResult {
                 line: e.line,
                 strategy,
                 statement: None,
-                checked: 1,
+                fields: vec![field],
                 mismatches,
             }
         })
         .collect()
 }
 
-/// Rewrites the mismatched expected values of one scenario file with what was computed,
-/// keeping comments and layout. Returns how many values changed.
-pub fn update_file(check: &ScenarioCheck, book: &PricingBook) -> Result<usize, String> {
+/// A scenario file's text before and after `check --update`, how many values changed, and
+/// which of them had a comment beside them (now tagged stale).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub before: String,
+    pub after: String,
+    pub changed: usize,
+    /// `[[expect]]` field names whose comment was tagged, in file order.
+    pub stale_comments: Vec<String>,
+}
+
+/// The scenario file with its mismatched expected values replaced by what was computed,
+/// keeping comments and layout; `None` when nothing can be updated. Nothing is written here.
+pub fn rewrite(check: &ScenarioCheck, book: &PricingBook) -> Result<Option<Rewrite>, String> {
     let updates: Vec<Update> = check
         .blocks
         .iter()
@@ -344,31 +357,56 @@ pub fn update_file(check: &ScenarioCheck, book: &PricingBook) -> Result<usize, S
         .filter_map(|m| m.update.clone())
         .collect();
     if updates.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
     let path = check.path.display();
     let text =
         std::fs::read_to_string(&check.path).map_err(|e| format!("{path}: cannot read: {e}"))?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{path}: {e}"))?;
-    for update in &updates {
-        let (item, new) = match update {
-            Update::Field(block, field, written, actual) => {
-                let item = field_item(&mut doc, "expect", *block, field.name())?;
-                let new = new_field_value(*written, actual, *field, book);
-                (item, new)
-            }
-            Update::Stat(block, value) => {
-                let item = field_item(&mut doc, "expect_stat", *block, "value")?;
-                (item, toml_edit::Value::from(value.to_string()))
-            }
-        };
-        let decor = item.as_value().ok_or("expected a value")?.decor().clone();
-        let mut new = new;
+    let mut stale_comments = Vec::new();
+    for Update(block, field, written, actual) in &updates {
+        let item = field_item(&mut doc, "expect", *block, field.name())?;
+        let old = item.as_value().ok_or("expected a value")?;
+        let mut decor = old.decor().clone();
+        let mut bare = old.clone();
+        bare.decor_mut().clear();
+        let was = bare.to_string();
+        let mut new = new_field_value(*written, actual, *field, book);
+        if let Some(tagged) = tag_stale(&decor, was.trim(), &new.to_string()) {
+            decor.set_suffix(tagged);
+            stale_comments.push(field.name().to_string());
+        }
         *new.decor_mut() = decor;
         *item = toml_edit::Item::Value(new);
     }
-    write_atomically(&check.path, doc.to_string().as_bytes())?;
-    Ok(updates.len())
+    Ok(Some(Rewrite {
+        after: doc.to_string(),
+        before: text,
+        changed: updates.len(),
+        stale_comments,
+    }))
+}
+
+/// The comment after a changed value with the stale tag in front (`None` without a
+/// comment): `# STALE HAND CALCULATION (check --update: "6.00" -> "6.50"): 3 x 2.00`.
+fn tag_stale(decor: &toml_edit::Decor, was: &str, now: &str) -> Option<String> {
+    let suffix = decor.suffix()?.as_str()?;
+    let hash = suffix.find('#')?;
+    let (space, comment) = suffix.split_at(hash);
+    let comment = comment.trim_start_matches('#').trim_start();
+    Some(format!(
+        "{space}# {STALE_TAG} (check --update: {was} -> {}): {comment}",
+        now.trim()
+    ))
+}
+
+/// Lines (1-based) of `text` that carry the stale tag.
+pub fn stale_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(STALE_TAG))
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 /// The item at `table[block].dotted.key` of an array of tables.

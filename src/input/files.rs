@@ -55,27 +55,23 @@ pub fn kind_of(path: &Path) -> FileKind {
     }
 }
 
-/// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
-/// a half-written file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = temporary_beside(path);
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: cannot replace: {e}", path.display())
-    })
+/// The SHA-256 of `bytes`, in lower-case hex: how provenance names an input's content.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// A temporary name in `path`'s folder (so a rename onto `path` is atomic), unique to this
-/// process.
-pub fn temporary_beside(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_of_a_known_text() {
+        // FIPS 180-2, appendix B.1: SHA-256("abc").
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

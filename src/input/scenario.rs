@@ -13,6 +13,7 @@ use crate::engine::replay::CreditUsage;
 use crate::engine::strategy::{Action, Scheduled, Strategy, TopUp, Upgrade};
 use crate::model::amounts::{Credits, CREDITS_MAX};
 use crate::model::calendar::{add_months, display, midnight, Instant, Period};
+use crate::input::files::sha256_hex;
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{MetricId, PricingBook};
 use crate::usage::window::UsageWindow;
@@ -52,6 +53,8 @@ pub struct Scenario {
     /// What the trace import read and skipped, when usage came from a trace.
     pub import: Option<crate::usage::trace::ImportReport>,
     pub expectations: Vec<ResolvedExpectation>,
+    /// The files read (scenario, pricing book), for provenance.
+    pub inputs: Vec<InputFile>,
     /// The `[simulation]` section, when the scenario can be simulated.
     pub simulation: Option<super::simulation::SimulationSpec>,
 }
@@ -110,9 +113,30 @@ pub(super) fn known_strategies(strategies: &[Strategy]) -> String {
 
 /// Loads and validates a pricing book file.
 pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
-    let source = Source::read(path)?;
-    let raw: RawBook = parse_toml(&source)?;
-    super::book::build_book(&raw, &source)
+    book_from(&Source::read(path)?)
+}
+
+fn book_from(source: &Source) -> Result<PricingBook, InputError> {
+    let raw: RawBook = parse_toml(source)?;
+    super::book::build_book(&raw, source)
+}
+
+/// An input file as it was read: what it is to the scenario, its path, its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub role: String,
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+impl InputFile {
+    fn of(role: &str, source: &Source) -> InputFile {
+        InputFile {
+            role: role.to_string(),
+            path: source.path.clone(),
+            sha256: sha256_hex(source.text.as_bytes()),
+        }
+    }
 }
 
 /// Loads and validates a scenario file (and the pricing book and CSV it names).
@@ -175,6 +199,7 @@ fn with_loader<T>(
 ) -> Result<T, InputError> {
     let source = Source::read(path)?;
     let raw: RawScenario = parse_toml(&source)?;
+    let mut inputs = vec![InputFile::of("scenario", &source)];
     let book =
         match (&raw.scenario.pricing_book, &raw.pricing) {
             (Some(p), None) => {
@@ -185,7 +210,9 @@ fn with_loader<T>(
                         format!("pricing book {} not found", book_path.display()),
                     ));
                 }
-                load_book(&book_path)?
+                let book_source = Source::read(&book_path)?;
+                inputs.push(InputFile::of("pricing book", &book_source));
+                book_from(&book_source)?
             }
             (None, Some(inline)) => super::book::build_book(inline, &source)?,
             (Some(p), Some(_)) => {
@@ -206,6 +233,7 @@ fn with_loader<T>(
             rounding: book.rounding,
         },
         book: &Arc::new(book),
+        inputs,
     };
     f(&loader, raw)
 }
@@ -214,6 +242,8 @@ struct Loader<'a> {
     /// Located conversions of amounts, shared with the pricing-book loader.
     cx: super::book::BookContext<'a>,
     book: &'a Arc<PricingBook>,
+    /// The scenario file and its pricing book file, as read.
+    inputs: Vec<InputFile>,
 }
 
 impl Loader<'_> {
@@ -448,6 +478,7 @@ impl Loader<'_> {
             usage,
             import,
             expectations,
+            inputs: self.inputs.clone(),
             simulation,
         })
     }

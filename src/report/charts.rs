@@ -54,9 +54,10 @@ fn units(m: Money) -> f64 {
 }
 
 /// A rendered chart in both formats.
-pub struct Chart {
+pub struct Rendered {
     /// File name without extension.
     pub name: &'static str,
+    pub title: String,
     pub png: Vec<u8>,
     pub svg: String,
 }
@@ -68,7 +69,12 @@ trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn render(name: &'static str, size: (u32, u32), chart: &impl Draw) -> Result<Chart, String> {
+fn render(
+    name: &'static str,
+    title: &str,
+    size: (u32, u32),
+    chart: &impl Draw,
+) -> Result<Rendered, String> {
     register_font();
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
@@ -85,8 +91,9 @@ fn render(name: &'static str, size: (u32, u32), chart: &impl Draw) -> Result<Cha
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         chart.draw(root).map_err(|e| format!("{name}.svg: {e}"))?;
     }
-    Ok(Chart {
+    Ok(Rendered {
         name,
+        title: title.to_string(),
         png: png.into_inner(),
         svg,
     })
@@ -409,11 +416,11 @@ pub fn charts(
     scenario: &Scenario,
     summary: &Summary,
     paths: &[PathResult],
-) -> Result<Vec<Chart>, String> {
+) -> Result<Vec<Rendered>, String> {
     assert!(!paths.is_empty() && !summary.strategies.is_empty());
     let d = distribution(scenario, summary, paths);
     let height = PANEL_HEIGHT_PX * d.histograms.len() as u32 + 60;
-    let distribution = render("cost-distribution", (WIDTH_PX, height), &d)?;
+    let distribution = render("cost-distribution", &d.title, (WIDTH_PX, height), &d)?;
 
     let baseline_sums = &summary.strategies[summary.baseline]
         .measure(Measure::Economic)
@@ -458,6 +465,11 @@ pub fn charts(
         fans,
         baseline: summary.baseline,
     };
-    let fan = render("cost-fan", (WIDTH_PX, FAN_HEIGHT_PX), &fan_chart)?;
+    let fan = render(
+        "cost-fan",
+        &fan_chart.title,
+        (WIDTH_PX, FAN_HEIGHT_PX),
+        &fan_chart,
+    )?;
     Ok(vec![distribution, fan])
 }

@@ -148,6 +148,11 @@ impl Doc {
     }
 }
 
+/// Columns a text report may use: the terminal's width when stdout is one, else 100.
+pub fn terminal_width() -> usize {
+    Grid::new().width().map_or(100, usize::from)
+}
+
 /// Words of `text` in lines of at most `width` characters (a longer word stands alone).
 pub fn wrap(text: &str, width: usize) -> String {
     let mut lines = Vec::new();
@@ -177,11 +182,34 @@ fn looks_numeric(s: &str) -> bool {
 }
 
 impl Table {
-    fn grid(&self, columns: &[usize], style: TableStyle) -> Grid {
+    /// A header as shown in a text table: two lines, broken after the '.', '_' or ' '
+    /// nearest its middle ("money." over "flex", "bundle b50" over "at start"), so a column
+    /// is about half as wide as its name.
+    fn text_header(&self, c: usize) -> String {
+        let h = &self.header[c];
+        let middle = h.len() / 2;
+        let best = h
+            .char_indices()
+            .filter(|(_, ch)| matches!(ch, '.' | '_' | ' '))
+            .min_by_key(|(i, _)| i.abs_diff(middle));
+        match best {
+            Some((i, ' ')) => format!("{}\n{}", &h[..i], &h[i + 1..]),
+            Some((i, _)) => format!("{}\n{}", &h[..=i], &h[i + 1..]),
+            None => h.clone(),
+        }
+    }
+
+    fn grid(&self, columns: &[usize], style: TableStyle, text: bool) -> Grid {
         let mut t = Grid::new();
         t.load_style(style);
         t.set_content_arrangement(ContentArrangement::Disabled);
-        t.set_header(columns.iter().map(|&c| Cell::new(&self.header[c])));
+        t.set_header(columns.iter().map(|&c| {
+            Cell::new(if text {
+                self.text_header(c)
+            } else {
+                self.header[c].clone()
+            })
+        }));
         for row in &self.rows {
             t.add_row(columns.iter().map(|&c| {
                 let cell = Cell::new(&row[c]);
@@ -217,14 +245,14 @@ impl Table {
             }
         }
         parts.push(part);
-        let mut out = format!("{}\n", self.title);
+        let mut out = format!("{}\n", wrap(&self.title, width));
         for (k, cols) in parts.iter().enumerate() {
             if parts.len() > 1 {
                 out.push_str(&format!("(part {} of {})\n", k + 1, parts.len()));
             }
             out.push_str(&format!(
                 "{}\n",
-                self.grid(cols, presets::UTF8_FULL_CONDENSED)
+                self.grid(cols, presets::UTF8_FULL_CONDENSED, true)
             ));
         }
         out
@@ -236,7 +264,7 @@ impl Table {
                 self.rows
                     .iter()
                     .map(|r| r[c].chars().count())
-                    .chain(std::iter::once(self.header[c].chars().count()))
+                    .chain(self.text_header(c).lines().map(|l| l.chars().count()))
                     .max()
                     .unwrap_or(0)
             })
@@ -248,7 +276,7 @@ impl Table {
         format!(
             "#### {}\n\n{}\n",
             self.title,
-            self.grid(&all, presets::ASCII_MARKDOWN)
+            self.grid(&all, presets::ASCII_MARKDOWN, false)
         )
     }
 

@@ -1,7 +1,7 @@
 //! A portfolio's outputs: the table of one row per workspace and strategy (Parquet or CSV,
 //! columns documented in notebooks-data/README.md) and the summary printed on stdout.
 
-use super::Grid;
+use super::doc::{Block, Doc, Table};
 use crate::analysis::portfolio::{Summary, WorkspaceResult};
 use crate::engine::ledger::Totals;
 use crate::input::scenario::Portfolio;
@@ -108,21 +108,20 @@ fn money(portfolio: &Portfolio, v: i128) -> String {
     )
 }
 
-/// The summary printed on stdout: the import, then per strategy the portfolio's totals and
-/// how many workspaces it is cheapest for.
-pub fn summary_text(portfolio: &Portfolio, summary: &Summary) -> String {
+/// The portfolio summary: the import, then per strategy the portfolio's totals and how many
+/// workspaces it is cheapest for.
+pub fn summary_doc(portfolio: &Portfolio, summary: &Summary) -> Doc {
     let s = &portfolio.scenario;
-    let mut out = format!(
-        "Portfolio {}: {} workspaces, {} strategies, horizon {} to {}\n",
-        s.name,
+    let mut doc = Doc::new(format!("Portfolio {}", s.name));
+    doc.subtitle = Some(format!(
+        "{} workspaces, {} strategies, horizon {} to {}",
         portfolio.members.len(),
         s.case.strategies.len(),
         crate::model::calendar::display(s.case.horizon.start),
         crate::model::calendar::display(s.case.horizon.end)
-    );
-    out.push_str(&import_line(&portfolio.import));
-    out.push('\n');
-    let grid = Grid {
+    ));
+    doc.push(Block::Paragraph(import_line(&portfolio.import)));
+    let table = Table {
         title: "Totals over every workspace".into(),
         header: [
             "strategy",
@@ -150,8 +149,9 @@ pub fn summary_text(portfolio: &Portfolio, summary: &Summary) -> String {
                 ]
             })
             .collect(),
+        key_columns: 1,
     };
-    out.push_str(&grid.to_table(false));
+    doc.push(Block::Table(table));
     let first = &summary.strategies[0];
     let comparison = if first.blocking_in == 0 {
         format!(
@@ -168,12 +168,42 @@ pub fn summary_text(portfolio: &Portfolio, summary: &Summary) -> String {
             s.case.strategies[0].name, first.blocking_in
         )
     };
-    out.push_str(&format!(
-        "Each workspace on its cheapest strategy (among those refusing the least usage): economic cost {}, cash {} ({comparison})\n",
+    doc.push(Block::Paragraph(format!(
+        "Each workspace on its cheapest strategy (among those refusing the least usage): economic cost {}, cash {} ({comparison})",
         money(portfolio, summary.best_economic_micros),
         money(portfolio, summary.best_cash_micros),
-    ));
-    out
+    )));
+    doc.data = summary_json(portfolio, summary);
+    doc.tidy = Some(summary_tidy(&doc.data));
+    doc
+}
+
+/// One row per strategy: the totals as JSON has them (amounts without the currency).
+fn summary_tidy(json: &Value) -> Table {
+    let columns = [
+        "name",
+        "cash",
+        "economic_cost",
+        "credits_demanded",
+        "credits_blocked",
+        "cheapest_in",
+        "blocks_usage_in",
+    ];
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let rows = json["strategies"]
+        .as_array()
+        .expect("strategies")
+        .iter()
+        .map(|s| columns.iter().map(|c| text(&s[*c])).collect())
+        .collect();
+    let mut header: Vec<String> = columns.map(String::from).to_vec();
+    header[0] = "strategy".to_string();
+    Table {
+        title: "Totals over every workspace".to_string(),
+        header,
+        rows,
+        key_columns: 1,
+    }
 }
 
 fn import_line(r: &ImportReport) -> String {

@@ -8,6 +8,8 @@ use crate::analysis::montecarlo::{month_ends, Measure, PathResult, Summary};
 use crate::input::scenario::Scenario;
 use crate::model::amounts::Money;
 use crate::model::calendar::Instant;
+use super::provenance::Provenance;
+use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
 
 /// Precision and scale of every amount column: 12 integer digits, the ledger's 6 decimals.
@@ -28,16 +30,37 @@ fn days_since_epoch(t: Instant) -> i32 {
     (t.date() - epoch).num_days() as i32
 }
 
-pub fn to_parquet(mut frame: DataFrame) -> Vec<u8> {
+/// File metadata for a Parquet file of `schema`: the Arrow schema at polars' oldest
+/// compatibility level, so readers (pyarrow, pandas) see text as plain UTF-8 strings rather
+/// than string_view, and the provenance of the numbers.
+pub fn parquet_metadata(schema: &Schema, provenance: &Provenance) -> KeyValueMetadata {
+    let arrow = schema.to_arrow(CompatLevel::oldest());
+    let key = polars_parquet::write::schema_to_metadata_key(&arrow);
+    let mut pairs = vec![(
+        key.key,
+        key.value.expect("the Arrow schema is always serialised"),
+    )];
+    pairs.extend(provenance.to_key_values());
+    KeyValueMetadata::from_static(pairs)
+}
+
+pub fn to_parquet(mut frame: DataFrame, provenance: &Provenance) -> Vec<u8> {
     let mut bytes = Vec::new();
+    let metadata = parquet_metadata(frame.schema(), provenance);
     ParquetWriter::new(&mut bytes)
+        .with_key_value_metadata(Some(metadata))
         .finish(&mut frame)
         .expect("writing Parquet to memory cannot fail");
     bytes
 }
 
 /// `paths.parquet`: per path and strategy, the totals the statistics were computed from.
-pub fn paths_parquet(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) -> Vec<u8> {
+pub fn paths_parquet(
+    scenario: &Scenario,
+    summary: &Summary,
+    paths: &[PathResult],
+    provenance: &Provenance,
+) -> Vec<u8> {
     let strategies = scenario.case.strategies.len();
     let rows = paths.len() * strategies;
     let mut path_index = Vec::with_capacity(rows);
@@ -82,12 +105,12 @@ pub fn paths_parquet(scenario: &Scenario, summary: &Summary, paths: &[PathResult
         decimal_column("prepaid_credits_consumed", used),
     ])
     .expect("columns of equal length");
-    to_parquet(frame)
+    to_parquet(frame, provenance)
 }
 
 /// `fan.parquet`: per strategy, measure and month, P10/P50/P90 of cumulative cost at the
 /// month's end (the same order statistics as `summary.json`).
-pub fn fan_parquet(scenario: &Scenario, summary: &Summary) -> Vec<u8> {
+pub fn fan_parquet(scenario: &Scenario, summary: &Summary, provenance: &Provenance) -> Vec<u8> {
     let ends = month_ends(scenario.case.workspace.anchor, scenario.case.horizon.end);
     let (mut strategy, mut measure, mut month, mut as_of) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -121,5 +144,5 @@ pub fn fan_parquet(scenario: &Scenario, summary: &Summary) -> Vec<u8> {
         decimal_column("p90", p90),
     ])
     .expect("columns of equal length");
-    to_parquet(frame)
+    to_parquet(frame, provenance)
 }

@@ -2,6 +2,7 @@
 //! reads with its default column names, streamed in batches so that a ten-million-row trace
 //! never sits in memory. The file appears atomically when it is complete.
 
+use super::provenance::Provenance;
 use crate::model::calendar::Instant;
 use crate::usage::trace::read::FileType;
 use polars::prelude::*;
@@ -41,7 +42,8 @@ struct Columns {
 /// Writes a trace to a temporary file beside `path` and renames it on [`finish`](Self::finish).
 pub struct TraceWriter {
     path: PathBuf,
-    tmp: PathBuf,
+    /// Removed when dropped: an unfinished trace (an error on the way) leaves nothing behind.
+    tmp: tempfile::TempPath,
     with_workspace: bool,
     /// Decimal places of the Parquet quantity column; every quantity must fit it.
     scale: u32,
@@ -53,9 +55,7 @@ impl TraceWriter {
     /// `scale`: decimal places of the quantities (Parquet stores them as `decimal(38, scale)`).
     pub fn create(path: &Path, with_workspace: bool, scale: u32) -> Result<TraceWriter, String> {
         let kind = FileType::of(path).map_err(|e| e.to_string())?;
-        let tmp = crate::input::files::temporary_beside(path);
-        let file =
-            File::create(&tmp).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+        let (file, tmp) = super::output::create_beside(path)?.into_parts();
         let sink = match kind {
             FileType::Csv => {
                 let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -65,14 +65,16 @@ impl TraceWriter {
                     "timestamp,metric,quantity\n"
                 };
                 w.write_all(header.as_bytes())
-                    .map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+                    .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
                 Sink::Csv(w)
             }
             FileType::Parquet => {
                 let schema = schema(with_workspace, scale);
+                let metadata = super::tables::parquet_metadata(&schema, &Provenance::default());
                 let writer = ParquetWriter::new(file)
+                    .with_key_value_metadata(Some(metadata))
                     .batched(&schema)
-                    .map_err(|e| format!("{}: cannot write Parquet: {e}", tmp.display()))?;
+                    .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))?;
                 Sink::Parquet {
                     writer: Box::new(writer),
                     buffer: Columns::default(),
@@ -107,7 +109,7 @@ impl TraceWriter {
                     Some(ws) => writeln!(w, "{ts},{ws},{},{}", row.metric, row.quantity),
                     None => writeln!(w, "{ts},{},{}", row.metric, row.quantity),
                 };
-                result.map_err(|e| format!("{}: cannot write: {e}", self.tmp.display()))
+                result.map_err(|e| format!("{}: cannot write: {e}", self.path.display()))
             }
             Sink::Parquet { writer, buffer } => {
                 buffer.at_micros.push(row.at.and_utc().timestamp_micros());
@@ -119,7 +121,7 @@ impl TraceWriter {
                 q.rescale(self.scale);
                 buffer.quantity.push(q.mantissa());
                 if buffer.metric.len() >= PARQUET_GROUP_ROWS {
-                    flush(writer, buffer, self.with_workspace, self.scale, &self.tmp)?;
+                    flush(writer, buffer, self.with_workspace, self.scale, &self.path)?;
                 }
                 Ok(())
             }
@@ -128,35 +130,23 @@ impl TraceWriter {
 
     /// Completes the file and moves it into place; returns the rows written.
     pub fn finish(mut self) -> Result<u64, String> {
-        let tmp = self.tmp.clone();
-        let done = match &mut self.sink {
+        let path = &self.path;
+        match &mut self.sink {
             Sink::Csv(w) => w
                 .flush()
-                .map_err(|e| format!("{}: cannot write: {e}", tmp.display())),
+                .map_err(|e| format!("{}: cannot write: {e}", path.display()))?,
             Sink::Parquet { writer, buffer } => {
-                flush(writer, buffer, self.with_workspace, self.scale, &tmp)?;
+                flush(writer, buffer, self.with_workspace, self.scale, path)?;
                 writer
                     .finish()
-                    .map(|_| ())
-                    .map_err(|e| format!("{}: cannot write Parquet: {e}", tmp.display()))
+                    .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))?;
             }
         };
-        if let Err(e) = done {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("{}: cannot replace: {e}", self.path.display())
-        })?;
+        drop(self.sink);
+        self.tmp
+            .persist(path)
+            .map_err(|e| format!("{}: cannot write: {}", path.display(), e.error))?;
         Ok(self.rows)
-    }
-}
-
-impl Drop for TraceWriter {
-    fn drop(&mut self) {
-        // An unfinished trace (an error on the way) leaves nothing behind.
-        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -181,7 +171,7 @@ fn flush(
     buffer: &mut Columns,
     with_workspace: bool,
     scale: u32,
-    tmp: &Path,
+    path: &Path,
 ) -> Result<(), String> {
     if buffer.metric.is_empty() {
         return Ok(());
@@ -198,12 +188,12 @@ fn flush(
     columns.push(
         Int128Chunked::from_vec("quantity".into(), b.quantity)
             .into_decimal(38, scale as usize)
-            .map_err(|e| format!("{}: cannot write Parquet: {e}", tmp.display()))?
+            .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))?
             .into_series()
             .into_column(),
     );
     let frame = DataFrame::new_infer_height(columns).expect("columns of equal length");
     writer
         .write_batch(&frame)
-        .map_err(|e| format!("{}: cannot write Parquet: {e}", tmp.display()))
+        .map_err(|e| format!("{}: cannot write Parquet: {e}", path.display()))
 }
