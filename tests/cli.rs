@@ -135,16 +135,14 @@ fn update_rewrites_values_and_keeps_comments() {
     // it was.
     assert_eq!(
         updated,
-        SCENARIO.replace(
-            "credits.included = 4    # month 2: 4 of 5 included",
-            tagged
-        )
+        SCENARIO.replace("credits.included = 4    # month 2: 4 of 5 included", tagged)
     );
     // The next check fails on the tag until the hand calculation is redone.
     let again = creditsim(&["check", "tiny.toml"], dir.path());
     assert_eq!(again.status.code(), Some(1));
     assert!(
-        text(&again.stdout).contains("tiny.toml:44: a hand calculation changed by check --update is tagged stale"),
+        text(&again.stdout)
+            .contains("tiny.toml:44: a hand calculation changed by check --update is tagged stale"),
         "{}",
         text(&again.stdout)
     );

@@ -174,7 +174,10 @@ fn the_samples_are_what_the_tool_writes() {
     }
     for (committed, fresh) in [
         ("traces/portfolio.parquet", "portfolio-trace.parquet"),
-        ("tables/portfolio/workspaces.parquet", "portfolio/workspaces.parquet"),
+        (
+            "tables/portfolio/workspaces.parquet",
+            "portfolio/workspaces.parquet",
+        ),
         (
             "tables/steady-inference/paths.parquet",
             "simulate/paths.parquet",

@@ -135,5 +135,6 @@ fn stale_tags(scenarios: &[Scenario]) -> Result<Vec<StaleLine>, Failure> {
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| bad(format_args!("{}: cannot read: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| bad(format_args!("{}: cannot read: {e}", path.display())))
 }

@@ -14,11 +14,11 @@ mod validate;
 use clap::{Parser, Subcommand};
 use creditsim::input::scenario::{load, Scenario};
 use creditsim::model::diag::InputError;
-use std::fmt::Display;
 use creditsim::report::doc::terminal_width;
 use creditsim::report::output::write_set;
 use creditsim::report::provenance::Provenance;
 use creditsim::report::{Doc, Format};
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

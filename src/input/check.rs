@@ -214,10 +214,7 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
                     if a.matches(&f.expected) {
                         continue;
                     }
-                    (
-                        a.render(book),
-                        Some(Update(e.block, f.field, f.written, a)),
-                    )
+                    (a.render(book), Some(Update(e.block, f.field, f.written, a)))
                 }
             };
             mismatches.push(Mismatch {
@@ -234,7 +231,11 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
             line: e.line,
             strategy,
             statement: e.statement,
-            fields: e.fields.iter().map(|f| f.field.name().to_string()).collect(),
+            fields: e
+                .fields
+                .iter()
+                .map(|f| f.field.name().to_string())
+                .collect(),
             mismatches,
         });
     }

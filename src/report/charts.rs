@@ -5,7 +5,7 @@
 //! Floats appear only here, for pixel positions; every value drawn comes from the exact
 //! per-path totals or the exact order statistics of `sim::summarise`.
 
-use crate::analysis::montecarlo::{Measure, PathResult, Summary};
+use crate::analysis::montecarlo::{month_ends, Measure, PathResult, Summary};
 use crate::input::scenario::Scenario;
 use crate::model::amounts::Money;
 use crate::model::calendar::display;
@@ -21,7 +21,6 @@ const FONT: &str = "sans-serif";
 const HISTOGRAM_BINS: usize = 40;
 const WIDTH_PX: u32 = 1100;
 const PANEL_HEIGHT_PX: u32 = 190;
-const FAN_HEIGHT_PX: u32 = 850;
 
 /// Tableau's ten colours: distinguishable, and printable in grey.
 const COLOURS: [RGBColor; 10] = [
@@ -161,7 +160,9 @@ fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) ->
     Distribution {
         title: format!(
             "{}: economic cost over {} paths (seed {})",
-            scenario.name, summary.paths, summary.seed
+            scenario.name,
+            whole_units(&f64::from(summary.paths)),
+            summary.seed
         ),
         x_label: format!(
             "economic cost from {} to {} ({}; cash minus unused prepaid value)",
@@ -287,6 +288,19 @@ struct FanChart {
     savings_label: String,
     fans: Vec<Fan>,
     baseline: usize,
+    /// The x axis's names: the month each point ends, "Apr '26" (index 0: the start).
+    month_names: Vec<String>,
+}
+
+/// Height of one strategy's fan panel, and of the savings panel under them.
+const FAN_PANEL_HEIGHT_PX: u32 = 270;
+const SAVINGS_HEIGHT_PX: u32 = 330;
+
+impl FanChart {
+    fn height_px(strategies: usize) -> u32 {
+        let rows = strategies.div_ceil(2) as u32;
+        50 + rows * FAN_PANEL_HEIGHT_PX + SAVINGS_HEIGHT_PX
+    }
 }
 
 /// Whole currency units with thousands separators: "12,500".
@@ -314,17 +328,26 @@ fn from_origin(points: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Axes of a fan-chart panel: months 0..=`months` across, whole currency units up.
+/// Axes of a fan-chart panel: months across, named by `month_names` (at most `labels` of
+/// them shown), whole currency units up.
 fn draw_month_axes<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    months: usize,
+    month_names: &[String],
+    labels: usize,
     y_desc: &str,
     x_desc: Option<&str>,
 ) -> DrawResult<DB> {
+    let name = |x: &f64| {
+        let k = x.round();
+        if (x - k).abs() > 0.01 || k < 0.0 {
+            return String::new();
+        }
+        month_names.get(k as usize).cloned().unwrap_or_default()
+    };
     let mut mesh = chart.configure_mesh();
     mesh.y_desc(y_desc)
-        .x_labels(months + 1)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_labels(labels)
+        .x_label_formatter(&name)
         .y_label_formatter(&whole_units)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
@@ -335,40 +358,88 @@ fn draw_month_axes<DB: DrawingBackend>(
     mesh.draw()
 }
 
-impl Draw for FanChart {
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let root = root.titled(&self.title, (FONT, 22))?;
-        let (top, bottom) = root.split_vertically((62).percent_height());
+impl FanChart {
+    /// One strategy's panel: its P10-P90 band and median in its colour, with the baseline's
+    /// median dashed in grey for reference.
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        s: usize,
+        y_max: f64,
+    ) -> DrawResult<DB> {
+        let fan = &self.fans[s];
+        let months = fan.points.len();
+        let colour = colour(s);
+        let caption = if s == self.baseline {
+            format!("{} (baseline): median, P10 to P90", fan.name)
+        } else {
+            let baseline = &self.fans[self.baseline].name;
+            format!("{}: median, P10 to P90 (dashed: {baseline})", fan.name)
+        };
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .caption(caption, (FONT, 16).into_font().color(&colour))
+            .x_label_area_size(28)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..months as f64 + 0.2, 0.0..y_max)?;
+        draw_month_axes(&mut chart, &self.month_names, 7, &self.y_label, None)?;
+        let mut band = from_origin(fan.points.iter().map(|p| p[2]));
+        band.extend(
+            from_origin(fan.points.iter().map(|p| p[0]))
+                .into_iter()
+                .rev(),
+        );
+        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.25))))?;
+        if s != self.baseline {
+            let baseline = &self.fans[self.baseline];
+            chart.draw_series(DashedLineSeries::new(
+                from_origin(baseline.points.iter().map(|p| p[1])),
+                6,
+                4,
+                RGBColor(90, 90, 90).stroke_width(2),
+            ))?;
+        }
+        chart.draw_series(LineSeries::new(
+            from_origin(fan.points.iter().map(|p| p[1])),
+            colour.stroke_width(3),
+        ))?;
+        Ok(())
+    }
+
+    /// Mean savings against the baseline per strategy; a line crosses zero at its
+    /// break-even month.
+    fn draw_savings<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let months = self.fans[0].points.len();
-        let x_range = 0.0..months as f64 + 0.2;
-        let y_max = self
+        let (lo, hi) = self
             .fans
             .iter()
-            .flat_map(|f| f.points.iter().map(|p| p[2]))
-            .fold(1.0, f64::max)
-            * 1.05;
-        let mut chart = ChartBuilder::on(&top)
+            .flat_map(|f| f.mean_savings.iter().copied())
+            .fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = ((hi - lo) * 0.1).max(1.0);
+        let mut chart = ChartBuilder::on(area)
             .margin(15)
-            .x_label_area_size(30)
+            .x_label_area_size(45)
             .y_label_area_size(80)
-            .build_cartesian_2d(x_range.clone(), 0.0..y_max)?;
-        draw_month_axes(&mut chart, months, &self.y_label, None)?;
+            .build_cartesian_2d(0.0..months as f64 + 0.2, (lo - pad)..(hi + pad))?;
+        let labels = (months + 1).min(13);
+        draw_month_axes(
+            &mut chart,
+            &self.month_names,
+            labels,
+            &self.savings_label,
+            Some(&self.x_label),
+        )?;
         for (s, fan) in self.fans.iter().enumerate() {
             let colour = colour(s);
-            let mut band = from_origin(fan.points.iter().map(|p| p[2]));
-            band.extend(
-                from_origin(fan.points.iter().map(|p| p[0]))
-                    .into_iter()
-                    .rev(),
-            );
-            chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15))))?;
+            // The baseline saves nothing against itself: its line is the zero line.
+            let points = if s == self.baseline {
+                vec![(0.0, 0.0), (months as f64 + 0.2, 0.0)]
+            } else {
+                from_origin(fan.mean_savings.iter().copied())
+            };
             chart
-                .draw_series(LineSeries::new(
-                    from_origin(fan.points.iter().map(|p| p[1])),
-                    colour.stroke_width(3),
-                ))?
-                .label(format!("{}: median, band P10 to P90", fan.name))
+                .draw_series(LineSeries::new(points, colour.stroke_width(3)))?
+                .label(fan.name.clone())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
                 });
@@ -379,34 +450,30 @@ impl Draw for FanChart {
             .label_font((FONT, 14))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
-            .draw()?;
+            .draw()
+    }
+}
 
-        let (lo, hi) = self
+impl Draw for FanChart {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let root = root.titled(&self.title, (FONT, 22))?;
+        let rows = self.fans.len().div_ceil(2);
+        let panels_height = rows as u32 * FAN_PANEL_HEIGHT_PX;
+        let (top, bottom) = root.split_vertically(panels_height);
+        let y_max = self
             .fans
             .iter()
-            .flat_map(|f| f.mean_savings.iter().copied())
-            .fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let pad = ((hi - lo) * 0.1).max(1.0);
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x_range, (lo - pad)..(hi + pad))?;
-        draw_month_axes(&mut chart, months, &self.savings_label, Some(&self.x_label))?;
-        // The baseline saves nothing against itself: its line is the zero line.
-        for (s, fan) in self.fans.iter().enumerate() {
-            if s == self.baseline {
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, 0.0), (months as f64 + 0.2, 0.0)],
-                    colour(s).stroke_width(3),
-                )))?;
-                continue;
+            .flat_map(|f| f.points.iter().map(|p| p[2]))
+            .fold(1.0, f64::max)
+            * 1.05;
+        // Small multiples on one scale: each band stays readable, and panels compare.
+        for (s, area) in top.split_evenly((rows, 2)).iter().enumerate() {
+            if s < self.fans.len() {
+                self.draw_panel(area, s, y_max)?;
             }
-            chart.draw_series(LineSeries::new(
-                from_origin(fan.mean_savings.iter().copied()),
-                colour(s).stroke_width(3),
-            ))?;
         }
+        self.draw_savings(&bottom)?;
         root.present()
     }
 }
@@ -446,12 +513,19 @@ pub fn charts(
         .collect();
     let title = format!(
         "{}: cumulative economic cost, {} paths (seed {})",
-        scenario.name, summary.paths, summary.seed
+        scenario.name,
+        whole_units(&f64::from(summary.paths)),
+        summary.seed
     );
     let x_label = format!(
-        "months since {} (each point is a month's end)",
-        display(scenario.case.horizon.start)
+        "month's end, from the start on {}",
+        display(scenario.case.workspace.anchor)
     );
+    let start = scenario.case.workspace.anchor;
+    let month_names = std::iter::once(start)
+        .chain(month_ends(start, scenario.case.horizon.end))
+        .map(|t| t.format("%b '%y").to_string())
+        .collect();
     let y_label = format!("cumulative economic cost ({})", scenario.case.book.currency);
     let savings_label = format!(
         "mean savings vs {} ({})",
@@ -464,11 +538,12 @@ pub fn charts(
         savings_label,
         fans,
         baseline: summary.baseline,
+        month_names,
     };
     let fan = render(
         "cost-fan",
         &fan_chart.title,
-        (WIDTH_PX, FAN_HEIGHT_PX),
+        (WIDTH_PX, FanChart::height_px(summary.strategies.len())),
         &fan_chart,
     )?;
     Ok(vec![distribution, fan])

@@ -124,7 +124,11 @@ fn suite(c: &ScenarioCheck, stale: &[&StaleLine]) -> String {
             "\n      <failure message=\"stale hand calculation\">line {}: tagged by check --update; redo the calculation, then remove the tag</failure>\n    ",
             s.line
         );
-        cases.push_str(&testcase(&c.name, &format!("line {}: hand calculation", s.line), &failure));
+        cases.push_str(&testcase(
+            &c.name,
+            &format!("line {}: hand calculation", s.line),
+            &failure,
+        ));
     }
     let tests = c.blocks.iter().map(|b| b.fields.len()).sum::<usize>() + stale.len();
     format!(

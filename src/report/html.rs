@@ -23,7 +23,6 @@ th { background: #f6f8fa; text-align: left; }
 td.num { text-align: right; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; display: block; }
-figcaption { color: #57606a; font-size: .9em; }
 footer { margin-top: 2.5em; border-top: 1px solid #d0d7de; padding-top: .6em; color: #57606a;
          font-size: .8em; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: 0; }
@@ -85,16 +84,15 @@ fn table(t: &Table) -> String {
     out
 }
 
-/// The SVG as inline markup: the XML declaration is dropped (not allowed inside HTML) and
-/// a title is added for screen readers.
+/// The SVG as inline markup: the XML declaration is dropped (not allowed inside HTML); the
+/// chart draws its own title, so screen readers get it as the figure's label.
 fn inline_svg(svg: &str, title: &str) -> String {
     let body = match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => svg,
     };
     format!(
-        "<figure role=\"img\" aria-label=\"{}\">{body}<figcaption>{}</figcaption></figure>\n",
-        escape(title),
+        "<figure role=\"img\" aria-label=\"{}\">{body}</figure>\n",
         escape(title)
     )
 }

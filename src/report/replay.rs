@@ -241,8 +241,7 @@ fn fields_json(
     {
         let value = match actual(f, book, outcome, statement) {
             Actual::Count(n) => Value::from(n),
-            Actual::Instant(None)
-            | Actual::Ratio(None) => Value::Null,
+            Actual::Instant(None) | Actual::Ratio(None) => Value::Null,
             other => Value::from(other.render(book)),
         };
         map.insert(f.name().to_string(), value);
@@ -291,4 +290,3 @@ fn replay_json(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Value {
         "strategies": strategies,
     })
 }
-

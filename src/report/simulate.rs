@@ -133,7 +133,11 @@ pub fn simulate_doc(scenario: &Scenario, summary: &Summary, charts: Vec<Chart>) 
         doc.push(Block::Table(measure_table(scenario, summary, m)));
     }
     doc.push(Block::Table(usage_table(summary)));
-    for st in summary.strategies.iter().filter(|s| s.p_blocked > Decimal::ZERO) {
+    for st in summary
+        .strategies
+        .iter()
+        .filter(|s| s.p_blocked > Decimal::ZERO)
+    {
         doc.push(Block::Note(format!(
             "\"{}\" refused usage on {} of paths (mean {} credits). Refused usage costs \
              nothing, so its cost and savings leave that work out; on those paths it is not \
@@ -170,23 +174,55 @@ fn simulate_tidy(json: &Value) -> Table {
         let name = text(&s["name"]);
         for measure in ["economic_cost", "cash"] {
             let m = &s[measure];
-            for key in ["mean", "stderr", "p5", "p50", "p90", "p95", "p99", "cvar95", "p_cheapest"] {
-                rows.push(vec![name.clone(), measure.into(), key.into(), text(&m[key])]);
+            for key in [
+                "mean",
+                "stderr",
+                "p5",
+                "p50",
+                "p90",
+                "p95",
+                "p99",
+                "cvar95",
+                "p_cheapest",
+            ] {
+                rows.push(vec![
+                    name.clone(),
+                    measure.into(),
+                    key.into(),
+                    text(&m[key]),
+                ]);
             }
             for key in ["mean", "stderr", "p5", "p95", "p_positive"] {
                 let statistic = format!("savings_{key}");
-                rows.push(vec![name.clone(), measure.into(), statistic, text(&m["savings"][key])]);
+                rows.push(vec![
+                    name.clone(),
+                    measure.into(),
+                    statistic,
+                    text(&m["savings"][key]),
+                ]);
             }
             let month = text(&m["break_even_month"]);
-            rows.push(vec![name.clone(), measure.into(), "break_even_month".into(), month]);
+            rows.push(vec![
+                name.clone(),
+                measure.into(),
+                "break_even_month".into(),
+                month,
+            ]);
         }
         for key in ["prepaid_utilisation", "blocked_mean", "p_blocked"] {
-            rows.push(vec![name.clone(), "service".into(), key.into(), text(&s[key])]);
+            rows.push(vec![
+                name.clone(),
+                "service".into(),
+                key.into(),
+                text(&s[key]),
+            ]);
         }
     }
     Table {
         title: "Statistics per strategy".to_string(),
-        header: ["strategy", "measure", "statistic", "value"].map(String::from).to_vec(),
+        header: ["strategy", "measure", "statistic", "value"]
+            .map(String::from)
+            .to_vec(),
         rows,
         key_columns: 3,
     }

@@ -4,11 +4,11 @@
 //! without float drift (polars and pyarrow read them as decimals). Column names and units are
 //! documented in notebooks-data/README.md; tests/simulate.rs reads every file back.
 
+use super::provenance::Provenance;
 use crate::analysis::montecarlo::{month_ends, Measure, PathResult, Summary};
 use crate::input::scenario::Scenario;
 use crate::model::amounts::Money;
 use crate::model::calendar::Instant;
-use super::provenance::Provenance;
 use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
 

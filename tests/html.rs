@@ -1,0 +1,208 @@
+//! The HTML reports in a real headless Chromium (Debian's `chromium`, which `.ci/run`
+//! installs): every command's page renders with no console message, is never wider than the
+//! window (a phone's and a laptop's), and is saved as a screenshot under
+//! `target/tmp/html-screenshots/` for a person to look at.
+//!
+//! Without Chromium the test says so and passes, unless `CREDITSIM_REQUIRE_TOOLS` is set
+//! (`.ci/run` sets it): CI never skips it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CREDITSIM_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(PathBuf::from)
+}
+
+/// Chromium with the flags a sandboxed, offline machine needs.
+fn browser(exe: &Path, profile: &Path) -> Command {
+    let mut c = Command::new(exe);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+/// Writes `creditsim ARGS --format html` to `out`.
+fn page(args: &[&str], out: &Path) {
+    let o = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args(args)
+        .args(["--format", "html"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(out, &o.stdout).unwrap();
+}
+
+/// A page that loads each report in a frame of each width and writes the document's scroll
+/// width against its client width into itself (read back with --dump-dom).
+fn harness(pages: &[PathBuf], widths: &[u32]) -> String {
+    let names: Vec<String> = pages
+        .iter()
+        .map(|p| format!("\"{}\"", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    format!(
+        r#"<!DOCTYPE html><html><body><pre id="out">pending</pre><script>
+const pages = [{}], widths = [{}];
+function measure(page, width) {{
+  return new Promise(done => {{
+    const f = document.createElement("iframe");
+    f.style.width = width + "px"; f.style.height = "900px"; f.style.border = "0";
+    f.onload = () => {{
+      const d = f.contentDocument.documentElement;
+      done({{page, width, scroll: d.scrollWidth, client: d.clientWidth}});
+      f.remove();
+    }};
+    f.src = page;
+    document.body.appendChild(f);
+  }});
+}}
+(async () => {{
+  const results = [];
+  for (const p of pages) for (const w of widths) results.push(await measure(p, w));
+  document.getElementById("out").textContent = "RESULT " + JSON.stringify(results);
+}})();
+</script></body></html>"#,
+        names.join(","),
+        widths
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+#[test]
+fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
+    let Some(exe) = chromium() else {
+        assert!(
+            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
+            "Chromium is required (apt-get install chromium)"
+        );
+        eprintln!("skipped: no Chromium (apt-get install chromium); .ci/run installs it");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pages = [
+        (
+            "replay",
+            vec!["replay", "scenarios/examples/inference-quarter.toml"],
+        ),
+        (
+            "simulate",
+            vec![
+                "simulate",
+                "scenarios/examples/steady-inference.toml",
+                "--paths",
+                "200",
+            ],
+        ),
+        (
+            "portfolio",
+            vec![
+                "portfolio",
+                "tests/data/portfolio.toml",
+                "--accounts",
+                "tests/data/portfolio-accounts.csv",
+            ],
+        ),
+    ];
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut files = Vec::new();
+    for (name, args) in &pages {
+        let file = dir.path().join(format!("{name}.html"));
+        page(args, &file);
+        // A screenshot at a laptop's width, with Chromium's console on stderr.
+        let shot = shots.join(format!("{name}.png"));
+        let out = browser(&exe, &dir.path().join(format!("profile-{name}")))
+            .args([
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1280,2400",
+            ])
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", file.display()))
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+        assert!(
+            console.is_empty(),
+            "{name}: console messages:\n{console:#?}"
+        );
+        let png =
+            std::fs::read(&shot).unwrap_or_else(|e| panic!("{name}: no screenshot: {e}\n{log}"));
+        assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG screenshot");
+        files.push(file);
+    }
+    // A control page that is too wide: the measurement must see it.
+    let control = dir.path().join("too-wide.html");
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><div style=\"width:3000px\">x</div>",
+    )
+    .unwrap();
+    files.push(control);
+    let widths = [390, 1280];
+    std::fs::write(dir.path().join("harness.html"), harness(&files, &widths)).unwrap();
+    let out = browser(&exe, &dir.path().join("profile-harness"))
+        .args([
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "file://{}",
+            dir.path().join("harness.html").display()
+        ))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("RESULT ")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "the harness did not finish:\n{dom}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let results: Vec<serde_json::Value> =
+        serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+    assert_eq!(results.len(), files.len() * widths.len());
+    for r in &results {
+        let fits = r["scroll"].as_u64().unwrap() <= r["client"].as_u64().unwrap();
+        let control = r["page"] == "too-wide.html";
+        assert!(fits != control, "a page wider than its window: {r}");
+    }
+}
