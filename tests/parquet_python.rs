@@ -1,0 +1,120 @@
+//! Every Parquet file the tool writes, opened where analysts open it: pyarrow and pandas.
+//! Text columns must be plain UTF-8 strings (pandas cannot group by Arrow's string_view),
+//! amounts exact decimals, and the file must carry its provenance.
+//!
+//! Python comes from `CREDITSIM_PYTHON` (`.ci/run` makes a venv with pyarrow and pandas),
+//! else `python3`. Without pyarrow and pandas the test says so and passes, unless
+//! `CREDITSIM_REQUIRE_TOOLS` is set (`.ci/run` sets it): CI never skips it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> Option<PathBuf> {
+    let exe = std::env::var_os("CREDITSIM_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let ok = Command::new(&exe)
+        .args(["-c", "import pyarrow, pandas"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(exe)
+}
+
+fn creditsim(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// For each file: read with pyarrow, check the text column's type and the provenance, then
+/// group by it in pandas (pyarrow-backed) and print the group count.
+const SCRIPT: &str = r#"
+import sys, pyarrow.parquet as pq, pyarrow as pa, pandas as pd
+for path, text_column, needs_provenance in zip(sys.argv[1::3], sys.argv[2::3], sys.argv[3::3]):
+    table = pq.read_table(path)
+    kind = table.schema.field(text_column).type
+    assert kind in (pa.string(), pa.large_string()), f"{path}: {text_column} is {kind}"
+    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    if needs_provenance == "yes":
+        assert meta.get("creditsim.creditsim"), f"{path}: no provenance in {sorted(meta)}"
+        assert "creditsim.command" in meta, path
+    frame = pd.read_parquet(path, dtype_backend="pyarrow")
+    groups = frame.groupby(text_column).size()
+    print(path.rsplit("/", 1)[-1], text_column, len(groups), len(frame))
+"#;
+
+#[test]
+fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
+            "python with pyarrow and pandas is required (CREDITSIM_PYTHON)"
+        );
+        eprintln!("skipped: no python with pyarrow and pandas; .ci/run makes one");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    creditsim(&[
+        "simulate",
+        "scenarios/examples/steady-inference.toml",
+        "--paths",
+        "50",
+        "--out",
+        &t("simulate"),
+    ]);
+    creditsim(&[
+        "portfolio",
+        "tests/data/portfolio.toml",
+        "--accounts",
+        "tests/data/portfolio-accounts.csv",
+        "--out",
+        &t("portfolio"),
+    ]);
+    creditsim(&[
+        "trace",
+        "generate",
+        "scenarios/examples/portfolio.toml",
+        "--out",
+        &t("trace.parquet"),
+        "--workspaces",
+        "3",
+    ]);
+    // (file, a text column, whether it must carry provenance), and the groups expected:
+    // 4 strategies; 2 workspaces (tests/data); 3 metrics of the portfolio example's model.
+    let files = [
+        (t("simulate/paths.parquet"), "strategy", "yes", 4),
+        (t("simulate/fan.parquet"), "strategy", "yes", 4),
+        (t("portfolio/workspaces.parquet"), "workspace", "yes", 2),
+        (t("trace.parquet"), "workspace", "yes", 3),
+    ];
+    let mut args = vec!["-c".to_string(), SCRIPT.to_string()];
+    for (path, column, provenance, _) in &files {
+        args.extend([path.clone(), column.to_string(), provenance.to_string()]);
+    }
+    let out = Command::new(&py).args(&args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), files.len(), "{stdout}");
+    for ((_, column, _, groups), line) in files.iter().zip(&lines) {
+        let cells: Vec<&str> = line.split(' ').collect();
+        assert_eq!(cells[1], *column, "{line}");
+        assert_eq!(cells[2], groups.to_string(), "{line}");
+    }
+}
