@@ -5,6 +5,7 @@
 
 mod bench;
 mod check;
+mod docs;
 mod portfolio;
 mod replay;
 mod simulate;
@@ -58,6 +59,10 @@ enum Command {
     Check(check::Args),
     /// Load and validate scenario and pricing-book files without running them.
     Validate(validate::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, or write one per command into a folder.
+    Man(docs::ManArgs),
 }
 
 /// Why a command did not succeed.
@@ -92,6 +97,8 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,9 @@ pub enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim trace generate scenarios/examples/steady-inference.toml --out /tmp/one.csv
+  creditsim trace generate scenarios/examples/portfolio.toml --out /tmp/base.parquet --workspaces 20 --rows-per-day 4")]
 pub struct GenerateArgs {
     /// Scenario file with a [simulation] section.
     scenario: PathBuf,

@@ -6,6 +6,9 @@ use creditsim::input::scenario::{load, load_book, Scenario};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim validate scenarios/
+  creditsim validate scenarios/pricing/credits-book.toml my-scenario.toml")]
 pub struct Args {
     /// Scenario and pricing-book files, or folders (searched for *.toml).
     #[arg(required = true)]
