@@ -10,6 +10,8 @@ use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{MetricId, PricingBook};
 use crate::usage::synthetic::{Activity, Bursts, MetricModel, Regimes, Spread, UsageModel};
 use rust_decimal::Decimal;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 pub const PATHS_DEFAULT: u32 = 1_000;
@@ -315,23 +317,24 @@ fn metric_models(
         ));
     }
     let mut metrics = Vec::new();
-    for m in models {
-        let model = metric_model(cx, m.get_ref(), &metrics)?;
+    for (index, m) in models.iter().enumerate() {
+        let model = metric_model(cx, index, m.get_ref(), &metrics)?;
         metrics.push(model);
     }
     Ok(metrics)
 }
 
-/// One `[[simulation.model]]`; `earlier` are the models before it.
+/// The `index`th `[[simulation.model]]`; `earlier` are the models before it.
 fn metric_model(
     cx: &SimulationContext<'_>,
+    index: usize,
     r: &RawModel,
     earlier: &[MetricModel],
 ) -> Result<MetricModel, InputError> {
     let source = cx.source;
     let metric = modelled_metric(cx, r, earlier)?;
     let daily = finite(source, &r.daily, "daily", 0.0)?;
-    let spread = spread(source, r)?;
+    let spread = spread(source, index, r)?;
     let weekly = weekly_factors(source, r)?;
     let trend = monthly_trend(source, r)?;
     let unit = draw_unit(source, r)?;
@@ -411,10 +414,32 @@ impl Distribution {
             Distribution::Gamma => "gamma",
         }
     }
+
+    /// The model keys this distribution reads; a model setting any other parameter is an
+    /// error, since it would be silently ignored.
+    fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Distribution::Fixed | Distribution::Poisson => &[],
+            Distribution::NegativeBinomial => &["dispersion"],
+            Distribution::LogNormal => &["sigma"],
+            Distribution::Gamma => &["shape"],
+        }
+    }
 }
 
-/// How a model spreads its daily draws around the mean.
-fn spread(source: &Source, r: &RawModel) -> Result<Spread, InputError> {
+/// The distribution parameters a model sets, by key.
+fn parameters_set(r: &RawModel) -> impl Iterator<Item = (&'static str, &Spanned<f64>)> {
+    [
+        ("dispersion", r.dispersion.as_ref()),
+        ("sigma", r.sigma.as_ref()),
+        ("shape", r.shape.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key, value?)))
+}
+
+/// How the `index`th model spreads its daily draws around the mean.
+fn spread(source: &Source, index: usize, r: &RawModel) -> Result<Spread, InputError> {
     let distribution = match &r.distribution {
         None => Distribution::Poisson,
         Some(d) => Distribution::ALL
@@ -432,6 +457,7 @@ fn spread(source: &Source, r: &RawModel) -> Result<Spread, InputError> {
                 )
             })?,
     };
+    refuse_unused_parameters(source, index, r, distribution)?;
     let positive = |v: &Option<Spanned<f64>>, name: &str, default: f64| match v {
         Some(v) => {
             let x = finite(source, v, name, 0.0)?;
@@ -455,6 +481,57 @@ fn spread(source: &Source, r: &RawModel) -> Result<Spread, InputError> {
             shape: positive(&r.shape, "shape", 2.0)?,
         },
     })
+}
+
+/// An error at the first parameter (in the file) that `distribution` does not read.
+fn refuse_unused_parameters(
+    source: &Source,
+    index: usize,
+    r: &RawModel,
+    distribution: Distribution,
+) -> Result<(), InputError> {
+    let unused = parameters_set(r)
+        .filter(|(key, _)| !distribution.parameters().contains(key))
+        .min_by_key(|(_, value)| value.span().start);
+    let Some((key, value)) = unused else {
+        return Ok(());
+    };
+    let name = distribution.name();
+    let chosen = if r.distribution.is_some() {
+        format!("distribution \"{name}\"")
+    } else {
+        format!("distribution \"{name}\", the default when none is given")
+    };
+    let takes = match distribution.parameters() {
+        [] => "it takes none".to_string(),
+        keys => format!("it takes: {}", keys.join(", ")),
+    };
+    let owner = Distribution::ALL
+        .into_iter()
+        .find(|d| d.parameters().contains(&key))
+        .map_or("?", |d| d.name());
+    let span = model_key_span(&source.text, index, key).unwrap_or(value.span());
+    Err(source.error(
+        span,
+        format!("{key} is not a parameter of {chosen} ({takes}; {key} is for \"{owner}\")"),
+    ))
+}
+
+/// The span of `key` in the `index`th `[[simulation.model]]`. Serde keeps the spans of values
+/// only, and an error about a key that should not be there reads best at the key, where
+/// serde's own unknown-field errors point too.
+fn model_key_span(text: &str, index: usize, key: &str) -> Option<Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let DeValue::Table(simulation) = doc.get_ref().get("simulation")?.get_ref() else {
+        return None;
+    };
+    let DeValue::Array(models) = simulation.get("model")?.get_ref() else {
+        return None;
+    };
+    let DeValue::Table(model) = models.get(index)?.get_ref() else {
+        return None;
+    };
+    model.get_key_value(key).map(|(k, _)| k.span())
 }
 
 fn weekly_factors(source: &Source, r: &RawModel) -> Result<[f64; 7], InputError> {
