@@ -40,42 +40,20 @@ impl Account {
 /// nothing is silently ignored; a workspace listed twice is an error.
 pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
     let (mut reader, headers) = super::scenario::open_csv(path, false)?;
-    if let Some(extra) = headers.iter().find(|h| !COLUMNS.contains(h)) {
-        return Err(InputError::at_row(
-            path,
-            0,
-            extra,
-            format!("unknown column (expected {})", COLUMNS.join(", ")),
-        ));
-    }
-    let position = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(id_col), Some(created_col)) = (position("workspace"), position("created")) else {
-        let missing = if position("workspace").is_none() {
-            "workspace"
-        } else {
-            "created"
-        };
-        return Err(InputError::at_row(
-            path,
-            0,
-            missing,
-            format!(
-                "missing column (the header has: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    };
-    let (plan_col, seats_col) = (position("plan"), position("seats"));
+    let columns = Columns::of(path, &headers)?;
     let mut out: Vec<Account> = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
         let record = record
             .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
-        let cell = |c: Option<usize>| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
-        let id = cell(Some(id_col))
-            .ok_or_else(|| InputError::at_row(path, row, "workspace", "missing value"))?
-            .to_string();
+        let cells = Cells {
+            path,
+            row,
+            record: &record,
+            columns: &columns,
+        };
+        let id = cells.required("workspace", columns.workspace)?.to_string();
         if let Some(first) = seen.insert(id.clone(), row) {
             return Err(InputError::at_row(
                 path,
@@ -84,35 +62,11 @@ pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
                 format!("workspace \"{id}\" is listed twice (first at row {first})"),
             ));
         }
-        let created_text = cell(Some(created_col))
-            .ok_or_else(|| InputError::at_row(path, row, "created", "missing value"))?;
-        let created = NaiveDate::parse_from_str(created_text, "%Y-%m-%d").map_err(|_| {
-            InputError::at_row(
-                path,
-                row,
-                "created",
-                format!("\"{created_text}\" is not a date like 2026-04-01"),
-            )
-        })?;
-        let seats = match cell(seats_col) {
-            None => None,
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) if (1..=1_000_000).contains(&n) => Some(n),
-                _ => {
-                    return Err(InputError::at_row(
-                        path,
-                        row,
-                        "seats",
-                        format!("\"{text}\" is not a seat count 1-1000000"),
-                    ))
-                }
-            },
-        };
         out.push(Account {
             id,
-            created,
-            plan: cell(plan_col).map(str::to_string),
-            seats,
+            created: cells.created()?,
+            plan: cells.get(columns.plan).map(str::to_string),
+            seats: cells.seats()?,
             file: path.to_path_buf(),
             row,
         });
@@ -126,4 +80,97 @@ pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
         }
     }
     Ok(out)
+}
+
+/// Where the table's columns are; `plan` and `seats` may be absent.
+struct Columns {
+    workspace: usize,
+    created: usize,
+    plan: Option<usize>,
+    seats: Option<usize>,
+}
+
+impl Columns {
+    fn of(path: &Path, headers: &csv::StringRecord) -> Result<Columns, InputError> {
+        if let Some(extra) = headers.iter().find(|h| !COLUMNS.contains(h)) {
+            return Err(InputError::at_row(
+                path,
+                0,
+                extra,
+                format!("unknown column (expected {})", COLUMNS.join(", ")),
+            ));
+        }
+        let position = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(workspace), Some(created)) = (position("workspace"), position("created")) else {
+            let missing = if position("workspace").is_none() {
+                "workspace"
+            } else {
+                "created"
+            };
+            return Err(InputError::at_row(
+                path,
+                0,
+                missing,
+                format!(
+                    "missing column (the header has: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        Ok(Columns {
+            workspace,
+            created,
+            plan: position("plan"),
+            seats: position("seats"),
+        })
+    }
+}
+
+/// One data row, with what its errors must name.
+struct Cells<'a> {
+    path: &'a Path,
+    row: usize,
+    record: &'a csv::StringRecord,
+    columns: &'a Columns,
+}
+
+impl<'a> Cells<'a> {
+    /// The cell in `column`; an empty one counts as absent.
+    fn get(&self, column: Option<usize>) -> Option<&'a str> {
+        column
+            .and_then(|c| self.record.get(c))
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str, column: usize) -> Result<&'a str, InputError> {
+        self.get(Some(column))
+            .ok_or_else(|| InputError::at_row(self.path, self.row, name, "missing value"))
+    }
+
+    fn created(&self) -> Result<NaiveDate, InputError> {
+        let text = self.required("created", self.columns.created)?;
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            InputError::at_row(
+                self.path,
+                self.row,
+                "created",
+                format!("\"{text}\" is not a date like 2026-04-01"),
+            )
+        })
+    }
+
+    fn seats(&self) -> Result<Option<u32>, InputError> {
+        let Some(text) = self.get(self.columns.seats) else {
+            return Ok(None);
+        };
+        match text.parse::<u32>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(Some(n)),
+            _ => Err(InputError::at_row(
+                self.path,
+                self.row,
+                "seats",
+                format!("\"{text}\" is not a seat count 1-1000000"),
+            )),
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Pricing book validation: `RawBook` (as written) to `PricingBook` (consistent).
 
-use super::raw::{CapValue, RawBook, RawBundle, RawCohort, RawPlan, RawRate};
+use super::raw::{
+    CapValue, RawBook, RawBookHeader, RawBundle, RawCohort, RawOpenAmount, RawPlan, RawRate,
+};
 use super::values::Dec;
 use crate::model::amounts::{discounted_price, Credits, Money, Price, SCALE_DIGITS};
 use crate::model::diag::{InputError, Source};
@@ -8,6 +10,7 @@ use crate::model::pricing::{
     Bundle, CapPeriod, Cohort, CycleKind, LotOrder, Metric, OpenAmount, Plan, PricingBook,
     RateCard, RateVersion,
 };
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use toml::Spanned;
 
@@ -114,99 +117,20 @@ fn check_unique<'a>(
 pub(super) fn build_book(raw: &RawBook, source: &Source) -> Result<PricingBook, InputError> {
     let header = &raw.book;
     let currency = header.currency.get_ref().trim().to_string();
-    let minor_digits = match &header.currency_minor_digits {
-        Some(d) => {
-            if *d.get_ref() > SCALE_DIGITS {
-                return Err(source.error(
-                    d.span(),
-                    format!("currency_minor_digits must be 0-{SCALE_DIGITS}"),
-                ));
-            }
-            *d.get_ref()
-        }
-        None => known_minor_digits(&currency).ok_or_else(|| {
-            source.error(
-                header.currency.span(),
-                format!("unknown currency \"{currency}\": give currency_minor_digits too"),
-            )
-        })?,
-    };
+    let minor_digits = minor_digits(source, header, &currency)?;
     let cx = BookContext {
         source,
         minor_digits,
         rounding: header.rounding,
     };
-    let alert_threshold_percent = match &header.alert_threshold_percent {
-        Some(p) if !(1..=100).contains(p.get_ref()) => {
-            return cx.err(p.span(), "alert_threshold_percent must be 1-100");
-        }
-        Some(p) => *p.get_ref(),
-        None => 80,
-    };
-    let lot_order = match &header.lot_order {
-        None => LotOrder::default(),
-        Some(o) => match o.get_ref().as_str() {
-            "expiry_then_purchase" => LotOrder::ExpiryThenPurchase,
-            "purchase_order" => LotOrder::PurchaseOrder,
-            other => {
-                return cx.err(
-                    o.span(),
-                    format!(
-                    "unknown lot_order \"{other}\" (known: expiry_then_purchase, purchase_order)"
-                ),
-                )
-            }
-        },
-    };
+    let alert_threshold_percent = alert_threshold_percent(&cx, header)?;
+    let lot_order = lot_order(&cx, header)?;
     let default_expiry = match &header.prepaid_expires_after_days {
         Some(d) => Some(expiry_days(&cx, d)?),
         None => None,
     };
-
-    if raw.plans.is_empty() {
-        return Err(InputError::whole_file(
-            &source.path,
-            "the pricing book has no [[plans]]",
-        ));
-    }
-    if raw.plans.len() > PLANS_MAX {
-        return Err(InputError::whole_file(
-            &source.path,
-            format!("more than {PLANS_MAX} plans"),
-        ));
-    }
-    check_unique(source, raw.plans.iter().map(|p| &p.id), "plan")?;
-    let plans = raw
-        .plans
-        .iter()
-        .map(|p| build_plan(&cx, p))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    if raw.cohorts.is_empty() {
-        return Err(InputError::whole_file(
-            &source.path,
-            "the pricing book has no [[cohorts]]",
-        ));
-    }
-    check_unique(source, raw.cohorts.iter().map(|c| &c.id), "cohort")?;
-    let mut cohorts = Vec::new();
-    for rc in &raw.cohorts {
-        let cohort = build_cohort(&cx, rc, &plans, default_expiry)?;
-        for (other, other_raw) in cohorts.iter().zip(&raw.cohorts) {
-            if cohorts_overlap(&cohort, other) {
-                return cx.err(
-                    rc.id.span(),
-                    format!(
-                        "cohort \"{}\" overlaps cohort \"{}\": a creation date may belong to one cohort only",
-                        rc.id.get_ref(),
-                        other_raw.id.get_ref()
-                    ),
-                );
-            }
-        }
-        cohorts.push(cohort);
-    }
-
+    let plans = build_plans(&cx, &raw.plans)?;
+    let cohorts = build_cohorts(&cx, &raw.cohorts, &plans, default_expiry)?;
     let rates = build_rates(&cx, &raw.rates)?;
     Ok(PricingBook {
         name: header.name.clone(),
@@ -220,6 +144,107 @@ pub(super) fn build_book(raw: &RawBook, source: &Source) -> Result<PricingBook, 
         alert_threshold_percent,
         lot_order,
     })
+}
+
+fn minor_digits(
+    source: &Source,
+    header: &RawBookHeader,
+    currency: &str,
+) -> Result<u32, InputError> {
+    match &header.currency_minor_digits {
+        Some(d) => {
+            if *d.get_ref() > SCALE_DIGITS {
+                return Err(source.error(
+                    d.span(),
+                    format!("currency_minor_digits must be 0-{SCALE_DIGITS}"),
+                ));
+            }
+            Ok(*d.get_ref())
+        }
+        None => known_minor_digits(currency).ok_or_else(|| {
+            source.error(
+                header.currency.span(),
+                format!("unknown currency \"{currency}\": give currency_minor_digits too"),
+            )
+        }),
+    }
+}
+
+fn alert_threshold_percent(
+    cx: &BookContext<'_>,
+    header: &RawBookHeader,
+) -> Result<u32, InputError> {
+    match &header.alert_threshold_percent {
+        Some(p) if !(1..=100).contains(p.get_ref()) => {
+            cx.err(p.span(), "alert_threshold_percent must be 1-100")
+        }
+        Some(p) => Ok(*p.get_ref()),
+        None => Ok(80),
+    }
+}
+
+fn lot_order(cx: &BookContext<'_>, header: &RawBookHeader) -> Result<LotOrder, InputError> {
+    let Some(o) = &header.lot_order else {
+        return Ok(LotOrder::default());
+    };
+    match o.get_ref().as_str() {
+        "expiry_then_purchase" => Ok(LotOrder::ExpiryThenPurchase),
+        "purchase_order" => Ok(LotOrder::PurchaseOrder),
+        other => cx.err(
+            o.span(),
+            format!("unknown lot_order \"{other}\" (known: expiry_then_purchase, purchase_order)"),
+        ),
+    }
+}
+
+fn build_plans(cx: &BookContext<'_>, raw: &[RawPlan]) -> Result<Vec<Plan>, InputError> {
+    if raw.is_empty() {
+        return Err(InputError::whole_file(
+            &cx.source.path,
+            "the pricing book has no [[plans]]",
+        ));
+    }
+    if raw.len() > PLANS_MAX {
+        return Err(InputError::whole_file(
+            &cx.source.path,
+            format!("more than {PLANS_MAX} plans"),
+        ));
+    }
+    check_unique(cx.source, raw.iter().map(|p| &p.id), "plan")?;
+    raw.iter().map(|p| build_plan(cx, p)).collect()
+}
+
+fn build_cohorts(
+    cx: &BookContext<'_>,
+    raw: &[RawCohort],
+    plans: &[Plan],
+    default_expiry: Option<u32>,
+) -> Result<Vec<Cohort>, InputError> {
+    if raw.is_empty() {
+        return Err(InputError::whole_file(
+            &cx.source.path,
+            "the pricing book has no [[cohorts]]",
+        ));
+    }
+    check_unique(cx.source, raw.iter().map(|c| &c.id), "cohort")?;
+    let mut cohorts = Vec::new();
+    for rc in raw {
+        let cohort = build_cohort(cx, rc, plans, default_expiry)?;
+        for (other, other_raw) in cohorts.iter().zip(raw) {
+            if cohorts_overlap(&cohort, other) {
+                return cx.err(
+                    rc.id.span(),
+                    format!(
+                        "cohort \"{}\" overlaps cohort \"{}\": a creation date may belong to one cohort only",
+                        rc.id.get_ref(),
+                        other_raw.id.get_ref()
+                    ),
+                );
+            }
+        }
+        cohorts.push(cohort);
+    }
+    Ok(cohorts)
 }
 
 fn expiry_days(cx: &BookContext<'_>, d: &Spanned<u32>) -> Result<u32, InputError> {
@@ -288,6 +313,38 @@ fn build_cohort(
     plans: &[Plan],
     default_expiry: Option<u32>,
 ) -> Result<Cohort, InputError> {
+    let (created_from, created_until) = creation_dates(cx, c)?;
+    let prepaid_base_price = cx.price(&c.prepaid_base_price, "prepaid_base_price")?;
+    let flex_price_by_plan = flex_prices_by_plan(cx, c, plans)?;
+    if c.bundles.len() > BUNDLES_MAX {
+        return cx.err(c.id.span(), format!("more than {BUNDLES_MAX} bundles"));
+    }
+    check_unique(cx.source, c.bundles.iter().map(|b| &b.id), "bundle")?;
+    let bundles = c
+        .bundles
+        .iter()
+        .map(|b| build_bundle(cx, b, prepaid_base_price, default_expiry))
+        .collect::<Result<Vec<_>, _>>()?;
+    let open_amount = match &c.open_amount {
+        None => None,
+        Some(o) => Some(build_open_amount(cx, o, default_expiry)?),
+    };
+    Ok(Cohort {
+        id: c.id.get_ref().clone(),
+        created_from,
+        created_until,
+        prepaid_base_price,
+        flex_price_by_plan,
+        bundles,
+        open_amount,
+    })
+}
+
+/// The cohort's `[created_from, created_until)`, either end open.
+fn creation_dates(
+    cx: &BookContext<'_>,
+    c: &RawCohort,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), InputError> {
     let created_from = c.created_from.as_ref().map(|d| d.get_ref().0);
     let created_until = c.created_until.as_ref().map(|d| d.get_ref().0);
     if let (Some(from), Some(until), Some(span)) =
@@ -300,7 +357,16 @@ fn build_cohort(
             );
         }
     }
-    let prepaid_base_price = cx.price(&c.prepaid_base_price, "prepaid_base_price")?;
+    Ok((created_from, created_until))
+}
+
+/// The cohort's flex price for each plan, in the order of `plans`: `flex_price` unless
+/// `flex_price_by_plan` names the plan.
+fn flex_prices_by_plan(
+    cx: &BookContext<'_>,
+    c: &RawCohort,
+    plans: &[Plan],
+) -> Result<Vec<Price>, InputError> {
     let default_flex = cx.price(&c.flex_price, "flex_price")?;
     let mut flex_price_by_plan = vec![default_flex; plans.len()];
     for (plan_id, price) in &c.flex_price_by_plan {
@@ -318,48 +384,33 @@ fn build_cohort(
         flex_price_by_plan[i] =
             cx.price(price, &format!("flex price of \"{}\"", plan_id.get_ref()))?;
     }
-    if c.bundles.len() > BUNDLES_MAX {
-        return cx.err(c.id.span(), format!("more than {BUNDLES_MAX} bundles"));
+    Ok(flex_price_by_plan)
+}
+
+fn build_open_amount(
+    cx: &BookContext<'_>,
+    o: &RawOpenAmount,
+    default_expiry: Option<u32>,
+) -> Result<OpenAmount, InputError> {
+    let min = cx.charged_money(&o.min, "open_amount.min")?;
+    let max = cx.charged_money(&o.max, "open_amount.max")?;
+    if min.is_zero() {
+        return cx.err(o.min.span(), "open_amount.min must be more than zero");
     }
-    check_unique(cx.source, c.bundles.iter().map(|b| &b.id), "bundle")?;
-    let bundles = c
-        .bundles
-        .iter()
-        .map(|b| build_bundle(cx, b, prepaid_base_price, default_expiry))
-        .collect::<Result<Vec<_>, _>>()?;
-    let open_amount = match &c.open_amount {
-        None => None,
-        Some(o) => {
-            let min = cx.charged_money(&o.min, "open_amount.min")?;
-            let max = cx.charged_money(&o.max, "open_amount.max")?;
-            if min.is_zero() {
-                return cx.err(o.min.span(), "open_amount.min must be more than zero");
-            }
-            if max < min {
-                return cx.err(
-                    o.max.span(),
-                    format!("open_amount.max {max} is below min {min}"),
-                );
-            }
-            let expires_after_days = match &o.expires_after_days {
-                Some(d) => Some(expiry_days(cx, d)?),
-                None => default_expiry,
-            };
-            Some(OpenAmount {
-                min,
-                max,
-                expires_after_days,
-            })
-        }
+    if max < min {
+        return cx.err(
+            o.max.span(),
+            format!("open_amount.max {max} is below min {min}"),
+        );
+    }
+    let expires_after_days = match &o.expires_after_days {
+        Some(d) => Some(expiry_days(cx, d)?),
+        None => default_expiry,
     };
-    Ok(Cohort {
-        id: c.id.get_ref().clone(),
-        created_from,
-        created_until,
-        prepaid_base_price,
-        flex_price_by_plan,
-        bundles,
-        open_amount,
+    Ok(OpenAmount {
+        min,
+        max,
+        expires_after_days,
     })
 }
 

@@ -157,94 +157,120 @@ pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError
             "expect must be written as [[expect]] blocks",
         ));
     };
-    let mut out = Vec::new();
-    for (block, table) in blocks.iter().enumerate() {
-        let span = table.span().unwrap_or(0..0);
-        let line = crate::model::diag::line_column(&source.text, span.start).0;
-        let mut exp = Expectation {
-            block,
-            line,
-            strategy: None,
-            statement: None,
-            fields: Vec::new(),
-        };
-        let mut flat = Vec::new();
-        flatten(source, "", None, table, &mut flat)?;
-        // `statement` decides which fields are allowed, so read it first.
-        for (key, _, value) in &flat {
-            if key == "statement" {
-                let n = value
-                    .as_integer()
-                    .filter(|n| *n >= 1 && *n <= i64::from(u32::MAX));
-                let Some(n) = n else {
-                    return Err(
-                        source.error(value.span().unwrap_or(0..0), "statement is a number from 1")
-                    );
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(block, table)| read_block(source, block, table))
+        .collect()
+}
+
+/// The `block`th `[[expect]]`.
+fn read_block(
+    source: &Source,
+    block: usize,
+    table: &toml_edit::Table,
+) -> Result<Expectation, InputError> {
+    let span = table.span().unwrap_or(0..0);
+    let line = crate::model::diag::line_column(&source.text, span.start).0;
+    let mut flat = Vec::new();
+    flatten(source, "", None, table, &mut flat)?;
+    let mut exp = Expectation {
+        block,
+        line,
+        strategy: None,
+        // It decides which fields are allowed, so it is read before them.
+        statement: statement(source, &flat)?,
+        fields: Vec::new(),
+    };
+    for (key, key_span, value) in &flat {
+        let vspan = value.span().unwrap_or(0..0);
+        match key.as_str() {
+            "statement" => {}
+            "strategy" => {
+                let Some(name) = value.as_str() else {
+                    return Err(source.error(vspan, "strategy is a strategy's name"));
                 };
-                exp.statement = Some(n as u32);
+                exp.strategy = Some((name.to_string(), vspan));
+            }
+            name => {
+                let in_statement = exp.statement.is_some();
+                let field = field_named(source, name, key_span, in_statement)?;
+                let (expected, written) = parse_expected(field, value)
+                    .map_err(|m| source.error(vspan.clone(), format!("{name}: {m}")))?;
+                let line = crate::model::diag::line_column(&source.text, vspan.start).0;
+                exp.fields.push(ExpectedField {
+                    field,
+                    expected,
+                    written,
+                    line,
+                });
             }
         }
-        for (key, key_span, value) in &flat {
-            let vspan = value.span().unwrap_or(0..0);
-            match key.as_str() {
-                "statement" => {}
-                "strategy" => {
-                    let Some(name) = value.as_str() else {
-                        return Err(source.error(vspan, "strategy is a strategy's name"));
-                    };
-                    exp.strategy = Some((name.to_string(), vspan));
-                }
-                name => {
-                    let in_statement = exp.statement.is_some();
-                    let field = match Field::by_name(name) {
-                        Some(f) if f.allowed_in(in_statement) => f,
-                        Some(f) => {
-                            let (only, here, list) = if f.scope() == FieldScope::Totals {
-                                ("the totals", "a statement", "statement")
-                            } else {
-                                ("a statement (set statement = N)", "the totals", "totals")
-                            };
-                            return Err(source.error(
-                                key_span.clone(),
-                                format!(
-                                    "field \"{name}\" is for {only} only, not for {here} ({list} fields: {})",
-                                    known_fields(in_statement)
-                                ),
-                            ));
-                        }
-                        None => {
-                            let scope = if in_statement {
-                                "a statement"
-                            } else {
-                                "the totals"
-                            };
-                            return Err(source.error(
-                                key_span.clone(),
-                                format!(
-                                    "unknown field \"{name}\" for {scope} (known: {})",
-                                    known_fields(in_statement)
-                                ),
-                            ));
-                        }
-                    };
-                    let (expected, written) = parse_expected(field, value)
-                        .map_err(|m| source.error(vspan.clone(), format!("{name}: {m}")))?;
-                    let line = crate::model::diag::line_column(&source.text, vspan.start).0;
-                    exp.fields.push(ExpectedField {
-                        field,
-                        expected,
-                        written,
-                        line,
-                    });
-                }
-            }
-        }
-        if exp.fields.is_empty() {
-            return Err(source.error(span, "this [[expect]] block names no field to check"));
-        }
-        out.push(exp);
     }
-    Ok(out)
+    if exp.fields.is_empty() {
+        return Err(source.error(span, "this [[expect]] block names no field to check"));
+    }
+    Ok(exp)
+}
+
+/// The block's `statement = N`, if it has one.
+fn statement(source: &Source, flat: &[FlatEntry<'_>]) -> Result<Option<u32>, InputError> {
+    let mut statement = None;
+    for (key, _, value) in flat {
+        if key == "statement" {
+            let n = value
+                .as_integer()
+                .filter(|n| *n >= 1 && *n <= i64::from(u32::MAX));
+            let Some(n) = n else {
+                return Err(
+                    source.error(value.span().unwrap_or(0..0), "statement is a number from 1")
+                );
+            };
+            statement = Some(n as u32);
+        }
+    }
+    Ok(statement)
+}
+
+/// The field a key names, if it can be asked where it stands: in a statement's block or in
+/// the totals'.
+fn field_named(
+    source: &Source,
+    name: &str,
+    key_span: &Range<usize>,
+    in_statement: bool,
+) -> Result<Field, InputError> {
+    match Field::by_name(name) {
+        Some(f) if f.allowed_in(in_statement) => Ok(f),
+        Some(f) => {
+            let (only, here, list) = if f.scope() == FieldScope::Totals {
+                ("the totals", "a statement", "statement")
+            } else {
+                ("a statement (set statement = N)", "the totals", "totals")
+            };
+            Err(source.error(
+                key_span.clone(),
+                format!(
+                    "field \"{name}\" is for {only} only, not for {here} ({list} fields: {})",
+                    known_fields(in_statement)
+                ),
+            ))
+        }
+        None => {
+            let scope = if in_statement {
+                "a statement"
+            } else {
+                "the totals"
+            };
+            Err(source.error(
+                key_span.clone(),
+                format!(
+                    "unknown field \"{name}\" for {scope} (known: {})",
+                    known_fields(in_statement)
+                ),
+            ))
+        }
+    }
 }
 
 /// A key path (dotted), the key's span and its value.

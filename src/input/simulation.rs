@@ -1,15 +1,17 @@
 //! The `[simulation]` section (usage models, paths, seed, baseline) and `[[expect_stat]]`
 //! blocks, validated into a [`SimulationSpec`].
 
-use super::raw::{RawSimulation, RawStatExpect};
-use crate::analysis::montecarlo::{Comparison, PATHS_MAX};
+use super::raw::{RawModel, RawSimulation, RawStatExpect};
+use crate::analysis::montecarlo::{Comparison, Measure, PATHS_MAX};
 use crate::engine::strategy::Strategy;
 use crate::model::amounts::Money;
 use crate::model::calendar::{add_days, display, Instant};
 use crate::model::diag::{InputError, Source};
-use crate::model::pricing::PricingBook;
+use crate::model::pricing::{MetricId, PricingBook};
 use crate::usage::synthetic::{Activity, Bursts, MetricModel, Regimes, Spread, UsageModel};
 use rust_decimal::Decimal;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 pub const PATHS_DEFAULT: u32 = 1_000;
@@ -104,7 +106,7 @@ pub struct StatExpectation {
     pub line: usize,
     pub strategy: usize,
     pub statistic: Statistic,
-    pub measure: crate::analysis::montecarlo::Measure,
+    pub measure: Measure,
     pub value: Decimal,
     pub tolerance: Tolerance,
 }
@@ -117,6 +119,21 @@ fn finite(source: &Source, v: &Spanned<f64>, what: &str, min: f64) -> Result<f64
     Ok(x)
 }
 
+/// What validating a `[simulation]` needs besides the section itself.
+struct SimulationContext<'a> {
+    source: &'a Source,
+    book: &'a PricingBook,
+    strategies: &'a [Strategy],
+    usage_start: Instant,
+    end: Instant,
+}
+
+impl SimulationContext<'_> {
+    fn strategy_index(&self, name: &Spanned<String>) -> Result<usize, InputError> {
+        super::scenario::strategy_index(self.source, self.strategies, name.get_ref(), name.span())
+    }
+}
+
 pub(super) fn build(
     source: &Source,
     raw: &RawSimulation,
@@ -126,22 +143,58 @@ pub(super) fn build(
     usage_start: Instant,
     end: Instant,
 ) -> Result<SimulationSpec, InputError> {
-    let paths = match &raw.paths {
-        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
-            return Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}")));
-        }
-        Some(p) => *p.get_ref(),
-        None => PATHS_DEFAULT,
+    let cx = SimulationContext {
+        source,
+        book,
+        strategies,
+        usage_start,
+        end,
     };
-    let strategy_index = |name: &Spanned<String>| {
-        super::scenario::strategy_index(source, strategies, name.get_ref(), name.span())
-    };
+    let paths = path_count(source, raw)?;
     let baseline = match &raw.baseline {
-        Some(b) => strategy_index(b)?,
+        Some(b) => cx.strategy_index(b)?,
         None => 0,
     };
-    let tie_within = match &raw.tie_within {
-        None => Money::ZERO,
+    let tie_within = tie_margin(source, raw)?;
+    let activity = activity_model(source, raw)?;
+    let regimes = regime_model(source, raw)?;
+    let model = match &raw.bootstrap {
+        Some(b) => UsageModel {
+            metrics: Vec::new(),
+            regimes: None,
+            activity: None,
+            bootstrap: Some(resampled_history(&cx, raw, b)?),
+        },
+        None => UsageModel {
+            metrics: metric_models(&cx, &raw.model)?,
+            regimes,
+            activity,
+            bootstrap: None,
+        },
+    };
+    Ok(SimulationSpec {
+        model,
+        paths,
+        seed: raw.seed.unwrap_or(SEED_DEFAULT),
+        baseline,
+        tie_within,
+        expectations: stat_expectations(&cx, stats)?,
+    })
+}
+
+fn path_count(source: &Source, raw: &RawSimulation) -> Result<u32, InputError> {
+    match &raw.paths {
+        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
+            Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}")))
+        }
+        Some(p) => Ok(*p.get_ref()),
+        None => Ok(PATHS_DEFAULT),
+    }
+}
+
+fn tie_margin(source: &Source, raw: &RawSimulation) -> Result<Money, InputError> {
+    match &raw.tie_within {
+        None => Ok(Money::ZERO),
         Some(v) => Money::from_decimal(v.get_ref().0)
             .ok()
             .filter(|m| *m >= Money::ZERO)
@@ -150,270 +203,410 @@ pub(super) fn build(
                     v.span(),
                     "tie_within must be a non-negative amount of money (e.g. \"0.50\")",
                 )
-            })?,
+            }),
+    }
+}
+
+fn activity_model(source: &Source, raw: &RawSimulation) -> Result<Option<Activity>, InputError> {
+    let Some(a) = &raw.activity else {
+        return Ok(None);
     };
-    let activity = match &raw.activity {
-        None => None,
-        Some(a) => {
-            let r = a.get_ref();
-            if !(r.sigma.is_finite() && r.sigma >= 0.0 && r.sigma <= 5.0) {
-                return Err(source.error(a.span(), "activity.sigma must be 0-5"));
-            }
-            if !(r.persistence.is_finite() && (0.0..1.0).contains(&r.persistence)) {
-                return Err(source.error(
-                    a.span(),
-                    "activity.persistence must be at least 0 and below 1",
-                ));
-            }
-            Some(Activity {
-                sigma: r.sigma,
-                persistence: r.persistence,
-            })
-        }
+    let r = a.get_ref();
+    if !(r.sigma.is_finite() && r.sigma >= 0.0 && r.sigma <= 5.0) {
+        return Err(source.error(a.span(), "activity.sigma must be 0-5"));
+    }
+    if !(r.persistence.is_finite() && (0.0..1.0).contains(&r.persistence)) {
+        return Err(source.error(
+            a.span(),
+            "activity.persistence must be at least 0 and below 1",
+        ));
+    }
+    Ok(Some(Activity {
+        sigma: r.sigma,
+        persistence: r.persistence,
+    }))
+}
+
+fn regime_model(source: &Source, raw: &RawSimulation) -> Result<Option<Regimes>, InputError> {
+    let Some(rs) = &raw.regimes else {
+        return Ok(None);
     };
-    let regimes = match &raw.regimes {
-        None => None,
-        Some(rs) => {
-            let r = rs.get_ref();
-            let n = r.states.len();
-            if n == 0 || n > REGIMES_MAX || r.factors.len() != n || r.transitions.len() != n {
-                return Err(source.error(
-                    rs.span(),
-                    format!("regimes need 1-{REGIMES_MAX} states, one factor per state and one transition row per state"),
-                ));
-            }
-            for (i, row) in r.transitions.iter().enumerate() {
-                let ok =
-                    row.len() == n && row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p));
-                let sum: f64 = row.iter().sum();
-                if !ok || (sum - 1.0).abs() > 1e-9 {
-                    return Err(source.error(
-                        rs.span(),
-                        format!("transition row {} (from \"{}\") must have {n} probabilities summing to 1", i + 1, r.states[i]),
-                    ));
-                }
-            }
-            if r.factors.iter().any(|f| !f.is_finite() || *f < 0.0) {
-                return Err(source.error(rs.span(), "regime factors must be numbers >= 0"));
-            }
-            let initial = r
-                .states
-                .iter()
-                .position(|s| s == r.initial.get_ref())
-                .ok_or_else(|| {
-                    source.error(
-                        r.initial.span(),
-                        format!(
-                            "unknown state \"{}\" (states: {})",
-                            r.initial.get_ref(),
-                            r.states.join(", ")
-                        ),
-                    )
-                })?;
-            Some(Regimes {
-                names: r.states.clone(),
-                factors: r.factors.clone(),
-                transitions: r.transitions.clone(),
-                initial,
-            })
-        }
-    };
-    if let Some(b) = &raw.bootstrap {
-        let extra = raw
-            .model
-            .first()
-            .map(|m| m.span())
-            .or(raw.activity.as_ref().map(|a| a.span()))
-            .or(raw.regimes.as_ref().map(|r| r.span()));
-        if let Some(span) = extra {
+    let r = rs.get_ref();
+    let n = r.states.len();
+    if n == 0 || n > REGIMES_MAX || r.factors.len() != n || r.transitions.len() != n {
+        return Err(source.error(
+            rs.span(),
+            format!("regimes need 1-{REGIMES_MAX} states, one factor per state and one transition row per state"),
+        ));
+    }
+    for (i, row) in r.transitions.iter().enumerate() {
+        let ok = row.len() == n && row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p));
+        let sum: f64 = row.iter().sum();
+        if !ok || (sum - 1.0).abs() > 1e-9 {
             return Err(source.error(
-                span,
-                "[simulation.bootstrap] resamples the history as it is: models, activity and regimes do not apply",
+                rs.span(),
+                format!(
+                    "transition row {} (from \"{}\") must have {n} probabilities summing to 1",
+                    i + 1,
+                    r.states[i]
+                ),
             ));
         }
-        let bootstrap = bootstrap(source, b, book, usage_start, end)?;
-        return Ok(SimulationSpec {
-            model: UsageModel {
-                metrics: Vec::new(),
-                regimes: None,
-                activity: None,
-                bootstrap: Some(bootstrap),
-            },
-            paths,
-            seed: raw.seed.unwrap_or(SEED_DEFAULT),
-            baseline,
-            tie_within,
-            expectations: stat_expectations(source, stats, strategies)?,
-        });
     }
-    if raw.model.is_empty() {
+    if r.factors.iter().any(|f| !f.is_finite() || *f < 0.0) {
+        return Err(source.error(rs.span(), "regime factors must be numbers >= 0"));
+    }
+    let initial = r
+        .states
+        .iter()
+        .position(|s| s == r.initial.get_ref())
+        .ok_or_else(|| {
+            source.error(
+                r.initial.span(),
+                format!(
+                    "unknown state \"{}\" (states: {})",
+                    r.initial.get_ref(),
+                    r.states.join(", ")
+                ),
+            )
+        })?;
+    Ok(Some(Regimes {
+        names: r.states.clone(),
+        factors: r.factors.clone(),
+        transitions: r.transitions.clone(),
+        initial,
+    }))
+}
+
+/// The bootstrap of `[simulation.bootstrap]`, refusing models, activity and regimes beside
+/// it: they would be silently ignored.
+fn resampled_history(
+    cx: &SimulationContext<'_>,
+    raw: &RawSimulation,
+    b: &Spanned<super::raw::RawBootstrap>,
+) -> Result<crate::usage::synthetic::Bootstrap, InputError> {
+    let extra = raw
+        .model
+        .first()
+        .map(|m| m.span())
+        .or(raw.activity.as_ref().map(|a| a.span()))
+        .or(raw.regimes.as_ref().map(|r| r.span()));
+    if let Some(span) = extra {
+        return Err(cx.source.error(
+            span,
+            "[simulation.bootstrap] resamples the history as it is: models, activity and regimes do not apply",
+        ));
+    }
+    bootstrap(cx, b)
+}
+
+fn metric_models(
+    cx: &SimulationContext<'_>,
+    models: &[Spanned<RawModel>],
+) -> Result<Vec<MetricModel>, InputError> {
+    if models.is_empty() {
         return Err(InputError::whole_file(
-            &source.path,
+            &cx.source.path,
             "[simulation] has no [[simulation.model]] or [simulation.bootstrap]: nothing to draw",
         ));
     }
-    if raw.model.len() > MODELS_MAX {
+    if models.len() > MODELS_MAX {
         return Err(InputError::whole_file(
-            &source.path,
+            &cx.source.path,
             format!("more than {MODELS_MAX} models"),
         ));
     }
     let mut metrics = Vec::new();
-    for m in &raw.model {
-        let r = m.get_ref();
-        let metric = book.rates.metric(r.metric.get_ref()).ok_or_else(|| {
-            source.error(
-                r.metric.span(),
-                book.rates.unknown_metric(r.metric.get_ref()),
-            )
-        })?;
-        if metrics.iter().any(|x: &MetricModel| x.metric == metric) {
-            return Err(source.error(
-                r.metric.span(),
-                format!("metric \"{}\" has two models", r.metric.get_ref()),
-            ));
-        }
-        if let Some(day) = first_day_without_rate(book, metric, usage_start, end) {
-            return Err(source.error(
-                r.metric.span(),
-                format!(
-                    "metric \"{}\" has no rate in force on {} (inside the horizon)",
-                    r.metric.get_ref(),
-                    display(day)
-                ),
-            ));
-        }
-        let daily = finite(source, &r.daily, "daily", 0.0)?;
-        let param = |v: &Option<Spanned<f64>>,
-                     name: &str,
-                     default: f64|
-         -> Result<f64, InputError> {
-            match v {
-                Some(v) => {
-                    let x = finite(source, v, name, 0.0)?;
-                    if x <= 0.0 {
-                        return Err(source.error(v.span(), format!("{name} must be more than 0")));
-                    }
-                    Ok(x)
-                }
-                None => Ok(default),
-            }
-        };
-        let spread = match r.distribution.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
-            None | Some(("poisson", _)) => Spread::Poisson,
-            Some(("fixed", _)) => Spread::Fixed,
-            Some(("negative_binomial", _)) => Spread::NegativeBinomial { dispersion: param(&r.dispersion, "dispersion", 1.0)? },
-            Some(("lognormal", _)) => Spread::LogNormal { sigma: param(&r.sigma, "sigma", 0.5)? },
-            Some(("gamma", _)) => Spread::Gamma { shape: param(&r.shape, "shape", 2.0)? },
-            Some((other, span)) => {
-                return Err(source.error(
-                    span,
-                    format!("unknown distribution \"{other}\" (known: fixed, poisson, negative_binomial, lognormal, gamma)"),
-                ))
-            }
-        };
-        let weekly = match &r.weekly {
-            None => [1.0; 7],
-            Some(w) => {
-                let v = w.get_ref();
-                if v.len() != 7 || v.iter().any(|f| !f.is_finite() || *f < 0.0) {
-                    return Err(source.error(w.span(), "weekly needs 7 factors >= 0, Monday first"));
-                }
-                [v[0], v[1], v[2], v[3], v[4], v[5], v[6]]
-            }
-        };
-        let trend = match &r.trend_percent_per_month {
-            None => 0.0,
-            Some(t) => {
-                let x = *t.get_ref();
-                if !x.is_finite() || x <= -100.0 || x > 1000.0 {
-                    return Err(source.error(
-                        t.span(),
-                        "trend_percent_per_month must be above -100 and at most 1000",
-                    ));
-                }
-                x / 100.0
-            }
-        };
-        let unit = match &r.unit {
-            None => Decimal::ONE,
-            Some(u) if u.get_ref().0 <= Decimal::ZERO => {
-                return Err(source.error(u.span(), "unit must be more than 0"))
-            }
-            Some(u) => u.get_ref().0,
-        };
-        let activity_weight = match &r.activity_weight {
-            None => 1.0,
-            Some(w) => finite(source, w, "activity_weight", 0.0)?,
-        };
-        let bursts = match &r.bursts {
-            None => None,
-            Some(b) => {
-                let x = b.get_ref();
-                let ok = x.per_month.is_finite()
-                    && x.per_month >= 0.0
-                    && x.per_month <= 1000.0
-                    && x.mean_size.is_finite()
-                    && x.mean_size > 0.0
-                    && x.sigma.is_finite()
-                    && x.sigma >= 0.0
-                    && x.sigma <= 5.0
-                    && x.days >= 1
-                    && x.days <= 366;
-                if !ok {
-                    return Err(source.error(
-                        b.span(),
-                        "bursts need per_month 0-1000, mean_size > 0, sigma 0-5 and days 1-366",
-                    ));
-                }
-                Some(Bursts {
-                    per_month: x.per_month,
-                    mean_size: x.mean_size,
-                    sigma: x.sigma,
-                    days: x.days,
-                })
-            }
-        };
-        metrics.push(MetricModel::new(
-            metric,
-            daily,
-            spread,
-            weekly,
-            trend,
-            bursts,
-            activity_weight,
-            unit,
-            &book.rates,
+    for (index, m) in models.iter().enumerate() {
+        let model = metric_model(cx, index, m.get_ref(), &metrics)?;
+        metrics.push(model);
+    }
+    Ok(metrics)
+}
+
+/// The `index`th `[[simulation.model]]`; `earlier` are the models before it.
+fn metric_model(
+    cx: &SimulationContext<'_>,
+    index: usize,
+    r: &RawModel,
+    earlier: &[MetricModel],
+) -> Result<MetricModel, InputError> {
+    let source = cx.source;
+    let metric = modelled_metric(cx, r, earlier)?;
+    let daily = finite(source, &r.daily, "daily", 0.0)?;
+    let spread = spread(source, index, r)?;
+    let weekly = weekly_factors(source, r)?;
+    let trend = monthly_trend(source, r)?;
+    let unit = draw_unit(source, r)?;
+    let activity_weight = match &r.activity_weight {
+        None => 1.0,
+        Some(w) => finite(source, w, "activity_weight", 0.0)?,
+    };
+    let bursts = burst_model(source, r)?;
+    Ok(MetricModel::new(
+        metric,
+        daily,
+        spread,
+        weekly,
+        trend,
+        bursts,
+        activity_weight,
+        unit,
+        &cx.book.rates,
+    ))
+}
+
+/// The metric a model draws: priced on every simulated day, and modelled once.
+fn modelled_metric(
+    cx: &SimulationContext<'_>,
+    r: &RawModel,
+    earlier: &[MetricModel],
+) -> Result<MetricId, InputError> {
+    let rates = &cx.book.rates;
+    let name = r.metric.get_ref();
+    let span = r.metric.span();
+    let metric = rates
+        .metric(name)
+        .ok_or_else(|| cx.source.error(span.clone(), rates.unknown_metric(name)))?;
+    if earlier.iter().any(|x| x.metric == metric) {
+        return Err(cx
+            .source
+            .error(span, format!("metric \"{name}\" has two models")));
+    }
+    if let Some(day) = first_day_without_rate(cx.book, metric, cx.usage_start, cx.end) {
+        return Err(cx.source.error(
+            span,
+            format!(
+                "metric \"{name}\" has no rate in force on {} (inside the horizon)",
+                display(day)
+            ),
         ));
     }
+    Ok(metric)
+}
 
-    let expectations = stat_expectations(source, stats, strategies)?;
-    Ok(SimulationSpec {
-        model: UsageModel {
-            metrics,
-            regimes,
-            activity,
-            bootstrap: None,
+/// The distributions a model can draw from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Distribution {
+    Fixed,
+    Poisson,
+    NegativeBinomial,
+    LogNormal,
+    Gamma,
+}
+
+impl Distribution {
+    /// In the order error messages list them.
+    const ALL: [Distribution; 5] = [
+        Distribution::Fixed,
+        Distribution::Poisson,
+        Distribution::NegativeBinomial,
+        Distribution::LogNormal,
+        Distribution::Gamma,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Distribution::Fixed => "fixed",
+            Distribution::Poisson => "poisson",
+            Distribution::NegativeBinomial => "negative_binomial",
+            Distribution::LogNormal => "lognormal",
+            Distribution::Gamma => "gamma",
+        }
+    }
+
+    /// The model keys this distribution reads; a model setting any other parameter is an
+    /// error, since it would be silently ignored.
+    fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Distribution::Fixed | Distribution::Poisson => &[],
+            Distribution::NegativeBinomial => &["dispersion"],
+            Distribution::LogNormal => &["sigma"],
+            Distribution::Gamma => &["shape"],
+        }
+    }
+}
+
+/// The distribution parameters a model sets, by key.
+fn parameters_set(r: &RawModel) -> impl Iterator<Item = (&'static str, &Spanned<f64>)> {
+    [
+        ("dispersion", r.dispersion.as_ref()),
+        ("sigma", r.sigma.as_ref()),
+        ("shape", r.shape.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key, value?)))
+}
+
+/// How the `index`th model spreads its daily draws around the mean.
+fn spread(source: &Source, index: usize, r: &RawModel) -> Result<Spread, InputError> {
+    let distribution = match &r.distribution {
+        None => Distribution::Poisson,
+        Some(d) => Distribution::ALL
+            .into_iter()
+            .find(|x| x.name() == d.get_ref())
+            .ok_or_else(|| {
+                let known: Vec<&str> = Distribution::ALL.iter().map(|x| x.name()).collect();
+                source.error(
+                    d.span(),
+                    format!(
+                        "unknown distribution \"{}\" (known: {})",
+                        d.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?,
+    };
+    refuse_unused_parameters(source, index, r, distribution)?;
+    let positive = |v: &Option<Spanned<f64>>, name: &str, default: f64| match v {
+        Some(v) => {
+            let x = finite(source, v, name, 0.0)?;
+            if x <= 0.0 {
+                return Err(source.error(v.span(), format!("{name} must be more than 0")));
+            }
+            Ok(x)
+        }
+        None => Ok(default),
+    };
+    Ok(match distribution {
+        Distribution::Poisson => Spread::Poisson,
+        Distribution::Fixed => Spread::Fixed,
+        Distribution::NegativeBinomial => Spread::NegativeBinomial {
+            dispersion: positive(&r.dispersion, "dispersion", 1.0)?,
         },
-        paths,
-        seed: raw.seed.unwrap_or(SEED_DEFAULT),
-        baseline,
-        tie_within,
-        expectations,
+        Distribution::LogNormal => Spread::LogNormal {
+            sigma: positive(&r.sigma, "sigma", 0.5)?,
+        },
+        Distribution::Gamma => Spread::Gamma {
+            shape: positive(&r.shape, "shape", 2.0)?,
+        },
     })
+}
+
+/// An error at the first parameter (in the file) that `distribution` does not read.
+fn refuse_unused_parameters(
+    source: &Source,
+    index: usize,
+    r: &RawModel,
+    distribution: Distribution,
+) -> Result<(), InputError> {
+    let unused = parameters_set(r)
+        .filter(|(key, _)| !distribution.parameters().contains(key))
+        .min_by_key(|(_, value)| value.span().start);
+    let Some((key, value)) = unused else {
+        return Ok(());
+    };
+    let name = distribution.name();
+    let chosen = if r.distribution.is_some() {
+        format!("distribution \"{name}\"")
+    } else {
+        format!("distribution \"{name}\", the default when none is given")
+    };
+    let takes = match distribution.parameters() {
+        [] => "it takes none".to_string(),
+        keys => format!("it takes: {}", keys.join(", ")),
+    };
+    let owner = Distribution::ALL
+        .into_iter()
+        .find(|d| d.parameters().contains(&key))
+        .map_or("?", |d| d.name());
+    let span = model_key_span(&source.text, index, key).unwrap_or(value.span());
+    Err(source.error(
+        span,
+        format!("{key} is not a parameter of {chosen} ({takes}; {key} is for \"{owner}\")"),
+    ))
+}
+
+/// The span of `key` in the `index`th `[[simulation.model]]`. Serde keeps the spans of values
+/// only, and an error about a key that should not be there reads best at the key, where
+/// serde's own unknown-field errors point too.
+fn model_key_span(text: &str, index: usize, key: &str) -> Option<Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let DeValue::Table(simulation) = doc.get_ref().get("simulation")?.get_ref() else {
+        return None;
+    };
+    let DeValue::Array(models) = simulation.get("model")?.get_ref() else {
+        return None;
+    };
+    let DeValue::Table(model) = models.get(index)?.get_ref() else {
+        return None;
+    };
+    model.get_key_value(key).map(|(k, _)| k.span())
+}
+
+fn weekly_factors(source: &Source, r: &RawModel) -> Result<[f64; 7], InputError> {
+    let Some(w) = &r.weekly else {
+        return Ok([1.0; 7]);
+    };
+    let v = w.get_ref();
+    if v.len() != 7 || v.iter().any(|f| !f.is_finite() || *f < 0.0) {
+        return Err(source.error(w.span(), "weekly needs 7 factors >= 0, Monday first"));
+    }
+    Ok([v[0], v[1], v[2], v[3], v[4], v[5], v[6]])
+}
+
+/// `trend_percent_per_month` as a fraction.
+fn monthly_trend(source: &Source, r: &RawModel) -> Result<f64, InputError> {
+    let Some(t) = &r.trend_percent_per_month else {
+        return Ok(0.0);
+    };
+    let x = *t.get_ref();
+    if !x.is_finite() || x <= -100.0 || x > 1000.0 {
+        return Err(source.error(
+            t.span(),
+            "trend_percent_per_month must be above -100 and at most 1000",
+        ));
+    }
+    Ok(x / 100.0)
+}
+
+fn draw_unit(source: &Source, r: &RawModel) -> Result<Decimal, InputError> {
+    match &r.unit {
+        None => Ok(Decimal::ONE),
+        Some(u) if u.get_ref().0 <= Decimal::ZERO => {
+            Err(source.error(u.span(), "unit must be more than 0"))
+        }
+        Some(u) => Ok(u.get_ref().0),
+    }
+}
+
+fn burst_model(source: &Source, r: &RawModel) -> Result<Option<Bursts>, InputError> {
+    let Some(b) = &r.bursts else {
+        return Ok(None);
+    };
+    let x = b.get_ref();
+    let ok = x.per_month.is_finite()
+        && x.per_month >= 0.0
+        && x.per_month <= 1000.0
+        && x.mean_size.is_finite()
+        && x.mean_size > 0.0
+        && x.sigma.is_finite()
+        && x.sigma >= 0.0
+        && x.sigma <= 5.0
+        && x.days >= 1
+        && x.days <= 366;
+    if !ok {
+        return Err(source.error(
+            b.span(),
+            "bursts need per_month 0-1000, mean_size > 0, sigma 0-5 and days 1-366",
+        ));
+    }
+    Ok(Some(Bursts {
+        per_month: x.per_month,
+        mean_size: x.mean_size,
+        sigma: x.sigma,
+        days: x.days,
+    }))
 }
 
 /// Longest block of a bootstrap: a year.
 const BLOCK_DAYS_MAX: u32 = 366;
 
 fn bootstrap(
-    source: &Source,
+    cx: &SimulationContext<'_>,
     raw: &Spanned<super::raw::RawBootstrap>,
-    book: &PricingBook,
-    usage_start: Instant,
-    end: Instant,
 ) -> Result<crate::usage::synthetic::Bootstrap, InputError> {
-    use crate::usage::trace::parse::{TimestampFormat, Zone};
+    let (source, book) = (cx.source, cx.book);
     let r = raw.get_ref();
     let block_days = match &r.block_days {
         Some(b) if *b.get_ref() == 0 || *b.get_ref() > BLOCK_DAYS_MAX => {
@@ -422,6 +615,45 @@ fn bootstrap(
         Some(b) => *b.get_ref(),
         None => 7,
     };
+    let spec = history_trace(source, r)?;
+    let only = r.workspace.as_ref().map(|w| w.get_ref().as_str());
+    let history = crate::usage::trace::history(book, &spec, only)?;
+    if history.days.len() < block_days as usize {
+        return Err(source.error(
+            raw.span(),
+            format!(
+                "the history covers {} days, fewer than one block of {block_days}",
+                history.days.len()
+            ),
+        ));
+    }
+    for &m in &history.metrics {
+        if let Some(day) = first_day_without_rate(book, m, cx.usage_start, cx.end) {
+            return Err(source.error(
+                raw.span(),
+                format!(
+                    "metric \"{}\" of the history has no rate in force on {} (inside the horizon)",
+                    book.rates.metrics[m.0].name,
+                    display(day)
+                ),
+            ));
+        }
+    }
+    Ok(crate::usage::synthetic::Bootstrap::new(
+        history.metrics,
+        history.days,
+        history.first_day,
+        block_days,
+        book.rates.clone(),
+    ))
+}
+
+/// How to read the bootstrap's history: the trace's columns, timestamps and zone.
+fn history_trace(
+    source: &Source,
+    r: &super::raw::RawBootstrap,
+) -> Result<crate::usage::trace::TraceSpec, InputError> {
+    use crate::usage::trace::parse::{TimestampFormat, Zone};
     let path = source.relative(r.trace.get_ref());
     if !path.exists() {
         return Err(source.error(
@@ -445,122 +677,113 @@ fn bootstrap(
     if let Some(z) = &r.timezone {
         spec.zone = Zone::parse(z.get_ref()).map_err(|m| source.error(z.span(), m))?;
     }
-    let only = r.workspace.as_ref().map(|w| w.get_ref().as_str());
-    let history = crate::usage::trace::history(book, &spec, only)?;
-    if history.days.len() < block_days as usize {
-        return Err(source.error(
-            raw.span(),
-            format!(
-                "the history covers {} days, fewer than one block of {block_days}",
-                history.days.len()
-            ),
-        ));
-    }
-    for &m in &history.metrics {
-        if let Some(day) = first_day_without_rate(book, m, usage_start, end) {
-            return Err(source.error(
-                raw.span(),
-                format!(
-                    "metric \"{}\" of the history has no rate in force on {} (inside the horizon)",
-                    book.rates.metrics[m.0].name,
-                    display(day)
-                ),
-            ));
-        }
-    }
-    Ok(crate::usage::synthetic::Bootstrap::new(
-        history.metrics,
-        history.days,
-        history.first_day,
-        block_days,
-        book.rates.clone(),
-    ))
+    Ok(spec)
 }
 
 fn stat_expectations(
-    source: &Source,
+    cx: &SimulationContext<'_>,
     stats: &[Spanned<RawStatExpect>],
-    strategies: &[Strategy],
 ) -> Result<Vec<StatExpectation>, InputError> {
-    let strategy_index = |name: &Spanned<String>| {
-        super::scenario::strategy_index(source, strategies, name.get_ref(), name.span())
+    stats
+        .iter()
+        .enumerate()
+        .map(|(block, e)| stat_expectation(cx, block, e))
+        .collect()
+}
+
+/// The `block`th `[[expect_stat]]`.
+fn stat_expectation(
+    cx: &SimulationContext<'_>,
+    block: usize,
+    e: &Spanned<RawStatExpect>,
+) -> Result<StatExpectation, InputError> {
+    let source = cx.source;
+    let r = e.get_ref();
+    let line = crate::model::diag::line_column(&source.text, e.span().start).0;
+    let strategy = match &r.strategy {
+        Some(s) => cx.strategy_index(s)?,
+        None if cx.strategies.len() == 1 => 0,
+        None => {
+            return Err(source.error(
+                e.span(),
+                format!(
+                    "this [[expect_stat]] must name its strategy (known: {})",
+                    super::scenario::known_strategies(cx.strategies)
+                ),
+            ))
+        }
     };
-    let mut expectations = Vec::new();
-    for (block, e) in stats.iter().enumerate() {
-        let r = e.get_ref();
-        let line = crate::model::diag::line_column(&source.text, e.span().start).0;
-        let strategy = match &r.strategy {
-            Some(s) => strategy_index(s)?,
-            None if strategies.len() == 1 => 0,
-            None => {
-                return Err(source.error(
-                    e.span(),
-                    format!(
-                        "this [[expect_stat]] must name its strategy (known: {})",
-                        super::scenario::known_strategies(strategies)
-                    ),
-                ))
-            }
-        };
-        let statistic = Statistic::ALL
-            .iter()
-            .find(|(n, _)| *n == r.statistic.get_ref())
-            .map(|(_, s)| *s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Statistic::ALL.iter().map(|(n, _)| *n).collect();
-                source.error(
-                    r.statistic.span(),
-                    format!(
-                        "unknown statistic \"{}\" (known: {})",
-                        r.statistic.get_ref(),
-                        known.join(", ")
-                    ),
-                )
-            })?;
-        let measure = match r.measure.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
-            None | Some(("economic_cost", _)) => crate::analysis::montecarlo::Measure::Economic,
-            Some(("cash", _)) => crate::analysis::montecarlo::Measure::Cash,
-            Some((other, span)) => {
-                return Err(source.error(
-                    span,
-                    format!("unknown measure \"{other}\" (known: economic_cost, cash)"),
-                ))
-            }
-        };
-        let tolerance = match (&r.tolerance, &r.tolerance_se) {
-            (None, None) => Tolerance::Exact,
-            (Some(t), None) => Tolerance::Absolute(t.get_ref().0.abs()),
-            (None, Some(t)) => {
-                if !statistic.has_stderr() {
-                    return Err(source.error(
-                        t.span(),
-                        format!("{} has no standard error: use tolerance", statistic.name()),
-                    ));
-                }
-                Tolerance::StandardErrors(t.get_ref().0.abs())
-            }
-            (Some(t), Some(_)) => {
-                return Err(source.error(t.span(), "give tolerance or tolerance_se, not both"))
-            }
-        };
-        expectations.push(StatExpectation {
-            block,
-            line,
-            strategy,
-            statistic,
-            measure,
-            value: r.value.get_ref().0,
-            tolerance,
-        });
+    let statistic = statistic(source, r)?;
+    let measure = measure(source, r)?;
+    let tolerance = tolerance(source, r, statistic)?;
+    Ok(StatExpectation {
+        block,
+        line,
+        strategy,
+        statistic,
+        measure,
+        value: r.value.get_ref().0,
+        tolerance,
+    })
+}
+
+fn statistic(source: &Source, r: &RawStatExpect) -> Result<Statistic, InputError> {
+    Statistic::ALL
+        .iter()
+        .find(|(n, _)| *n == r.statistic.get_ref())
+        .map(|(_, s)| *s)
+        .ok_or_else(|| {
+            let known: Vec<&str> = Statistic::ALL.iter().map(|(n, _)| *n).collect();
+            source.error(
+                r.statistic.span(),
+                format!(
+                    "unknown statistic \"{}\" (known: {})",
+                    r.statistic.get_ref(),
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
+fn measure(source: &Source, r: &RawStatExpect) -> Result<Measure, InputError> {
+    match r.measure.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+        None | Some(("economic_cost", _)) => Ok(Measure::Economic),
+        Some(("cash", _)) => Ok(Measure::Cash),
+        Some((other, span)) => Err(source.error(
+            span,
+            format!("unknown measure \"{other}\" (known: economic_cost, cash)"),
+        )),
     }
-    Ok(expectations)
+}
+
+fn tolerance(
+    source: &Source,
+    r: &RawStatExpect,
+    statistic: Statistic,
+) -> Result<Tolerance, InputError> {
+    match (&r.tolerance, &r.tolerance_se) {
+        (None, None) => Ok(Tolerance::Exact),
+        (Some(t), None) => Ok(Tolerance::Absolute(t.get_ref().0.abs())),
+        (None, Some(t)) => {
+            if !statistic.has_stderr() {
+                return Err(source.error(
+                    t.span(),
+                    format!("{} has no standard error: use tolerance", statistic.name()),
+                ));
+            }
+            Ok(Tolerance::StandardErrors(t.get_ref().0.abs()))
+        }
+        (Some(t), Some(_)) => {
+            Err(source.error(t.span(), "give tolerance or tolerance_se, not both"))
+        }
+    }
 }
 
 /// The first simulated day (`usage_start` + whole days, before `end`) on which `metric` has
 /// no rate in force: every day drawn must be priced.
 fn first_day_without_rate(
     book: &PricingBook,
-    metric: crate::model::pricing::MetricId,
+    metric: MetricId,
     usage_start: Instant,
     end: Instant,
 ) -> Option<Instant> {
