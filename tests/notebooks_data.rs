@@ -197,3 +197,60 @@ fn the_samples_are_what_the_tool_writes() {
         );
     }
 }
+
+/// The replay CSV's columns in the data dictionary are the metrics registry's, in its order,
+/// with its kinds, units and meanings: the registry is the one source, the README its view.
+#[test]
+fn the_replay_dictionary_is_the_metrics_registry() {
+    use creditsim::analysis::metrics::{Field, FieldKind, FieldScope};
+    let readme = std::fs::read_to_string(root().join("notebooks-data/README.md")).unwrap();
+    let documented: Vec<String> =
+        table_after(&readme, "## `creditsim replay SCENARIO --format csv`")
+            .into_iter()
+            .skip(2) // strategy, statement: the row's key, not metrics
+            .collect();
+    let registry: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| {
+            let kind = match f.kind() {
+                FieldKind::Money | FieldKind::Credits | FieldKind::Ratio => "decimal",
+                FieldKind::Count => "integer",
+                FieldKind::Plan => "text",
+                FieldKind::Instant => "date-time or `none`",
+            };
+            let scope = match f.scope() {
+                FieldScope::Both => "",
+                FieldScope::Totals => " (totals)",
+                FieldScope::Statement => " (statements)",
+            };
+            format!(
+                "| {} | {kind} | {} | {}{scope} |",
+                f.name(),
+                f.unit("currency"),
+                f.meaning()
+            )
+            .replace("|  |", "| |")
+        })
+        .collect();
+    assert_eq!(
+        documented,
+        registry,
+        "notebooks-data/README.md's replay table should read:\n{}",
+        registry.join("\n")
+    );
+}
+
+/// The rows (as lines) of the first table after `heading`, without its header and separator.
+fn table_after(readme: &str, heading: &str) -> Vec<String> {
+    let start = readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("no heading {heading}"));
+    readme[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(str::to_string)
+        .collect()
+}

@@ -2,6 +2,7 @@
 //! Monte Carlo runner and its statistics, and portfolios.
 
 pub mod case;
+pub mod metrics;
 pub mod montecarlo;
 pub mod portfolio;
 pub mod ranking;

@@ -29,7 +29,12 @@ pub struct ManArgs {
 
 pub fn completions(args: CompletionsArgs) -> Result<(), Failure> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "creditsim", &mut std::io::stdout());
+    clap_complete::generate(
+        args.shell,
+        &mut command,
+        "creditsim",
+        &mut std::io::stdout(),
+    );
     Ok(())
 }
 

@@ -1,105 +1,33 @@
 //! Runs scenarios and compares their `[[expect]]` blocks with what the ledger computes.
 //!
-//! [`actual`] is the one place a named field becomes a number: `check` compares with it and
-//! the reports print with it, so a field means the same thing everywhere.
+//! Values come from the metrics registry ([`crate::analysis::metrics`]): `check` compares
+//! with the same extractor the reports print with, so a field means the same thing
+//! everywhere.
 
 use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
-use crate::engine::ledger::{Outcome, Statement};
+use crate::engine::ledger::Outcome;
 use crate::engine::replay::replay;
 use crate::input::expect::{Expected, Field, FieldKind, Written};
 use crate::input::scenario::Scenario;
 use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
-use crate::model::amounts::{Credits, Money};
-use crate::model::calendar::{display, Instant};
+use crate::model::amounts::Money;
+use crate::model::calendar::display;
 use crate::model::pricing::PricingBook;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 
-/// Decimals of the effective price per credit.
-pub const EFFECTIVE_PRICE_DIGITS: u32 = 4;
+pub use crate::analysis::metrics::{actual, Actual, EFFECTIVE_PRICE_DIGITS};
 
-/// A field's computed value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actual {
-    Money(Money),
-    Credits(Credits),
-    Ratio(Option<Decimal>),
-    Count(u64),
-    Text(String),
-    Instant(Option<Instant>),
-}
-
-impl Actual {
-    /// As a person reads it: money with the currency's minor digits.
-    pub fn render(&self, book: &PricingBook) -> String {
-        match self {
-            Actual::Money(m) => m.to_decimal_minor(book.minor_digits).to_string(),
-            Actual::Credits(c) => c.to_decimal().to_string(),
-            Actual::Ratio(Some(d)) => d.to_string(),
-            Actual::Ratio(None) => "n/a".to_string(),
-            Actual::Count(n) => n.to_string(),
-            Actual::Text(t) => t.clone(),
-            Actual::Instant(Some(t)) => display(*t),
-            Actual::Instant(None) => "none".to_string(),
-        }
-    }
-
-    fn matches(&self, expected: &Expected) -> bool {
-        match (self, expected) {
-            (Actual::Money(m), Expected::Decimal(d)) => m.to_decimal() == *d,
-            (Actual::Credits(c), Expected::Decimal(d)) => c.to_decimal() == *d,
-            (Actual::Ratio(Some(r)), Expected::Decimal(d)) => r == d,
-            (Actual::Count(n), Expected::Count(e)) => n == e,
-            (Actual::Text(t), Expected::Text(e)) => t == e,
-            (Actual::Instant(t), Expected::Instant(e)) => t == e,
-            _ => false,
-        }
-    }
-}
-
-/// The value of `field` for a whole outcome (`statement` None) or one statement.
-pub fn actual(
-    field: Field,
-    book: &PricingBook,
-    outcome: &Outcome,
-    statement: Option<&Statement>,
-) -> Actual {
-    let t = &outcome.totals;
-    let (money, credits, alerts, first_blocked) = match statement {
-        Some(s) => (s.money(), s.credits, s.alerts, s.first_blocked_at),
-        None => (t.money, t.credits, t.alerts, t.first_blocked_at),
-    };
-    let plan_name = |p: crate::model::pricing::PlanId| book.plans[p.0].id.clone();
-    match field {
-        Field::Cash => Actual::Money(money.cash()),
-        Field::EconomicCost => Actual::Money(t.economic_cost()),
-        Field::MoneyPlanFees => Actual::Money(money.plan_fees),
-        Field::MoneyPrepaid => Actual::Money(money.prepaid),
-        Field::MoneyFlex => Actual::Money(money.flex),
-        Field::UnusedPrepaidValue => Actual::Money(t.unused_prepaid_value),
-        Field::EffectivePrice => Actual::Ratio(
-            t.economic_cost()
-                .per_credit(t.credits.consumed(), EFFECTIVE_PRICE_DIGITS),
-        ),
-        Field::CreditsDemanded => Actual::Credits(credits.demanded),
-        Field::CreditsIncluded => Actual::Credits(credits.included),
-        Field::CreditsPrepaid => Actual::Credits(credits.prepaid),
-        Field::CreditsFlex => Actual::Credits(credits.flex),
-        Field::CreditsBlocked => Actual::Credits(credits.blocked),
-        Field::CreditsGrantedIncluded => Actual::Credits(credits.granted_included),
-        Field::CreditsExpiredIncluded => Actual::Credits(credits.expired_included),
-        Field::CreditsPurchasedPrepaid => Actual::Credits(credits.purchased_prepaid),
-        Field::CreditsExpiredPrepaid => Actual::Credits(credits.expired_prepaid),
-        Field::CreditsRemainingIncluded => Actual::Credits(t.remaining_included),
-        Field::CreditsUnusedPrepaid => Actual::Credits(t.unused_prepaid),
-        Field::Alerts => Actual::Count(u64::from(alerts)),
-        Field::Purchases => Actual::Count(u64::from(t.purchases)),
-        Field::PlanChanges => Actual::Count(u64::from(t.plan_changes)),
-        Field::FinalPlan => Actual::Text(plan_name(t.final_plan)),
-        Field::FirstBlockedAt => Actual::Instant(first_blocked),
-        Field::Plan => Actual::Text(statement.map(|s| plan_name(s.plan)).unwrap_or_default()),
-        Field::Start => Actual::Instant(statement.map(|s| s.period.start)),
-        Field::End => Actual::Instant(statement.map(|s| s.period.end)),
+/// Whether a computed value is the expected one, exactly.
+fn matches(actual: &Actual, expected: &Expected) -> bool {
+    match (actual, expected) {
+        (Actual::Money(m), Expected::Decimal(d)) => m.to_decimal() == *d,
+        (Actual::Credits(c), Expected::Decimal(d)) => c.to_decimal() == *d,
+        (Actual::Ratio(Some(r)), Expected::Decimal(d)) => r == d,
+        (Actual::Count(n), Expected::Count(e)) => n == e,
+        (Actual::Text(t), Expected::Text(e)) => t == e,
+        (Actual::Instant(t), Expected::Instant(e)) => t == e,
+        _ => false,
     }
 }
 
@@ -211,7 +139,7 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
                 // The totals (None) or an existing statement.
                 found => {
                     let a = actual(f.field, book, outcome, found.flatten());
-                    if a.matches(&f.expected) {
+                    if matches(&a, &f.expected) {
                         continue;
                     }
                     (a.render(book), Some(Update(e.block, f.field, f.written, a)))

@@ -4,10 +4,9 @@
 //! as an `[[expect]]` block does.
 
 use super::doc::{Block, Doc, Table};
+use crate::analysis::metrics::{actual, Actual, Field};
 use crate::analysis::ranking::{rank, Contender};
 use crate::engine::ledger::{LineKind, Outcome, Purchase, Statement};
-use crate::input::check::{actual, Actual};
-use crate::input::expect::Field;
 use crate::input::scenario::Scenario;
 use crate::model::calendar::display;
 use serde_json::{json, Map, Value};
