@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             Ok(Some(s)) => scenarios.push(s),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", e.render());
                 invalid.push(InvalidFile {
                     path: f.clone(),
                     message: e.to_string(),

@@ -70,7 +70,8 @@ enum Command {
 pub enum Failure {
     /// An expectation did not match (exit 1); the command has already said which.
     Mismatch,
-    /// Invalid input (exit 2): each message is printed after "error: ".
+    /// Invalid input (exit 2): each report is printed as it is ("error: ..." and, for a
+    /// scenario file, the offending line).
     BadInput(Vec<String>),
     /// Invalid input already reported by the command (exit 2).
     Reported,
@@ -78,12 +79,12 @@ pub enum Failure {
 
 /// Invalid input with one message.
 pub fn bad(message: impl Display) -> Failure {
-    Failure::BadInput(vec![message.to_string()])
+    Failure::BadInput(vec![format!("error: {message}")])
 }
 
 impl From<InputError> for Failure {
     fn from(e: InputError) -> Failure {
-        bad(e)
+        Failure::BadInput(vec![e.render()])
     }
 }
 
@@ -104,9 +105,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Mismatch) => ExitCode::from(1),
         Err(Failure::Reported) => ExitCode::from(2),
-        Err(Failure::BadInput(messages)) => {
-            for m in messages {
-                eprintln!("error: {m}");
+        Err(Failure::BadInput(reports)) => {
+            for r in reports {
+                eprintln!("{r}");
             }
             ExitCode::from(2)
         }

@@ -26,7 +26,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         match result {
             Ok(what) => println!("ok: {}: {what}", f.display()),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", e.render());
                 bad_files += 1;
             }
         }

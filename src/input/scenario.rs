@@ -938,17 +938,15 @@ impl Loader<'_> {
             Some((name, span)) => strategy_index(self.cx.source, strategies, name, span.clone())?,
             None if strategies.len() == 1 => 0,
             None => {
-                return Err(InputError {
-                    file: self.cx.source.path.clone(),
-                    location: crate::model::diag::Location::LineColumn {
-                        line: e.line,
-                        column: 1,
-                    },
-                    message: format!(
+                return Err(InputError::at_line(
+                    &self.cx.source.path,
+                    e.line,
+                    1,
+                    format!(
                         "this [[expect]] must name its strategy (known: {})",
                         known_strategies(strategies)
                     ),
-                })
+                ))
             }
         };
         Ok(ResolvedExpectation { strategy, inner: e })

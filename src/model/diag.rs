@@ -21,6 +21,52 @@ pub struct InputError {
     pub file: PathBuf,
     pub location: Location,
     pub message: String,
+    /// The offending line of a text file and the span in it, shown under the message.
+    pub source_line: Option<SourceLine>,
+}
+
+/// A line of an input file, made safe to print (control characters escaped, at most
+/// `SHOWN_LINE_CHARS_MAX` characters around the span), and the span within it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLine {
+    pub number: usize,
+    pub text: String,
+    /// Byte range of the span in `text`.
+    pub span: Range<usize>,
+}
+
+/// Longest echo of input text in a message or a shown line: a 10 MB cell is not printed
+/// whole.
+pub const SHOWN_LINE_CHARS_MAX: usize = 160;
+pub const MESSAGE_LINE_CHARS_MAX: usize = 1_000;
+
+/// `text` safe to print on a terminal: control characters (but for the line breaks of a
+/// multi-line message) are escaped, and each line is cut at `max_chars` characters with
+/// the number left out said.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
+    for (k, line) in text.split('\n').enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        let total = line.chars().count();
+        for c in line.chars().take(max_chars) {
+            push_escaped(&mut out, c);
+        }
+        if total > max_chars {
+            out.push_str(&format!("... ({} more characters)", total - max_chars));
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+        c => out.push(c),
+    }
 }
 
 impl fmt::Display for InputError {
@@ -47,7 +93,8 @@ impl InputError {
         InputError {
             file: file.to_path_buf(),
             location: Location::File,
-            message: message.into(),
+            message: printable(&message.into(), MESSAGE_LINE_CHARS_MAX),
+            source_line: None,
         }
     }
 
@@ -56,10 +103,47 @@ impl InputError {
             file: file.to_path_buf(),
             location: Location::RowColumn {
                 row,
-                column: column.to_string(),
+                column: printable(column, SHOWN_LINE_CHARS_MAX),
             },
-            message: message.into(),
+            message: printable(&message.into(), MESSAGE_LINE_CHARS_MAX),
+            source_line: None,
         }
+    }
+
+    /// At a line and column, without the line itself.
+    pub fn at_line(
+        file: &Path,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> InputError {
+        InputError {
+            file: file.to_path_buf(),
+            location: Location::LineColumn { line, column },
+            message: printable(&message.into(), MESSAGE_LINE_CHARS_MAX),
+            source_line: None,
+        }
+    }
+
+    /// The error as a person reads it on a terminal: "error: file:line:col: message", then
+    /// (for a text file) the line with the span marked, as rustc and cargo show it.
+    pub fn render(&self) -> String {
+        let Some(line) = &self.source_line else {
+            return format!("error: {self}");
+        };
+        // The title already names file, line and column (the line a tool or an editor
+        // jumps from), so the snippet has no "-->" origin line repeating them.
+        let title = self.to_string();
+        let snippet = annotate_snippets::Snippet::source(&line.text)
+            .line_start(line.number)
+            .annotation(annotate_snippets::Level::Error.span(line.span.clone()));
+        let message = annotate_snippets::Level::Error
+            .title(&title)
+            .snippet(snippet);
+        let rendered = annotate_snippets::Renderer::plain()
+            .render(message)
+            .to_string();
+        rendered
     }
 }
 
@@ -83,9 +167,8 @@ impl Source {
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> InputError {
         let (line, column) = line_column(&self.text, span.start);
         InputError {
-            file: self.path.clone(),
-            location: Location::LineColumn { line, column },
-            message: message.into(),
+            source_line: Some(shown_line(&self.text, span, line)),
+            ..InputError::at_line(&self.path, line, column, message)
         }
     }
 
@@ -96,6 +179,53 @@ impl Source {
             return written.to_path_buf();
         }
         self.path.parent().unwrap_or(Path::new(".")).join(written)
+    }
+}
+
+/// Line `number` of `text` (the one holding `span.start`), printable, with the span mapped
+/// into it: a span running past the line's end is cut there; a line too long to show is
+/// cut to a window around the span.
+fn shown_line(text: &str, span: Range<usize>, number: usize) -> SourceLine {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let raw = &text[line_start..line_end];
+    let (from, to) = (
+        start - line_start,
+        span.end.clamp(start, line_end) - line_start,
+    );
+    // Characters before the span, in it, after it, each escaped and bounded.
+    let chars_before: Vec<char> = raw[..from].chars().collect();
+    let keep_before = chars_before.len().min(SHOWN_LINE_CHARS_MAX / 4);
+    let mut shown = String::new();
+    if keep_before < chars_before.len() {
+        shown.push_str("...");
+    }
+    for &c in &chars_before[chars_before.len() - keep_before..] {
+        push_escaped(&mut shown, c);
+    }
+    let span_start = shown.len();
+    let span_chars = raw[from..to].chars().count();
+    for c in raw[from..to].chars().take(SHOWN_LINE_CHARS_MAX / 2) {
+        push_escaped(&mut shown, c);
+    }
+    if span_chars > SHOWN_LINE_CHARS_MAX / 2 {
+        shown.push_str("...");
+    }
+    // An empty span still marks one character.
+    let span_end = shown.len().max(span_start);
+    let room = SHOWN_LINE_CHARS_MAX.saturating_sub(shown.chars().count());
+    let after: Vec<char> = raw[to..].chars().collect();
+    for &c in after.iter().take(room) {
+        push_escaped(&mut shown, c);
+    }
+    if after.len() > room {
+        shown.push_str("...");
+    }
+    SourceLine {
+        number,
+        text: shown,
+        span: span_start..span_end,
     }
 }
 
@@ -112,6 +242,24 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shown_line_is_escaped_and_bounded() {
+        // A 10,000-character value with a tab before it: the line shown is cut to the
+        // bound and the tab is escaped; the span starts right after the escaped tab.
+        let value = "x".repeat(10_000);
+        let text = format!("a = 1\nkey =\t\"{value}\"\n");
+        let start = text.find('"').unwrap();
+        let line = shown_line(&text, start..start + value.len() + 2, 2);
+        assert!(line.text.starts_with("key =\\t\""), "{}", line.text);
+        assert_eq!(&line.text[..line.span.start], "key =\\t");
+        assert!(line.text.chars().count() <= SHOWN_LINE_CHARS_MAX + 6);
+        assert!(line.text.ends_with("..."));
+        // Messages: control characters escaped, long lines cut with the count said.
+        let m = printable(&format!("bad \u{1b}[31m {value}"), 20);
+        // "bad " + ESC + "[31m " is 10 characters, so 10 of the x are shown.
+        assert_eq!(m, "bad \\u{1b}[31m xxxxxxxxxx... (9990 more characters)");
+    }
 
     #[test]
     fn line_and_column_are_one_based() {
