@@ -383,20 +383,29 @@ fn measure_stats(
     comparison: Comparison,
     m: Measure,
 ) -> MeasureStats {
-    let Comparison {
-        baseline,
-        tie_within,
-    } = comparison;
     let n = paths.len();
     let values: Vec<i64> = paths
         .iter()
         .map(|p| m.of(&p.strategies[s]).micros())
         .collect();
-    // p_cheapest: a path's cheapest strategies share it equally, counted in millionths of a
-    // path (a three-way tie loses 1e-6 of a path, far below the 4 decimals reported). Refused
-    // usage costs nothing, so only the strategies that refused the least on a path (usually
-    // none) compete for it: blocking is never "cheaper".
-    let mut cheapest_share_e6: u64 = 0;
+    let cheapest_share_e6 = cheapest_share_e6(paths, s, comparison.tie_within, m);
+    let months = month_stats(paths, s, comparison.baseline, m);
+    MeasureStats {
+        cost: cost_stats(&values),
+        p_cheapest: ratio(i128::from(cheapest_share_e6), n as i128 * 1_000_000),
+        savings: savings_stats(paths, s, comparison, m),
+        break_even_month: months.break_even_month,
+        fan: months.fan,
+        cumulative_sums_micros: months.cumulative_sums_micros,
+    }
+}
+
+/// Strategy `s`'s share of the paths on which it is the cheapest, in millionths of a path:
+/// a path's cheapest strategies share it equally (a three-way tie loses 1e-6 of a path, far
+/// below the 4 decimals reported). Refused usage costs nothing, so only the strategies that
+/// refused the least on a path (usually none) compete for it: blocking is never "cheaper".
+fn cheapest_share_e6(paths: &[PathResult], s: usize, tie_within: Money, m: Measure) -> u64 {
+    let mut share_e6: u64 = 0;
     for p in paths {
         let least_blocked = p
             .strategies
@@ -415,9 +424,23 @@ fn measure_stats(
         let tied = |x: &StrategyPath| m.of(x) - min <= tie_within;
         if tied(&p.strategies[s]) {
             let ties = eligible().filter(|x| tied(x)).count() as u64;
-            cheapest_share_e6 += 1_000_000 / ties;
+            share_e6 += 1_000_000 / ties;
         }
     }
+    share_e6
+}
+
+/// What strategy `s` saves against the baseline, per path.
+fn savings_stats(
+    paths: &[PathResult],
+    s: usize,
+    comparison: Comparison,
+    m: Measure,
+) -> SavingsStats {
+    let Comparison {
+        baseline,
+        tie_within,
+    } = comparison;
     let savings: Vec<i64> = paths
         .iter()
         .map(|p| m.of(&p.strategies[baseline]).micros() - m.of(&p.strategies[s]).micros())
@@ -425,7 +448,25 @@ fn measure_stats(
     let mut sorted_savings = savings.clone();
     sorted_savings.sort_unstable();
     let positive = savings.iter().filter(|v| **v > tie_within.micros()).count() as u64;
+    SavingsStats {
+        mean: mean_micros(&savings),
+        stderr: stderr_micros(&savings),
+        p5: Money::from_micros(percentile(&sorted_savings, 5)),
+        p95: Money::from_micros(percentile(&sorted_savings, 95)),
+        p_positive: ratio(i128::from(positive), paths.len() as i128),
+    }
+}
 
+/// The month-end part of [`MeasureStats`].
+struct MonthStats {
+    break_even_month: Option<u32>,
+    fan: Vec<[Money; 3]>,
+    cumulative_sums_micros: Vec<i128>,
+}
+
+/// Strategy `s`'s cumulative cost at each month end over the paths, and the first month its
+/// mean is below the baseline's.
+fn month_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) -> MonthStats {
     let months = paths[0].strategies[s].monthly_cash.len();
     let mut fan = Vec::with_capacity(months);
     let mut cumulative_sums_micros = Vec::with_capacity(months);
@@ -449,16 +490,7 @@ fn measure_stats(
         column.sort_unstable();
         fan.push([10, 50, 90].map(|q| Money::from_micros(percentile(&column, q))));
     }
-    MeasureStats {
-        cost: cost_stats(&values),
-        p_cheapest: ratio(i128::from(cheapest_share_e6), n as i128 * 1_000_000),
-        savings: SavingsStats {
-            mean: mean_micros(&savings),
-            stderr: stderr_micros(&savings),
-            p5: Money::from_micros(percentile(&sorted_savings, 5)),
-            p95: Money::from_micros(percentile(&sorted_savings, 95)),
-            p_positive: ratio(i128::from(positive), n as i128),
-        },
+    MonthStats {
         break_even_month,
         fan,
         cumulative_sums_micros,

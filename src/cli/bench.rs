@@ -7,6 +7,7 @@ use creditsim::analysis::montecarlo::{draw_only, simulate, summarise, SimConfig,
 use creditsim::analysis::portfolio;
 use creditsim::input::scenario::{load_portfolio, TraceOverrides};
 use creditsim::model::amounts::Credits;
+use creditsim::usage::trace::ImportReport;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -159,7 +160,61 @@ fn trace_bench(
         resolution,
         ..TraceOverrides::default()
     };
+    let runs = time_trace_runs(path, trace, &overrides, repeat)?;
     let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{} MiB", k / 1024));
+    let report = &runs.report;
+    assert_eq!(report.rows as usize, runs.read_rows, "both read every row");
+    println!(
+        "{}: {} rows, {} workspaces, {} strategies, {} resolution ({} usage events)",
+        trace.display(),
+        report.rows,
+        runs.workspaces,
+        runs.strategies,
+        report.resolution.name(),
+        report.events
+    );
+    println!(
+        "fastest of {repeat} run(s) each, alternating, {} threads",
+        rayon::current_num_threads()
+    );
+    println!("                              wall (s)   rows/s       peak memory");
+    println!(
+        "polars read alone           {:>10.2}   {:>10.0}   {}",
+        runs.read_s,
+        runs.read_rows as f64 / runs.read_s,
+        mib(runs.read_peak)
+    );
+    println!(
+        "import + replay (creditsim) {:>10.2}   {:>10.0}   {}",
+        runs.full_s,
+        report.rows as f64 / runs.full_s,
+        mib(runs.full_peak)
+    );
+    println!("ratio to the read alone: {:.2}", runs.full_s / runs.read_s);
+    Ok(())
+}
+
+/// The fastest of a trace benchmark's runs, and what the last import read.
+struct TraceRuns {
+    full_s: f64,
+    /// Peak memory of the first import + replay, in KiB.
+    full_peak: Option<u64>,
+    read_s: f64,
+    /// Peak memory of the largest read alone, in KiB.
+    read_peak: Option<u64>,
+    read_rows: usize,
+    report: ImportReport,
+    workspaces: usize,
+    strategies: usize,
+}
+
+/// Times `repeat` rounds of importing and replaying the trace, then polars reading it alone.
+fn time_trace_runs(
+    path: &Path,
+    trace: &Path,
+    overrides: &TraceOverrides,
+    repeat: u32,
+) -> Result<TraceRuns, Failure> {
     // The two runs alternate, so a machine that slows down or speeds up (a shared one does)
     // slows both alike. creditsim's peak memory is taken from its first run, before polars
     // has left memory to the allocator.
@@ -169,7 +224,7 @@ fn trace_bench(
     for round in 0..repeat {
         reset_peak_rss();
         let started = Instant::now();
-        let loaded = load_portfolio(path, &overrides, None)?;
+        let loaded = load_portfolio(path, overrides, None)?;
         let case = &loaded.scenario.case;
         let results = portfolio::run(&case.book, case.horizon.end, &loaded.members, None);
         let summary = portfolio::summarise(&results, case.strategies.len());
@@ -194,31 +249,14 @@ fn trace_bench(
         read_peak = read_peak.max(peak_rss_kib());
     }
     let (report, workspaces, strategies) = last.expect("at least one run");
-    assert_eq!(report.rows as usize, read_rows, "both read every row");
-    println!(
-        "{}: {} rows, {} workspaces, {} strategies, {} resolution ({} usage events)",
-        trace.display(),
-        report.rows,
+    Ok(TraceRuns {
+        full_s,
+        full_peak,
+        read_s,
+        read_peak,
+        read_rows,
+        report,
         workspaces,
         strategies,
-        report.resolution.name(),
-        report.events
-    );
-    println!(
-        "fastest of {repeat} run(s) each, alternating, {} threads",
-        rayon::current_num_threads()
-    );
-    println!("                              wall (s)   rows/s       peak memory");
-    println!(
-        "polars read alone           {read_s:>10.2}   {:>10.0}   {}",
-        read_rows as f64 / read_s,
-        mib(read_peak)
-    );
-    println!(
-        "import + replay (creditsim) {full_s:>10.2}   {:>10.0}   {}",
-        report.rows as f64 / full_s,
-        mib(full_peak)
-    );
-    println!("ratio to the read alone: {:.2}", full_s / read_s);
-    Ok(())
+    })
 }

@@ -5,7 +5,7 @@
 //! knows nothing of files, metrics or randomness.
 
 use crate::engine::ledger::{Ledger, Outcome, Workspace};
-use crate::engine::strategy::{Action, Strategy};
+use crate::engine::strategy::{Action, Scheduled, Strategy};
 use crate::model::amounts::Credits;
 use crate::model::calendar::Instant;
 use crate::model::pricing::PricingBook;
@@ -66,7 +66,11 @@ pub fn replay_observed(
     strategy.on_start(&ledger, &mut driver.actions);
     driver.apply_and_react(&mut ledger, workspace.anchor);
 
-    let mut observed = 0;
+    let mut observations = Observations {
+        at: observe_at,
+        next: 0,
+        observe,
+    };
     let mut scheduled = strategy.scheduled.iter().peekable();
     let mut usage = usage.iter().peekable();
     loop {
@@ -80,41 +84,32 @@ pub fn replay_observed(
         if t >= horizon_end {
             break;
         }
-        while let Some(&o) = observe_at.get(observed).filter(|o| **o <= t) {
-            ledger.advance(o, false);
-            observe(observed, &ledger);
-            observed += 1;
-        }
-        // Plan changes at t come before a renewal falling at t: they replace it
-        // (`Ledger::change_plan` crosses only the boundaries before t).
+        observations.report_while(&mut ledger, |o| o <= t);
         let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
-        for s in at_t
-            .iter()
-            .filter(|s| matches!(s.action, Action::ChangePlan(_)))
-        {
-            driver.actions.push(s.action);
-            driver.apply_and_react(&mut ledger, t);
-        }
-        ledger.advance(t, true);
-        driver.apply_and_react(&mut ledger, t);
-        for s in at_t
-            .iter()
-            .filter(|s| !matches!(s.action, Action::ChangePlan(_)))
-        {
-            driver.actions.push(s.action);
-            driver.apply_and_react(&mut ledger, t);
-        }
-        while let Some(u) = usage.next_if(|u| u.at == t) {
-            ledger.consume(t, u.credits);
-            driver.apply_and_react(&mut ledger, t);
-        }
+        driver.replay_instant(&mut ledger, t, &at_t, &mut usage);
     }
-    while let Some(&o) = observe_at.get(observed).filter(|o| **o < horizon_end) {
-        ledger.advance(o, false);
-        observe(observed, &ledger);
-        observed += 1;
-    }
+    observations.report_while(&mut ledger, |o| o < horizon_end);
     ledger.finish()
+}
+
+/// The instants a replay shows its ledger at, and the next one due.
+struct Observations<'o, 'f> {
+    at: &'o [Instant],
+    next: usize,
+    observe: &'f mut dyn FnMut(usize, &Ledger<'_>),
+}
+
+impl Observations<'_, '_> {
+    /// Shows the ledger at every pending instant `due` accepts, in order; the ledger is
+    /// advanced to each without crossing it, so the state is that of just before it.
+    #[inline]
+    fn report_while(&mut self, ledger: &mut Ledger<'_>, due: impl Fn(Instant) -> bool) {
+        while let Some(&o) = self.at.get(self.next).filter(|o| due(**o)) {
+            ledger.advance(o, false);
+            (self.observe)(self.next, ledger);
+            self.next += 1;
+        }
+    }
 }
 
 struct Driver<'s> {
@@ -125,6 +120,40 @@ struct Driver<'s> {
 }
 
 impl Driver<'_> {
+    /// Everything at instant `t`: the scheduled actions `at_t`, the ledger crossing to `t`,
+    /// and the usage at `t`, each followed by the strategy's reactions.
+    #[inline]
+    fn replay_instant(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        t: Instant,
+        at_t: &[&Scheduled],
+        usage: &mut std::iter::Peekable<std::slice::Iter<'_, CreditUsage>>,
+    ) {
+        // Plan changes at t come before a renewal falling at t: they replace it
+        // (`Ledger::change_plan` crosses only the boundaries before t).
+        for s in at_t
+            .iter()
+            .filter(|s| matches!(s.action, Action::ChangePlan(_)))
+        {
+            self.actions.push(s.action);
+            self.apply_and_react(ledger, t);
+        }
+        ledger.advance(t, true);
+        self.apply_and_react(ledger, t);
+        for s in at_t
+            .iter()
+            .filter(|s| !matches!(s.action, Action::ChangePlan(_)))
+        {
+            self.actions.push(s.action);
+            self.apply_and_react(ledger, t);
+        }
+        while let Some(u) = usage.next_if(|u| u.at == t) {
+            ledger.consume(t, u.credits);
+            self.apply_and_react(ledger, t);
+        }
+    }
+
     /// Applies pending actions, lets the strategy answer the ledger's alerts and the new
     /// balance, and repeats until nothing more happens.
     fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {

@@ -41,25 +41,10 @@ pub fn generate(
     config: GenerateConfig,
     out: &Path,
 ) -> Result<u64, String> {
-    let scale = model
-        .metrics
-        .iter()
-        .map(|m| m.unit.normalize().scale())
-        .max()
-        .unwrap_or(0);
-    let names: Vec<&str> = model
-        .metrics
-        .iter()
-        .map(|m| scenario.case.book.rates.metrics[m.metric.0].name.as_str())
-        .collect();
-    let with_workspace = config.workspaces > 1;
-    let mut writer = TraceWriter::create(out, with_workspace, scale)?;
+    let mut trace = DayWriter::create(scenario, model, config.workspaces > 1, out)?;
     let start = scenario.case.workspace.anchor;
     let days = (scenario.case.horizon.end - start).num_days().max(0) as u32;
     let mut buffers = DrawBuffers::default();
-    // Rows of one day, sorted by time before writing: (instant, metric, units).
-    let mut day_rows: Vec<(Instant, usize, i64)> = Vec::new();
-    let mut error: Option<String> = None;
     for k in 0..config.workspaces {
         let id = workspace_id(k, config.workspaces);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -78,33 +63,78 @@ pub fn generate(
                     m,
                     units,
                     config.rows_per_day,
-                    &mut day_rows,
+                    &mut trace.day_rows,
                 ),
-                None => {
-                    day_rows.sort_by_key(|r| (r.0, r.1));
-                    for &(at, m, units) in &day_rows {
-                        if error.is_some() {
-                            break;
-                        }
-                        let row = TraceRow {
-                            at,
-                            workspace: with_workspace.then_some(id.as_str()),
-                            metric: names[m],
-                            quantity: Decimal::from(units) * model.metrics[m].unit,
-                        };
-                        if let Err(e) = writer.push(row) {
-                            error = Some(e);
-                        }
-                    }
-                    day_rows.clear();
-                }
+                None => trace.write_day(&id),
             },
         );
-        if let Some(e) = error {
+        if let Some(e) = trace.error.take() {
             return Err(e);
         }
     }
-    writer.finish()
+    trace.writer.finish()
+}
+
+/// A trace being written a day at a time, each day's rows sorted by time.
+struct DayWriter<'a> {
+    writer: TraceWriter,
+    model: &'a UsageModel,
+    /// The name of each of the model's metrics.
+    names: Vec<&'a str>,
+    with_workspace: bool,
+    /// Rows of one day, sorted by time before writing: (instant, metric, units).
+    day_rows: Vec<(Instant, usize, i64)>,
+    /// The first write error; nothing is written after it.
+    error: Option<String>,
+}
+
+impl<'a> DayWriter<'a> {
+    fn create(
+        scenario: &'a Scenario,
+        model: &'a UsageModel,
+        with_workspace: bool,
+        out: &Path,
+    ) -> Result<DayWriter<'a>, String> {
+        let scale = model
+            .metrics
+            .iter()
+            .map(|m| m.unit.normalize().scale())
+            .max()
+            .unwrap_or(0);
+        let names = model
+            .metrics
+            .iter()
+            .map(|m| scenario.case.book.rates.metrics[m.metric.0].name.as_str())
+            .collect();
+        Ok(DayWriter {
+            writer: TraceWriter::create(out, with_workspace, scale)?,
+            model,
+            names,
+            with_workspace,
+            day_rows: Vec::new(),
+            error: None,
+        })
+    }
+
+    /// Writes the day's rows as workspace `id`'s and starts the next day.
+    fn write_day(&mut self, id: &str) {
+        self.day_rows.sort_by_key(|r| (r.0, r.1));
+        for &(at, m, units) in &self.day_rows {
+            if self.error.is_some() {
+                break;
+            }
+            let row = TraceRow {
+                at,
+                workspace: self.with_workspace.then_some(id),
+                metric: self.names[m],
+                quantity: Decimal::from(units) * self.model.metrics[m].unit,
+            };
+            if let Err(e) = self.writer.push(row) {
+                self.error = Some(e);
+            }
+        }
+        self.day_rows.clear();
+    }
 }
 
 /// Splits `units` into at most `rows` positive parts at random seconds of the day (cut

@@ -381,85 +381,138 @@ impl UsageModel {
         for b in &mut buffers.bursts {
             b.clear();
         }
-        let mut regime = self.regimes.as_ref().map(|r| r.initial);
-        // Stationary start of the activity AR(1): x ~ N(0, sigma^2).
-        let mut activity_x = self
-            .activity
-            .map(|a| a.sigma * rng.sample::<f64, _>(StandardNormal))
-            .unwrap_or(0.0);
-        // Innovation of the activity AR(1), built once per path.
-        let activity_noise = self.activity.and_then(|a| {
-            Normal::new(0.0, a.sigma * (1.0 - a.persistence * a.persistence).sqrt()).ok()
-        });
+        let mut path = PathState::start(self, rng);
         let first_weekday = start.date().weekday().num_days_from_monday() as usize;
         for day in 0..days {
             let at = add_days(start, day);
-            let regime_factor = match (&self.regimes, regime) {
-                (Some(r), Some(s)) => r.factors[s],
-                _ => 1.0,
-            };
-            let activity = match self.activity {
-                Some(a) => (activity_x - a.sigma * a.sigma / 2.0).exp(),
-                None => 1.0,
-            };
-            let weekday = (first_weekday + day as usize) % 7;
-            let months = f64::from(day) / DAYS_PER_MONTH;
+            let factors = path.day_factors(self, (first_weekday + day as usize) % 7, day);
             for (m, model) in self.metrics.iter().enumerate() {
-                let trend = if model.trend_per_month == 0.0 {
-                    1.0
-                } else {
-                    (1.0 + model.trend_per_month).powf(months)
-                };
-                // Weights 0 and 1 are the common cases; powf is a tenth of a draw's time.
-                let activity_factor = if model.activity_weight == 1.0 {
-                    activity
-                } else if model.activity_weight == 0.0 {
-                    1.0
-                } else {
-                    activity.powf(model.activity_weight)
-                };
-                let mean =
-                    model.daily * model.weekly[weekday] * trend * regime_factor * activity_factor;
-                let mut quantity = model.spread.draw(mean, rng);
-                if let Some((starts, sizes, days)) = &model.burst_draws {
-                    for _ in 0..(starts.sample(rng) as u64) {
-                        let size = sizes.sample(rng);
-                        buffers.bursts[m].push((*days, size / f64::from(*days)));
-                    }
-                    for burst in buffers.bursts[m].iter_mut() {
-                        quantity += burst.1;
-                        burst.0 -= 1;
-                    }
-                    buffers.bursts[m].retain(|b| b.0 > 0);
+                if let Some(units) = model.draw_units(&factors, &mut buffers.bursts[m], rng) {
+                    each(at, Some((m, units)));
                 }
-                let units_f = (quantity / model.unit_f64).round();
-                // NaN (a degenerate draw) and non-positive quantities are no usage.
-                if units_f.is_nan() || units_f <= 0.0 {
-                    continue;
-                }
-                let units = units_f as i64; // saturates above i64::MAX
-                each(at, Some((m, units)));
             }
             each(at, None);
-            if let (Some(r), Some(s)) = (&self.regimes, regime.as_mut()) {
-                let u: f64 = rng.sample(rand_distr::StandardUniform);
-                let mut acc = 0.0;
-                let row = &r.transitions[*s];
-                let mut next = row.len() - 1;
-                for (j, p) in row.iter().enumerate() {
-                    acc += p;
-                    if u < acc {
-                        next = j;
-                        break;
-                    }
-                }
-                *s = next;
-            }
-            if let Some(a) = self.activity {
-                let noise = activity_noise.as_ref().map_or(0.0, |d| d.sample(rng));
-                activity_x = a.persistence * activity_x + noise;
-            }
+            path.step(self, rng);
         }
+    }
+}
+
+/// What one day's means share across metrics.
+struct DayFactors {
+    /// Monday 0.
+    weekday: usize,
+    /// Months since the path's start.
+    months: f64,
+    regime: f64,
+    /// The shared activity factor (mean 1).
+    activity: f64,
+}
+
+/// What a path carries from one day to the next: its regime and its activity AR(1).
+struct PathState {
+    regime: Option<usize>,
+    activity_x: f64,
+    /// Innovation of the activity AR(1), built once per path.
+    activity_noise: Option<Normal<f64>>,
+}
+
+impl PathState {
+    fn start<R: Rng + ?Sized>(model: &UsageModel, rng: &mut R) -> PathState {
+        PathState {
+            regime: model.regimes.as_ref().map(|r| r.initial),
+            // Stationary start of the activity AR(1): x ~ N(0, sigma^2).
+            activity_x: model
+                .activity
+                .map(|a| a.sigma * rng.sample::<f64, _>(StandardNormal))
+                .unwrap_or(0.0),
+            activity_noise: model.activity.and_then(|a| {
+                Normal::new(0.0, a.sigma * (1.0 - a.persistence * a.persistence).sqrt()).ok()
+            }),
+        }
+    }
+
+    #[inline]
+    fn day_factors(&self, model: &UsageModel, weekday: usize, day: u32) -> DayFactors {
+        DayFactors {
+            weekday,
+            months: f64::from(day) / DAYS_PER_MONTH,
+            regime: match (&model.regimes, self.regime) {
+                (Some(r), Some(s)) => r.factors[s],
+                _ => 1.0,
+            },
+            activity: match model.activity {
+                Some(a) => (self.activity_x - a.sigma * a.sigma / 2.0).exp(),
+                None => 1.0,
+            },
+        }
+    }
+
+    /// Moves to the next day: the regime chain steps, then the activity AR(1).
+    #[inline]
+    fn step<R: Rng + ?Sized>(&mut self, model: &UsageModel, rng: &mut R) {
+        if let (Some(r), Some(s)) = (&model.regimes, self.regime.as_mut()) {
+            let u: f64 = rng.sample(rand_distr::StandardUniform);
+            let mut acc = 0.0;
+            let row = &r.transitions[*s];
+            let mut next = row.len() - 1;
+            for (j, p) in row.iter().enumerate() {
+                acc += p;
+                if u < acc {
+                    next = j;
+                    break;
+                }
+            }
+            *s = next;
+        }
+        if let Some(a) = model.activity {
+            let noise = self.activity_noise.as_ref().map_or(0.0, |d| d.sample(rng));
+            self.activity_x = a.persistence * self.activity_x + noise;
+        }
+    }
+}
+
+impl MetricModel {
+    /// The metric's quantity on a day in whole units, its active `bursts` included (and
+    /// advanced by a day); `None` for no usage.
+    #[inline]
+    fn draw_units<R: Rng + ?Sized>(
+        &self,
+        day: &DayFactors,
+        bursts: &mut Vec<(u32, f64)>,
+        rng: &mut R,
+    ) -> Option<i64> {
+        let trend = if self.trend_per_month == 0.0 {
+            1.0
+        } else {
+            (1.0 + self.trend_per_month).powf(day.months)
+        };
+        // Weights 0 and 1 are the common cases; powf is a tenth of a draw's time.
+        let activity_factor = if self.activity_weight == 1.0 {
+            day.activity
+        } else if self.activity_weight == 0.0 {
+            1.0
+        } else {
+            day.activity.powf(self.activity_weight)
+        };
+        let mean = self.daily * self.weekly[day.weekday] * trend * day.regime * activity_factor;
+        let mut quantity = self.spread.draw(mean, rng);
+        if let Some((starts, sizes, days)) = &self.burst_draws {
+            for _ in 0..(starts.sample(rng) as u64) {
+                let size = sizes.sample(rng);
+                bursts.push((*days, size / f64::from(*days)));
+            }
+            for burst in bursts.iter_mut() {
+                quantity += burst.1;
+                burst.0 -= 1;
+            }
+            bursts.retain(|b| b.0 > 0);
+        }
+        let units_f = (quantity / self.unit_f64).round();
+        // NaN (a degenerate draw) and non-positive quantities are no usage.
+        if units_f.is_nan() || units_f <= 0.0 {
+            return None;
+        }
+        Some(units_f as i64) // saturates above i64::MAX
     }
 }
 

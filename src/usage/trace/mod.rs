@@ -298,71 +298,75 @@ pub fn history(
         days: DayIndex::default(),
     };
     let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
-    let ids = &imported.ids;
-    let k = match only {
-        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
-            InputError::whole_file(
-                &spec.path,
-                format!(
-                    "no rows for workspace \"{id}\" (the trace has {})",
-                    ids.join(", ")
-                ),
-            )
-        })?,
-        None if ids.len() == 1 => 0,
-        None if ids.is_empty() => {
-            return Err(InputError::whole_file(
-                &spec.path,
-                "the history has no rows",
-            ))
-        }
-        None => {
-            return Err(InputError::whole_file(
-                &spec.path,
-                format!(
-                    "the history has {} workspaces: choose one with workspace = \"ID\"",
-                    ids.len()
-                ),
-            ))
-        }
-    };
+    let k = history_workspace(&spec.path, &imported.ids, only)?;
     let own: Vec<(chrono::NaiveDate, Vec<Decimal>)> = quantities
         .unwrap_or_default()
         .into_iter()
         .filter(|((w, _), _)| *w as usize == k)
         .map(|((_, d), q)| (d, q))
         .collect();
-    let (Some(first), Some(last)) = (own.first().map(|x| x.0), own.last().map(|x| x.0)) else {
-        return Err(InputError::whole_file(
-            &spec.path,
-            "the history has no rows",
-        ));
-    };
-    // Metrics the history uses, in the book's order.
-    let mut used: Vec<usize> = own
-        .iter()
-        .flat_map(|(_, q)| {
-            q.iter()
-                .enumerate()
-                .filter(|(_, v)| !v.is_zero())
-                .map(|(m, _)| m)
-        })
-        .collect();
-    used.sort_unstable();
-    used.dedup();
-    let span = (last - first).num_days() as usize + 1;
-    let mut days = vec![vec![Decimal::ZERO; used.len()]; span];
-    for (date, q) in own {
-        let row = &mut days[(date - first).num_days() as usize];
-        for (slot, m) in used.iter().enumerate() {
-            row[slot] = q.get(*m).copied().unwrap_or(Decimal::ZERO);
-        }
+    History::of_dates(&spec.path, own)
+}
+
+/// The index among `ids` of the workspace a history is of: `only`, or the trace's one.
+fn history_workspace(path: &Path, ids: &[String], only: Option<&str>) -> Result<usize, InputError> {
+    match only {
+        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
+            InputError::whole_file(
+                path,
+                format!(
+                    "no rows for workspace \"{id}\" (the trace has {})",
+                    ids.join(", ")
+                ),
+            )
+        }),
+        None if ids.len() == 1 => Ok(0),
+        None if ids.is_empty() => Err(InputError::whole_file(path, "the history has no rows")),
+        None => Err(InputError::whole_file(
+            path,
+            format!(
+                "the history has {} workspaces: choose one with workspace = \"ID\"",
+                ids.len()
+            ),
+        )),
     }
-    Ok(History {
-        metrics: used.into_iter().map(MetricId).collect(),
-        first_day: first,
-        days,
-    })
+}
+
+impl History {
+    /// The history of quantities per metric on dates in increasing order, every day from
+    /// the first to the last; only the metrics it uses, in the book's order.
+    fn of_dates(
+        path: &Path,
+        own: Vec<(chrono::NaiveDate, Vec<Decimal>)>,
+    ) -> Result<History, InputError> {
+        let (Some(first), Some(last)) = (own.first().map(|x| x.0), own.last().map(|x| x.0)) else {
+            return Err(InputError::whole_file(path, "the history has no rows"));
+        };
+        let mut used: Vec<usize> = own
+            .iter()
+            .flat_map(|(_, q)| {
+                q.iter()
+                    .enumerate()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(m, _)| m)
+            })
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let span = (last - first).num_days() as usize + 1;
+        let mut days = vec![vec![Decimal::ZERO; used.len()]; span];
+        for (date, q) in own {
+            let row = &mut days[(date - first).num_days() as usize];
+            for (slot, m) in used.iter().enumerate() {
+                row[slot] = q.get(*m).copied().unwrap_or(Decimal::ZERO);
+            }
+        }
+        Ok(History {
+            metrics: used.into_iter().map(MetricId).collect(),
+            first_day: first,
+            days,
+        })
+    }
 }
 
 fn import_with(
@@ -482,160 +486,246 @@ struct FileImport<'a> {
 
 impl FileImport<'_> {
     fn run(&mut self) -> Result<(), InputError> {
-        let (book, spec, path) = (self.book, self.spec, self.path);
+        let (spec, path) = (self.spec, self.path);
         let header = read::header(path, spec.delimiter)?;
         let names = column_names(path, &spec.columns, &header)?;
-        let (workspaces, sink, report) =
-            (&mut *self.workspaces, &mut *self.sink, &mut *self.report);
+        if names.len() <= WORKSPACE {
+            self.check_default_workspace()?;
+        }
+        let quantity = Some(names[QUANTITY].as_str());
+        read::for_each_batch(path, spec.delimiter, &names, quantity, &mut |batch| {
+            self.import_batch(&names, batch)
+        })
+    }
+
+    /// Refuses a file without a workspace column whose rows' workspace (named like the file)
+    /// the accounts table does not list.
+    fn check_default_workspace(&mut self) -> Result<(), InputError> {
         let default_id = self.default_id;
-        if names.len() <= WORKSPACE && workspaces.resolve(default_id).is_none() {
-            let whose = if default_id.is_empty() {
-                "the trace has no workspace column".to_string()
-            } else {
-                format!("the file has no workspace column, so its rows are workspace \"{default_id}\" (its name)")
-            };
+        if self.workspaces.resolve(default_id).is_some() {
+            return Ok(());
+        }
+        let whose = if default_id.is_empty() {
+            "the trace has no workspace column".to_string()
+        } else {
+            format!("the file has no workspace column, so its rows are workspace \"{default_id}\" (its name)")
+        };
+        Err(InputError::whole_file(
+            self.path,
+            format!("{whose}, which the accounts table does not list"),
+        ))
+    }
+
+    /// Parses a batch's rows in parallel tasks and adds them, in row order, to the sink and
+    /// the report; an error when rows are invalid (and not skipped) or there are too many.
+    fn import_batch(&mut self, names: &[String], mut batch: read::Batch) -> Result<(), InputError> {
+        let path = self.path;
+        let rows = batch.frame.height();
+        // Every column cut at the same rows, so a task reads one chunk of each.
+        batch.frame.align_chunks();
+        let columns: Vec<polars::prelude::Series> = names
+            .iter()
+            .map(|n| {
+                let column = batch.frame.column(n).map_err(|e| {
+                    InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
+                })?;
+                canonical(path, n, column)
+            })
+            .collect::<Result<_, _>>()?;
+        let chunks: Vec<Vec<Cells<'_>>> = (0..columns[0].n_chunks())
+            .map(|c| columns.iter().map(|s| Cells::of(s, c)).collect())
+            .collect();
+        let workspace_of = resolve_workspaces(self.workspaces, &chunks, rows, self.default_id);
+        let by_day = matches!(self.sink.kept, Kept::Days(_));
+        let batch_rows = BatchRows {
+            book: self.book,
+            spec: self.spec,
+            windows: &self.workspaces.windows,
+            chunks: &chunks,
+            workspace_of: &workspace_of,
+            first_row: batch.first_row,
+            malformed: &batch.malformed,
+            keep_quantities: matches!(self.sink.kept, Kept::Quantities(_)),
+            by_day,
+        };
+        let parts: Vec<TaskResult> = tasks(&chunks)
+            .into_par_iter()
+            .map(|task| batch_rows.parse(task))
+            .collect();
+        self.report.rows += rows as u64;
+        let failures = self.add_parts(names, parts, by_day);
+        if !failures.is_empty() {
+            // Stop at the first batch with errors; rows are ordered within it.
+            return Err(combine(failures, self.report.skipped));
+        }
+        if matches!(&self.sink.kept, Kept::Events(e) if e.iter().map(Vec::len).sum::<usize>() > EVENTS_MAX)
+        {
             return Err(InputError::whole_file(
                 path,
-                format!("{whose}, which the accounts table does not list"),
+                format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
             ));
         }
-        let mut failures: Vec<InputError> = Vec::new();
-        let quantity = Some(names[QUANTITY].as_str());
-        read::for_each_batch(path, spec.delimiter, &names, quantity, &mut |mut batch| {
-            let rows = batch.frame.height();
-            // Every column cut at the same rows, so a task reads one chunk of each.
-            batch.frame.align_chunks();
-            let columns: Vec<polars::prelude::Series> = names
-                .iter()
-                .map(|n| {
-                    let column = batch.frame.column(n).map_err(|e| {
-                        InputError::whole_file(path, format!("cannot read column \"{n}\": {e}"))
-                    })?;
-                    canonical(path, n, column)
-                })
-                .collect::<Result<_, _>>()?;
-            let chunks: Vec<Vec<Cells<'_>>> = (0..columns[0].n_chunks())
-                .map(|c| columns.iter().map(|s| Cells::of(s, c)).collect())
-                .collect();
-            let workspace_of = resolve_workspaces(workspaces, &chunks, rows, default_id);
-            let windows = &workspaces.windows;
-            let keep_quantities = matches!(sink.kept, Kept::Quantities(_));
-            let by_day = matches!(sink.kept, Kept::Days(_));
-            // (chunk, first row in the chunk, end, index in the batch of the first row)
-            let mut tasks = Vec::new();
-            let mut offset = 0;
-            for (c, cells) in chunks.iter().enumerate() {
-                let len = cells[0].len();
-                for start in (0..len).step_by(ROWS_PER_TASK) {
-                    tasks.push((c, start, (start + ROWS_PER_TASK).min(len), offset + start));
-                }
-                offset += len;
-            }
-            let parts: Vec<TaskResult> = tasks
-                .into_par_iter()
-                .map(|(c, start, end, first)| {
-                    let mut rows = RowParser {
-                        book,
-                        spec,
-                        windows,
-                        cells: &chunks[c],
-                        timestamps: parse::TimestampParser::new(&spec.timestamp_format, spec.zone),
-                        keep_quantities,
-                    };
-                    let mut ok = Vec::with_capacity(end - start);
-                    let mut quantities = Vec::new();
-                    let mut bad = Vec::new();
-                    let mut credits_micros = 0i128;
-                    let common = if keep_quantities || !batch.malformed.is_empty() {
-                        None
-                    } else {
-                        CommonRows::of(&chunks[c], book, windows)
-                    };
-                    for j in start..end {
-                        let i = first + (j - start);
-                        if let Some(p) = common
-                            .as_ref()
-                            .and_then(|c| c.parse(&mut rows.timestamps, j, workspace_of[i]))
-                        {
-                            credits_micros += i128::from(p.credits.micros());
-                            ok.push(p);
-                            continue;
-                        }
-                        let row = batch.first_row + i;
-                        if !batch.malformed.is_empty() {
-                            if let Ok(k) = batch.malformed.binary_search_by_key(&i, |m| m.0) {
-                                bad.push(RowError {
-                                    row,
-                                    column: WHOLE_ROW,
-                                    message: batch.malformed[k].1.clone(),
-                                });
-                                continue;
-                            }
-                        }
-                        match rows.parse(j, workspace_of[i]) {
-                            Ok((parsed, quantity)) => {
-                                credits_micros += i128::from(parsed.credits.micros());
-                                ok.push(parsed);
-                                if let Some(q) = quantity {
-                                    quantities.push(q);
-                                }
-                            }
-                            Err((column, message)) => bad.push(RowError {
-                                row,
-                                column,
-                                message,
-                            }),
-                        }
-                    }
-                    let runs = if by_day {
-                        day_runs(&ok, windows)
-                    } else {
-                        Vec::new()
-                    };
-                    (ok, quantities, runs, bad, credits_micros)
-                })
-                .collect();
-            report.rows += rows as u64;
-            for (ok, quantities, runs, bad, credits_micros) in parts {
-                report.credits_micros += credits_micros;
-                for e in bad {
-                    report.skipped += 1;
-                    report.skipped_by_column[e.column].1 += 1;
-                    let column = names.get(e.column).map_or("-", String::as_str);
-                    let error = InputError::at_row(path, e.row, column, e.message);
-                    if spec.skip_invalid {
-                        if report.skipped_shown.len() < ERRORS_SHOWN {
-                            report.skipped_shown.push(error);
-                        }
-                    } else if failures.len() < ERRORS_SHOWN {
-                        failures.push(error);
-                    }
-                }
-                if by_day {
-                    for run in &runs {
-                        report.out_of_order += sink.add_run(run, &ok, &workspaces.windows);
-                    }
-                } else {
-                    for (i, p) in ok.into_iter().enumerate() {
-                        let quantity = quantities.get(i).copied();
-                        report.out_of_order += sink.add(p, quantity, &workspaces.windows) as u64;
-                    }
-                }
-            }
-            if !failures.is_empty() {
-                // Stop at the first batch with errors; rows are ordered within it.
-                return Err(combine(std::mem::take(&mut failures), report.skipped));
-            }
-            if matches!(&sink.kept, Kept::Events(e) if e.iter().map(Vec::len).sum::<usize>() > EVENTS_MAX)
-            {
-                return Err(InputError::whole_file(
-                    path,
-                    format!("more than {EVENTS_MAX} usage events at event resolution: use resolution \"day\""),
-                ));
-            }
-            Ok(())
-        })?;
         Ok(())
+    }
+
+    /// Adds a batch's tasks, in order, to the sink and the report; the errors that fail the
+    /// import (the first [`ERRORS_SHOWN`]), when invalid rows are not skipped.
+    fn add_parts(
+        &mut self,
+        names: &[String],
+        parts: Vec<TaskResult>,
+        by_day: bool,
+    ) -> Vec<InputError> {
+        let (path, skip_invalid) = (self.path, self.spec.skip_invalid);
+        let (sink, report) = (&mut *self.sink, &mut *self.report);
+        let windows = &self.workspaces.windows;
+        let mut failures = Vec::new();
+        for (ok, quantities, runs, bad, credits_micros) in parts {
+            report.credits_micros += credits_micros;
+            for e in bad {
+                report.skipped += 1;
+                report.skipped_by_column[e.column].1 += 1;
+                let column = names.get(e.column).map_or("-", String::as_str);
+                let error = InputError::at_row(path, e.row, column, e.message);
+                if skip_invalid {
+                    if report.skipped_shown.len() < ERRORS_SHOWN {
+                        report.skipped_shown.push(error);
+                    }
+                } else if failures.len() < ERRORS_SHOWN {
+                    failures.push(error);
+                }
+            }
+            if by_day {
+                for run in &runs {
+                    report.out_of_order += sink.add_run(run, &ok, windows);
+                }
+            } else {
+                for (i, p) in ok.into_iter().enumerate() {
+                    let quantity = quantities.get(i).copied();
+                    report.out_of_order += sink.add(p, quantity, windows) as u64;
+                }
+            }
+        }
+        failures
+    }
+}
+
+/// Rows `start..end` of chunk `chunk` of a batch, the first of them row `first` of the batch:
+/// what one parallel task parses.
+#[derive(Debug, Clone, Copy)]
+struct Task {
+    chunk: usize,
+    start: usize,
+    end: usize,
+    first: usize,
+}
+
+/// A batch's rows cut into tasks of at most [`ROWS_PER_TASK`] rows of one chunk.
+fn tasks(chunks: &[Vec<Cells<'_>>]) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    let mut offset = 0;
+    for (chunk, cells) in chunks.iter().enumerate() {
+        let len = cells[0].len();
+        for start in (0..len).step_by(ROWS_PER_TASK) {
+            tasks.push(Task {
+                chunk,
+                start,
+                end: (start + ROWS_PER_TASK).min(len),
+                first: offset + start,
+            });
+        }
+        offset += len;
+    }
+    tasks
+}
+
+/// One batch's rows as its parallel tasks read them.
+struct BatchRows<'a> {
+    book: &'a PricingBook,
+    spec: &'a TraceSpec,
+    windows: &'a [UsageWindow],
+    /// Per chunk, its columns in [`ROLES`] order.
+    chunks: &'a [Vec<Cells<'a>>],
+    /// The workspace index of each row of the batch.
+    workspace_of: &'a [u32],
+    /// The data row number of the batch's first row.
+    first_row: usize,
+    /// Rows (index in the batch) that did not split into fields, and why.
+    malformed: &'a [(usize, String)],
+    keep_quantities: bool,
+    by_day: bool,
+}
+
+impl BatchRows<'_> {
+    /// Parses a task's rows: the common row by the fast path, any other by the general one.
+    fn parse(&self, task: Task) -> TaskResult {
+        let Task {
+            chunk: c,
+            start,
+            end,
+            first,
+        } = task;
+        let (book, spec, windows) = (self.book, self.spec, self.windows);
+        let (malformed, workspace_of) = (self.malformed, self.workspace_of);
+        let mut rows = RowParser {
+            book,
+            spec,
+            windows,
+            cells: &self.chunks[c],
+            timestamps: parse::TimestampParser::new(&spec.timestamp_format, spec.zone),
+            keep_quantities: self.keep_quantities,
+        };
+        let mut ok = Vec::with_capacity(end - start);
+        let mut quantities = Vec::new();
+        let mut bad = Vec::new();
+        let mut credits_micros = 0i128;
+        let common = if self.keep_quantities || !malformed.is_empty() {
+            None
+        } else {
+            CommonRows::of(&self.chunks[c], book, windows)
+        };
+        for j in start..end {
+            let i = first + (j - start);
+            if let Some(p) = common
+                .as_ref()
+                .and_then(|c| c.parse(&mut rows.timestamps, j, workspace_of[i]))
+            {
+                credits_micros += i128::from(p.credits.micros());
+                ok.push(p);
+                continue;
+            }
+            let row = self.first_row + i;
+            if !malformed.is_empty() {
+                if let Ok(k) = malformed.binary_search_by_key(&i, |m| m.0) {
+                    bad.push(RowError {
+                        row,
+                        column: WHOLE_ROW,
+                        message: malformed[k].1.clone(),
+                    });
+                    continue;
+                }
+            }
+            match rows.parse(j, workspace_of[i]) {
+                Ok((parsed, quantity)) => {
+                    credits_micros += i128::from(parsed.credits.micros());
+                    ok.push(parsed);
+                    if let Some(q) = quantity {
+                        quantities.push(q);
+                    }
+                }
+                Err((column, message)) => bad.push(RowError {
+                    row,
+                    column,
+                    message,
+                }),
+            }
+        }
+        let runs = if self.by_day {
+            day_runs(&ok, windows)
+        } else {
+            Vec::new()
+        };
+        (ok, quantities, runs, bad, credits_micros)
     }
 }
 

@@ -140,118 +140,24 @@ fn csv_batches(
     block_bytes: usize,
     each: &mut dyn FnMut(Batch) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
-    let mut file = open(path)?;
-    let read_error = |e: std::io::Error| InputError::whole_file(path, format!("cannot read: {e}"));
-    let mut pending: Vec<u8> = Vec::with_capacity(block_bytes + (1 << 20));
-    // The header is read from the first MiB at least, whatever the block size.
-    (&mut file)
-        .take(block_bytes.max(1 << 20) as u64)
-        .read_to_end(&mut pending)
-        .map_err(read_error)?;
-    let (names, data_start) = csv_header(path, &pending, delimiter)?;
-    pending.drain(..data_start);
-    // Every column as text, or `integer` as 64-bit integers.
-    let schema_with = |integer: Option<&str>| {
-        let schema: Schema = names
-            .iter()
-            .map(|n| {
-                let dtype = if Some(n.as_str()) == integer {
-                    DataType::Int64
-                } else {
-                    DataType::String
-                };
-                Field::new(n.as_str().into(), dtype)
-            })
-            .collect();
-        Arc::new(schema)
+    let mut blocks = CsvBlocks {
+        path,
+        file: open(path)?,
+        pending: Vec::with_capacity(block_bytes + (1 << 20)),
+        block_bytes,
+        at_end: false,
     };
-    let text_schema = schema_with(None);
-    let mut integer_schema = integer_column.map(|column| schema_with(Some(column)));
-    let projection: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            names
-                .iter()
-                .position(|n| n == c)
-                .expect("columns come from the header")
-        })
-        .collect();
+    // The header is read from the first MiB at least, whatever the block size.
+    blocks.read(block_bytes.max(1 << 20) as u64)?;
+    let (names, data_start) = csv_header(path, &blocks.pending, delimiter)?;
+    blocks.pending.drain(..data_start);
+    let mut parser = BlockParser::new(names, columns, integer_column, delimiter);
     // A reader thread cuts and parses the next block while the caller works on this one.
     let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(1);
     let produce = move || -> Result<(), InputError> {
         let mut first_row = 1;
-        let mut at_end = false;
-        while !at_end || !pending.is_empty() {
-            if !at_end && pending.len() < block_bytes {
-                let want = (block_bytes - pending.len()) as u64;
-                let got = (&mut file)
-                    .take(want)
-                    .read_to_end(&mut pending)
-                    .map_err(read_error)?;
-                at_end = got == 0;
-                if !at_end {
-                    continue;
-                }
-            }
-            // Most event logs quote nothing; a block without a quote is parsed without
-            // quote handling, which saves polars a comparison per byte.
-            let quoted = memchr::memchr(b'"', &pending).is_some();
-            // The last row end within a block's bytes; beyond them only for a row longer than
-            // a block; at the end of the file, the last row needs no newline.
-            let window = pending.len().min(block_bytes);
-            let cut = match last_row_end(&pending[..window], quoted) {
-                Some(cut) => cut,
-                None if at_end && window == pending.len() => pending.len(),
-                None => match last_row_end(&pending, quoted) {
-                    Some(cut) => cut,
-                    None if at_end => pending.len(),
-                    None => {
-                        let got = (&mut file)
-                            .take(block_bytes as u64)
-                            .read_to_end(&mut pending)
-                            .map_err(read_error)?;
-                        at_end = got == 0;
-                        continue;
-                    }
-                },
-            };
-            // The rows up to the cut leave as the block; the partial row after it starts the
-            // next buffer (copying it, not the block).
-            let mut next = Vec::with_capacity(block_bytes + (1 << 20));
-            next.extend_from_slice(&pending[cut..]);
-            pending.truncate(cut);
-            let block = std::mem::replace(&mut pending, next);
-            if block.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            let parse = |schema: &Arc<Schema>| {
-                CsvReadOptions::default()
-                    .with_has_header(false)
-                    .with_schema(Some(Arc::clone(schema)))
-                    .with_projection(Some(Arc::new(projection.clone())))
-                    .with_rechunk(false)
-                    .map_parse_options(|o| {
-                        o.with_separator(delimiter)
-                            .with_quote_char(quoted.then_some(b'"'))
-                            .with_truncate_ragged_lines(false)
-                    })
-                    .into_reader_with_file_handle(Cursor::new(block.as_slice()))
-                    .finish()
-            };
-            let typed = integer_schema.as_ref().map(&parse);
-            let (frame, malformed) = match typed {
-                Some(Ok(frame)) => (frame, Vec::new()),
-                _ => match parse(&text_schema) {
-                    Ok(frame) => {
-                        // Text where integers failed: the column is not all integers.
-                        integer_schema = None;
-                        (frame, Vec::new())
-                    }
-                    // polars refuses a whole block for one ragged or non-UTF-8 row without
-                    // saying which; the `csv` crate re-reads the block row by row to name them.
-                    Err(_) => rows_one_by_one(&block, &names, &projection, delimiter),
-                },
-            };
+        while let Some(block) = blocks.next_block()? {
+            let (frame, malformed) = parser.parse(&block);
             let rows = frame.height();
             let batch = Batch {
                 first_row,
@@ -277,6 +183,168 @@ fn csv_batches(
             .join()
             .expect("the trace reader thread does not panic")
     })
+}
+
+/// A CSV file's data cut into blocks of whole rows, about `block_bytes` each.
+struct CsvBlocks<'a> {
+    path: &'a Path,
+    file: File,
+    /// Bytes read and not yet handed out as a block.
+    pending: Vec<u8>,
+    block_bytes: usize,
+    at_end: bool,
+}
+
+/// Whole CSV rows, and whether they have a quote anywhere.
+struct Block {
+    bytes: Vec<u8>,
+    quoted: bool,
+}
+
+impl CsvBlocks<'_> {
+    /// Appends up to `want` more bytes of the file to `pending`.
+    fn read(&mut self, want: u64) -> Result<(), InputError> {
+        let got = (&mut self.file)
+            .take(want)
+            .read_to_end(&mut self.pending)
+            .map_err(|e| InputError::whole_file(self.path, format!("cannot read: {e}")))?;
+        self.at_end = got == 0;
+        Ok(())
+    }
+
+    /// The next block of rows that is not all whitespace; `None` after the last.
+    fn next_block(&mut self) -> Result<Option<Block>, InputError> {
+        let block_bytes = self.block_bytes;
+        while !self.at_end || !self.pending.is_empty() {
+            if !self.at_end && self.pending.len() < block_bytes {
+                self.read((block_bytes - self.pending.len()) as u64)?;
+                if !self.at_end {
+                    continue;
+                }
+            }
+            let pending = &self.pending;
+            // Most event logs quote nothing; a block without a quote is parsed without
+            // quote handling, which saves polars a comparison per byte.
+            let quoted = memchr::memchr(b'"', pending).is_some();
+            // The last row end within a block's bytes; beyond them only for a row longer than
+            // a block; at the end of the file, the last row needs no newline.
+            let window = pending.len().min(block_bytes);
+            let cut = match last_row_end(&pending[..window], quoted) {
+                Some(cut) => cut,
+                None if self.at_end && window == pending.len() => pending.len(),
+                None => match last_row_end(pending, quoted) {
+                    Some(cut) => cut,
+                    None if self.at_end => pending.len(),
+                    None => {
+                        self.read(block_bytes as u64)?;
+                        continue;
+                    }
+                },
+            };
+            // The rows up to the cut leave as the block; the partial row after it starts the
+            // next buffer (copying it, not the block).
+            let mut next = Vec::with_capacity(block_bytes + (1 << 20));
+            next.extend_from_slice(&self.pending[cut..]);
+            self.pending.truncate(cut);
+            let bytes = std::mem::replace(&mut self.pending, next);
+            if !bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                return Ok(Some(Block { bytes, quoted }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Every column of a CSV header as text, or `integer` as 64-bit integers.
+fn csv_schema(names: &[String], integer: Option<&str>) -> Arc<Schema> {
+    let schema: Schema = names
+        .iter()
+        .map(|n| {
+            let dtype = if Some(n.as_str()) == integer {
+                DataType::Int64
+            } else {
+                DataType::String
+            };
+            Field::new(n.as_str().into(), dtype)
+        })
+        .collect();
+    Arc::new(schema)
+}
+
+/// Parses CSV blocks into frames of the projected columns.
+struct BlockParser {
+    /// The header's names.
+    names: Vec<String>,
+    /// The read columns, as positions in the header.
+    projection: Vec<usize>,
+    delimiter: u8,
+    text_schema: Arc<Schema>,
+    /// `None` once a block's integer column was not all integers.
+    integer_schema: Option<Arc<Schema>>,
+}
+
+impl BlockParser {
+    fn new(
+        names: Vec<String>,
+        columns: &[String],
+        integer_column: Option<&str>,
+        delimiter: u8,
+    ) -> BlockParser {
+        let projection = columns
+            .iter()
+            .map(|c| {
+                names
+                    .iter()
+                    .position(|n| n == c)
+                    .expect("columns come from the header")
+            })
+            .collect();
+        BlockParser {
+            text_schema: csv_schema(&names, None),
+            integer_schema: integer_column.map(|column| csv_schema(&names, Some(column))),
+            names,
+            projection,
+            delimiter,
+        }
+    }
+
+    /// The block's frame, and its rows that do not split into the header's fields.
+    fn parse(&mut self, block: &Block) -> (DataFrame, Vec<(usize, String)>) {
+        let typed = self
+            .integer_schema
+            .as_ref()
+            .map(|schema| self.polars_read(schema, block));
+        match typed {
+            Some(Ok(frame)) => (frame, Vec::new()),
+            _ => match self.polars_read(&self.text_schema, block) {
+                Ok(frame) => {
+                    // Text where integers failed: the column is not all integers.
+                    self.integer_schema = None;
+                    (frame, Vec::new())
+                }
+                // polars refuses a whole block for one ragged or non-UTF-8 row without
+                // saying which; the `csv` crate re-reads the block row by row to name them.
+                Err(_) => {
+                    rows_one_by_one(&block.bytes, &self.names, &self.projection, self.delimiter)
+                }
+            },
+        }
+    }
+
+    fn polars_read(&self, schema: &Arc<Schema>, block: &Block) -> PolarsResult<DataFrame> {
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(Arc::clone(schema)))
+            .with_projection(Some(Arc::new(self.projection.clone())))
+            .with_rechunk(false)
+            .map_parse_options(|o| {
+                o.with_separator(self.delimiter)
+                    .with_quote_char(block.quoted.then_some(b'"'))
+                    .with_truncate_ragged_lines(false)
+            })
+            .into_reader_with_file_handle(Cursor::new(block.bytes.as_slice()))
+            .finish()
+    }
 }
 
 /// The end (after the newline) of the last complete row in `block`: the last newline outside
