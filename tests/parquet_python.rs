@@ -45,7 +45,7 @@ for path, text_column, needs_provenance in zip(sys.argv[1::3], sys.argv[2::3], s
     table = pq.read_table(path)
     kind = table.schema.field(text_column).type
     assert kind in (pa.string(), pa.large_string()), f"{path}: {text_column} is {kind}"
-    meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    meta = {k.decode(): v.decode() for k, v in (pq.read_metadata(path).metadata or {}).items()}
     if needs_provenance == "yes":
         assert meta.get("creditsim.creditsim"), f"{path}: no provenance in {sorted(meta)}"
         assert "creditsim.command" in meta, path

@@ -6,6 +6,7 @@
 //! parallel (rayon) and their per-path totals are collected in path order; nothing of a
 //! path's horizon is kept beyond those totals and its month-end cumulative costs.
 
+use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
 use crate::engine::replay::{replay_observed, CreditUsage};
@@ -401,33 +402,21 @@ fn measure_stats(
 }
 
 /// Strategy `s`'s share of the paths on which it is the cheapest, in millionths of a path:
-/// a path's cheapest strategies share it equally (a three-way tie loses 1e-6 of a path, far
-/// below the 4 decimals reported). Refused usage costs nothing, so only the strategies that
-/// refused the least on a path (usually none) compete for it: blocking is never "cheaper".
+/// on each path the one ranking decides (`analysis::ranking`): only the strategies that
+/// refused the least usage there compete, and costs within `tie_within` share the path.
 fn cheapest_share_e6(paths: &[PathResult], s: usize, tie_within: Money, m: Measure) -> u64 {
-    let mut share_e6: u64 = 0;
-    for p in paths {
-        let least_blocked = p
-            .strategies
-            .iter()
-            .map(|x| x.blocked)
-            .min()
-            .expect("at least one strategy");
-        if p.strategies[s].blocked != least_blocked {
-            continue;
-        }
-        let eligible = || p.strategies.iter().filter(|x| x.blocked == least_blocked);
-        let min = eligible()
-            .map(|x| m.of(x))
-            .min()
-            .expect("at least one strategy");
-        let tied = |x: &StrategyPath| m.of(x) - min <= tie_within;
-        if tied(&p.strategies[s]) {
-            let ties = eligible().filter(|x| tied(x)).count() as u64;
-            share_e6 += 1_000_000 / ties;
-        }
-    }
-    share_e6
+    let mut contenders = Vec::with_capacity(paths[0].strategies.len());
+    paths
+        .iter()
+        .map(|p| {
+            contenders.clear();
+            contenders.extend(p.strategies.iter().map(|x| Contender {
+                refused: x.blocked,
+                cost: m.of(x),
+            }));
+            ranking::cheapest_share_e6(&contenders, s, tie_within)
+        })
+        .sum()
 }
 
 /// What strategy `s` saves against the baseline, per path.

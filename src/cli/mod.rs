@@ -195,9 +195,11 @@ impl ReportArgs {
     }
 }
 
-/// The command line as given, for provenance: arguments with spaces or quotes are quoted.
+/// The command line as given (the program as `creditsim`, wherever it was run from), for
+/// provenance: arguments with spaces or quotes are quoted.
 fn command_line() -> String {
-    std::env::args()
+    std::iter::once("creditsim".to_string())
+        .chain(std::env::args().skip(1))
         .map(|a| {
             if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
                 format!("'{}'", a.replace('\'', "'\\''"))

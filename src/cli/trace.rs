@@ -66,7 +66,10 @@ fn generate_command(args: GenerateArgs) -> Result<(), Failure> {
         rows_per_day: args.rows_per_day,
         seed: args.seed.unwrap_or(spec.seed),
     };
-    let rows = generate(&scenario, &spec.model, config, &args.out).map_err(bad)?;
+    let mut provenance = super::provenance_of(&scenario);
+    provenance.push("seed", config.seed.to_string());
+    provenance.push("workspaces", args.workspaces.to_string());
+    let rows = generate(&scenario, &spec.model, config, &args.out, &provenance).map_err(bad)?;
     eprintln!(
         "{}: {rows} rows, {} workspace(s), seed {}",
         args.out.display(),

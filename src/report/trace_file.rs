@@ -53,7 +53,13 @@ pub struct TraceWriter {
 
 impl TraceWriter {
     /// `scale`: decimal places of the quantities (Parquet stores them as `decimal(38, scale)`).
-    pub fn create(path: &Path, with_workspace: bool, scale: u32) -> Result<TraceWriter, String> {
+    /// `provenance` goes into a Parquet file's key-value metadata (a CSV has nowhere for it).
+    pub fn create(
+        path: &Path,
+        with_workspace: bool,
+        scale: u32,
+        provenance: &Provenance,
+    ) -> Result<TraceWriter, String> {
         let kind = FileType::of(path).map_err(|e| e.to_string())?;
         let (file, tmp) = super::output::create_beside(path)?.into_parts();
         let sink = match kind {
@@ -70,7 +76,7 @@ impl TraceWriter {
             }
             FileType::Parquet => {
                 let schema = schema(with_workspace, scale);
-                let metadata = super::tables::parquet_metadata(&schema, &Provenance::default());
+                let metadata = super::tables::parquet_metadata(&schema, provenance);
                 let writer = ParquetWriter::new(file)
                     .with_key_value_metadata(Some(metadata))
                     .batched(&schema)

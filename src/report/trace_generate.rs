@@ -6,6 +6,7 @@
 //! key), so the split never changes the path's draws; the split is in whole units of the
 //! metric, so the rows of a day add up exactly to the day's quantity.
 
+use super::provenance::Provenance;
 use super::trace_file::{TraceRow, TraceWriter};
 use crate::input::scenario::Scenario;
 use crate::model::calendar::Instant;
@@ -40,8 +41,9 @@ pub fn generate(
     model: &UsageModel,
     config: GenerateConfig,
     out: &Path,
+    provenance: &Provenance,
 ) -> Result<u64, String> {
-    let mut trace = DayWriter::create(scenario, model, config.workspaces > 1, out)?;
+    let mut trace = DayWriter::create(scenario, model, config.workspaces > 1, out, provenance)?;
     let start = scenario.case.workspace.anchor;
     let days = (scenario.case.horizon.end - start).num_days().max(0) as u32;
     let mut buffers = DrawBuffers::default();
@@ -94,6 +96,7 @@ impl<'a> DayWriter<'a> {
         model: &'a UsageModel,
         with_workspace: bool,
         out: &Path,
+        provenance: &Provenance,
     ) -> Result<DayWriter<'a>, String> {
         let scale = model
             .metrics
@@ -107,7 +110,7 @@ impl<'a> DayWriter<'a> {
             .map(|m| scenario.case.book.rates.metrics[m.metric.0].name.as_str())
             .collect();
         Ok(DayWriter {
-            writer: TraceWriter::create(out, with_workspace, scale)?,
+            writer: TraceWriter::create(out, with_workspace, scale, provenance)?,
             model,
             names,
             with_workspace,
