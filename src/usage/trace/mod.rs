@@ -753,6 +753,14 @@ fn combine(mut errors: Vec<InputError>, total: u64) -> InputError {
     first
 }
 
+/// The delimiter a header read as one field was probably written with.
+fn other_delimiter(header: &[String]) -> Option<char> {
+    match header {
+        [only] => [';', '\t', '|'].into_iter().find(|d| only.contains(*d)),
+        _ => None,
+    }
+}
+
 /// The file's names for timestamp, metric, quantity and (when present) workspace, in that
 /// order; an error names a missing column and lists the header.
 fn column_names(
@@ -768,12 +776,20 @@ fn column_names(
         ("quantity", &columns.quantity),
     ] {
         if !has(name) {
+            let hint = match other_delimiter(header) {
+                Some(d) => format!(
+                    "the header looks {d:?}-separated: read it with --delimiter '{d}' or [usage.trace] delimiter = \"{d}\""
+                ),
+                None => format!(
+                    "map it with --column {role}=NAME or [usage.trace] {role} = \"NAME\""
+                ),
+            };
             return Err(InputError::at_row(
                 path,
                 0,
                 name,
                 format!(
-                    "missing {role} column \"{name}\" (the header has: {}; map it with --column {role}=NAME or [usage.trace] {role} = \"NAME\")",
+                    "missing {role} column \"{name}\" (the header has: {}; {hint})",
                     header.join(", ")
                 ),
             ));
@@ -1435,6 +1451,16 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_read_as_one_field_names_its_delimiter() {
+        let one = |h: &str| vec![h.to_string()];
+        assert_eq!(other_delimiter(&one("timestamp;metric;quantity")), Some(';'));
+        assert_eq!(other_delimiter(&one("timestamp\tmetric")), Some('\t'));
+        assert_eq!(other_delimiter(&one("timestamp")), None);
+        let split = ["timestamp".to_string(), "metric;x".to_string()];
+        assert_eq!(other_delimiter(&split), None, "a header with fields was split");
+    }
     use proptest::prelude::*;
 
     fn window(anchor: &str) -> UsageWindow {
