@@ -177,95 +177,126 @@ fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) ->
     }
 }
 
+/// Currency with thousands separators and cents: "2,312.19".
+fn amount_label(v: f64) -> String {
+    let cents = (v * 100.0).round() as i64;
+    let whole = whole_units(&((cents / 100) as f64));
+    let sign = if cents < 0 && cents / 100 == 0 {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{whole}.{:02}", (cents % 100).abs())
+}
+
+impl Distribution {
+    /// Strategy `s`'s histogram in `panel`, with its mean and P5/P95 marked; the legend in
+    /// the first panel, the x axis's description under the last.
+    fn draw_histogram<DB: DrawingBackend>(
+        &self,
+        panel: &DrawingArea<DB, Shift>,
+        s: usize,
+        h: &Histogram,
+    ) -> DrawResult<DB> {
+        let colour = colour(s);
+        let last = s + 1 == self.histograms.len();
+        let hi = self.lo + self.bin_width * HISTOGRAM_BINS as f64;
+        // Each panel has its own height scale: a near-fixed cost would otherwise flatten
+        // every other histogram.
+        let y_max = h.shares_percent.iter().copied().fold(1.0, f64::max) * 1.15;
+        let caption = format!(
+            "{}: mean {}, P5 {}, P95 {}",
+            h.name,
+            amount_label(h.mean),
+            amount_label(h.p5),
+            amount_label(h.p95)
+        );
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, (FONT, 16).into_font().color(&colour))
+            .margin_left(10)
+            .margin_right(25)
+            .x_label_area_size(if last { 45 } else { 22 })
+            .y_label_area_size(60)
+            .build_cartesian_2d(self.lo..hi, 0.0..y_max)?;
+        let mut mesh = chart.configure_mesh();
+        mesh.y_desc("% of paths")
+            .x_labels(12)
+            .x_label_formatter(&whole_units)
+            .y_labels(4)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(WHITE);
+        if last {
+            let x_label = if self.clipped_top {
+                format!("{} (the last bar holds the top 1%)", self.x_label)
+            } else {
+                self.x_label.clone()
+            };
+            mesh.x_desc(x_label);
+        }
+        mesh.draw()?;
+        chart
+            .draw_series(h.shares_percent.iter().enumerate().map(|(k, share)| {
+                let x0 = self.lo + self.bin_width * k as f64;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + self.bin_width, *share)],
+                    colour.mix(0.7).filled(),
+                )
+            }))?
+            .label("paths in each cost range")
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+        draw_markers(&mut chart, h, y_max)?;
+        if s == 0 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// The mean (solid) and P5/P95 (dashed) of a histogram, with their legend entries.
+fn draw_markers<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    h: &Histogram,
+    y_max: f64,
+) -> DrawResult<DB> {
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(h.mean, 0.0), (h.mean, y_max)],
+            BLACK.stroke_width(2),
+        )))?
+        .label("mean")
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
+        });
+    for (k, p) in [h.p5, h.p95].into_iter().enumerate() {
+        let series = chart.draw_series(DashedLineSeries::new(
+            vec![(p, 0.0), (p, y_max)],
+            5,
+            4,
+            BLACK.stroke_width(1),
+        ))?;
+        if k == 0 {
+            series.label("P5 and P95").legend(|(x, y)| {
+                PathElement::new(vec![(x + 4, y - 6), (x + 4, y + 6)], BLACK.stroke_width(1))
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Draw for Distribution {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let d = self;
         root.fill(&WHITE)?;
-        let root = root.titled(&d.title, (FONT, 22))?;
-        let hi = d.lo + d.bin_width * HISTOGRAM_BINS as f64;
-        let panels = root.split_evenly((d.histograms.len(), 1));
-        let last = d.histograms.len() - 1;
-        for (s, (panel, h)) in panels.iter().zip(&d.histograms).enumerate() {
-            let colour = colour(s);
-            // Each panel has its own height scale: a near-fixed cost would otherwise flatten
-            // every other histogram.
-            let y_max = h.shares_percent.iter().copied().fold(1.0, f64::max) * 1.15;
-            let mut chart = ChartBuilder::on(panel)
-                .caption(
-                    format!(
-                        "{}: mean {:.2}, P5 {:.2}, P95 {:.2}",
-                        h.name, h.mean, h.p5, h.p95
-                    ),
-                    (FONT, 16),
-                )
-                .margin_left(10)
-                .margin_right(25)
-                .x_label_area_size(if s == last { 45 } else { 22 })
-                .y_label_area_size(60)
-                .build_cartesian_2d(d.lo..hi, 0.0..y_max)?;
-            let mut mesh = chart.configure_mesh();
-            mesh.y_desc("% of paths")
-                .x_labels(12)
-                .x_label_formatter(&whole_units)
-                .y_labels(4)
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(WHITE);
-            if s == last {
-                let x_label = if d.clipped_top {
-                    format!("{} (the last bar holds the top 1%)", d.x_label)
-                } else {
-                    d.x_label.clone()
-                };
-                mesh.x_desc(x_label);
-            }
-            mesh.draw()?;
-            chart
-                .draw_series(h.shares_percent.iter().enumerate().map(|(k, share)| {
-                    let x0 = d.lo + d.bin_width * k as f64;
-                    Rectangle::new(
-                        [(x0, 0.0), (x0 + d.bin_width, *share)],
-                        colour.mix(0.7).filled(),
-                    )
-                }))?
-                .label("paths in each cost range")
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
-                });
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(h.mean, 0.0), (h.mean, y_max)],
-                    BLACK.stroke_width(2),
-                )))?
-                .label("mean")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
-                });
-            for (k, p) in [h.p5, h.p95].into_iter().enumerate() {
-                let series = chart.draw_series(DashedLineSeries::new(
-                    vec![(p, 0.0), (p, y_max)],
-                    5,
-                    4,
-                    BLACK.stroke_width(1),
-                ))?;
-                if k == 0 {
-                    series.label("P5 and P95").legend(|(x, y)| {
-                        PathElement::new(
-                            vec![(x + 4, y - 6), (x + 4, y + 6)],
-                            BLACK.stroke_width(1),
-                        )
-                    });
-                }
-            }
-            if s == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .label_font((FONT, 12))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.4))
-                    .draw()?;
-            }
+        let root = root.titled(&self.title, (FONT, 22))?;
+        let panels = root.split_evenly((self.histograms.len(), 1));
+        for (s, (panel, h)) in panels.iter().zip(&self.histograms).enumerate() {
+            self.draw_histogram(panel, s, h)?;
         }
         root.present()
     }
@@ -547,4 +578,18 @@ pub fn charts(
         &fan_chart,
     )?;
     Ok(vec![distribution, fan])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_group_thousands() {
+        assert_eq!(whole_units(&1_234_567.4), "1,234,567");
+        assert_eq!(whole_units(&-2_500.0), "-2,500");
+        assert_eq!(amount_label(2312.19), "2,312.19");
+        assert_eq!(amount_label(-0.5), "-0.50");
+        assert_eq!(amount_label(-1234.5), "-1,234.50");
+    }
 }

@@ -1455,11 +1455,18 @@ mod tests {
     #[test]
     fn a_header_read_as_one_field_names_its_delimiter() {
         let one = |h: &str| vec![h.to_string()];
-        assert_eq!(other_delimiter(&one("timestamp;metric;quantity")), Some(';'));
+        assert_eq!(
+            other_delimiter(&one("timestamp;metric;quantity")),
+            Some(';')
+        );
         assert_eq!(other_delimiter(&one("timestamp\tmetric")), Some('\t'));
         assert_eq!(other_delimiter(&one("timestamp")), None);
         let split = ["timestamp".to_string(), "metric;x".to_string()];
-        assert_eq!(other_delimiter(&split), None, "a header with fields was split");
+        assert_eq!(
+            other_delimiter(&split),
+            None,
+            "a header with fields was split"
+        );
     }
     use proptest::prelude::*;
 
