@@ -360,7 +360,7 @@ impl Loader<'_> {
                     format!("usage file {} not found", csv_path.display()),
                 );
             }
-            let from_csv = read_usage_csv(&csv_path, book, &window)?;
+            let from_csv = super::usage_csv::read(&csv_path, book, &window)?;
             // Inline events and the file are each in time order; merge them, inline first on ties.
             usage = merge_by_time(usage, from_csv);
         }
@@ -373,7 +373,7 @@ impl Loader<'_> {
             })
             .collect();
         let to_import = match overrides {
-            Some(o) => self.trace_spec(raw, o)?.map(|spec| (spec, o)),
+            Some(o) => super::trace_spec::resolve(self.cx.source, raw, o)?.map(|spec| (spec, o)),
             None => None,
         };
         if let Some((spec, o)) = to_import {
@@ -382,7 +382,7 @@ impl Loader<'_> {
                 &spec,
                 crate::usage::trace::Workspaces::open(window),
             )?;
-            let k = pick_workspace(&spec.path, &imported, o)?;
+            let k = super::trace_spec::pick_workspace(&spec.path, &imported, o)?;
             usage = imported.usage.into_iter().nth(k).unwrap_or_default();
             import = Some(imported.report);
         }
@@ -460,7 +460,7 @@ impl Loader<'_> {
     ) -> Result<Portfolio, InputError> {
         use crate::usage::trace::Workspaces;
         let scenario = self.build(&raw, None)?;
-        let Some(spec) = self.trace_spec(&raw, overrides)? else {
+        let Some(spec) = super::trace_spec::resolve(self.cx.source, &raw, overrides)? else {
             return Err(InputError::whole_file(
                 &self.cx.source.path,
                 "a portfolio needs a trace: --trace FILE or [usage.trace] in the scenario",
@@ -599,94 +599,6 @@ impl Loader<'_> {
             strategies.push(Strategy::pay_as_you_go("as-is", flex));
         }
         Ok(strategies)
-    }
-
-    /// The trace to import: the scenario's `[usage.trace]` with the command line's values
-    /// over it, or the command line's `--trace` alone.
-    fn trace_spec(
-        &self,
-        raw: &RawScenario,
-        o: &TraceOverrides,
-    ) -> Result<Option<crate::usage::trace::TraceSpec>, InputError> {
-        use crate::usage::trace::parse::{TimestampFormat, Zone};
-        use crate::usage::trace::{Resolution, TraceSpec};
-        let written = raw.usage.trace.as_ref();
-        let path = match (&o.file, written) {
-            (Some(f), _) => f.clone(),
-            (None, Some(t)) => {
-                let t = t.get_ref();
-                if !raw.usage.events.is_empty() || raw.usage.file.is_some() {
-                    return self.cx.err(
-                        t.file.span(),
-                        "[usage.trace] replaces the usage events and file: give one or the other",
-                    );
-                }
-                self.cx.source.relative(t.file.get_ref())
-            }
-            (None, None) => return Ok(None),
-        };
-        let mut spec = TraceSpec::new(path);
-        spec.skip_invalid = o.skip_invalid;
-        let cli = |what: &str, message: String| {
-            InputError::whole_file(&self.cx.source.path, format!("--{what}: {message}"))
-        };
-        let t = written.map(|t| t.get_ref());
-        let pick = |cli: &Option<String>, toml: Option<&Option<String>>| {
-            cli.clone().or_else(|| toml.and_then(|v| v.clone()))
-        };
-        let columns = &mut spec.columns;
-        if let Some(v) = pick(&o.timestamp, t.map(|t| &t.timestamp)) {
-            columns.timestamp = v;
-        }
-        if let Some(v) = pick(&o.metric, t.map(|t| &t.metric)) {
-            columns.metric = v;
-        }
-        if let Some(v) = pick(&o.quantity, t.map(|t| &t.quantity)) {
-            columns.quantity = v;
-        }
-        columns.workspace = pick(&o.workspace, t.map(|t| &t.workspace));
-        if let Some(v) = pick(&o.timestamp_format, t.map(|t| &t.timestamp_format)) {
-            spec.timestamp_format = TimestampFormat::parse(&v);
-        }
-        // Each setting: the command line's value (errors name the flag), else the file's
-        // (errors name its line and column).
-        match (&o.timezone, t.and_then(|t| t.timezone.as_ref())) {
-            (Some(v), _) => spec.zone = Zone::parse(v).map_err(|m| cli("timezone", m))?,
-            (None, Some(v)) => {
-                spec.zone =
-                    Zone::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        match (&o.resolution, t.and_then(|t| t.resolution.as_ref())) {
-            (Some(v), _) => {
-                spec.resolution = Resolution::parse(v).map_err(|m| cli("resolution", m))?
-            }
-            (None, Some(v)) => {
-                spec.resolution =
-                    Resolution::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        let one_byte = |c: &str| -> Result<u8, String> {
-            match c.as_bytes() {
-                [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Ok(*b),
-                _ => Err(format!(
-                    "the delimiter must be one ASCII character, not \"{c}\""
-                )),
-            }
-        };
-        match (&o.delimiter, t.and_then(|t| t.delimiter.as_ref())) {
-            (Some(c), _) => {
-                spec.delimiter = one_byte(&c.to_string()).map_err(|m| cli("delimiter", m))?
-            }
-            (None, Some(v)) => {
-                spec.delimiter =
-                    one_byte(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        Ok(Some(spec))
     }
 
     fn plan(&self, id: &Spanned<String>) -> Result<crate::model::pricing::PlanId, InputError> {
@@ -924,46 +836,7 @@ impl Loader<'_> {
     }
 }
 
-/// The one workspace a single replay takes from a trace: the only one, or `--workspace`'s.
-fn pick_workspace(
-    trace: &Path,
-    imported: &crate::usage::trace::Imported,
-    overrides: &TraceOverrides,
-) -> Result<usize, InputError> {
-    let ids = &imported.ids;
-    match &overrides.only_workspace {
-        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
-            InputError::whole_file(
-                trace,
-                format!("no rows for workspace \"{id}\" (the trace has {})", some_ids(ids)),
-            )
-        }),
-        None if ids.len() <= 1 => Ok(0),
-        None => Err(InputError::whole_file(
-            trace,
-            format!(
-                "the trace has {} workspaces ({}): replay one with --workspace ID, or all with `creditsim portfolio`",
-                ids.len(),
-                some_ids(ids)
-            ),
-        )),
-    }
-}
-
-fn some_ids(ids: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
-    if ids.len() > SHOWN {
-        shown.push("...");
-    }
-    if shown.is_empty() {
-        "no rows".to_string()
-    } else {
-        shown.join(", ")
-    }
-}
-
-fn credits_for(
+pub(super) fn credits_for(
     book: &PricingBook,
     metric: MetricId,
     at: Instant,
@@ -1009,103 +882,4 @@ pub(crate) fn open_csv(
         .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
         .clone();
     Ok((reader, headers))
-}
-
-/// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
-/// other columns refused so nothing is silently ignored). Rows must be in time order.
-fn read_usage_csv(
-    path: &Path,
-    book: &PricingBook,
-    window: &UsageWindow,
-) -> Result<Vec<UsageEvent>, InputError> {
-    let (mut reader, headers) = open_csv(path, true)?;
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let mut columns = [0usize; 3];
-    for (slot, name) in columns.iter_mut().zip(["timestamp", "metric", "quantity"]) {
-        *slot = column(name).ok_or_else(|| {
-            InputError::at_row(
-                path,
-                0,
-                name,
-                format!(
-                    "missing column (the header has: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-    }
-    if let Some(extra) = headers
-        .iter()
-        .find(|h| !["timestamp", "metric", "quantity"].contains(h))
-    {
-        return Err(InputError::at_row(
-            path,
-            0,
-            extra,
-            "unknown column (expected timestamp, metric, quantity)",
-        ));
-    }
-    let [ts_col, metric_col, qty_col] = columns;
-    let mut out: Vec<UsageEvent> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 1;
-        let record = record
-            .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
-        if record.len() != headers.len() {
-            let (column, what) = if record.len() < headers.len() {
-                (headers.get(record.len()).unwrap_or("-"), "missing value")
-            } else {
-                ("-", "extra value")
-            };
-            return Err(InputError::at_row(
-                path,
-                row,
-                column,
-                format!(
-                    "{what} (the row has {} fields, the header has {})",
-                    record.len(),
-                    headers.len()
-                ),
-            ));
-        }
-        let field = |c: usize| record.get(c).unwrap_or("");
-        let at = super::values::parse_instant(field(ts_col))
-            .map_err(|m| InputError::at_row(path, row, "timestamp", m))?;
-        if let Some(m) = window.refuse(at) {
-            return Err(InputError::at_row(path, row, "timestamp", m));
-        }
-        if let Some(prev) = out.last() {
-            if at < prev.at {
-                return Err(InputError::at_row(
-                    path,
-                    row,
-                    "timestamp",
-                    format!(
-                        "usage out of time order: {} comes after {}",
-                        display(at),
-                        display(prev.at)
-                    ),
-                ));
-            }
-        }
-        let metric = book.rates.metric(field(metric_col)).ok_or_else(|| {
-            InputError::at_row(
-                path,
-                row,
-                "metric",
-                book.rates.unknown_metric(field(metric_col)),
-            )
-        })?;
-        let quantity = super::values::parse_decimal(field(qty_col))
-            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
-        let credits = credits_for(book, metric, at, quantity)
-            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
-        out.push(UsageEvent {
-            at,
-            metric,
-            quantity,
-            credits,
-        });
-    }
-    Ok(out)
 }
