@@ -10,4 +10,6 @@ pub mod files;
 pub mod raw;
 pub mod scenario;
 pub mod simulation;
+mod trace_spec;
+mod usage_csv;
 pub mod values;

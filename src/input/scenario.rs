@@ -5,7 +5,12 @@
 //! and the strategies can assume every id resolves and every amount is within limits.
 
 use super::expect::Expectation;
-use super::raw::{RawBook, RawPurchase, RawScenario, RawStrategy};
+use super::raw::{
+    RawBook, RawEvent, RawHorizon, RawPurchase, RawScenario, RawScheduled, RawStrategy, RawTopUp,
+    RawUpgrade, RawWorkspace,
+};
+use super::simulation::SimulationSpec;
+use super::values::{TomlDate, TomlInstant};
 use crate::analysis::portfolio::Member;
 use crate::analysis::Case;
 use crate::engine::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
@@ -15,7 +20,8 @@ use crate::input::files::sha256_hex;
 use crate::model::amounts::{Credits, CREDITS_MAX};
 use crate::model::calendar::{add_months, display, midnight, Instant, Period};
 use crate::model::diag::{InputError, Source};
-use crate::model::pricing::{MetricId, PricingBook};
+use crate::model::pricing::{CohortId, MetricId, PricingBook};
+use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
@@ -254,219 +260,17 @@ impl Loader<'_> {
         raw: &RawScenario,
         overrides: Option<&TraceOverrides>,
     ) -> Result<Scenario, InputError> {
-        let book = self.book;
-        let ws = &raw.workspace;
-        let created = ws.created.get_ref().0;
-        let Some(cohort) = book.cohort_for(created) else {
-            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
-            return self.cx.err(
-                ws.created.span(),
-                format!("no cohort of the pricing book admits a workspace created {created} (cohorts: {})", ids.join(", ")),
-            );
-        };
-        let plan = self.plan(&ws.plan)?;
-        let seats = match &ws.seats {
-            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
-                return self.cx.err(s.span(), "seats must be 1-1000000");
-            }
-            Some(s) => *s.get_ref(),
-            None => 1,
-        };
-
-        let h = raw.horizon.get_ref();
-        let start = h.start.get_ref().0;
-        let end = match (&h.end, &h.months) {
-            (Some(e), None) => e.get_ref().0,
-            (None, Some(m)) => {
-                if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
-                    return self.cx.err(
-                        m.span(),
-                        format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
-                    );
-                }
-                add_months(start, *m.get_ref())
-            }
-            _ => {
-                return self.cx.err(
-                    raw.horizon.span(),
-                    "the horizon needs exactly one of end or months",
-                )
-            }
-        };
-        if end <= start {
-            return self
-                .cx
-                .err(raw.horizon.span(), "the horizon ends before it starts");
-        }
-        if end > add_months(start, HORIZON_MONTHS_MAX) {
-            return self.cx.err(
-                raw.horizon.span(),
-                format!("the horizon is longer than {HORIZON_MONTHS_MAX} months"),
-            );
-        }
-        let horizon = Period::new(start, end);
-        let anchor = match &ws.anchor {
-            Some(a) => {
-                let t = a.get_ref().0;
-                if !horizon.contains(t) {
-                    return self.cx.err(
-                        a.span(),
-                        format!(
-                            "anchor {} is outside the horizon [{}, {})",
-                            display(t),
-                            display(start),
-                            display(end)
-                        ),
-                    );
-                }
-                if t < midnight(created) {
-                    return self.cx.err(
-                        a.span(),
-                        format!(
-                            "anchor {} is before the workspace was created ({created})",
-                            display(t)
-                        ),
-                    );
-                }
-                t
-            }
-            None => {
-                if start < midnight(created) {
-                    return self.cx.err(
-                        ws.created.span(),
-                        format!("the horizon starts {} before the workspace is created: set workspace.anchor", display(start)),
-                    );
-                }
-                start
-            }
-        };
-        let workspace = Workspace {
-            cohort,
-            seats,
-            plan,
-            anchor,
-        };
-        let window = UsageWindow {
-            created,
-            anchor,
-            end,
-        };
-
-        let mut usage = Vec::new();
-        for ev in &raw.usage.events {
-            let e = ev.get_ref();
-            let at = e.at.get_ref().0;
-            if let Some(message) = window.refuse(at) {
-                return self.cx.err(e.at.span(), message);
-            }
-            if let Some(prev) = usage.last().map(|u: &UsageEvent| u.at) {
-                if at < prev {
-                    return self.cx.err(
-                        e.at.span(),
-                        format!(
-                            "usage out of time order: {} comes after {}",
-                            display(at),
-                            display(prev)
-                        ),
-                    );
-                }
-            }
-            let metric = self.metric(&e.metric)?;
-            let quantity = e.quantity.get_ref().0;
-            let credits = credits_for(book, metric, at, quantity)
-                .map_err(|m| self.cx.source.error(e.quantity.span(), m))?;
-            usage.push(UsageEvent {
-                at,
-                metric,
-                quantity,
-                credits,
-            });
-        }
-        if let Some(file) = &raw.usage.file {
-            let csv_path = self.cx.source.relative(file.get_ref());
-            if !csv_path.is_file() {
-                return self.cx.err(
-                    file.span(),
-                    format!("usage file {} not found", csv_path.display()),
-                );
-            }
-            let from_csv = read_usage_csv(&csv_path, book, &window)?;
-            // Inline events and the file are each in time order; merge them, inline first on ties.
-            usage = merge_by_time(usage, from_csv);
-        }
-        let mut import = None;
-        let mut usage: Vec<CreditUsage> = usage
-            .into_iter()
-            .map(|u| CreditUsage {
-                at: u.at,
-                credits: u.credits,
-            })
-            .collect();
-        let to_import = match overrides {
-            Some(o) => self.trace_spec(raw, o)?.map(|spec| (spec, o)),
-            None => None,
-        };
-        if let Some((spec, o)) = to_import {
-            let imported = crate::usage::trace::import(
-                book,
-                &spec,
-                crate::usage::trace::Workspaces::open(window),
-            )?;
-            let k = pick_workspace(&spec.path, &imported, o)?;
-            usage = imported.usage.into_iter().nth(k).unwrap_or_default();
-            import = Some(imported.report);
-        }
-        if usage.len() > USAGE_EVENTS_MAX && import.is_none() {
-            return Err(InputError::whole_file(
-                &self.cx.source.path,
-                format!("more than {USAGE_EVENTS_MAX} usage events"),
-            ));
-        }
-        let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
-        if total > i128::from(CREDITS_MAX.micros()) {
-            return Err(InputError::whole_file(
-                &self.cx.source.path,
-                format!("usage totals more than {CREDITS_MAX} credits"),
-            ));
-        }
-
+        let (workspace, horizon, window) = self.subscription(raw)?;
+        let (usage, import) = self.usage(raw, overrides, window)?;
         let strategies = self.strategies(raw, &workspace, &window)?;
-
         let expectations = super::expect::read_expectations(self.cx.source)?
             .into_iter()
             .map(|e| self.resolve_expectation(e, &strategies))
             .collect::<Result<Vec<_>, _>>()?;
-
-        let simulation = match &raw.simulation {
-            Some(sim) => Some(super::simulation::build(
-                self.cx.source,
-                sim,
-                &raw.expect_stat,
-                book,
-                &strategies,
-                anchor,
-                end,
-            )?),
-            None => {
-                if let Some(e) = raw.expect_stat.first() {
-                    return self
-                        .cx
-                        .err(e.span(), "[[expect_stat]] needs a [simulation] section");
-                }
-                None
-            }
-        };
-        let name = raw.scenario.name.clone().unwrap_or_else(|| {
-            self.cx
-                .source
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
+        let simulation = self.simulation(raw, &strategies, &window)?;
         Ok(Scenario {
             path: self.cx.source.path.clone(),
-            name,
+            name: self.scenario_name(raw),
             description: raw.scenario.description.clone(),
             case: Case {
                 book: Arc::clone(self.book),
@@ -483,15 +287,297 @@ impl Loader<'_> {
         })
     }
 
+    /// The scenario's `[workspace]` and `[horizon]`: the workspace, the horizon, and the
+    /// window its usage must fall in.
+    fn subscription(
+        &self,
+        raw: &RawScenario,
+    ) -> Result<(Workspace, Period, UsageWindow), InputError> {
+        let ws = &raw.workspace;
+        let cohort = self.cohort(&ws.created)?;
+        let plan = self.plan(&ws.plan)?;
+        let seats = self.seats(ws.seats.as_ref())?;
+        let horizon = self.horizon(&raw.horizon)?;
+        let anchor = self.anchor(ws, horizon)?;
+        let workspace = Workspace {
+            cohort,
+            seats,
+            plan,
+            anchor,
+        };
+        let window = UsageWindow {
+            created: ws.created.get_ref().0,
+            anchor,
+            end: horizon.end,
+        };
+        Ok((workspace, horizon, window))
+    }
+
+    fn cohort(&self, created: &Spanned<TomlDate>) -> Result<CohortId, InputError> {
+        let book = self.book;
+        let day = created.get_ref().0;
+        let Some(cohort) = book.cohort_for(day) else {
+            let ids: Vec<&str> = book.cohorts.iter().map(|c| c.id.as_str()).collect();
+            return self.cx.err(
+                created.span(),
+                format!(
+                    "no cohort of the pricing book admits a workspace created {day} (cohorts: {})",
+                    ids.join(", ")
+                ),
+            );
+        };
+        Ok(cohort)
+    }
+
+    fn seats(&self, seats: Option<&Spanned<u32>>) -> Result<u32, InputError> {
+        match seats {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
+                self.cx.err(s.span(), "seats must be 1-1000000")
+            }
+            Some(s) => Ok(*s.get_ref()),
+            None => Ok(1),
+        }
+    }
+
+    fn horizon(&self, horizon: &Spanned<RawHorizon>) -> Result<Period, InputError> {
+        let h = horizon.get_ref();
+        let start = h.start.get_ref().0;
+        let end = match (&h.end, &h.months) {
+            (Some(e), None) => e.get_ref().0,
+            (None, Some(m)) => {
+                if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
+                    return self.cx.err(
+                        m.span(),
+                        format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
+                    );
+                }
+                add_months(start, *m.get_ref())
+            }
+            _ => {
+                return self.cx.err(
+                    horizon.span(),
+                    "the horizon needs exactly one of end or months",
+                )
+            }
+        };
+        if end <= start {
+            return self
+                .cx
+                .err(horizon.span(), "the horizon ends before it starts");
+        }
+        if end > add_months(start, HORIZON_MONTHS_MAX) {
+            return self.cx.err(
+                horizon.span(),
+                format!("the horizon is longer than {HORIZON_MONTHS_MAX} months"),
+            );
+        }
+        Ok(Period::new(start, end))
+    }
+
+    /// When the subscription starts: `workspace.anchor`, else the horizon's start. Either way
+    /// the workspace must exist by then.
+    fn anchor(&self, ws: &RawWorkspace, horizon: Period) -> Result<Instant, InputError> {
+        let created = ws.created.get_ref().0;
+        let Some(a) = &ws.anchor else {
+            if horizon.start < midnight(created) {
+                return self.cx.err(
+                    ws.created.span(),
+                    format!("the horizon starts {} before the workspace is created: set workspace.anchor", display(horizon.start)),
+                );
+            }
+            return Ok(horizon.start);
+        };
+        let t = a.get_ref().0;
+        if !horizon.contains(t) {
+            return self.cx.err(
+                a.span(),
+                format!(
+                    "anchor {} is outside the horizon [{}, {})",
+                    display(t),
+                    display(horizon.start),
+                    display(horizon.end)
+                ),
+            );
+        }
+        if t < midnight(created) {
+            return self.cx.err(
+                a.span(),
+                format!(
+                    "anchor {} is before the workspace was created ({created})",
+                    display(t)
+                ),
+            );
+        }
+        Ok(t)
+    }
+
+    /// Credits demanded: the trace's when there is one to import, else the scenario's own
+    /// usage. The scenario's own usage is read (and must be valid) either way.
+    fn usage(
+        &self,
+        raw: &RawScenario,
+        overrides: Option<&TraceOverrides>,
+        window: UsageWindow,
+    ) -> Result<(Vec<CreditUsage>, Option<ImportReport>), InputError> {
+        let own = self.own_usage(raw, &window)?;
+        let (usage, import) = match self.imported_usage(raw, overrides, window)? {
+            Some((usage, report)) => (usage, Some(report)),
+            None => {
+                let usage = own
+                    .into_iter()
+                    .map(|u| CreditUsage {
+                        at: u.at,
+                        credits: u.credits,
+                    })
+                    .collect();
+                (usage, None)
+            }
+        };
+        // The event limit is for the scenario's own usage: larger traces are what the trace
+        // import is for (see USAGE_EVENTS_MAX).
+        if usage.len() > USAGE_EVENTS_MAX && import.is_none() {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("more than {USAGE_EVENTS_MAX} usage events"),
+            ));
+        }
+        let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
+        if total > i128::from(CREDITS_MAX.micros()) {
+            return Err(InputError::whole_file(
+                &self.cx.source.path,
+                format!("usage totals more than {CREDITS_MAX} credits"),
+            ));
+        }
+        Ok((usage, import))
+    }
+
+    /// The scenario's own usage: its inline events merged with its usage file's.
+    fn own_usage(
+        &self,
+        raw: &RawScenario,
+        window: &UsageWindow,
+    ) -> Result<Vec<UsageEvent>, InputError> {
+        let inline = self.inline_usage(&raw.usage.events, window)?;
+        let Some(file) = &raw.usage.file else {
+            return Ok(inline);
+        };
+        let csv_path = self.cx.source.relative(file.get_ref());
+        if !csv_path.is_file() {
+            return self.cx.err(
+                file.span(),
+                format!("usage file {} not found", csv_path.display()),
+            );
+        }
+        let from_csv = super::usage_csv::read(&csv_path, self.book, window)?;
+        // Inline events and the file are each in time order; merge them, inline first on ties.
+        Ok(merge_by_time(inline, from_csv))
+    }
+
+    fn inline_usage(
+        &self,
+        events: &[Spanned<RawEvent>],
+        window: &UsageWindow,
+    ) -> Result<Vec<UsageEvent>, InputError> {
+        let mut usage: Vec<UsageEvent> = Vec::new();
+        for ev in events {
+            let e = ev.get_ref();
+            let at = e.at.get_ref().0;
+            if let Some(message) = window.refuse(at) {
+                return self.cx.err(e.at.span(), message);
+            }
+            if let Some(prev) = usage.last().map(|u| u.at) {
+                if at < prev {
+                    return self.cx.err(
+                        e.at.span(),
+                        format!(
+                            "usage out of time order: {} comes after {}",
+                            display(at),
+                            display(prev)
+                        ),
+                    );
+                }
+            }
+            let metric = self.metric(&e.metric)?;
+            let quantity = e.quantity.get_ref().0;
+            let credits = credits_for(self.book, metric, at, quantity)
+                .map_err(|m| self.cx.source.error(e.quantity.span(), m))?;
+            usage.push(UsageEvent {
+                at,
+                metric,
+                quantity,
+                credits,
+            });
+        }
+        Ok(usage)
+    }
+
+    /// The usage of the trace the scenario or `overrides` names, and what its import read;
+    /// `None` when there is no trace, or `overrides` is `None`.
+    fn imported_usage(
+        &self,
+        raw: &RawScenario,
+        overrides: Option<&TraceOverrides>,
+        window: UsageWindow,
+    ) -> Result<Option<(Vec<CreditUsage>, ImportReport)>, InputError> {
+        let Some(o) = overrides else {
+            return Ok(None);
+        };
+        let Some(spec) = super::trace_spec::resolve(self.cx.source, raw, o)? else {
+            return Ok(None);
+        };
+        let imported = crate::usage::trace::import(self.book, &spec, Workspaces::open(window))?;
+        let k = super::trace_spec::pick_workspace(&spec.path, &imported, o)?;
+        let usage = imported.usage.into_iter().nth(k).unwrap_or_default();
+        Ok(Some((usage, imported.report)))
+    }
+
+    /// The `[simulation]` section; `[[expect_stat]]` without one is an error.
+    fn simulation(
+        &self,
+        raw: &RawScenario,
+        strategies: &[Strategy],
+        window: &UsageWindow,
+    ) -> Result<Option<SimulationSpec>, InputError> {
+        let Some(sim) = &raw.simulation else {
+            if let Some(e) = raw.expect_stat.first() {
+                return self
+                    .cx
+                    .err(e.span(), "[[expect_stat]] needs a [simulation] section");
+            }
+            return Ok(None);
+        };
+        let spec = super::simulation::build(
+            self.cx.source,
+            sim,
+            &raw.expect_stat,
+            self.book,
+            strategies,
+            window.anchor,
+            window.end,
+        )?;
+        Ok(Some(spec))
+    }
+
+    /// `scenario.name`, else the file's name without its extension.
+    fn scenario_name(&self, raw: &RawScenario) -> String {
+        raw.scenario.name.clone().unwrap_or_else(|| {
+            self.cx
+                .source
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    }
+
     fn portfolio(
         &self,
         raw: RawScenario,
         overrides: &TraceOverrides,
         accounts: Option<&[super::accounts::Account]>,
     ) -> Result<Portfolio, InputError> {
-        use crate::usage::trace::Workspaces;
         let scenario = self.build(&raw, None)?;
-        let Some(spec) = self.trace_spec(&raw, overrides)? else {
+        let Some(spec) = super::trace_spec::resolve(self.cx.source, &raw, overrides)? else {
             return Err(InputError::whole_file(
                 &self.cx.source.path,
                 "a portfolio needs a trace: --trace FILE or [usage.trace] in the scenario",
@@ -632,94 +718,6 @@ impl Loader<'_> {
         Ok(strategies)
     }
 
-    /// The trace to import: the scenario's `[usage.trace]` with the command line's values
-    /// over it, or the command line's `--trace` alone.
-    fn trace_spec(
-        &self,
-        raw: &RawScenario,
-        o: &TraceOverrides,
-    ) -> Result<Option<crate::usage::trace::TraceSpec>, InputError> {
-        use crate::usage::trace::parse::{TimestampFormat, Zone};
-        use crate::usage::trace::{Resolution, TraceSpec};
-        let written = raw.usage.trace.as_ref();
-        let path = match (&o.file, written) {
-            (Some(f), _) => f.clone(),
-            (None, Some(t)) => {
-                let t = t.get_ref();
-                if !raw.usage.events.is_empty() || raw.usage.file.is_some() {
-                    return self.cx.err(
-                        t.file.span(),
-                        "[usage.trace] replaces the usage events and file: give one or the other",
-                    );
-                }
-                self.cx.source.relative(t.file.get_ref())
-            }
-            (None, None) => return Ok(None),
-        };
-        let mut spec = TraceSpec::new(path);
-        spec.skip_invalid = o.skip_invalid;
-        let cli = |what: &str, message: String| {
-            InputError::whole_file(&self.cx.source.path, format!("--{what}: {message}"))
-        };
-        let t = written.map(|t| t.get_ref());
-        let pick = |cli: &Option<String>, toml: Option<&Option<String>>| {
-            cli.clone().or_else(|| toml.and_then(|v| v.clone()))
-        };
-        let columns = &mut spec.columns;
-        if let Some(v) = pick(&o.timestamp, t.map(|t| &t.timestamp)) {
-            columns.timestamp = v;
-        }
-        if let Some(v) = pick(&o.metric, t.map(|t| &t.metric)) {
-            columns.metric = v;
-        }
-        if let Some(v) = pick(&o.quantity, t.map(|t| &t.quantity)) {
-            columns.quantity = v;
-        }
-        columns.workspace = pick(&o.workspace, t.map(|t| &t.workspace));
-        if let Some(v) = pick(&o.timestamp_format, t.map(|t| &t.timestamp_format)) {
-            spec.timestamp_format = TimestampFormat::parse(&v);
-        }
-        // Each setting: the command line's value (errors name the flag), else the file's
-        // (errors name its line and column).
-        match (&o.timezone, t.and_then(|t| t.timezone.as_ref())) {
-            (Some(v), _) => spec.zone = Zone::parse(v).map_err(|m| cli("timezone", m))?,
-            (None, Some(v)) => {
-                spec.zone =
-                    Zone::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        match (&o.resolution, t.and_then(|t| t.resolution.as_ref())) {
-            (Some(v), _) => {
-                spec.resolution = Resolution::parse(v).map_err(|m| cli("resolution", m))?
-            }
-            (None, Some(v)) => {
-                spec.resolution =
-                    Resolution::parse(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        let one_byte = |c: &str| -> Result<u8, String> {
-            match c.as_bytes() {
-                [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Ok(*b),
-                _ => Err(format!(
-                    "the delimiter must be one ASCII character, not \"{c}\""
-                )),
-            }
-        };
-        match (&o.delimiter, t.and_then(|t| t.delimiter.as_ref())) {
-            (Some(c), _) => {
-                spec.delimiter = one_byte(&c.to_string()).map_err(|m| cli("delimiter", m))?
-            }
-            (None, Some(v)) => {
-                spec.delimiter =
-                    one_byte(v.get_ref()).map_err(|m| self.cx.source.error(v.span(), m))?
-            }
-            (None, None) => {}
-        }
-        Ok(Some(spec))
-    }
-
     fn plan(&self, id: &Spanned<String>) -> Result<crate::model::pricing::PlanId, InputError> {
         self.book.plan(id.get_ref()).ok_or_else(|| {
             self.cx.source.error(
@@ -846,73 +844,17 @@ impl Loader<'_> {
             .iter()
             .map(|p| self.purchase(p, workspace))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut scheduled = Vec::new();
-        for entry in &rs.schedule {
-            let e = entry.get_ref();
-            let at = e.at.get_ref().0;
-            if at < window.anchor || at >= window.end {
-                return self.cx.err(
-                    e.at.span(),
-                    format!(
-                        "{} is outside the subscription's span [{}, {})",
-                        display(at),
-                        display(window.anchor),
-                        display(window.end)
-                    ),
-                );
-            }
-            let flex_change = e.flex.is_some() || e.flex_cap.is_some();
-            let kinds = usize::from(e.buy.is_some())
-                + usize::from(e.change_plan.is_some())
-                + usize::from(flex_change);
-            if kinds != 1 {
-                return self.cx.err(
-                    entry.span(),
-                    "a schedule entry does one thing: buy, change_plan, or flex/flex_cap",
-                );
-            }
-            let action = if let Some(b) = &e.buy {
-                Action::Purchase(self.purchase(b, workspace)?)
-            } else if let Some(p) = &e.change_plan {
-                Action::ChangePlan(self.plan(p)?)
-            } else {
-                // A flex change keeps what it does not mention from the strategy's setting
-                // as it stood at the start.
-                Action::SetFlex(self.flex_setting(flex, e.flex, &e.flex_cap)?)
-            };
-            scheduled.push(Scheduled { at, action });
-        }
-        scheduled.sort_by_key(|s| s.at);
-        let top_up = match &rs.top_up {
-            None => None,
-            Some(t) => {
-                let t = t.get_ref();
-                let below = Credits::from_decimal(t.below.get_ref().0)
-                    .map_err(|e| self.cx.source.error(t.below.span(), format!("below: {e}")))?;
-                if below.is_zero() {
-                    return self
-                        .cx
-                        .err(t.below.span(), "top_up.below must be more than zero");
-                }
-                Some(TopUp {
-                    below_credits: below,
-                    purchase: self.purchase(&t.buy, workspace)?,
-                })
-            }
-        };
-        let upgrade = match &rs.upgrade {
-            None => None,
-            Some(u) => {
-                let u = u.get_ref();
-                Some(Upgrade {
-                    to: self.plan(&u.to)?,
-                    flex_spend_over: self.cx.money(
-                        &u.when_cycle_flex_spend_exceeds,
-                        "when_cycle_flex_spend_exceeds",
-                    )?,
-                })
-            }
-        };
+        let scheduled = self.schedule(&rs.schedule, flex, workspace, window)?;
+        let top_up = rs
+            .top_up
+            .as_ref()
+            .map(|t| self.top_up(t.get_ref(), workspace))
+            .transpose()?;
+        let upgrade = rs
+            .upgrade
+            .as_ref()
+            .map(|u| self.upgrade(u.get_ref()))
+            .transpose()?;
         let start_plan = match &rs.start_plan {
             Some(p) => Some(self.plan(p)?),
             None => None,
@@ -926,6 +868,96 @@ impl Loader<'_> {
             top_up,
             buy_on_alert: rs.buy_on_alert,
             upgrade,
+        })
+    }
+
+    /// A strategy's schedule, in time order.
+    fn schedule(
+        &self,
+        entries: &[Spanned<RawScheduled>],
+        flex_at_start: FlexSetting,
+        workspace: &Workspace,
+        window: &UsageWindow,
+    ) -> Result<Vec<Scheduled>, InputError> {
+        let mut scheduled = Vec::new();
+        for entry in entries {
+            let at = self.schedule_time(&entry.get_ref().at, window)?;
+            let action = self.scheduled_action(entry, flex_at_start, workspace)?;
+            scheduled.push(Scheduled { at, action });
+        }
+        scheduled.sort_by_key(|s| s.at);
+        Ok(scheduled)
+    }
+
+    fn schedule_time(
+        &self,
+        at: &Spanned<TomlInstant>,
+        window: &UsageWindow,
+    ) -> Result<Instant, InputError> {
+        let t = at.get_ref().0;
+        if t < window.anchor || t >= window.end {
+            return self.cx.err(
+                at.span(),
+                format!(
+                    "{} is outside the subscription's span [{}, {})",
+                    display(t),
+                    display(window.anchor),
+                    display(window.end)
+                ),
+            );
+        }
+        Ok(t)
+    }
+
+    fn scheduled_action(
+        &self,
+        entry: &Spanned<RawScheduled>,
+        flex_at_start: FlexSetting,
+        workspace: &Workspace,
+    ) -> Result<Action, InputError> {
+        let e = entry.get_ref();
+        let flex_change = e.flex.is_some() || e.flex_cap.is_some();
+        let kinds = usize::from(e.buy.is_some())
+            + usize::from(e.change_plan.is_some())
+            + usize::from(flex_change);
+        if kinds != 1 {
+            return self.cx.err(
+                entry.span(),
+                "a schedule entry does one thing: buy, change_plan, or flex/flex_cap",
+            );
+        }
+        Ok(if let Some(b) = &e.buy {
+            Action::Purchase(self.purchase(b, workspace)?)
+        } else if let Some(p) = &e.change_plan {
+            Action::ChangePlan(self.plan(p)?)
+        } else {
+            // A flex change keeps what it does not mention from the strategy's setting
+            // as it stood at the start.
+            Action::SetFlex(self.flex_setting(flex_at_start, e.flex, &e.flex_cap)?)
+        })
+    }
+
+    fn top_up(&self, t: &RawTopUp, workspace: &Workspace) -> Result<TopUp, InputError> {
+        let below = Credits::from_decimal(t.below.get_ref().0)
+            .map_err(|e| self.cx.source.error(t.below.span(), format!("below: {e}")))?;
+        if below.is_zero() {
+            return self
+                .cx
+                .err(t.below.span(), "top_up.below must be more than zero");
+        }
+        Ok(TopUp {
+            below_credits: below,
+            purchase: self.purchase(&t.buy, workspace)?,
+        })
+    }
+
+    fn upgrade(&self, u: &RawUpgrade) -> Result<Upgrade, InputError> {
+        Ok(Upgrade {
+            to: self.plan(&u.to)?,
+            flex_spend_over: self.cx.money(
+                &u.when_cycle_flex_spend_exceeds,
+                "when_cycle_flex_spend_exceeds",
+            )?,
         })
     }
 
@@ -953,46 +985,7 @@ impl Loader<'_> {
     }
 }
 
-/// The one workspace a single replay takes from a trace: the only one, or `--workspace`'s.
-fn pick_workspace(
-    trace: &Path,
-    imported: &crate::usage::trace::Imported,
-    overrides: &TraceOverrides,
-) -> Result<usize, InputError> {
-    let ids = &imported.ids;
-    match &overrides.only_workspace {
-        Some(id) => ids.iter().position(|w| w == id).ok_or_else(|| {
-            InputError::whole_file(
-                trace,
-                format!("no rows for workspace \"{id}\" (the trace has {})", some_ids(ids)),
-            )
-        }),
-        None if ids.len() <= 1 => Ok(0),
-        None => Err(InputError::whole_file(
-            trace,
-            format!(
-                "the trace has {} workspaces ({}): replay one with --workspace ID, or all with `creditsim portfolio`",
-                ids.len(),
-                some_ids(ids)
-            ),
-        )),
-    }
-}
-
-fn some_ids(ids: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut shown: Vec<&str> = ids.iter().take(SHOWN).map(String::as_str).collect();
-    if ids.len() > SHOWN {
-        shown.push("...");
-    }
-    if shown.is_empty() {
-        "no rows".to_string()
-    } else {
-        shown.join(", ")
-    }
-}
-
-fn credits_for(
+pub(super) fn credits_for(
     book: &PricingBook,
     metric: MetricId,
     at: Instant,
@@ -1038,103 +1031,4 @@ pub(crate) fn open_csv(
         .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
         .clone();
     Ok((reader, headers))
-}
-
-/// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
-/// other columns refused so nothing is silently ignored). Rows must be in time order.
-fn read_usage_csv(
-    path: &Path,
-    book: &PricingBook,
-    window: &UsageWindow,
-) -> Result<Vec<UsageEvent>, InputError> {
-    let (mut reader, headers) = open_csv(path, true)?;
-    let column = |name: &str| headers.iter().position(|h| h == name);
-    let mut columns = [0usize; 3];
-    for (slot, name) in columns.iter_mut().zip(["timestamp", "metric", "quantity"]) {
-        *slot = column(name).ok_or_else(|| {
-            InputError::at_row(
-                path,
-                0,
-                name,
-                format!(
-                    "missing column (the header has: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })?;
-    }
-    if let Some(extra) = headers
-        .iter()
-        .find(|h| !["timestamp", "metric", "quantity"].contains(h))
-    {
-        return Err(InputError::at_row(
-            path,
-            0,
-            extra,
-            "unknown column (expected timestamp, metric, quantity)",
-        ));
-    }
-    let [ts_col, metric_col, qty_col] = columns;
-    let mut out: Vec<UsageEvent> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 1;
-        let record = record
-            .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
-        if record.len() != headers.len() {
-            let (column, what) = if record.len() < headers.len() {
-                (headers.get(record.len()).unwrap_or("-"), "missing value")
-            } else {
-                ("-", "extra value")
-            };
-            return Err(InputError::at_row(
-                path,
-                row,
-                column,
-                format!(
-                    "{what} (the row has {} fields, the header has {})",
-                    record.len(),
-                    headers.len()
-                ),
-            ));
-        }
-        let field = |c: usize| record.get(c).unwrap_or("");
-        let at = super::values::parse_instant(field(ts_col))
-            .map_err(|m| InputError::at_row(path, row, "timestamp", m))?;
-        if let Some(m) = window.refuse(at) {
-            return Err(InputError::at_row(path, row, "timestamp", m));
-        }
-        if let Some(prev) = out.last() {
-            if at < prev.at {
-                return Err(InputError::at_row(
-                    path,
-                    row,
-                    "timestamp",
-                    format!(
-                        "usage out of time order: {} comes after {}",
-                        display(at),
-                        display(prev.at)
-                    ),
-                ));
-            }
-        }
-        let metric = book.rates.metric(field(metric_col)).ok_or_else(|| {
-            InputError::at_row(
-                path,
-                row,
-                "metric",
-                book.rates.unknown_metric(field(metric_col)),
-            )
-        })?;
-        let quantity = super::values::parse_decimal(field(qty_col))
-            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
-        let credits = credits_for(book, metric, at, quantity)
-            .map_err(|m| InputError::at_row(path, row, "quantity", m))?;
-        out.push(UsageEvent {
-            at,
-            metric,
-            quantity,
-            credits,
-        });
-    }
-    Ok(out)
 }
