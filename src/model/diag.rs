@@ -22,7 +22,7 @@ pub struct InputError {
     pub location: Location,
     pub message: String,
     /// The offending line of a text file and the span in it, shown under the message.
-    pub source_line: Option<SourceLine>,
+    pub source_line: Option<Box<SourceLine>>,
 }
 
 /// A line of an input file, made safe to print (control characters escaped, at most
@@ -167,7 +167,7 @@ impl Source {
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> InputError {
         let (line, column) = line_column(&self.text, span.start);
         InputError {
-            source_line: Some(shown_line(&self.text, span, line)),
+            source_line: Some(Box::new(shown_line(&self.text, span, line))),
             ..InputError::at_line(&self.path, line, column, message)
         }
     }
