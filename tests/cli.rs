@@ -322,3 +322,90 @@ fn bench_reports_the_floor_and_the_full_run_per_thread_count() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn replaying_a_scenario_without_usage_points_to_simulate() {
+    // A scenario whose usage is drawn by [simulation] has nothing to replay: say so rather
+    // than print a quarter of zero usage.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = creditsim(
+        &["replay", "scenarios/examples/steady-inference.toml"],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no usage events to replay")
+            && stderr.contains("creditsim simulate scenarios/examples/steady-inference.toml"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn out_dir_is_written_as_one_set_with_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), SCENARIO);
+    let out_dir = dir.path().join("reports/tiny");
+    let out = creditsim(
+        &["replay", "tiny.toml", "--out", "reports/tiny"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["report.html", "summary.csv", "summary.json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    // The hand calculation at the top of this file: cash 26.00.
+    assert_eq!(json["strategies"][0]["totals"]["cash"], "26.00");
+    let p = &json["provenance"];
+    assert_eq!(
+        p["command"],
+        "creditsim replay tiny.toml --out reports/tiny"
+    );
+    assert!(p["scenario"]
+        .as_str()
+        .unwrap()
+        .starts_with("tiny.toml (sha256 "));
+    // A folder holding something else is refused, and kept as it was.
+    std::fs::write(out_dir.join("notes.md"), "mine").unwrap();
+    let again = creditsim(
+        &["replay", "tiny.toml", "--out", "reports/tiny"],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("holds \"notes.md\""));
+    assert!(again.stdout.is_empty(), "no partial output");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("notes.md")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn simulate_csv_is_tidy() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = creditsim(
+        &[
+            "simulate",
+            "scenarios/examples/steady-inference.toml",
+            "--paths",
+            "20",
+            "--format",
+            "csv",
+        ],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("strategy,measure,statistic,value"));
+    // Per strategy: 2 measures x (9 statistics + 5 savings + break-even) + 3 service rows =
+    // 33 rows; the example has 4 strategies.
+    assert_eq!(lines.clone().count(), 4 * 33, "{csv}");
+    assert!(lines.all(|l| l.split(',').count() == 4), "{csv}");
+}

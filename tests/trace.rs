@@ -455,3 +455,32 @@ fn a_folder_of_traces_is_one_workspace_per_file() {
     };
     assert_eq!(summary(Some(dir.path())), summary(None));
 }
+
+#[test]
+fn replay_of_one_workspace_takes_its_setup_from_the_accounts_table() {
+    // ws-new of tests/data (hand calculation in portfolio_with_accounts_matches_a_hand_
+    // calculation): created 2026-05-15, so cohort from-2026-03-28 and Growth monthly from
+    // the accounts table; flex only 598 + 20 x 6.00 = 718.00; b25 at start 598 + 113.75 =
+    // 711.75 cash, 689.00 economic. Without --accounts it would be set up like the
+    // scenario's [workspace] instead.
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .arg("replay")
+        .arg(root().join("tests/data/portfolio.toml"))
+        .args(["--workspace", "ws-new", "--accounts"])
+        .arg(root().join("tests/data/portfolio-accounts.csv"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["cohort"], "from-2026-03-28");
+    let totals = |k: usize| &json["strategies"][k]["totals"];
+    assert_eq!(totals(0)["cash"], "718.00");
+    assert_eq!(totals(1)["cash"], "711.75");
+    assert_eq!(totals(1)["economic_cost"], "689.00");
+    assert_eq!(totals(0)["final_plan"], "growth-monthly");
+}

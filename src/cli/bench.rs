@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  creditsim bench scenarios/bench/reference.toml                       # 100,000 paths, 1 and 2 threads
+  creditsim bench scenarios/bench/reference.toml --paths 10000 --threads 1,2,4 --repeat 5
+  creditsim bench scenarios/bench/reference.toml --trace /tmp/trace-10m.csv --resolution day")]
 pub struct Args {
     /// Scenario file with a [simulation] section (the reference workload is
     /// scenarios/bench/reference.toml).

@@ -4,7 +4,7 @@ use super::trace::TraceArgs;
 use super::{bad, Failure, ReportArgs};
 use creditsim::input::check::run as replay_all;
 use creditsim::input::files::{kind_of, FileKind};
-use creditsim::input::scenario::{load_with, Scenario};
+use creditsim::input::scenario::{load_with, load_workspace, Scenario};
 use creditsim::report::doc::Block;
 use creditsim::report::replay::replay_doc;
 use std::path::PathBuf;
@@ -13,7 +13,8 @@ use std::path::PathBuf;
 #[command(after_help = "Examples:
   creditsim replay scenarios/examples/inference-quarter.toml
   creditsim replay scenarios/examples/inference-quarter.toml --format html --out /tmp/quarter
-  creditsim replay SCENARIO.toml --trace export.csv --column timestamp=event_time")]
+  creditsim replay SCENARIO.toml --trace export.csv --column timestamp=event_time
+  creditsim replay scenarios/examples/portfolio.toml --trace notebooks-data/traces/portfolio.parquet --workspace ws-007 --accounts notebooks-data/accounts.csv")]
 pub struct Args {
     /// Scenario file (TOML).
     scenario: PathBuf,
@@ -27,10 +28,15 @@ pub struct Args {
     /// Replay only this workspace of a trace with a workspace column.
     #[arg(long)]
     workspace: Option<String>,
+    /// With --workspace: the accounts table (CSV: workspace, created, and optionally plan,
+    /// seats) that sets the workspace up, so its cohort comes from its creation date, as in
+    /// `portfolio`.
+    #[arg(long, value_name = "FILE", requires = "workspace")]
+    accounts: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let overrides = args.trace.overrides(args.workspace)?;
+    let overrides = args.trace.overrides(args.workspace.clone())?;
     let path = args.scenario;
     if path.is_file() && kind_of(&path) == FileKind::PricingBook {
         return Err(bad(format_args!(
@@ -39,7 +45,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
             path.display()
         )));
     }
-    let scenario = load_with(&path, &overrides)?;
+    let scenario = match (&args.accounts, &args.workspace) {
+        (Some(accounts), Some(id)) => load_workspace(&path, &overrides, accounts, id)?,
+        _ => load_with(&path, &overrides)?,
+    };
     if let Some(report) = &scenario.import {
         for line in report.lines() {
             eprintln!("{line}");

@@ -182,6 +182,38 @@ pub struct Portfolio {
     pub import: crate::usage::trace::ImportReport,
 }
 
+/// Loads one workspace of a trace set up from the accounts table (its creation date, hence
+/// cohort, its plan and seats), as a scenario: what `replay --workspace ID --accounts FILE`
+/// replays. The whole trace is imported and checked as a portfolio's would be.
+pub fn load_workspace(
+    path: &Path,
+    overrides: &TraceOverrides,
+    accounts: &Path,
+    id: &str,
+) -> Result<Scenario, InputError> {
+    let all = TraceOverrides {
+        only_workspace: None,
+        ..overrides.clone()
+    };
+    let mut portfolio = load_portfolio(path, &all, Some(accounts))?;
+    let Some(k) = portfolio.members.iter().position(|m| m.id == id) else {
+        return Err(InputError::whole_file(
+            &portfolio.import.path,
+            format!(
+                "no rows for workspace \"{id}\" (the trace has {})",
+                portfolio.members.len()
+            ),
+        ));
+    };
+    let member = portfolio.members.swap_remove(k);
+    let mut scenario = portfolio.scenario;
+    scenario.case.workspace = member.workspace;
+    scenario.case.strategies = member.strategies;
+    scenario.usage = member.usage;
+    scenario.import = Some(portfolio.import);
+    Ok(scenario)
+}
+
 /// Loads a portfolio: the trace (`overrides.file` or `[usage.trace]`) split by workspace,
 /// each workspace set up from `accounts` (its creation date, plan and seats) or, without an
 /// accounts table, like the scenario's `[workspace]`.
