@@ -121,18 +121,17 @@ pub fn summary_doc(portfolio: &Portfolio, summary: &Summary) -> Doc {
         crate::model::calendar::display(s.case.horizon.end)
     ));
     doc.push(Block::Paragraph(import_line(&portfolio.import)));
+    let currency = &s.case.book.currency;
     let table = Table {
         title: "Totals over every workspace".into(),
-        header: [
-            "strategy",
-            "cash",
-            "economic_cost",
-            "cheapest_in",
-            "blocks_usage_in",
-            "credits_blocked",
-        ]
-        .map(String::from)
-        .to_vec(),
+        header: vec![
+            "strategy".to_string(),
+            format!("cash ({currency})"),
+            format!("economic_cost ({currency})"),
+            "cheapest_in".to_string(),
+            "blocks_usage_in".to_string(),
+            "credits_blocked".to_string(),
+        ],
         rows: s
             .case
             .strategies
@@ -141,8 +140,8 @@ pub fn summary_doc(portfolio: &Portfolio, summary: &Summary) -> Doc {
             .map(|(st, t)| {
                 vec![
                     st.name.clone(),
-                    money(portfolio, t.cash_micros),
-                    money(portfolio, t.economic_micros),
+                    amount(portfolio, t.cash_micros),
+                    amount(portfolio, t.economic_micros),
                     t.cheapest_in.to_string(),
                     t.blocking_in.to_string(),
                     micros(t.blocked_micros).normalize().to_string(),
