@@ -41,8 +41,8 @@ struct Cli {
 enum Command {
     /// Replay a scenario's usage under each strategy and report costs and statements.
     Replay(replay::Args),
-    /// Replay every workspace of a trace under every strategy: one row per workspace and
-    /// strategy (Parquet or CSV) and a portfolio summary on stdout.
+    /// Replay every workspace of a trace under every strategy: a portfolio summary, and
+    /// with --out one row per workspace and strategy (Parquet and CSV).
     Portfolio(portfolio::Args),
     /// Usage traces: write synthetic ones.
     Trace {
