@@ -1062,5 +1062,16 @@ pub(crate) fn open_csv(
         .headers()
         .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
         .clone();
+    // A second column of the same name would be silently ignored: refuse it.
+    for (k, name) in headers.iter().enumerate() {
+        if headers.iter().take(k).any(|h| h == name) {
+            return Err(InputError::at_row(
+                path,
+                0,
+                name,
+                "the header names this column twice",
+            ));
+        }
+    }
     Ok((reader, headers))
 }

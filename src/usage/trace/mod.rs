@@ -769,6 +769,17 @@ fn column_names(
     header: &[String],
 ) -> Result<Vec<String>, InputError> {
     let has = |n: &str| header.iter().any(|h| h == n);
+    // A second column of the same name would be silently ignored: refuse it.
+    for (k, name) in header.iter().enumerate() {
+        if header.iter().take(k).any(|h| h == name) {
+            return Err(InputError::at_row(
+                path,
+                0,
+                name,
+                "the header names this column twice",
+            ));
+        }
+    }
     let mut names = Vec::new();
     for (role, name) in [
         ("timestamp", &columns.timestamp),
