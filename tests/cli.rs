@@ -409,3 +409,28 @@ fn simulate_csv_is_tidy() {
     assert_eq!(lines.clone().count(), 4 * 33, "{csv}");
     assert!(lines.all(|l| l.split(',').count() == 4), "{csv}");
 }
+
+#[test]
+fn check_json_carries_every_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(
+        dir.path(),
+        &SCENARIO.replace("money.flex = \"6.00\"", "money.flex = \"6.50\""),
+    );
+    let out = creditsim(&["check", "tiny.toml", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // As the console says for the same edit: 2 passed, 1 failed, line 40.
+    assert_eq!(
+        (json["passed"].as_u64(), json["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let m = &json["mismatches"][0];
+    assert_eq!(m["file"], "tiny.toml");
+    assert_eq!(m["line"], "40");
+    assert_eq!(m["field"], "money.flex");
+    assert_eq!(
+        (m["expected"].as_str(), m["got"].as_str()),
+        (Some("6.50"), Some("6.00"))
+    );
+}

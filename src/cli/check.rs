@@ -2,12 +2,14 @@
 //! An invalid file is reported and the others are still checked; the console and JUnit give
 //! the same counts.
 
-use super::{bad, Failure};
+use super::{bad, Failure, FormatArg};
 use creditsim::input::check::{check_scenario, rewrite, stale_lines, ScenarioCheck};
 use creditsim::input::files::{expand, kind_of, FileKind};
 use creditsim::input::scenario::{load, load_book, Scenario};
-use creditsim::report::check::{junit, mismatch_lines, CheckReport, InvalidFile, StaleLine};
+use creditsim::report::check::{junit, CheckReport, InvalidFile, StaleLine};
+use creditsim::report::doc::terminal_width;
 use creditsim::report::output::write_file;
+use creditsim::report::Format;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -30,6 +32,10 @@ pub struct Args {
     /// STALE HAND CALCULATION until you redo it. [[expect_stat]] values are never rewritten.
     #[arg(long)]
     update: bool,
+    /// table: the mismatches as `file:line: ...` lines and the counts; json and csv: every
+    /// mismatch as data; markdown and html: a report.
+    #[arg(long, value_enum, default_value = "table")]
+    format: FormatArg,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -55,37 +61,25 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     let checks: Vec<ScenarioCheck> = scenarios.iter().map(check_scenario).collect();
     let mut unfixable = 0;
-    for (c, s) in checks.iter().zip(&scenarios) {
-        for line in mismatch_lines(c) {
-            println!("{line}");
-        }
-        if args.update && c.failed() > 0 {
-            unfixable += c.failed() - update(c, s)?;
+    if args.update {
+        for (c, s) in checks.iter().zip(&scenarios) {
+            if c.failed() > 0 {
+                unfixable += c.failed() - update(c, s)?;
+            }
         }
     }
     let stale = stale_tags(&scenarios)?;
-    for s in &stale {
-        println!(
-            "{}:{}: a hand calculation changed by check --update is tagged stale: redo it, then remove the tag",
-            s.path.display(),
-            s.line
-        );
-    }
     let report = CheckReport {
         checks: &checks,
         invalid: &invalid,
         stale: &stale,
     };
     let without = scenarios.iter().filter(|s| s.pins_nothing()).count();
-    println!(
-        "checked {} scenario file(s) ({} without expectations)",
-        scenarios.len(),
-        without
-    );
-    println!("{}", report.counts_line());
     if let Some(p) = &args.junit {
         write_file(p, junit(&report).as_bytes()).map_err(bad)?;
     }
+    let format: Format = args.format.into();
+    print!("{}", report.doc(without).render(format, terminal_width()));
     // After --update the tags it just wrote are expected: they fail the next check.
     let failed = if args.update {
         unfixable

@@ -1,6 +1,8 @@
 //! `check`'s reports: one line per mismatch for the console, JUnit XML for CI.
 
+use super::doc::{Block, Doc, Table};
 use crate::input::check::ScenarioCheck;
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
 /// `path:line: strategy "s", statement 2, field money.flex: expected 12.00, got 13.00`
@@ -83,6 +85,93 @@ impl CheckReport<'_> {
             line.push_str(&format!(", {} invalid file(s)", self.invalid.len()));
         }
         line
+    }
+}
+
+impl CheckReport<'_> {
+    /// Each stale tag as a located line.
+    fn stale_lines(&self) -> Vec<String> {
+        self.stale
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}:{}: a hand calculation changed by check --update is tagged stale: redo it, then remove the tag",
+                    s.path.display(),
+                    s.line
+                )
+            })
+            .collect()
+    }
+
+    /// The check as a document: the mismatch and stale lines as they are (locations a CI
+    /// log links), then the counts; JSON and CSV carry every mismatch.
+    pub fn doc(&self, without_expectations: usize) -> Doc {
+        let mut doc = Doc::new("");
+        let mut lines: Vec<String> = self.checks.iter().flat_map(mismatch_lines).collect();
+        lines.extend(self.stale_lines());
+        if !lines.is_empty() {
+            doc.push(Block::Lines(lines));
+        }
+        doc.push(Block::Lines(vec![
+            format!(
+                "checked {} scenario file(s) ({without_expectations} without expectations)",
+                self.checks.len()
+            ),
+            self.counts_line(),
+        ]));
+        let tidy = self.mismatch_table();
+        doc.data = json!({
+            "scenario_files": self.checks.len(),
+            "without_expectations": without_expectations,
+            "passed": self.passed(),
+            "failed": self.failed(),
+            "mismatches": tidy.rows.iter().map(|r| {
+                tidy.header.iter().zip(r).map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<Map<_, _>>()
+            }).collect::<Vec<_>>(),
+            "stale": self.stale.iter().map(|s| json!({"file": s.path.display().to_string(), "line": s.line})).collect::<Vec<_>>(),
+            "invalid": self.invalid.iter().map(|f| json!({"file": f.path.display().to_string(), "error": f.message})).collect::<Vec<_>>(),
+        });
+        doc.tidy = Some(tidy);
+        doc
+    }
+
+    /// One row per mismatched value.
+    fn mismatch_table(&self) -> Table {
+        let header = [
+            "file",
+            "line",
+            "strategy",
+            "statement",
+            "field",
+            "expected",
+            "got",
+        ];
+        let rows = self
+            .checks
+            .iter()
+            .flat_map(|c| {
+                c.blocks
+                    .iter()
+                    .flat_map(move |b| b.mismatches.iter().map(move |m| (c, m)))
+            })
+            .map(|(c, m)| {
+                vec![
+                    c.path.display().to_string(),
+                    m.line.to_string(),
+                    m.strategy.clone(),
+                    m.statement.map(|n| n.to_string()).unwrap_or_default(),
+                    m.field.clone(),
+                    m.expected.clone(),
+                    m.got.clone(),
+                ]
+            })
+            .collect();
+        Table {
+            title: "Mismatches".to_string(),
+            header: header.map(String::from).to_vec(),
+            rows,
+            key_columns: 2,
+        }
     }
 }
 

@@ -56,6 +56,9 @@ pub enum Block {
     /// Something the reader must not miss: a caveat, a refused-usage warning.
     Note(String),
     Chart(Chart),
+    /// Lines shown exactly as they are, never wrapped: `file:line: ...` locations a terminal,
+    /// an editor or a CI log turns into links.
+    Lines(Vec<String>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,13 +108,24 @@ impl Doc {
     }
 
     fn to_text(&self, width: usize) -> String {
-        let mut out = format!("{}\n", self.title);
+        // A document without a title (check's) starts with its first block.
+        let mut out = String::new();
+        if !self.title.is_empty() {
+            out.push_str(&format!("{}\n", self.title));
+        }
         if let Some(s) = &self.subtitle {
             out.push_str(&format!("{s}\n"));
         }
         for block in &self.blocks {
-            out.push('\n');
+            if !out.is_empty() {
+                out.push('\n');
+            }
             match block {
+                Block::Lines(lines) => {
+                    for l in lines {
+                        out.push_str(&format!("{l}\n"));
+                    }
+                }
                 Block::Heading(h) => {
                     out.push_str(&format!("{h}\n{}\n", "-".repeat(h.chars().count())))
                 }
@@ -142,6 +156,9 @@ impl Doc {
                 Block::Note(n) => out.push_str(&format!("> **Note:** {n}\n")),
                 Block::Table(t) => out.push_str(&t.to_markdown()),
                 Block::Chart(c) => out.push_str(&format!("*Chart: {}*\n", c.title)),
+                Block::Lines(lines) => {
+                    out.push_str(&format!("```text\n{}\n```\n", lines.join("\n")))
+                }
             }
         }
         out

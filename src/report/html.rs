@@ -21,6 +21,8 @@ caption { text-align: left; font-weight: 600; padding: .3em 0; caption-side: top
 th, td { border: 1px solid #d0d7de; padding: .25em .6em; white-space: nowrap; }
 th { background: #f6f8fa; text-align: left; }
 td.num { text-align: right; }
+pre { overflow-x: auto; max-width: 100%; background: #f6f8fa; padding: .5em .8em;
+      font-size: .85em; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; display: block; }
 footer { margin-top: 2.5em; border-top: 1px solid #d0d7de; padding-top: .6em; color: #57606a;
@@ -31,6 +33,7 @@ footer dd { margin: 0; overflow-wrap: anywhere; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   .scroll { overflow: visible; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; }
   table { font-size: 7.5pt; }
   th, td { padding: .15em .35em; }
   h2 { break-after: avoid; }
@@ -119,6 +122,9 @@ pub fn render(doc: &Doc) -> String {
             )),
             Block::Table(t) => out.push_str(&table(t)),
             Block::Chart(c) => out.push_str(&inline_svg(&c.svg, &c.title)),
+            Block::Lines(lines) => {
+                out.push_str(&format!("<pre>{}</pre>\n", escape(&lines.join("\n"))))
+            }
         }
     }
     out.push_str("</main>\n<footer>\n<dl>\n");
