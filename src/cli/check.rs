@@ -7,8 +7,8 @@ use creditsim::input::check::{check_scenario, rewrite, stale_lines, ScenarioChec
 use creditsim::input::files::{expand, kind_of, FileKind};
 use creditsim::input::scenario::{load, load_book, Scenario};
 use creditsim::report::check::{junit, CheckReport, InvalidFile, StaleLine};
-use creditsim::report::doc::terminal_width;
 use creditsim::report::output::write_file;
+use creditsim::report::text::terminal_width;
 use creditsim::report::Format;
 use std::path::{Path, PathBuf};
 

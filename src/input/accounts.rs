@@ -39,7 +39,7 @@ impl Account {
 /// `plan` and `seats` (an empty cell takes the scenario's). Other columns are refused so
 /// nothing is silently ignored; a workspace listed twice is an error.
 pub fn read(path: &Path) -> Result<Vec<Account>, InputError> {
-    let (mut reader, headers) = super::scenario::open_csv(path, false)?;
+    let (mut reader, headers) = super::files::open_csv(path, false)?;
     let columns = Columns::of(path, &headers)?;
     let mut out: Vec<Account> = Vec::new();
     let mut seen = std::collections::HashMap::new();

@@ -55,6 +55,36 @@ pub fn kind_of(path: &Path) -> FileKind {
     }
 }
 
+/// A CSV file with a header row, cells trimmed; `flexible` lets rows have fewer or more
+/// fields than the header (the caller says which are errors).
+pub fn open_csv(
+    path: &Path,
+    flexible: bool,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(flexible)
+        .from_path(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
+        .clone();
+    // A second column of the same name would be silently ignored: refuse it.
+    for (k, name) in headers.iter().enumerate() {
+        if headers.iter().take(k).any(|h| h == name) {
+            return Err(InputError::at_row(
+                path,
+                0,
+                name,
+                "the header names this column twice",
+            ));
+        }
+    }
+    Ok((reader, headers))
+}
+
 /// The SHA-256 of `bytes`, in lower-case hex: how provenance names an input's content.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -7,6 +7,7 @@ mod book;
 pub mod check;
 pub mod expect;
 pub mod files;
+pub mod names;
 pub mod raw;
 pub mod scenario;
 pub mod simulation;

@@ -5,11 +5,15 @@
 //! and the strategies can assume every id resolves and every amount is within limits.
 
 use super::expect::Expectation;
+use super::names::{known_strategies, strategy_index};
 use super::raw::{
     RawBook, RawEvent, RawHorizon, RawPurchase, RawScenario, RawScheduled, RawStrategy, RawTopUp,
     RawUpgrade, RawWorkspace,
 };
 use super::simulation::SimulationSpec;
+pub use super::trace_spec::TraceOverrides;
+use super::usage_csv::credits_for;
+pub use super::usage_csv::UsageEvent;
 use super::values::{TomlDate, TomlInstant};
 use crate::analysis::portfolio::Member;
 use crate::analysis::Case;
@@ -23,7 +27,6 @@ use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, MetricId, PricingBook};
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
-use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
@@ -35,15 +38,6 @@ pub const STRATEGIES_MAX: usize = 64;
 /// Most usage events in one scenario (inline and CSV together); larger traces are issue #4's
 /// streaming import.
 pub const USAGE_EVENTS_MAX: usize = 5_000_000;
-
-/// A metric quantity at an instant, and what it costs in credits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageEvent {
-    pub at: Instant,
-    pub metric: MetricId,
-    pub quantity: Decimal,
-    pub credits: Credits,
-}
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -90,33 +84,6 @@ fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, Inpu
     })
 }
 
-/// The index of the strategy called `name`, or an error at `span` listing the known ones.
-pub(super) fn strategy_index(
-    source: &Source,
-    strategies: &[Strategy],
-    name: &str,
-    span: std::ops::Range<usize>,
-) -> Result<usize, InputError> {
-    strategies
-        .iter()
-        .position(|s| s.name == name)
-        .ok_or_else(|| {
-            source.error(
-                span,
-                format!(
-                    "unknown strategy \"{name}\" (known: {})",
-                    known_strategies(strategies)
-                ),
-            )
-        })
-}
-
-/// The strategies' names, for error messages: "a, b, c".
-pub(super) fn known_strategies(strategies: &[Strategy]) -> String {
-    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
-    names.join(", ")
-}
-
 /// Loads and validates a pricing book file.
 pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
     book_from(&Source::read(path)?)
@@ -148,24 +115,6 @@ impl InputFile {
 /// Loads and validates a scenario file (and the pricing book and CSV it names).
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
     load_with(path, &TraceOverrides::default())
-}
-
-/// Trace settings given on the command line; each replaces the scenario's `[usage.trace]`
-/// value, and `file` replaces the scenario's usage altogether.
-#[derive(Debug, Clone, Default)]
-pub struct TraceOverrides {
-    pub file: Option<PathBuf>,
-    pub timestamp: Option<String>,
-    pub metric: Option<String>,
-    pub quantity: Option<String>,
-    pub workspace: Option<String>,
-    pub timestamp_format: Option<String>,
-    pub timezone: Option<String>,
-    pub resolution: Option<String>,
-    pub delimiter: Option<char>,
-    pub skip_invalid: bool,
-    /// Replay only this workspace of a trace with several.
-    pub only_workspace: Option<String>,
 }
 
 /// Loads a scenario, its usage imported from a trace when the scenario or `overrides` names one.
@@ -1017,20 +966,6 @@ impl Loader<'_> {
     }
 }
 
-pub(super) fn credits_for(
-    book: &PricingBook,
-    metric: MetricId,
-    at: Instant,
-    quantity: Decimal,
-) -> Result<Credits, String> {
-    if quantity.is_sign_negative() && !quantity.is_zero() {
-        return Err(format!("quantity {quantity} is negative"));
-    }
-    book.rates
-        .credits(metric, at, quantity, book.rounding)
-        .map_err(|e| e.to_string())
-}
-
 fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
@@ -1044,34 +979,4 @@ fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
         out.extend(if take_a { a.next() } else { b.next() });
     }
     out
-}
-
-/// A CSV file with a header row, cells trimmed; `flexible` lets rows have fewer or more
-/// fields than the header (the caller says which are errors).
-pub(crate) fn open_csv(
-    path: &Path,
-    flexible: bool,
-) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), InputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(flexible)
-        .from_path(path)
-        .map_err(|e| InputError::whole_file(path, format!("cannot read: {e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::whole_file(path, format!("cannot read the header: {e}")))?
-        .clone();
-    // A second column of the same name would be silently ignored: refuse it.
-    for (k, name) in headers.iter().enumerate() {
-        if headers.iter().take(k).any(|h| h == name) {
-            return Err(InputError::at_row(
-                path,
-                0,
-                name,
-                "the header names this column twice",
-            ));
-        }
-    }
-    Ok((reader, headers))
 }

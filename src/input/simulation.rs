@@ -130,7 +130,7 @@ struct SimulationContext<'a> {
 
 impl SimulationContext<'_> {
     fn strategy_index(&self, name: &Spanned<String>) -> Result<usize, InputError> {
-        super::scenario::strategy_index(self.source, self.strategies, name.get_ref(), name.span())
+        super::names::strategy_index(self.source, self.strategies, name.get_ref(), name.span())
     }
 }
 
@@ -708,7 +708,7 @@ fn stat_expectation(
                 e.span(),
                 format!(
                     "this [[expect_stat]] must name its strategy (known: {})",
-                    super::scenario::known_strategies(cx.strategies)
+                    super::names::known_strategies(cx.strategies)
                 ),
             ))
         }

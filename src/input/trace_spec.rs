@@ -2,12 +2,29 @@
 //! and the one workspace a single replay takes from it.
 
 use super::raw::{RawScenario, RawTrace, RawUsage};
-use super::scenario::TraceOverrides;
 use crate::model::diag::{InputError, Source};
 use crate::usage::trace::parse::{TimestampFormat, Zone};
 use crate::usage::trace::{Imported, Resolution, TraceSpec};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+
+/// Trace settings given on the command line; each replaces the scenario's `[usage.trace]`
+/// value, and `file` replaces the scenario's usage altogether.
+#[derive(Debug, Clone, Default)]
+pub struct TraceOverrides {
+    pub file: Option<PathBuf>,
+    pub timestamp: Option<String>,
+    pub metric: Option<String>,
+    pub quantity: Option<String>,
+    pub workspace: Option<String>,
+    pub timestamp_format: Option<String>,
+    pub timezone: Option<String>,
+    pub resolution: Option<String>,
+    pub delimiter: Option<char>,
+    pub skip_invalid: bool,
+    /// Replay only this workspace of a trace with several.
+    pub only_workspace: Option<String>,
+}
 
 /// The trace to import: the scenario's `[usage.trace]` with the command line's values
 /// over it, or the command line's `--trace` alone.

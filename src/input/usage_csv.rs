@@ -1,13 +1,39 @@
 //! The usage CSV a scenario names in `usage.file`: one usage event a row.
 
-use super::scenario::{credits_for, open_csv, UsageEvent};
+use super::files::open_csv;
 use super::values::{parse_decimal, parse_instant};
+use crate::model::amounts::Credits;
 use crate::model::calendar::{display, Instant};
 use crate::model::diag::InputError;
-use crate::model::pricing::PricingBook;
+use crate::model::pricing::{MetricId, PricingBook};
 use crate::usage::window::UsageWindow;
 use csv::StringRecord;
+use rust_decimal::Decimal;
 use std::path::Path;
+
+/// A metric quantity at an instant, and what it costs in credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    pub at: Instant,
+    pub metric: MetricId,
+    pub quantity: Decimal,
+    pub credits: Credits,
+}
+
+/// Credits for `quantity` of `metric` at `at`; a negative quantity is an error.
+pub(super) fn credits_for(
+    book: &PricingBook,
+    metric: MetricId,
+    at: Instant,
+    quantity: Decimal,
+) -> Result<Credits, String> {
+    if quantity.is_sign_negative() && !quantity.is_zero() {
+        return Err(format!("quantity {quantity} is negative"));
+    }
+    book.rates
+        .credits(metric, at, quantity, book.rounding)
+        .map_err(|e| e.to_string())
+}
 
 /// Reads a usage CSV with a header naming `timestamp`, `metric` and `quantity` (any order,
 /// other columns refused so nothing is silently ignored). Rows must be in time order.

@@ -13,6 +13,7 @@ pub mod provenance;
 pub mod replay;
 pub mod simulate;
 pub mod tables;
+pub mod text;
 pub mod trace_file;
 pub mod trace_generate;
 
