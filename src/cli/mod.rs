@@ -70,21 +70,21 @@ enum Command {
 pub enum Failure {
     /// An expectation did not match (exit 1); the command has already said which.
     Mismatch,
-    /// Invalid input (exit 2): each report is printed as it is ("error: ..." and, for a
+    /// Invalid input (exit 2): the report is printed as it is ("error: ..." and, for a
     /// scenario file, the offending line).
-    BadInput(Vec<String>),
+    BadInput(String),
     /// Invalid input already reported by the command (exit 2).
     Reported,
 }
 
 /// Invalid input with one message.
 pub fn bad(message: impl Display) -> Failure {
-    Failure::BadInput(vec![format!("error: {message}")])
+    Failure::BadInput(format!("error: {message}"))
 }
 
 impl From<InputError> for Failure {
     fn from(e: InputError) -> Failure {
-        Failure::BadInput(vec![e.render()])
+        Failure::BadInput(e.render())
     }
 }
 
@@ -105,10 +105,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Mismatch) => ExitCode::from(1),
         Err(Failure::Reported) => ExitCode::from(2),
-        Err(Failure::BadInput(reports)) => {
-            for r in reports {
-                eprintln!("{r}");
-            }
+        Err(Failure::BadInput(report)) => {
+            eprintln!("{report}");
             ExitCode::from(2)
         }
     }
