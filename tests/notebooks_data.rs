@@ -4,24 +4,9 @@
 
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn creditsim(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::{creditsim_ok, root};
 
 fn parquet(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())
@@ -116,7 +101,7 @@ fn the_samples_are_what_the_tool_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let t = |name: &str| tmp.path().join(name).to_string_lossy().into_owned();
     let data = root().join("notebooks-data");
-    creditsim(&[
+    creditsim_ok(&[
         "trace",
         "generate",
         "scenarios/examples/prospect-history.toml",
@@ -125,7 +110,7 @@ fn the_samples_are_what_the_tool_writes() {
         "--rows-per-day",
         "8",
     ]);
-    creditsim(&[
+    creditsim_ok(&[
         "trace",
         "generate",
         "scenarios/examples/portfolio.toml",
@@ -136,7 +121,7 @@ fn the_samples_are_what_the_tool_writes() {
         "--rows-per-day",
         "2",
     ]);
-    creditsim(&[
+    creditsim_ok(&[
         "portfolio",
         "scenarios/examples/portfolio.toml",
         "--trace",
@@ -146,7 +131,7 @@ fn the_samples_are_what_the_tool_writes() {
         "--out",
         &t("portfolio"),
     ]);
-    creditsim(&[
+    creditsim_ok(&[
         "simulate",
         "scenarios/examples/steady-inference.toml",
         "--paths",

@@ -6,12 +6,11 @@
 //! else `python3`. Without pyarrow and pandas the test says so and passes, unless
 //! `CREDITSIM_REQUIRE_TOOLS` is set (`.ci/run` sets it): CI never skips it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::creditsim_ok;
 
 fn python() -> Option<PathBuf> {
     let exe = std::env::var_os("CREDITSIM_PYTHON")
@@ -22,19 +21,6 @@ fn python() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     ok.then_some(exe)
-}
-
-fn creditsim(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// For each file: read with pyarrow, check the text column's type and the provenance, then
@@ -66,7 +52,7 @@ fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
     };
     let dir = tempfile::tempdir().unwrap();
     let t = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    creditsim(&[
+    creditsim_ok(&[
         "simulate",
         "scenarios/examples/steady-inference.toml",
         "--paths",
@@ -74,7 +60,7 @@ fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
         "--out",
         &t("simulate"),
     ]);
-    creditsim(&[
+    creditsim_ok(&[
         "portfolio",
         "tests/data/portfolio.toml",
         "--accounts",
@@ -82,7 +68,7 @@ fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
         "--out",
         &t("portfolio"),
     ]);
-    creditsim(&[
+    creditsim_ok(&[
         "trace",
         "generate",
         "scenarios/examples/portfolio.toml",
