@@ -6,6 +6,7 @@
 //! - No Rust file sits outside the layer folders but `lib.rs` and `main.rs`.
 //! - No function is longer than `FUNCTION_LINES_MAX` lines unless the line before it says
 //!   why (`// long-function: <reason>`).
+//! - No floating point in `model/` or `engine/`: money and credits are exact there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -195,8 +196,33 @@ fn functions_fit_on_a_screen() {
     );
 }
 
+/// Whether code (comments removed) names a floating-point type.
+fn names_a_float(code: &str) -> bool {
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word == "f32" || word == "f64")
+}
+
+#[test]
+fn model_and_engine_have_no_floating_point() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let exact = ["model", "engine"].map(|l| LAYERS.iter().position(|x| *x == l));
+    let floats: Vec<String> = files
+        .iter()
+        .filter(|f| exact.contains(&layer_of(f)))
+        .filter(|f| names_a_float(&without_comments(&fs::read_to_string(f).unwrap())))
+        .map(|f| f.strip_prefix(src()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        floats.is_empty(),
+        "floating point in exact layers: {floats:?}"
+    );
+}
+
 #[test]
 fn the_checks_see_what_they_look_for() {
+    assert!(names_a_float("let x: f64 = 1.0;"));
+    assert!(!names_a_float(&without_comments("let buf64 = 1; // f64")));
     // The detectors themselves, on small texts: a tidy test that finds nothing because it
     // looks wrong would pass forever.
     assert_eq!(

@@ -16,7 +16,7 @@ use crate::model::pricing::PricingBook;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 
-pub use crate::analysis::metrics::{actual, Actual, EFFECTIVE_PRICE_DIGITS};
+use crate::analysis::metrics::{actual, Actual};
 
 /// Whether a computed value is the expected one, exactly.
 fn matches(actual: &Actual, expected: &Expected) -> bool {

@@ -7,10 +7,8 @@
 //! value's span, so they reach the user with a line and column.
 
 use crate::model::calendar::Instant;
-use crate::model::text::FLOAT_DIGITS_EXACT_MAX;
-pub use crate::model::text::{
-    exact_decimal_of_float, parse_decimal, parse_instant, YEAR_MAX, YEAR_MIN,
-};
+pub use crate::model::text::{parse_decimal, parse_instant, YEAR_MAX, YEAR_MIN};
+pub use crate::usage::exact::{exact_decimal_of_float, FLOAT_DIGITS_EXACT_MAX};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};

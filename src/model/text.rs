@@ -1,13 +1,10 @@
 //! Exact values from text: decimals and instants as people write them, in scenario files
-//! and trace cells alike. No floating point survives: a float is accepted only where its
-//! shortest rendering is exactly the decimal that was written.
+//! and trace cells alike. (A number that arrives as a float, from TOML or a Parquet float
+//! column, is made exact in `usage::exact`: the model layer has no floating point.)
 
 use crate::model::calendar::{midnight, Instant};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-
-/// Significant digits an `f64` always round-trips.
-pub const FLOAT_DIGITS_EXACT_MAX: usize = 15;
 
 pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let trimmed = text.trim();
@@ -20,22 +17,6 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
         return Err(format!("\"{text}\" is not a decimal number"));
     }
     Decimal::from_str_exact(trimmed).map_err(|_| format!("\"{text}\" is not a decimal number"))
-}
-
-/// The decimal a float was written as: its shortest round-trip rendering, which is exactly
-/// the digits written when they are at most 15 significant digits; `None` beyond that, or
-/// for NaN and infinities.
-pub fn exact_decimal_of_float(v: f64) -> Option<Decimal> {
-    if !v.is_finite() {
-        return None;
-    }
-    let text = format!("{v}");
-    let digits = text.trim_start_matches('-').replace('.', "");
-    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
-    if significant > FLOAT_DIGITS_EXACT_MAX {
-        return None;
-    }
-    parse_decimal(&text).ok()
 }
 
 /// Years accepted anywhere; keeps calendar arithmetic far from chrono's limits.

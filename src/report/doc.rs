@@ -20,19 +20,6 @@ pub enum Format {
     Html,
 }
 
-impl Format {
-    /// The file extension of a document in this format.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Table => "txt",
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Markdown => "md",
-            Format::Html => "html",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
     pub title: String,
@@ -76,6 +63,15 @@ pub struct Chart {
     pub title: String,
     /// The chart as an SVG document, inlined in HTML.
     pub svg: String,
+}
+
+/// Whether a cell holds a number (or a range or "x +/- e" of numbers, a percentage): such
+/// cells are right-aligned, in text and in HTML alike.
+pub fn looks_numeric(cell: &str) -> bool {
+    cell.chars().any(|c| c.is_ascii_digit())
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".-,%+/ ".contains(c))
 }
 
 impl Doc {

@@ -1,7 +1,7 @@
 //! A `Doc` as one self-contained HTML page: inline CSS, charts as inline SVG, no script and
 //! nothing fetched from the network, so the file can be mailed, archived and printed as is.
 
-use super::doc::{Block, Doc, Table};
+use super::doc::{looks_numeric, Block, Doc, Table};
 
 /// Screen: a readable column that never makes the page wider than the window (wide tables
 /// scroll inside their box). Print: A4 and Letter both fit in 180 mm of line width.
@@ -73,11 +73,11 @@ fn table(t: &Table) -> String {
             if c < t.key_columns {
                 out.push_str(&format!("<th scope=\"row\">{}</th>", escape(cell)));
             } else {
-                let numeric = cell.chars().any(|ch| ch.is_ascii_digit())
-                    && cell
-                        .chars()
-                        .all(|ch| ch.is_ascii_digit() || ".-,%+/ ".contains(ch));
-                let class = if numeric { " class=\"num\"" } else { "" };
+                let class = if looks_numeric(cell) {
+                    " class=\"num\""
+                } else {
+                    ""
+                };
                 out.push_str(&format!("<td{class}>{}</td>", escape(cell)));
             }
         }

@@ -1,6 +1,6 @@
 //! The replay report: one scenario's usage under each strategy.
 //!
-//! Values come from [`crate::input::check::actual`], so every report names a number exactly
+//! Values come from [`crate::analysis::metrics::actual`], so every report names a number exactly
 //! as an `[[expect]]` block does.
 
 use super::doc::{Block, Doc, Table};

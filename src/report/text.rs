@@ -1,7 +1,7 @@
 //! Rendering a `Doc`: text fitted to a terminal's width and Markdown here, HTML in
 //! `report::html`, JSON and tidy CSV from the document's data.
 
-use super::doc::{Block, Doc, Format, Table};
+use super::doc::{looks_numeric, Block, Doc, Format, Table};
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table as Grid, TableStyle};
 
 impl Doc {
@@ -102,14 +102,6 @@ pub fn wrap(text: &str, width: usize) -> String {
         lines.push(line);
     }
     lines.join("\n")
-}
-
-fn looks_numeric(s: &str) -> bool {
-    let s = s.trim_end_matches('%');
-    !s.is_empty()
-        && s.chars().any(|c| c.is_ascii_digit())
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == ',')
 }
 
 impl Table {

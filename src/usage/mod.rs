@@ -2,6 +2,7 @@
 //! before the engine sees it) and imported traces (CSV and Parquet through polars). Both yield
 //! the engine's usage stream (`Vec<CreditUsage>`); neither makes a billing decision.
 
+pub mod exact;
 pub mod synthetic;
 pub mod trace;
 pub mod window;

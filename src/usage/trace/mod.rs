@@ -1055,7 +1055,7 @@ fn quantity(cell: Cell<'_>) -> Result<Decimal, String> {
         Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
             .map_err(|_| format!("{v}e-{scale} does not fit a decimal")),
         // A float column is accepted when each value is a short decimal, as TOML floats are.
-        Cell::Float(f) => crate::model::text::exact_decimal_of_float(f).ok_or_else(|| {
+        Cell::Float(f) => crate::usage::exact::exact_decimal_of_float(f).ok_or_else(|| {
             format!(
                 "{f} is not an exact decimal (the column is a float; write quantities as decimals)"
             )
