@@ -90,7 +90,7 @@ impl CheckReport<'_> {
 
 impl CheckReport<'_> {
     /// Each stale tag as a located line.
-    fn stale_lines(&self) -> Vec<String> {
+    fn stale_messages(&self) -> Vec<String> {
         self.stale
             .iter()
             .map(|s| {
@@ -108,7 +108,7 @@ impl CheckReport<'_> {
     pub fn doc(&self, without_expectations: usize) -> Doc {
         let mut doc = Doc::new("");
         let mut lines: Vec<String> = self.checks.iter().flat_map(mismatch_lines).collect();
-        lines.extend(self.stale_lines());
+        lines.extend(self.stale_messages());
         if !lines.is_empty() {
             doc.push(Block::Lines(lines));
         }
