@@ -297,7 +297,7 @@ fn real_strategy(s: &StrategySpec) -> RealStrategy {
                 at,
                 action: match a {
                     ActSpec::ChangePlan(p) => Action::ChangePlan(PlanId(p)),
-                    ActSpec::Buy(b) => Action::Purchase(real_purchase(b)),
+                    ActSpec::Buy(b) => Action::buy_one(real_purchase(b)),
                     ActSpec::Flex(f) => Action::SetFlex(real_flex(f)),
                 },
             })
@@ -338,6 +338,7 @@ fn run_real(case: &Case) -> Outcome {
         &usage,
         &real_strategy(&case.strategy),
     )
+    .expect("the cases stay far inside the limits")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,9 +373,14 @@ impl Pools {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LineView {
-    Fee { plan: usize },
-    Prepaid(BuySpec),
-    Flex { price: Decimal },
+    Fee {
+        plan: usize,
+    },
+    /// What was bought and how many at once.
+    Prepaid(BuySpec, u64),
+    Flex {
+        price: Decimal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -398,7 +404,7 @@ impl MoneyOf {
         for l in lines {
             match l.kind {
                 LineView::Fee { .. } => m.plan_fees += l.money,
-                LineView::Prepaid(_) => m.prepaid += l.money,
+                LineView::Prepaid(..) => m.prepaid += l.money,
                 LineView::Flex { .. } => m.flex += l.money,
             }
         }
@@ -427,7 +433,7 @@ struct TotalsOf {
     unused_prepaid: Decimal,
     unused_prepaid_value: Decimal,
     alerts: u32,
-    purchases: u32,
+    purchases: u64,
     plan_changes: u32,
     first_blocked_at: Option<T>,
     final_plan: usize,
@@ -465,10 +471,13 @@ fn view_of_real(o: &Outcome) -> OutcomeOf {
                     at: l.at,
                     kind: match l.kind {
                         LineKind::PlanFee { plan } => LineView::Fee { plan: plan.0 },
-                        LineKind::Prepaid { purchase } => LineView::Prepaid(match purchase {
-                            Purchase::Bundle(i) => BuySpec::Bundle(i),
-                            Purchase::OpenAmount(m) => BuySpec::Open(m.to_decimal()),
-                        }),
+                        LineKind::Prepaid { purchase, quantity } => LineView::Prepaid(
+                            match purchase {
+                                Purchase::Bundle(i) => BuySpec::Bundle(i),
+                                Purchase::OpenAmount(m) => BuySpec::Open(m.to_decimal()),
+                            },
+                            quantity,
+                        ),
                         LineKind::Flex { price } => LineView::Flex {
                             price: price.to_decimal(),
                         },
@@ -524,8 +533,12 @@ fn view_of_real(o: &Outcome) -> OutcomeOf {
 /// instant had already been crossed).
 #[derive(Debug, Clone, Copy)]
 enum Act {
-    Change { plan: usize, after_boundaries: bool },
-    Buy(BuySpec),
+    Change {
+        plan: usize,
+        after_boundaries: bool,
+    },
+    /// n of one purchase, bought at once.
+    Buy(BuySpec, u64),
     Flex(FlexSpec),
 }
 
@@ -554,6 +567,7 @@ struct BuyRec {
     seg: usize,
     t: T,
     what: BuySpec,
+    quantity: u64,
     credits: Decimal,
     price: Decimal,
 }
@@ -630,7 +644,7 @@ impl<'c> Model<'c> {
         let s = &case.strategy;
         let h = case.horizon_end;
         // Start: buy-at-start purchases, and a top-up judged on the balance they make.
-        let mut first: Vec<Act> = s.buy_at_start.iter().map(|&b| Act::Buy(b)).collect();
+        let mut first: Vec<Act> = s.buy_at_start.iter().map(|&b| Act::Buy(b, 1)).collect();
         let top = m.top_up(case.anchor, &first);
         first.extend(top);
         m.react(case.anchor, first, true);
@@ -666,7 +680,7 @@ impl<'c> Model<'c> {
             for a in &at_t {
                 match *a {
                     ActSpec::ChangePlan(_) => {}
-                    ActSpec::Buy(b) => m.react(t, vec![Act::Buy(b)], true),
+                    ActSpec::Buy(b) => m.react(t, vec![Act::Buy(b, 1)], true),
                     ActSpec::Flex(f) => m.react(t, vec![Act::Flex(f)], true),
                 }
             }
@@ -858,8 +872,13 @@ impl<'c> Model<'c> {
                 after_boundaries,
             }),
             Act::Flex(f) => self.flex = f,
-            Act::Buy(what) => {
-                let (credits, price, expiry) = self.terms(what);
+            Act::Buy(what, quantity) => {
+                // n of one purchase at once: one lot of n times the credits and the price.
+                let (one_credits, one_price, expiry) = self.terms(what);
+                let (credits, price) = (
+                    one_credits * Decimal::from(quantity),
+                    one_price * Decimal::from(quantity),
+                );
                 let seg = self.segs.len() - 1;
                 self.lots.push(LotRec {
                     seq: self.lots.len(),
@@ -872,6 +891,7 @@ impl<'c> Model<'c> {
                     seg,
                     t,
                     what,
+                    quantity,
                     credits,
                     price,
                 });
@@ -886,13 +906,18 @@ impl<'c> Model<'c> {
         if let Some((below, what)) = self.case.strategy.top_up {
             let (c, _, _) = self.terms(what);
             let decided = sum(pending.iter().filter_map(|a| match *a {
-                Act::Buy(b) => Some(self.terms(b).0),
+                Act::Buy(b, n) => Some(self.terms(b).0 * Decimal::from(n)),
                 _ => None,
             }));
             let mut balance = self.prepaid_balance(t) + decided;
-            while balance < below && out.len() < 1_000 {
-                out.push(Act::Buy(what));
+            // One line of as many as the threshold needs, counted one by one.
+            let mut quantity = 0u64;
+            while balance < below {
+                quantity += 1;
                 balance += c;
+            }
+            if quantity > 0 {
+                out.push(Act::Buy(what, quantity));
             }
         }
         out
@@ -954,7 +979,7 @@ impl<'c> Model<'c> {
             if s.buy_on_alert {
                 let wanted = self.previous_cycle_flex_credits(t);
                 if wanted > Decimal::ZERO {
-                    out.extend(self.covering(wanted).map(Act::Buy));
+                    out.extend(self.covering(wanted).map(|b| Act::Buy(b, 1)));
                 }
             }
         }
@@ -1027,7 +1052,7 @@ impl<'c> Model<'c> {
                 {
                     st.lines.push(LineOf {
                         at: b.t,
-                        kind: LineView::Prepaid(b.what),
+                        kind: LineView::Prepaid(b.what, b.quantity),
                         credits: b.credits,
                         money: b.price,
                     });
@@ -1114,7 +1139,7 @@ impl<'c> Model<'c> {
                 unused_prepaid,
                 unused_prepaid_value: round_half_up_cents(unused_value),
                 alerts,
-                purchases: self.buys.len() as u32,
+                purchases: self.buys.iter().map(|b| b.quantity).sum(),
                 plan_changes: self.segs.len() as u32 - 1,
                 first_blocked_at,
                 final_plan: self.segs.last().expect("one segment at least").plan,
@@ -1674,7 +1699,7 @@ fn generator_coverage() {
             o.statements.iter().any(|s| {
                 s.lines
                     .iter()
-                    .any(|l| matches!(l.kind, LineView::Prepaid(BuySpec::Open(_))))
+                    .any(|l| matches!(l.kind, LineView::Prepaid(BuySpec::Open(_), _)))
             }),
         );
         hit(

@@ -26,11 +26,13 @@ fn check(dir: &str) -> (Vec<String>, usize) {
             }
             FileKind::Scenario => match load(&f) {
                 Err(e) => problems.push(e.to_string()),
-                Ok(s) => {
-                    let c = check_scenario(&s);
-                    passed += c.passed();
-                    problems.extend(mismatch_lines(&c));
-                }
+                Ok(s) => match check_scenario(&s) {
+                    Err(e) => problems.push(format!("{}: {e}", f.display())),
+                    Ok(c) => {
+                        passed += c.passed();
+                        problems.extend(mismatch_lines(&c));
+                    }
+                },
             },
         }
     }

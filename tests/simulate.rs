@@ -22,7 +22,7 @@ fn config(paths: u32, seed: u64, threads: usize) -> SimConfig {
 /// `paths` paths of the example under `seed` on `threads` threads.
 fn run(s: &Scenario, paths: u32, seed: u64, threads: usize) -> Vec<PathResult> {
     let spec = s.simulation.as_ref().unwrap();
-    simulate(&s.case, &spec.model, config(paths, seed, threads), &|_| {})
+    simulate(&s.case, &spec.model, config(paths, seed, threads), &|_| {}).expect("in limits")
 }
 
 #[test]

@@ -181,7 +181,7 @@ pub fn actual(
         Field::CreditsRemainingIncluded => Actual::Credits(t.remaining_included),
         Field::CreditsUnusedPrepaid => Actual::Credits(t.unused_prepaid),
         Field::Alerts => Actual::Count(u64::from(alerts)),
-        Field::Purchases => Actual::Count(u64::from(t.purchases)),
+        Field::Purchases => Actual::Count(t.purchases),
         Field::PlanChanges => Actual::Count(u64::from(t.plan_changes)),
         Field::FinalPlan => Actual::Text(plan_name(t.final_plan)),
         Field::FirstBlockedAt => Actual::Instant(first_blocked),

@@ -9,7 +9,7 @@
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
-use crate::engine::replay::{replay_observed, CreditUsage};
+use crate::engine::replay::{replay_observed, CreditUsage, ReplayError};
 use crate::model::amounts::{Credits, Money};
 use crate::model::calendar::{add_months, Instant};
 use crate::usage::synthetic::{DrawBuffers, UsageModel};
@@ -119,7 +119,7 @@ pub fn run_path(
     seed: u64,
     path: u64,
     buffers: &mut (DrawBuffers, Vec<CreditUsage>),
-) -> PathResult {
+) -> Result<PathResult, PathError> {
     let clamped_days = draw_path(case, model, seed, path, buffers);
     let usage = &buffers.1;
     let start = case.workspace.anchor;
@@ -131,9 +131,10 @@ pub fn run_path(
         let mut monthly_cash = Vec::with_capacity(months.len());
         let mut monthly_economic = Vec::with_capacity(months.len());
         let mut observe = |_: usize, ledger: &Ledger<'_>| {
-            let cash = ledger.cash_so_far();
+            let cash = ledger.cash_so_far()?;
             monthly_cash.push(cash);
             monthly_economic.push(cash - ledger.unused_prepaid_value_now());
+            Ok(())
         };
         let outcome = replay_observed(
             &case.book,
@@ -143,7 +144,8 @@ pub fn run_path(
             strategy,
             observe_at,
             &mut observe,
-        );
+        )
+        .map_err(|error| PathError { path, seed, error })?;
         let t = &outcome.totals;
         monthly_cash.push(t.cash());
         monthly_economic.push(t.economic_cost());
@@ -157,11 +159,21 @@ pub fn run_path(
             monthly_economic,
         });
     }
-    PathResult {
+    Ok(PathResult {
         strategies,
+        // Every strategy's ledger held this total within the credit limit.
         demanded: usage.iter().map(|u| u.credits).sum(),
         clamped_days,
-    }
+    })
+}
+
+/// A Monte Carlo path whose replay stopped at a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Monte Carlo path {path} (seed {seed}): {error}")]
+pub struct PathError {
+    pub path: u64,
+    pub seed: u64,
+    pub error: ReplayError,
 }
 
 /// Draws every path's usage and replays nothing: the floor a full run is measured against
@@ -188,7 +200,7 @@ pub fn simulate(
     model: &UsageModel,
     config: SimConfig,
     progress: &(dyn Fn(u64) + Sync),
-) -> Vec<PathResult> {
+) -> Result<Vec<PathResult>, PathError> {
     assert!(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
@@ -204,9 +216,11 @@ pub fn simulate(
                     r
                 },
             )
-            .collect()
+            .collect::<Vec<_>>()
     };
-    in_pool(config.threads, work)
+    // The first failing path by number, not by finishing order: the same error on any
+    // thread count.
+    in_pool(config.threads, work).into_iter().collect()
 }
 
 // ---------------------------------------------------------------- statistics

@@ -5,8 +5,8 @@
 use crate::analysis::ranking::{rank, Contender};
 use crate::engine::ledger::Totals;
 use crate::engine::ledger::Workspace;
-use crate::engine::replay::replay;
 use crate::engine::replay::CreditUsage;
+use crate::engine::replay::{replay, ReplayError};
 use crate::engine::strategy::Strategy;
 use crate::model::calendar::Instant;
 use crate::model::pricing::PricingBook;
@@ -59,22 +59,37 @@ pub fn run(
     end: Instant,
     members: &[Member],
     threads: Option<usize>,
-) -> Vec<WorkspaceResult> {
+) -> Result<Vec<WorkspaceResult>, MemberError> {
     let work = || {
         members
             .par_iter()
             .map(|m| {
-                let totals: Vec<Totals> = m
+                let totals = m
                     .strategies
                     .iter()
-                    .map(|s| replay(book, m.workspace, end, &m.usage, s).totals)
-                    .collect();
+                    .map(|s| Ok(replay(book, m.workspace, end, &m.usage, s)?.totals))
+                    .collect::<Result<Vec<Totals>, ReplayError>>()
+                    .map_err(|error| MemberError {
+                        workspace: m.id.clone(),
+                        error,
+                    })?;
                 let cheapest = cheapest(&totals);
-                WorkspaceResult { totals, cheapest }
+                Ok(WorkspaceResult { totals, cheapest })
             })
-            .collect()
+            .collect::<Vec<_>>()
     };
+    // The first failing workspace in portfolio order: the same error on any thread count.
     crate::analysis::in_pool(threads, work)
+        .into_iter()
+        .collect()
+}
+
+/// A workspace whose replay stopped at a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("workspace \"{workspace}\": {error}")]
+pub struct MemberError {
+    pub workspace: String,
+    pub error: ReplayError,
 }
 
 /// The first of the ranking by economic cost (like with like: see `analysis::ranking`).

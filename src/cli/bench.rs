@@ -101,7 +101,7 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
             let demanded = draw_only(case, &spec.model, config);
             draw = draw.min(started.elapsed().as_secs_f64());
             let started = Instant::now();
-            let results = simulate(case, &spec.model, config, &|_| {});
+            let results = simulate(case, &spec.model, config, &|_| {}).map_err(bad)?;
             let summary = summarise(case, config, spec.comparison(), &results);
             full = full.min(started.elapsed().as_secs_f64());
             // Both drew the same usage: the floor measured the same draws.
@@ -230,7 +230,8 @@ fn time_trace_runs(
         let started = Instant::now();
         let loaded = load_portfolio(path, overrides, None)?;
         let case = &loaded.scenario.case;
-        let results = portfolio::run(&case.book, case.horizon.end, &loaded.members, None);
+        let results =
+            portfolio::run(&case.book, case.horizon.end, &loaded.members, None).map_err(bad)?;
         let summary = portfolio::summarise(&results, case.strategies.len());
         full_s = full_s.min(started.elapsed().as_secs_f64());
         if round == 0 {

@@ -40,26 +40,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let files = expand(&args.paths)?;
-    let mut scenarios = Vec::new();
-    let mut invalid = Vec::new();
-    for f in &files {
-        let loaded = match kind_of(f) {
-            FileKind::PricingBook => load_book(f).map(|_| None),
-            FileKind::Scenario => load(f).map(Some),
-        };
-        match loaded {
-            Ok(Some(s)) => scenarios.push(s),
-            Ok(None) => {}
-            Err(e) => {
-                eprintln!("{}", e.render());
-                invalid.push(InvalidFile {
-                    path: f.clone(),
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-    let checks: Vec<ScenarioCheck> = scenarios.iter().map(check_scenario).collect();
+    let (scenarios, mut invalid) = load_all(&files);
+    let (checks, scenarios) = check_all(scenarios, &mut invalid);
     let mut unfixable = 0;
     if args.update {
         for (c, s) in checks.iter().zip(&scenarios) {
@@ -93,6 +75,58 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         Ok(())
     }
+}
+
+/// Every file loaded, or rendered as an error and counted invalid.
+fn load_all(files: &[PathBuf]) -> (Vec<Scenario>, Vec<InvalidFile>) {
+    let mut scenarios = Vec::new();
+    let mut invalid = Vec::new();
+    for f in files {
+        let loaded = match kind_of(f) {
+            FileKind::PricingBook => load_book(f).map(|_| None),
+            FileKind::Scenario => load(f).map(Some),
+        };
+        match loaded {
+            Ok(Some(s)) => scenarios.push(s),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("{}", e.render());
+                invalid.push(InvalidFile {
+                    path: f.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    (scenarios, invalid)
+}
+
+/// Checks every scenario. A run that stops at a limit is the file's fault, like an invalid
+/// value: it is counted invalid, and only the scenarios that ran are returned beside their
+/// checks.
+fn check_all(
+    scenarios: Vec<Scenario>,
+    invalid: &mut Vec<InvalidFile>,
+) -> (Vec<ScenarioCheck>, Vec<Scenario>) {
+    let mut checks = Vec::new();
+    let mut checked = Vec::new();
+    for s in scenarios {
+        match check_scenario(&s) {
+            Ok(c) => {
+                checks.push(c);
+                checked.push(s);
+            }
+            Err(message) => {
+                let message = format!("{}: {message}", s.path.display());
+                eprintln!("error: {message}");
+                invalid.push(InvalidFile {
+                    path: s.path.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    (checks, checked)
 }
 
 /// `--update` for one file: prints the diff, writes the file; returns the values changed.

@@ -1,7 +1,7 @@
 //! `creditsim portfolio`: every workspace of a trace under every strategy.
 
 use super::trace::TraceArgs;
-use super::{provenance_of, Failure, ReportArgs};
+use super::{bad, provenance_of, Failure, ReportArgs};
 use creditsim::analysis::portfolio::{run as replay_members, summarise};
 use creditsim::input::scenario::load_portfolio;
 use creditsim::report::portfolio_out as output;
@@ -39,7 +39,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         case.horizon.end,
         &portfolio.members,
         args.report.threads(),
-    );
+    )
+    .map_err(|e| bad(format_args!("{}: {e}", args.scenario.display())))?;
     let summary = summarise(&results, case.strategies.len());
     let mut provenance = provenance_of(&portfolio.scenario);
     provenance.push("trace", portfolio.import.path.display().to_string());

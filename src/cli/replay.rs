@@ -62,7 +62,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     let only = strategy_index(&scenario, args.strategy.as_deref())?;
-    let outcomes = replay_all(&scenario);
+    let outcomes =
+        replay_all(&scenario).map_err(|e| bad(format_args!("{}: {e}", path.display())))?;
     let mut doc = replay_doc(&scenario, &outcomes, only);
     if scenario.usage.is_empty() {
         doc.blocks.insert(

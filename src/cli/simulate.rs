@@ -51,6 +51,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let bar = progress_bar(paths);
     let results = simulate(&scenario.case, &spec.model, config, &|n| bar.inc(n));
     bar.finish_and_clear();
+    let results = results.map_err(|e| bad(format_args!("{}: {e}", scenario.path.display())))?;
     let summary = summarise(&scenario.case, config, spec.comparison(), &results);
     let mut provenance = provenance_of(&scenario);
     provenance.push("seed", config.seed.to_string());

@@ -2,9 +2,14 @@
 //!
 //! One [`Ledger`] follows one workspace through one horizon. It knows cycles, pools, lots,
 //! the consumption order, purchases, plan changes, the usage alert, blocked usage and
-//! statements. It does no I/O, draws no random numbers and never fails on valid input:
-//! whatever could be invalid was rejected when the scenario was loaded, so the checks here
-//! are assertions of that contract.
+//! statements. It does no I/O and draws no random numbers. Whatever could be invalid was
+//! rejected when the scenario was loaded, so the assertions here are that contract; what
+//! loading cannot bound (how much a top-up rule ends up buying) is checked where it grows:
+//! every amount entering the ledger (usage, grants, purchases, charges) is added with a
+//! checked sum held to the amount limits, and a run that would pass one stops with
+//! [`LimitExceeded`] instead of wrapping around. Every other total is a part of one of those
+//! (consumed and blocked credits of the demanded, expired of the granted or bought), so it is
+//! bounded too.
 //!
 //! Time only moves forward. Every period is half-open: a boundary instant belongs to the
 //! new period, so [`Ledger::advance`] crosses boundaries at `t` before usage at `t` is served.
@@ -13,7 +18,7 @@
 //! always fall on a flex-period start (both are anchored at the same instant and a cycle is a
 //! whole number of months), so every fee, grant and expiry lands in exactly one statement.
 
-use crate::model::amounts::{Credits, ExactMoney, Money, Price};
+use crate::model::amounts::{Credits, ExactMoney, LimitExceeded, Money, Price};
 use crate::model::calendar::{add_days, add_months, Instant, Period};
 use crate::model::pricing::{CapPeriod, CohortId, LotOrder, PlanId, PricingBook};
 
@@ -55,9 +60,17 @@ pub enum Purchase {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
-    PlanFee { plan: PlanId },
-    Prepaid { purchase: Purchase },
-    Flex { price: Price },
+    PlanFee {
+        plan: PlanId,
+    },
+    /// `quantity` of one purchase bought at once (a top-up buys the count it needs in one line).
+    Prepaid {
+        purchase: Purchase,
+        quantity: u64,
+    },
+    Flex {
+        price: Price,
+    },
 }
 
 /// One charged amount on a statement.
@@ -175,7 +188,8 @@ pub struct Totals {
     /// Cost basis of `unused_prepaid`, rounded once to the minor unit.
     pub unused_prepaid_value: Money,
     pub alerts: u32,
-    pub purchases: u32,
+    /// Prepaid units bought (a line of 3 x a bundle counts 3).
+    pub purchases: u64,
     pub plan_changes: u32,
     pub first_blocked_at: Option<Instant>,
     pub final_plan: PlanId,
@@ -225,6 +239,14 @@ impl Lot {
     }
 }
 
+/// Credits that entered the ledger over the horizon so far, each total checked as it grows.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entered {
+    demanded: Credits,
+    granted: Credits,
+    purchased: Credits,
+}
+
 pub struct Ledger<'b> {
     book: &'b PricingBook,
     workspace: Workspace,
@@ -262,9 +284,13 @@ pub struct Ledger<'b> {
 
     statement: Statement,
     statements: Vec<Statement>,
-    /// Every line charged so far, by kind (the sum of all statements' lines).
+    /// Every line charged so far, by kind (the sum of all statements' lines); its cash is
+    /// held within the money limit, so every part of it is too.
     charged: MoneyByKind,
-    purchases: u32,
+    /// The horizon's totals of the three ways credits enter (demanded, granted, bought),
+    /// held within the credit limit; every other credit total is a part of one of them.
+    entered: Entered,
+    purchases: u64,
     plan_changes: u32,
     /// Usage alerts fired since the replay driver last took them.
     alerts_unanswered: u32,
@@ -278,7 +304,7 @@ impl<'b> Ledger<'b> {
         workspace: Workspace,
         horizon_end: Instant,
         flex: FlexSetting,
-    ) -> Ledger<'b> {
+    ) -> Result<Ledger<'b>, LimitExceeded> {
         assert!(
             workspace.anchor < horizon_end,
             "the subscription starts inside the horizon"
@@ -312,12 +338,13 @@ impl<'b> Ledger<'b> {
             statement: Statement::empty(0, anchor, workspace.plan),
             statements: Vec::new(),
             charged: MoneyByKind::default(),
+            entered: Entered::default(),
             purchases: 0,
             plan_changes: 0,
             alerts_unanswered: 0,
         };
-        ledger.start_subscription(anchor, workspace.plan);
-        ledger
+        ledger.start_subscription(anchor, workspace.plan)?;
+        Ok(ledger)
     }
 
     // ---- read access for strategies and reports ----
@@ -358,25 +385,46 @@ impl<'b> Ledger<'b> {
 
     /// Money charged so far, plus the open flex period's usage at its invoice price: what the
     /// workspace would owe if the horizon ended now.
-    pub fn cash_so_far(&self) -> Money {
-        let open_flex = ExactMoney::of(self.flex_period_credits, self.flex_price())
-            .round_to_minor(self.book.minor_digits, self.book.rounding);
-        self.charged.cash() + open_flex
+    pub fn cash_so_far(&self) -> Result<Money, LimitExceeded> {
+        const WHAT: &str = "cash so far";
+        let open_flex = self.flex_money(self.flex_period_credits)?;
+        self.charged.cash().plus(open_flex, WHAT)
     }
 
-    /// Puts a charged line on the open statement; the only way money is charged.
-    fn charge(&mut self, line: Line) {
+    /// The invoice amount of `credits` of flex at the plan's flex price, rounded once.
+    fn flex_money(&self, credits: Credits) -> Result<Money, LimitExceeded> {
+        ExactMoney::of(credits, self.flex_price()).round_to_minor(
+            self.book.minor_digits,
+            self.book.rounding,
+            "a flex invoice",
+        )
+    }
+
+    /// Puts a charged line on the open statement; the only way money is charged. Cash over
+    /// the horizon stays within the money limit, so every part of it does.
+    fn charge(&mut self, line: Line) -> Result<(), LimitExceeded> {
+        self.charged
+            .cash()
+            .plus(line.money, "cash over the horizon")?;
         self.charged.add_line(&line);
         self.statement.lines.push(line);
+        Ok(())
     }
 
-    /// Cost basis of the prepaid credits held now, rounded once.
+    /// Cost basis of the prepaid credits held now, rounded once. It is at most what the
+    /// lots cost, which was charged within the money limit.
     pub fn unused_prepaid_value_now(&self) -> Money {
         let mut value = ExactMoney::ZERO;
         for lot in &self.lots {
             value += lot.remaining_value();
         }
-        value.round_to_minor(self.book.minor_digits, self.book.rounding)
+        value
+            .round_to_minor(
+                self.book.minor_digits,
+                self.book.rounding,
+                "unused prepaid value",
+            )
+            .expect("at most the lots' cost, which was charged")
     }
 
     /// Changes whenever the state changes (usage, a boundary crossed, a purchase, a plan or
@@ -395,28 +443,29 @@ impl<'b> Ledger<'b> {
 
     /// Moves time to `t`, crossing every boundary before `t` (and at `t` when
     /// `inclusive`). Boundaries at or after the horizon's end are left to [`Ledger::finish`].
-    pub fn advance(&mut self, t: Instant, inclusive: bool) {
+    pub fn advance(&mut self, t: Instant, inclusive: bool) -> Result<(), LimitExceeded> {
         assert!(t >= self.now, "time only moves forward");
         assert!(t < self.horizon_end, "events happen inside the horizon");
         if self.boundary_hint.is_some_and(|hint| t < hint) {
             self.now = t;
-            return;
+            return Ok(());
         }
-        let next = self.cross_boundaries(t, inclusive);
+        let next = self.cross_boundaries(t, inclusive)?;
         self.now = t;
         self.boundary_hint = Some(next);
+        Ok(())
     }
 
     /// Crosses every boundary inside the horizon before `t` (and at `t` when `inclusive`);
     /// returns the first boundary left ahead.
-    fn cross_boundaries(&mut self, t: Instant, inclusive: bool) -> Instant {
+    fn cross_boundaries(&mut self, t: Instant, inclusive: bool) -> Result<Instant, LimitExceeded> {
         loop {
             let boundary = self.next_boundary();
             let due = boundary < t || (inclusive && boundary == t);
             if !due || boundary >= self.horizon_end {
-                return boundary;
+                return Ok(boundary);
             }
-            self.cross_boundary(boundary);
+            self.cross_boundary(boundary)?;
         }
     }
 
@@ -430,7 +479,7 @@ impl<'b> Ledger<'b> {
         next
     }
 
-    fn cross_boundary(&mut self, b: Instant) {
+    fn cross_boundary(&mut self, b: Instant) -> Result<(), LimitExceeded> {
         self.version += 1;
         self.now = b;
         self.expire_lots(b);
@@ -445,7 +494,7 @@ impl<'b> Ledger<'b> {
             self.end_cycle(b);
         }
         if flex_period_ends {
-            self.close_flex_period(b);
+            self.close_flex_period(b)?;
             if self.plan_cap_period() == CapPeriod::FlexPeriod {
                 self.cap_used = ExactMoney::ZERO;
             }
@@ -454,22 +503,23 @@ impl<'b> Ledger<'b> {
         }
         if cycle_ends {
             let number = self.cycle_number + 1;
-            self.start_cycle(number);
+            self.start_cycle(number)?;
         }
+        Ok(())
     }
 
     fn plan_cap_period(&self) -> CapPeriod {
         self.book.plans[self.plan.0].cap_period
     }
 
-    fn start_subscription(&mut self, at: Instant, plan: PlanId) {
+    fn start_subscription(&mut self, at: Instant, plan: PlanId) -> Result<(), LimitExceeded> {
         self.plan = plan;
         self.anchor = at;
         self.open_flex_period(0);
-        self.start_cycle(0);
+        self.start_cycle(0)
     }
 
-    fn start_cycle(&mut self, number: u32) {
+    fn start_cycle(&mut self, number: u32) -> Result<(), LimitExceeded> {
         let plan = &self.book.plans[self.plan.0];
         let months = plan.cycle.months();
         self.cycle_number = number;
@@ -480,7 +530,11 @@ impl<'b> Ledger<'b> {
         );
         debug_assert_eq!(self.cycle.start, self.flex_period.start);
         let seats = self.workspace.seats;
-        let granted = plan.included_for(seats);
+        let granted = plan.included_for(seats)?;
+        let fee = plan.fee_for(seats)?;
+        self.entered
+            .granted
+            .grow(granted, "included credits granted over the horizon")?;
         self.included_granted = granted;
         self.included_used = Credits::ZERO;
         self.alert_fired = false;
@@ -488,13 +542,12 @@ impl<'b> Ledger<'b> {
         self.cycle_flex_money = ExactMoney::ZERO;
         self.cycle_flex_credits = Credits::ZERO;
         self.statement.credits.granted_included += granted;
-        let fee = plan.fee_for(seats);
         self.charge(Line {
             at: self.cycle.start,
             kind: LineKind::PlanFee { plan: self.plan },
             credits: granted,
             money: fee,
-        });
+        })
     }
 
     /// Included credits left at a cycle's end expire with it.
@@ -521,22 +574,23 @@ impl<'b> Ledger<'b> {
     }
 
     /// Invoices the open flex period at `at` (rounded once) and files its statement.
-    fn close_flex_period(&mut self, at: Instant) {
+    fn close_flex_period(&mut self, at: Instant) -> Result<(), LimitExceeded> {
         if !self.flex_period_credits.is_zero() {
-            let price = self.flex_price();
-            let money = ExactMoney::of(self.flex_period_credits, price)
-                .round_to_minor(self.book.minor_digits, self.book.rounding);
+            let money = self.flex_money(self.flex_period_credits)?;
             self.charge(Line {
                 at,
-                kind: LineKind::Flex { price },
+                kind: LineKind::Flex {
+                    price: self.flex_price(),
+                },
                 credits: self.flex_period_credits,
                 money,
-            });
+            })?;
         }
         self.flex_period_credits = Credits::ZERO;
         self.statement.period = Period::new(self.statement.period.start, at);
         let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
         self.statements.push(closed);
+        Ok(())
     }
 
     fn expire_lots(&mut self, at: Instant) {
@@ -556,61 +610,81 @@ impl<'b> Ledger<'b> {
     /// Changes plan at `t`: the current cycle ends at `t` (its unused included credits
     /// expire), the open flex period is invoiced, and a new cycle anchored at `t` starts with
     /// the new plan's fee and included credits. No proration.
-    pub fn change_plan(&mut self, t: Instant, plan: PlanId) {
-        self.advance(t, false);
+    pub fn change_plan(&mut self, t: Instant, plan: PlanId) -> Result<(), LimitExceeded> {
+        self.advance(t, false)?;
         self.version += 1;
         self.expire_lots(t);
         self.end_cycle(t);
-        self.close_flex_period(t);
+        self.close_flex_period(t)?;
         self.plan_changes += 1;
-        self.start_subscription(t, plan);
+        self.start_subscription(t, plan)
     }
 
-    pub fn set_flex(&mut self, t: Instant, flex: FlexSetting) {
-        self.advance(t, true);
+    pub fn set_flex(&mut self, t: Instant, flex: FlexSetting) -> Result<(), LimitExceeded> {
+        self.advance(t, true)?;
         self.version += 1;
         self.flex = flex;
+        Ok(())
     }
 
-    /// Buys prepaid credits at `t`. Purchases are non-refundable.
-    pub fn purchase(&mut self, t: Instant, purchase: Purchase) {
-        self.advance(t, true);
+    /// Buys `quantity` x `purchase` at `t`, as one lot and one line. Purchases are
+    /// non-refundable.
+    pub fn purchase(
+        &mut self,
+        t: Instant,
+        purchase: Purchase,
+        quantity: u64,
+    ) -> Result<(), LimitExceeded> {
+        assert!(quantity > 0, "a purchase buys something");
+        self.advance(t, true)?;
         self.version += 1;
-        let (credits, cost, expires_after_days) = self.purchase_terms(purchase);
+        let (credits, cost, expires_after_days) = self.purchase_terms(purchase, quantity)?;
+        self.entered
+            .purchased
+            .grow(credits, "prepaid credits bought over the horizon")?;
+        self.charge(Line {
+            at: t,
+            kind: LineKind::Prepaid { purchase, quantity },
+            credits,
+            money: cost,
+        })?;
         self.lot_sequence += 1;
-        let lot = Lot {
+        self.lots.push(Lot {
             sequence: self.lot_sequence,
             purchased_at: t,
             expires_at: expires_after_days.map(|d| add_days(t, d)),
             credits,
             remaining: credits,
             cost,
-        };
-        self.boundary_hint = None;
-        self.lots.push(lot);
-        self.sort_lots();
-        self.purchases += 1;
-        self.statement.credits.purchased_prepaid += credits;
-        self.charge(Line {
-            at: t,
-            kind: LineKind::Prepaid { purchase },
-            credits,
-            money: cost,
         });
+        self.boundary_hint = None;
+        self.sort_lots();
+        self.purchases += quantity;
+        self.statement.credits.purchased_prepaid += credits;
+        Ok(())
     }
 
-    /// Credits `purchase` would add in this workspace's cohort.
-    pub fn credits_of(&self, purchase: Purchase) -> Credits {
-        self.purchase_terms(purchase).0
+    /// Credits one `purchase` adds in this workspace's cohort.
+    pub fn credits_of(&self, purchase: Purchase) -> Result<Credits, LimitExceeded> {
+        Ok(self.purchase_terms(purchase, 1)?.0)
     }
 
-    /// What `purchase` buys in this workspace's cohort: credits, price, days until expiry.
-    fn purchase_terms(&self, purchase: Purchase) -> (Credits, Money, Option<u32>) {
+    /// What `quantity` x `purchase` buys in this workspace's cohort: credits, price, days
+    /// until expiry.
+    fn purchase_terms(
+        &self,
+        purchase: Purchase,
+        quantity: u64,
+    ) -> Result<(Credits, Money, Option<u32>), LimitExceeded> {
+        const CREDITS: &str = "credits of one purchase line";
+        const PRICE: &str = "price of one purchase line";
         let cohort = &self.book.cohorts[self.workspace.cohort.0];
         match purchase {
             Purchase::Bundle(i) => {
                 let b = &cohort.bundles[i];
-                (b.credits, b.price, b.expires_after_days)
+                let credits = b.credits.times(quantity, CREDITS)?;
+                let price = b.price.times(quantity, PRICE)?;
+                Ok((credits, price, b.expires_after_days))
             }
             Purchase::OpenAmount(money) => {
                 let open = cohort
@@ -621,8 +695,10 @@ impl<'b> Ledger<'b> {
                     money >= open.min && money <= open.max,
                     "validated purchase limits"
                 );
-                let credits = cohort.prepaid_base_price.credits_for(money);
-                (credits, money, open.expires_after_days)
+                let credits = cohort.prepaid_base_price.credits_for(money)?;
+                let credits = credits.times(quantity, CREDITS)?;
+                let price = money.times(quantity, PRICE)?;
+                Ok((credits, price, open.expires_after_days))
             }
         }
     }
@@ -651,8 +727,11 @@ impl<'b> Ledger<'b> {
 
     /// Serves `amount` credits demanded at `t`: included, then prepaid lots, then flex up to
     /// the cap; what nothing can serve is blocked.
-    pub fn consume(&mut self, t: Instant, amount: Credits) -> Served {
-        self.advance(t, true);
+    pub fn consume(&mut self, t: Instant, amount: Credits) -> Result<Served, LimitExceeded> {
+        self.advance(t, true)?;
+        self.entered
+            .demanded
+            .grow(amount, "credits demanded over the horizon")?;
         self.version += 1;
         let mut served = Served::default();
         let mut rest = amount;
@@ -709,7 +788,7 @@ impl<'b> Ledger<'b> {
         if !served.blocked.is_zero() && self.statement.first_blocked_at.is_none() {
             self.statement.first_blocked_at = Some(t);
         }
-        served
+        Ok(served)
     }
 
     fn check_alert(&mut self) {
@@ -729,12 +808,12 @@ impl<'b> Ledger<'b> {
     /// usage happened inside the horizon, so it is charged), and totals everything. A renewal
     /// falling exactly on the horizon's end is not charged; included credits left are
     /// reported as remaining, neither expired nor valued.
-    pub fn finish(mut self) -> Outcome {
+    pub fn finish(mut self) -> Result<Outcome, LimitExceeded> {
         let end = self.horizon_end;
-        self.cross_boundaries(end, false);
+        self.cross_boundaries(end, false)?;
         self.now = end;
         self.expire_lots(end);
-        self.close_flex_period(end);
+        self.close_flex_period(end)?;
 
         let mut credits = PoolCredits::default();
         let mut money = MoneyByKind::default();
@@ -775,10 +854,13 @@ impl<'b> Ledger<'b> {
             credits.prepaid + credits.expired_prepaid + unused_prepaid
         );
         assert_eq!(credits.demanded, credits.consumed() + credits.blocked);
-        Outcome {
+        assert_eq!(credits.demanded, self.entered.demanded);
+        assert_eq!(credits.granted_included, self.entered.granted);
+        assert_eq!(credits.purchased_prepaid, self.entered.purchased);
+        Ok(Outcome {
             statements: self.statements,
             totals,
-        }
+        })
     }
 }
 
@@ -872,21 +954,21 @@ mod tests {
             plan: PlanId(plan),
             anchor,
         };
-        Ledger::open(book, ws, end, FLEX_ON)
+        Ledger::open(book, ws, end, FLEX_ON).unwrap()
     }
 
     #[test]
     fn consumption_order_is_included_then_prepaid_then_flex() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
-        l.purchase(day(2026, 1, 1), Purchase::Bundle(0));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 1).unwrap();
         // 25 credits: 10 included, 10 prepaid, 5 flex.
-        let s = l.consume(day(2026, 1, 5), credits(25));
+        let s = l.consume(day(2026, 1, 5), credits(25)).unwrap();
         assert_eq!(
             (s.included, s.prepaid, s.flex, s.blocked),
             (credits(10), credits(10), credits(5), Credits::ZERO)
         );
-        let o = l.finish();
+        let o = l.finish().unwrap();
         // fee 10.00 + bundle 15.00 + flex 5 x 2.00 = 35.00
         assert_eq!(o.totals.cash(), money(35));
     }
@@ -895,9 +977,9 @@ mod tests {
     fn included_credits_reset_monthly_and_expire() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
-        l.consume(day(2026, 1, 5), credits(4));
-        l.consume(day(2026, 2, 5), credits(12));
-        let o = l.finish();
+        l.consume(day(2026, 1, 5), credits(4)).unwrap();
+        l.consume(day(2026, 2, 5), credits(12)).unwrap();
+        let o = l.finish().unwrap();
         // January: 4 used, 6 expire. February: 10 included + 2 flex (4.00), nothing left.
         assert_eq!(o.statements[0].credits.expired_included, credits(6));
         assert_eq!(o.statements[1].credits.included, credits(10));
@@ -911,14 +993,14 @@ mod tests {
         let b = book();
         let mut l = open(&b, 1, day(2026, 1, 1), day(2027, 2, 1));
         // 130 credits in January: 120 included, 10 flex = 20.00 of the 50.00 yearly cap.
-        l.consume(day(2026, 1, 10), credits(130));
+        l.consume(day(2026, 1, 10), credits(130)).unwrap();
         // 20 more in March: 15 fit under the cap (30.00 of room / 2.00), 5 blocked.
-        let s = l.consume(day(2026, 3, 10), credits(20));
+        let s = l.consume(day(2026, 3, 10), credits(20)).unwrap();
         assert_eq!((s.flex, s.blocked), (credits(15), credits(5)));
         // Next year: new grant and fee, cap room again.
-        let s = l.consume(day(2027, 1, 10), credits(1));
+        let s = l.consume(day(2027, 1, 10), credits(1)).unwrap();
         assert_eq!(s.included, credits(1));
-        let o = l.finish();
+        let o = l.finish().unwrap();
         // Fees 2 x 100.00; flex 20.00 (Jan) + 30.00 (Mar).
         assert_eq!(o.totals.money.plan_fees, money(200));
         assert_eq!(o.totals.money.flex, money(50));
@@ -932,10 +1014,10 @@ mod tests {
     fn plan_change_resets_the_cycle_and_invoices_flex() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
-        l.consume(day(2026, 1, 5), credits(12)); // 10 included + 2 flex
-        l.change_plan(day(2026, 1, 20), PlanId(2));
-        l.consume(day(2026, 2, 5), credits(5));
-        let o = l.finish();
+        l.consume(day(2026, 1, 5), credits(12)).unwrap(); // 10 included + 2 flex
+        l.change_plan(day(2026, 1, 20), PlanId(2)).unwrap();
+        l.consume(day(2026, 2, 5), credits(5)).unwrap();
+        let o = l.finish().unwrap();
         // Statement 1: [01-01, 01-20) fee 10.00 + flex 4.00. Statement 2: [01-20, 02-20) fee 30.00.
         assert_eq!(
             o.statements[0].period,
@@ -957,7 +1039,7 @@ mod tests {
     fn anchor_on_the_31st_clamps_then_returns() {
         let b = book();
         let l = open(&b, 0, day(2026, 1, 31), day(2026, 5, 1));
-        let o = l.finish();
+        let o = l.finish().unwrap();
         let starts: Vec<_> = o.statements.iter().map(|s| s.period.start).collect();
         assert_eq!(
             starts,
@@ -976,12 +1058,12 @@ mod tests {
     fn expiring_lots_are_used_first_and_expire() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
-        l.purchase(day(2026, 1, 1), Purchase::Bundle(0)); // never expires
-        l.purchase(day(2026, 1, 2), Purchase::Bundle(1)); // expires 01-12
-                                                          // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
-        l.consume(day(2026, 1, 3), credits(13));
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 1).unwrap(); // never expires
+        l.purchase(day(2026, 1, 2), Purchase::Bundle(1), 1).unwrap(); // expires 01-12
+                                                                      // 13 credits: 10 included, then 3 from the expiring lot (bought later, expires first).
+        l.consume(day(2026, 1, 3), credits(13)).unwrap();
         assert_eq!(l.prepaid_balance(), credits(12));
-        let o = l.finish();
+        let o = l.finish().unwrap();
         // The expiring lot's 2 left expire on 01-12; the 10 of b10 stay, valued at 15.00.
         assert_eq!(o.totals.credits.expired_prepaid, credits(2));
         assert_eq!(o.totals.unused_prepaid, credits(10));
@@ -994,13 +1076,14 @@ mod tests {
     fn flex_is_rounded_once_per_invoice_line() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
-        l.consume(day(2026, 1, 2), credits(10));
+        l.consume(day(2026, 1, 2), credits(10)).unwrap();
         // Three times 0.0025 credits at 2.00 = 0.005 each (0.01 each if rounded per event);
         // once per line: 0.0075 x 2.00 = 0.015 -> 0.02.
         for d in 3..6 {
-            l.consume(day(2026, 1, d), Credits::from_micros(2_500));
+            l.consume(day(2026, 1, d), Credits::from_micros(2_500))
+                .unwrap();
         }
-        let o = l.finish();
+        let o = l.finish().unwrap();
         assert_eq!(o.totals.money.flex, Money::from_micros(20_000));
     }
 
@@ -1017,10 +1100,10 @@ mod tests {
             enabled: false,
             cap: CapSetting::PlanDefault,
         };
-        let mut l = Ledger::open(&b, ws, day(2026, 2, 1), off);
-        let s = l.consume(day(2026, 1, 9), credits(14));
+        let mut l = Ledger::open(&b, ws, day(2026, 2, 1), off).unwrap();
+        let s = l.consume(day(2026, 1, 9), credits(14)).unwrap();
         assert_eq!(s.blocked, credits(4));
-        let o = l.finish();
+        let o = l.finish().unwrap();
         assert_eq!(o.totals.money.flex, Money::ZERO);
         assert_eq!(o.totals.first_blocked_at, Some(day(2026, 1, 9)));
         assert_eq!(o.totals.credits.demanded, credits(14));
@@ -1030,11 +1113,11 @@ mod tests {
     fn alert_fires_once_per_cycle_at_the_threshold() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
-        l.consume(day(2026, 1, 2), credits(7)); // 70%: no alert
-        l.consume(day(2026, 1, 3), credits(1)); // exactly 80%: alert
-        l.consume(day(2026, 1, 4), credits(5)); // beyond: no second alert
-        l.consume(day(2026, 2, 2), credits(9)); // new cycle, 90%: alert
-        let o = l.finish();
+        l.consume(day(2026, 1, 2), credits(7)).unwrap(); // 70%: no alert
+        l.consume(day(2026, 1, 3), credits(1)).unwrap(); // exactly 80%: alert
+        l.consume(day(2026, 1, 4), credits(5)).unwrap(); // beyond: no second alert
+        l.consume(day(2026, 2, 2), credits(9)).unwrap(); // new cycle, 90%: alert
+        let o = l.finish().unwrap();
         assert_eq!(o.statements[0].alerts, 1);
         assert_eq!(o.statements[1].alerts, 1);
     }
@@ -1043,8 +1126,8 @@ mod tests {
     fn usage_at_a_boundary_belongs_to_the_new_period_and_the_end_renewal_is_not_charged() {
         let b = book();
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
-        l.consume(day(2026, 2, 1), credits(3));
-        let o = l.finish();
+        l.consume(day(2026, 2, 1), credits(3)).unwrap();
+        let o = l.finish().unwrap();
         assert_eq!(o.statements[0].credits.demanded, Credits::ZERO);
         assert_eq!(o.statements[1].credits.demanded, credits(3));
         // Renewals on 02-01 only: the one on 03-01 is the horizon's end.
@@ -1058,10 +1141,10 @@ mod tests {
         b.cohorts[0].flex_price_by_plan[0] = Price::from_units(3);
         let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
         // After 10 included: 5.00 of room at 3.00 = 1.666666 credits; 0.333334 blocked.
-        let s = l.consume(day(2026, 1, 2), credits(12));
+        let s = l.consume(day(2026, 1, 2), credits(12)).unwrap();
         assert_eq!(s.flex, Credits::from_micros(1_666_666));
         assert_eq!(s.blocked, Credits::from_micros(333_334));
-        let o = l.finish();
+        let o = l.finish().unwrap();
         // 1.666666 x 3.00 = 4.999998 -> 5.00.
         assert_eq!(o.totals.money.flex, money(5));
     }

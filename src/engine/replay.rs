@@ -6,8 +6,8 @@
 
 use crate::engine::ledger::{Ledger, Outcome, Workspace};
 use crate::engine::strategy::{Action, Scheduled, Strategy};
-use crate::model::amounts::Credits;
-use crate::model::calendar::Instant;
+use crate::model::amounts::{Credits, LimitExceeded};
+use crate::model::calendar::{display, Instant};
 use crate::model::pricing::PricingBook;
 
 /// Credits demanded at an instant.
@@ -21,6 +21,26 @@ pub struct CreditUsage {
 /// answering the ledger's alerts and state; a correct strategy settles in two or three.
 const REACTION_ROUNDS_MAX: u32 = 64;
 
+/// Why a replay stopped before the horizon's end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("strategy \"{strategy}\" at {}: {reason}", display(*at))]
+pub struct ReplayError {
+    pub strategy: String,
+    pub at: Instant,
+    pub reason: Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stop {
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+    #[error(
+        "the strategy still acts after {REACTION_ROUNDS_MAX} rounds of reactions at one instant \
+         (its rules never settle)"
+    )]
+    Restless,
+}
+
 /// Replays `usage` (sorted by instant, inside `[workspace.anchor, horizon_end)`) under
 /// `strategy`.
 pub fn replay(
@@ -29,7 +49,7 @@ pub fn replay(
     horizon_end: Instant,
     usage: &[CreditUsage],
     strategy: &Strategy,
-) -> Outcome {
+) -> Result<Outcome, ReplayError> {
     replay_observed(
         book,
         workspace,
@@ -37,9 +57,13 @@ pub fn replay(
         usage,
         strategy,
         &[],
-        &mut |_, _| {},
+        &mut |_, _| Ok(()),
     )
 }
+
+/// What [`replay_observed`] calls at each observed instant; it may read amounts that pass a
+/// limit (the cash so far), and then the replay stops with that error.
+pub type Observer<'f> = dyn FnMut(usize, &Ledger<'_>) -> Result<(), LimitExceeded> + 'f;
 
 /// [`replay`], calling `observe(k, ledger)` at each instant of `observe_at` (sorted, inside
 /// the horizon) after everything strictly before it and before anything at it: the state
@@ -51,20 +75,32 @@ pub fn replay_observed(
     usage: &[CreditUsage],
     strategy: &Strategy,
     observe_at: &[Instant],
-    observe: &mut dyn FnMut(usize, &Ledger<'_>),
-) -> Outcome {
+    observe: &mut Observer<'_>,
+) -> Result<Outcome, ReplayError> {
+    let stopped = |at: Instant| {
+        move |reason: Stop| ReplayError {
+            strategy: strategy.name.clone(),
+            at,
+            reason,
+        }
+    };
     let workspace = Workspace {
         plan: strategy.start_plan.unwrap_or(workspace.plan),
         ..workspace
     };
-    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex);
+    let start = workspace.anchor;
+    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex)
+        .map_err(|e| stopped(start)(e.into()))?;
     let mut driver = Driver {
         strategy,
         actions: Vec::new(),
         answered_version: None,
     };
-    strategy.on_start(&ledger, &mut driver.actions);
-    driver.apply_and_react(&mut ledger, workspace.anchor);
+    (strategy
+        .on_start(&ledger, &mut driver.actions)
+        .map_err(Stop::from))
+    .and_then(|()| driver.apply_and_react(&mut ledger, start))
+    .map_err(stopped(start))?;
 
     let mut observations = Observations {
         at: observe_at,
@@ -84,31 +120,42 @@ pub fn replay_observed(
         if t >= horizon_end {
             break;
         }
-        observations.report_while(&mut ledger, |o| o <= t);
+        observations
+            .report_while(&mut ledger, |o| o <= t)
+            .map_err(|(o, e)| stopped(o)(e.into()))?;
         let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
-        driver.replay_instant(&mut ledger, t, &at_t, &mut usage);
+        driver
+            .replay_instant(&mut ledger, t, &at_t, &mut usage)
+            .map_err(stopped(t))?;
     }
-    observations.report_while(&mut ledger, |o| o < horizon_end);
-    ledger.finish()
+    observations
+        .report_while(&mut ledger, |o| o < horizon_end)
+        .map_err(|(o, e)| stopped(o)(e.into()))?;
+    ledger.finish().map_err(|e| stopped(horizon_end)(e.into()))
 }
 
 /// The instants a replay shows its ledger at, and the next one due.
 struct Observations<'o, 'f> {
     at: &'o [Instant],
     next: usize,
-    observe: &'f mut dyn FnMut(usize, &Ledger<'_>),
+    observe: &'f mut Observer<'f>,
 }
 
 impl Observations<'_, '_> {
     /// Shows the ledger at every pending instant `due` accepts, in order; the ledger is
     /// advanced to each without crossing it, so the state is that of just before it.
     #[inline]
-    fn report_while(&mut self, ledger: &mut Ledger<'_>, due: impl Fn(Instant) -> bool) {
+    fn report_while(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        due: impl Fn(Instant) -> bool,
+    ) -> Result<(), (Instant, LimitExceeded)> {
         while let Some(&o) = self.at.get(self.next).filter(|o| due(**o)) {
-            ledger.advance(o, false);
-            (self.observe)(self.next, ledger);
+            ledger.advance(o, false).map_err(|e| (o, e))?;
+            (self.observe)(self.next, ledger).map_err(|e| (o, e))?;
             self.next += 1;
         }
+        Ok(())
     }
 }
 
@@ -129,7 +176,7 @@ impl Driver<'_> {
         t: Instant,
         at_t: &[&Scheduled],
         usage: &mut std::iter::Peekable<std::slice::Iter<'_, CreditUsage>>,
-    ) {
+    ) -> Result<(), Stop> {
         // Plan changes at t come before a renewal falling at t: they replace it
         // (`Ledger::change_plan` crosses only the boundaries before t).
         for s in at_t
@@ -137,54 +184,53 @@ impl Driver<'_> {
             .filter(|s| matches!(s.action, Action::ChangePlan(_)))
         {
             self.actions.push(s.action);
-            self.apply_and_react(ledger, t);
+            self.apply_and_react(ledger, t)?;
         }
-        ledger.advance(t, true);
-        self.apply_and_react(ledger, t);
+        ledger.advance(t, true)?;
+        self.apply_and_react(ledger, t)?;
         for s in at_t
             .iter()
             .filter(|s| !matches!(s.action, Action::ChangePlan(_)))
         {
             self.actions.push(s.action);
-            self.apply_and_react(ledger, t);
+            self.apply_and_react(ledger, t)?;
         }
         while let Some(u) = usage.next_if(|u| u.at == t) {
-            ledger.consume(t, u.credits);
-            self.apply_and_react(ledger, t);
+            ledger.consume(t, u.credits)?;
+            self.apply_and_react(ledger, t)?;
         }
+        Ok(())
     }
 
     /// Applies pending actions, lets the strategy answer the ledger's alerts and the new
     /// balance, and repeats until nothing more happens.
-    fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) {
+    fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) -> Result<(), Stop> {
         // Nothing pending and nothing changed since the strategy last had nothing to do: it
         // decides from ledger state alone, so it would have nothing to do again.
         if self.actions.is_empty() && self.answered_version == Some(ledger.version()) {
-            return;
+            return Ok(());
         }
         let mut rounds = 0;
         loop {
             for action in self.actions.drain(..) {
                 match action {
-                    Action::Purchase(p) => ledger.purchase(t, p),
-                    Action::ChangePlan(plan) => ledger.change_plan(t, plan),
-                    Action::SetFlex(flex) => ledger.set_flex(t, flex),
+                    Action::Buy { purchase, quantity } => ledger.purchase(t, purchase, quantity)?,
+                    Action::ChangePlan(plan) => ledger.change_plan(t, plan)?,
+                    Action::SetFlex(flex) => ledger.set_flex(t, flex)?,
                 }
             }
             for _ in 0..ledger.take_alerts() {
-                self.strategy.on_alert(ledger, &mut self.actions);
+                self.strategy.on_alert(ledger, &mut self.actions)?;
             }
-            self.strategy.after_change(ledger, &mut self.actions);
+            self.strategy.after_change(ledger, &mut self.actions)?;
             if self.actions.is_empty() {
                 self.answered_version = Some(ledger.version());
-                return;
+                return Ok(());
             }
             rounds += 1;
-            assert!(
-                rounds <= REACTION_ROUNDS_MAX,
-                "strategy {:?} keeps acting at one instant",
-                self.strategy.name
-            );
+            if rounds > REACTION_ROUNDS_MAX {
+                return Err(Stop::Restless);
+            }
         }
     }
 }

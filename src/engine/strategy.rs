@@ -3,16 +3,30 @@
 //! ledger shows, so every strategy can replay the same usage stream.
 
 use crate::engine::ledger::{FlexSetting, Ledger, Purchase};
-use crate::model::amounts::{Credits, ExactMoney, Money};
+use crate::model::amounts::{Credits, ExactMoney, LimitExceeded, Money, Rounding, SCALE_DIGITS};
 use crate::model::calendar::Instant;
 use crate::model::pricing::PlanId;
 
 /// Something a strategy does to the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Purchase(Purchase),
+    /// `quantity` x `purchase`, bought at once in one line.
+    Buy {
+        purchase: Purchase,
+        quantity: u64,
+    },
     ChangePlan(PlanId),
     SetFlex(FlexSetting),
+}
+
+impl Action {
+    /// One of `purchase`.
+    pub fn buy_one(purchase: Purchase) -> Action {
+        Action::Buy {
+            purchase,
+            quantity: 1,
+        }
+    }
 }
 
 /// An action at a fixed instant.
@@ -35,10 +49,6 @@ pub struct Upgrade {
     pub to: PlanId,
     pub flex_spend_over: Money,
 }
-
-/// How many purchases one top-up check may make before it stops. A bundle is at least one
-/// micro-credit, so this only bounds pathological books (tiny bundles, huge thresholds).
-pub const TOP_UP_PURCHASES_MAX: u32 = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Strategy {
@@ -71,16 +81,24 @@ impl Strategy {
         }
     }
 
-    pub fn on_start(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
-        out.extend(self.buy_at_start.iter().map(|p| Action::Purchase(*p)));
-        self.top_up_if_low(ledger, out);
+    pub fn on_start(
+        &self,
+        ledger: &Ledger<'_>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), LimitExceeded> {
+        out.extend(self.buy_at_start.iter().map(|p| Action::buy_one(*p)));
+        self.top_up_if_low(ledger, out)
     }
 
     /// At every instant something happened (usage, a scheduled action, a cycle start), after
     /// the ledger's alerts were answered. A lot that expires between two such instants is
     /// topped up at the next one.
-    pub fn after_change(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
-        self.top_up_if_low(ledger, out);
+    pub fn after_change(
+        &self,
+        ledger: &Ledger<'_>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), LimitExceeded> {
+        self.top_up_if_low(ledger, out)?;
         if let Some(up) = self.upgrade {
             if ledger.plan() != up.to
                 && ledger.cycle_flex_money() > ExactMoney::from_money(up.flex_spend_over)
@@ -88,51 +106,70 @@ impl Strategy {
                 out.push(Action::ChangePlan(up.to));
             }
         }
+        Ok(())
     }
 
-    pub fn on_alert(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
+    pub fn on_alert(
+        &self,
+        ledger: &Ledger<'_>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), LimitExceeded> {
         if !self.buy_on_alert {
-            return;
+            return Ok(());
         }
         let wanted = ledger.previous_cycle_flex_credits();
         if wanted.is_zero() {
             // Nothing to cover: the recommendation covers *recent overage*, and there was none.
-            return;
+            return Ok(());
         }
-        if let Some(p) = smallest_purchase_covering(ledger, wanted) {
-            out.push(Action::Purchase(p));
+        if let Some(p) = smallest_purchase_covering(ledger, wanted)? {
+            out.push(Action::buy_one(p));
         }
+        Ok(())
     }
 
-    /// Buys until the balance, counting purchases already decided at this instant (`out`),
-    /// reaches the threshold.
-    fn top_up_if_low(&self, ledger: &Ledger<'_>, out: &mut Vec<Action>) {
-        let Some(top_up) = self.top_up else { return };
-        let pending: Credits = out
-            .iter()
-            .filter_map(|a| match a {
-                Action::Purchase(p) => Some(ledger.credits_of(*p)),
-                _ => None,
-            })
-            .sum();
-        let mut balance = ledger.prepaid_balance() + pending;
+    /// Buys, in one line, as many of the top-up purchase as bring the balance (counting
+    /// purchases already decided at this instant, `out`) to the threshold. One line of n
+    /// bundles is the same credits, cost and expiry as n lines, and a huge threshold over a
+    /// tiny bundle costs one division instead of n purchases.
+    fn top_up_if_low(
+        &self,
+        ledger: &Ledger<'_>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), LimitExceeded> {
+        const WHAT: &str = "the prepaid balance with this instant's purchases";
+        let Some(top_up) = self.top_up else {
+            return Ok(());
+        };
+        let mut balance = ledger.prepaid_balance();
+        for action in out.iter() {
+            if let Action::Buy { purchase, quantity } = *action {
+                let bought = ledger.credits_of(purchase)?.times(quantity, WHAT)?;
+                balance.grow(bought, WHAT)?;
+            }
+        }
         if balance >= top_up.below_credits {
-            return;
+            return Ok(());
         }
-        let bought = ledger.credits_of(top_up.purchase);
-        let mut count = 0;
-        while balance < top_up.below_credits && count < TOP_UP_PURCHASES_MAX {
-            out.push(Action::Purchase(top_up.purchase));
-            balance += bought;
-            count += 1;
-        }
+        let short = (top_up.below_credits - balance).micros();
+        let each = ledger.credits_of(top_up.purchase)?.micros();
+        // Both positive: the threshold is above the balance, and purchases buy something.
+        let quantity = (short as u64).div_ceil(each as u64);
+        out.push(Action::Buy {
+            purchase: top_up.purchase,
+            quantity,
+        });
+        Ok(())
     }
 }
 
 /// The smallest bundle of the cohort with at least `wanted` credits, else the largest one;
 /// where the cohort sells open amounts instead, the smallest amount (whole minor units, within
 /// the purchase limits) that buys `wanted`.
-pub fn smallest_purchase_covering(ledger: &Ledger<'_>, wanted: Credits) -> Option<Purchase> {
+pub fn smallest_purchase_covering(
+    ledger: &Ledger<'_>,
+    wanted: Credits,
+) -> Result<Option<Purchase>, LimitExceeded> {
     let book = ledger.book();
     let cohort = &book.cohorts[ledger.workspace().cohort.0];
     if !cohort.bundles.is_empty() {
@@ -147,21 +184,29 @@ pub fn smallest_purchase_covering(ledger: &Ledger<'_>, wanted: Credits) -> Optio
             .iter()
             .enumerate()
             .max_by_key(|(i, b)| (b.credits, usize::MAX - i));
-        return covering.or(largest).map(|(i, _)| Purchase::Bundle(i));
+        return Ok(covering.or(largest).map(|(i, _)| Purchase::Bundle(i)));
     }
-    let open = cohort.open_amount.as_ref()?;
+    let Some(open) = cohort.open_amount.as_ref() else {
+        return Ok(None);
+    };
     let exact = ExactMoney::of(wanted, cohort.prepaid_base_price);
-    // Round up to the minor unit so the amount really covers `wanted`.
-    let mut money =
-        exact.round_to_minor(book.minor_digits, crate::model::amounts::Rounding::HalfUp);
-    if cohort.prepaid_base_price.credits_for(money) < wanted {
-        money +=
-            Money::from_micros(10i64.pow(crate::model::amounts::SCALE_DIGITS - book.minor_digits));
-    }
-    let money = if money < open.min {
+    // Round up to the minor unit so the amount really covers `wanted`; an amount past the
+    // money limit is past the largest one sold too.
+    let money = match exact.round_to_minor(book.minor_digits, Rounding::HalfUp, "") {
+        Ok(money) if money < open.max => {
+            let covers = cohort.prepaid_base_price.credits_for(money)? >= wanted;
+            let minor_unit = Money::from_micros(10i64.pow(SCALE_DIGITS - book.minor_digits));
+            if covers {
+                money
+            } else {
+                money + minor_unit // both whole minor units, so still at most open.max
+            }
+        }
+        _ => open.max,
+    };
+    Ok(Some(Purchase::OpenAmount(if money < open.min {
         open.min
     } else {
-        money.min(open.max)
-    };
-    Some(Purchase::OpenAmount(money))
+        money
+    })))
 }

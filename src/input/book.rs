@@ -440,7 +440,19 @@ fn build_bundle(
                     format!("discount_percent {pct} has more than {DISCOUNT_DIGITS_MAX} decimals"),
                 );
             }
-            discounted_price(credits, base, pct, cx.minor_digits, cx.rounding)
+            match discounted_price(credits, base, pct, cx.minor_digits, cx.rounding) {
+                Ok(price) => price,
+                Err(e) => {
+                    return cx.err(
+                        b.credits.span(),
+                        format!(
+                            "bundle \"{}\": {} credits at {base} less {pct}%: {e}",
+                            b.id.get_ref(),
+                            credits
+                        ),
+                    )
+                }
+            }
         }
         (Some(p), Some(_)) => {
             return cx.err(

@@ -6,7 +6,7 @@
 
 use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
 use crate::engine::ledger::Outcome;
-use crate::engine::replay::replay;
+use crate::engine::replay::{replay, ReplayError};
 use crate::input::expect::{Expected, Field, FieldKind, Written};
 use crate::input::scenario::Scenario;
 use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
@@ -32,7 +32,7 @@ fn matches(actual: &Actual, expected: &Expected) -> bool {
 }
 
 /// Replays every strategy of a scenario on its usage.
-pub fn run(scenario: &Scenario) -> Vec<Outcome> {
+pub fn run(scenario: &Scenario) -> Result<Vec<Outcome>, ReplayError> {
     scenario
         .case
         .strategies
@@ -114,9 +114,10 @@ fn written_text(expected: &Expected) -> String {
     }
 }
 
-/// Evaluates every expectation of `scenario`.
-pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
-    let outcomes = run(scenario);
+/// Evaluates every expectation of `scenario`; the error says why a replay or a simulated
+/// path stopped at a limit.
+pub fn check_scenario(scenario: &Scenario) -> Result<ScenarioCheck, String> {
+    let outcomes = run(scenario).map_err(|e| e.to_string())?;
     let book = &scenario.case.book;
     let mut blocks = Vec::new();
     for resolved in &scenario.expectations {
@@ -172,13 +173,13 @@ pub fn check_scenario(scenario: &Scenario) -> ScenarioCheck {
         .as_ref()
         .filter(|s| !s.expectations.is_empty())
     {
-        blocks.extend(check_statistics(scenario, spec));
+        blocks.extend(check_statistics(scenario, spec)?);
     }
-    ScenarioCheck {
+    Ok(ScenarioCheck {
         path: scenario.path.clone(),
         name: scenario.name.clone(),
         blocks,
-    }
+    })
 }
 
 /// A statistic's value and, where it has one, its standard error.
@@ -211,15 +212,20 @@ pub fn statistic(
 }
 
 /// Runs the scenario's simulation (its own paths and seed) and compares `[[expect_stat]]`.
-fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResult> {
+fn check_statistics(
+    scenario: &Scenario,
+    spec: &SimulationSpec,
+) -> Result<Vec<BlockResult>, String> {
     let config = SimConfig {
         paths: spec.paths,
         seed: spec.seed,
         threads: None,
     };
-    let paths = simulate(&scenario.case, &spec.model, config, &|_| {});
+    let paths =
+        simulate(&scenario.case, &spec.model, config, &|_| {}).map_err(|e| e.to_string())?;
     let summary = summarise(&scenario.case, config, spec.comparison(), &paths);
-    spec.expectations
+    let blocks = spec
+        .expectations
         .iter()
         .map(|e| {
             let strategy = scenario.case.strategies[e.strategy].name.clone();
@@ -262,7 +268,8 @@ fn check_statistics(scenario: &Scenario, spec: &SimulationSpec) -> Vec<BlockResu
                 mismatches,
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    Ok(blocks)
 }
 
 /// A scenario file's text before and after `check --update`, how many values changed, and

@@ -908,7 +908,7 @@ impl Loader<'_> {
             );
         }
         Ok(if let Some(b) = &e.buy {
-            Action::Purchase(self.purchase(b, workspace)?)
+            Action::buy_one(self.purchase(b, workspace)?)
         } else if let Some(p) = &e.change_plan {
             Action::ChangePlan(self.plan(p)?)
         } else {

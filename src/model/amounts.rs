@@ -41,6 +41,19 @@ pub enum AmountError {
     TooLarge { value: Decimal, max: Decimal },
 }
 
+/// A computed amount would pass the limit for its kind ([`CREDITS_MAX`], [`MONEY_MAX`],
+/// [`PRICE_MAX`]). Totals are held to the same limits as single amounts, so every sum of a
+/// few of them still fits `i64` and every output column holds it: the engine stops with this
+/// error where it would otherwise wrap around or panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} would pass the limit of {limit} {unit}")]
+pub struct LimitExceeded {
+    /// What was being computed, in a reader's words ("prepaid credits bought").
+    pub what: &'static str,
+    pub limit: Decimal,
+    pub unit: &'static str,
+}
+
 /// How an exact amount is rounded to the currency's minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,9 +115,42 @@ fn scaled_from_decimal(value: Decimal, digits: u32, max: i128) -> Result<i128, A
 }
 
 macro_rules! scaled_i64 {
-    ($name:ident, $max:expr) => {
+    ($name:ident, $max:expr, $unit:expr) => {
         impl $name {
             pub const ZERO: $name = $name(0);
+            /// The largest amount of this kind, single or summed.
+            pub const MAX: $name = $max;
+
+            fn limit_exceeded(what: &'static str) -> LimitExceeded {
+                LimitExceeded {
+                    what,
+                    limit: $max.to_decimal(),
+                    unit: $unit,
+                }
+            }
+
+            /// `self + rhs`, or the limit that the sum would pass.
+            pub fn plus(self, rhs: $name, what: &'static str) -> Result<$name, LimitExceeded> {
+                match self.0.checked_add(rhs.0) {
+                    Some(sum) if sum <= $max.0 => Ok($name(sum)),
+                    _ => Err(Self::limit_exceeded(what)),
+                }
+            }
+
+            /// Adds `rhs` in place, or leaves `self` as it was and names the limit.
+            pub fn grow(&mut self, rhs: $name, what: &'static str) -> Result<(), LimitExceeded> {
+                *self = self.plus(rhs, what)?;
+                Ok(())
+            }
+
+            /// `self x count`, or the limit that the product would pass.
+            pub fn times(self, count: u64, what: &'static str) -> Result<$name, LimitExceeded> {
+                let product = i128::from(self.0) * i128::from(count);
+                if product > i128::from($max.0) {
+                    return Err(Self::limit_exceeded(what));
+                }
+                Ok($name(product as i64)) // within the limit, hence within i64
+            }
 
             /// Builds an amount from its scaled integer (millionths).
             pub const fn from_micros(micros: i64) -> Self {
@@ -196,17 +242,17 @@ macro_rules! scaled_i64 {
 /// An exact number of credits (micro-credit resolution).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Credits(i64);
-scaled_i64!(Credits, CREDITS_MAX);
+scaled_i64!(Credits, CREDITS_MAX, "credits");
 
 /// An exact amount of money (micro-unit resolution of the currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
-scaled_i64!(Money, MONEY_MAX);
+scaled_i64!(Money, MONEY_MAX, "in the currency");
 
 /// Money per credit (micro-units of currency per credit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Price(i64);
-scaled_i64!(Price, PRICE_MAX);
+scaled_i64!(Price, PRICE_MAX, "in the currency per credit");
 
 /// Money before rounding: credits x price, in 1e-12 units of the currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -223,13 +269,23 @@ impl ExactMoney {
         ExactMoney(i128::from(money.0) * i128::from(SCALE))
     }
 
-    /// Rounds once to the currency's minor unit (`minor_digits` decimals).
-    pub fn round_to_minor(self, minor_digits: u32, mode: Rounding) -> Money {
+    /// Rounds once to the currency's minor unit (`minor_digits` decimals), or names the limit
+    /// the rounded money would pass.
+    pub fn round_to_minor(
+        self,
+        minor_digits: u32,
+        mode: Rounding,
+        what: &'static str,
+    ) -> Result<Money, LimitExceeded> {
         assert!(minor_digits <= SCALE_DIGITS);
         let step = 10i128.pow(EXACT_SCALE_DIGITS - minor_digits);
         let minor_units = div_round(self.0, step, mode);
+        // |minor_units| <= |self| / 10^6 + 1, so this product cannot overflow i128.
         let micros = minor_units * 10i128.pow(SCALE_DIGITS - minor_digits);
-        Money(i64::try_from(micros).expect("money beyond i64 after rounding"))
+        if micros > i128::from(MONEY_MAX.0) {
+            return Err(Money::limit_exceeded(what));
+        }
+        Ok(Money(micros as i64)) // at most MONEY_MAX; never below -MONEY_MAX either (see callers)
     }
 
     /// The most credits whose exact cost at `price` fits in `self` (rounded down).
@@ -246,11 +302,16 @@ impl ExactMoney {
     /// unused part of a prepaid lot.
     pub fn share_of(money: Money, part: Credits, whole: Credits) -> ExactMoney {
         assert!(
-            whole.0 > 0 && part.0 <= whole.0,
+            whole.0 > 0 && part.0 <= whole.0 && money.0 >= 0,
             "a share is a part of a positive whole"
         );
-        let numerator = i128::from(money.0) * i128::from(SCALE) * i128::from(part.0);
-        ExactMoney(div_round(numerator, i128::from(whole.0), Rounding::HalfUp))
+        // money x 10^6 x part can pass i128 (10^18 x 10^6 x 10^18), so divide in two steps:
+        // money x part (< 10^37) by whole, then the remainder scaled by 10^6 (< 10^25).
+        let product = i128::from(money.0) * i128::from(part.0);
+        let whole = i128::from(whole.0);
+        let (quotient, remainder) = (product / whole, product % whole);
+        let scaled_rest = div_round(remainder * i128::from(SCALE), whole, Rounding::HalfUp);
+        ExactMoney(quotient * i128::from(SCALE) + scaled_rest)
     }
 
     pub fn to_decimal(self) -> Decimal {
@@ -260,10 +321,13 @@ impl ExactMoney {
 
 impl Price {
     /// Credits that `money` buys at this price, rounded down to the credit resolution.
-    pub fn credits_for(self, money: Money) -> Credits {
+    pub fn credits_for(self, money: Money) -> Result<Credits, LimitExceeded> {
         assert!(self.0 > 0, "prices are validated positive");
         let micros = i128::from(money.0) * i128::from(SCALE) / i128::from(self.0);
-        Credits(i64::try_from(micros).expect("validated: purchases stay below CREDITS_MAX"))
+        if micros > i128::from(CREDITS_MAX.0) {
+            return Err(Credits::limit_exceeded("credits bought by an open amount"));
+        }
+        Ok(Credits(micros as i64))
     }
 }
 
@@ -321,22 +385,26 @@ pub fn discounted_price(
     discount_percent: Decimal,
     minor_digits: u32,
     mode: Rounding,
-) -> Money {
+) -> Result<Money, LimitExceeded> {
     assert!(
         discount_percent >= Decimal::ZERO && discount_percent <= Decimal::ONE_HUNDRED,
         "discounts are validated within 0-100%"
     );
     let d = discount_percent.normalize();
+    // credits (<= 10^18) x base (<= 10^12) x keep (<= 10^2 x 10^scale) fits i128 while the
+    // discount has at most 8 decimals; the book loader allows fewer.
+    assert!(d.scale() <= 8, "discounts are validated to a few decimals");
     let whole = 100 * 10i128.pow(d.scale());
     let keep = whole - d.mantissa();
     // exact raw (1e-12 units) = credits x base x keep / whole; round to minor in one step.
     let numerator = i128::from(credits.0) * i128::from(base.0) * keep;
     let denominator = whole * 10i128.pow(EXACT_SCALE_DIGITS - minor_digits);
     let minor_units = div_round(numerator, denominator, mode);
-    Money(
-        i64::try_from(minor_units * 10i128.pow(SCALE_DIGITS - minor_digits))
-            .expect("validated limits keep bundle prices in range"),
-    )
+    let micros = minor_units * 10i128.pow(SCALE_DIGITS - minor_digits);
+    if micros > i128::from(MONEY_MAX.0) {
+        return Err(Money::limit_exceeded("the bundle's price"));
+    }
+    Ok(Money(micros as i64))
 }
 
 /// `credits` per `per` units as the exact fraction of micro-credits per unit, in lowest
@@ -498,16 +566,19 @@ mod tests {
         // 3.333333 credits x 3.00 = 9.999999 -> 10.00
         let exact = ExactMoney::of(Credits::from_micros(3_333_333), Price::from_units(3));
         assert_eq!(
-            exact.round_to_minor(2, Rounding::HalfUp),
+            exact.round_to_minor(2, Rounding::HalfUp, "").unwrap(),
             Money::from_units(10)
         );
         // 0.001 credits x 5.00 = 0.005 -> 0.01 half up, 0.00 half even
         let exact = ExactMoney::of(Credits::from_micros(1_000), Price::from_units(5));
         assert_eq!(
-            exact.round_to_minor(2, Rounding::HalfUp),
+            exact.round_to_minor(2, Rounding::HalfUp, "").unwrap(),
             Money::from_micros(10_000)
         );
-        assert_eq!(exact.round_to_minor(2, Rounding::HalfEven), Money::ZERO);
+        assert_eq!(
+            exact.round_to_minor(2, Rounding::HalfEven, "").unwrap(),
+            Money::ZERO
+        );
     }
 
     #[test]
@@ -620,7 +691,7 @@ mod tests {
             2,
             Rounding::HalfUp,
         );
-        assert_eq!(p, Money::from_units(184));
+        assert_eq!(p, Ok(Money::from_units(184)));
         // 7 credits x 3.33 x (1 - 0.125) = 20.39625 -> 20.40
         let p = discounted_price(
             Credits::from_units(7),
@@ -629,7 +700,7 @@ mod tests {
             2,
             Rounding::HalfUp,
         );
-        assert_eq!(p, Money::from_micros(20_400_000));
+        assert_eq!(p, Ok(Money::from_micros(20_400_000)));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! and the rate card. Built by `scenario` from TOML after validation; everything here is
 //! already known to be consistent (ids resolve, cohorts and rate versions do not overlap).
 
-use crate::model::amounts::{AmountError, CreditRatio, Credits, Money, Price, Rounding};
+use crate::model::amounts::{
+    AmountError, CreditRatio, Credits, LimitExceeded, Money, Price, Rounding,
+};
 use crate::model::calendar::Instant;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -67,12 +69,18 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn fee_for(&self, seats: u32) -> Money {
-        self.fee + Money::from_micros(self.seat_fee.micros() * i64::from(seats))
+    /// The fee for a cycle with `seats` seats, or the limit it would pass.
+    pub fn fee_for(&self, seats: u32) -> Result<Money, LimitExceeded> {
+        const WHAT: &str = "the plan fee for its seats";
+        self.fee
+            .plus(self.seat_fee.times(u64::from(seats), WHAT)?, WHAT)
     }
 
-    pub fn included_for(&self, seats: u32) -> Credits {
-        self.included + Credits::from_micros(self.included_per_seat.micros() * i64::from(seats))
+    /// The credits granted for a cycle with `seats` seats, or the limit they would pass.
+    pub fn included_for(&self, seats: u32) -> Result<Credits, LimitExceeded> {
+        const WHAT: &str = "the plan's included credits for its seats";
+        self.included
+            .plus(self.included_per_seat.times(u64::from(seats), WHAT)?, WHAT)
     }
 }
 

@@ -207,20 +207,29 @@ fn replay_tidy(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Table {
 
 fn line_json(scenario: &Scenario, line: &crate::engine::ledger::Line) -> Value {
     let book = &scenario.case.book;
-    let (kind, what) = match line.kind {
-        LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone()),
+    // Prepaid lines say how many of the item were bought at once (a top-up buys the count it
+    // needs in one line); a fee is one cycle, and a flex line is priced per credit.
+    let (kind, what, quantity) = match line.kind {
+        LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone(), json!(1)),
         LineKind::Prepaid {
             purchase: Purchase::Bundle(b),
-        } => ("prepaid", scenario.case.cohort().bundles[b].id.clone()),
+            quantity,
+        } => (
+            "prepaid",
+            scenario.case.cohort().bundles[b].id.clone(),
+            json!(quantity),
+        ),
         LineKind::Prepaid {
             purchase: Purchase::OpenAmount(_),
-        } => ("prepaid", "open amount".to_string()),
-        LineKind::Flex { price } => ("flex", format!("at {} per credit", price)),
+            quantity,
+        } => ("prepaid", "open amount".to_string(), json!(quantity)),
+        LineKind::Flex { price } => ("flex", format!("at {} per credit", price), Value::Null),
     };
     json!({
         "at": display(line.at),
         "kind": kind,
         "item": what,
+        "quantity": quantity,
         "credits": line.credits.to_decimal().to_string(),
         "money": line.money.to_decimal_minor(book.minor_digits).to_string(),
     })
