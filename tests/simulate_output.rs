@@ -50,7 +50,7 @@ fn schema_of(frame: &DataFrame) -> Vec<(String, DataType)> {
         .collect()
 }
 
-/// A decimal(18, 6) column as exact decimals.
+/// A decimal(19, 6) column as exact decimals.
 fn decimals(frame: &DataFrame, name: &str) -> Vec<Decimal> {
     let column = frame.column(name).expect("column exists");
     let physical = column
@@ -95,7 +95,7 @@ fn out_dir_holds_tables_that_agree_with_the_summary_and_two_charts() {
     let summary = run_simulation(dir.path());
 
     let paths = read_parquet(&dir.path().join("paths.parquet"));
-    let decimal = DataType::Decimal(18, 6);
+    let decimal = DataType::Decimal(19, 6);
     assert_eq!(
         schema_of(&paths),
         vec![

@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod montecarlo;
 pub mod portfolio;
 pub mod ranking;
+pub mod worst_case;
 
 pub use case::Case;
 

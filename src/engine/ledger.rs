@@ -1148,4 +1148,81 @@ mod tests {
         // 1.666666 x 3.00 = 4.999998 -> 5.00.
         assert_eq!(o.totals.money.flex, money(5));
     }
+
+    // ---- the second line: amounts past the limits stop the ledger with an error ----
+    // These books are built directly, past what loading accepts (a scenario like them is
+    // rejected by `analysis::worst_case`), to reach the ledger's own checks.
+
+    #[test]
+    fn a_fee_that_takes_cash_past_the_money_limit_is_an_error_not_a_wrap() {
+        let mut b = book();
+        b.plans[0].fee = Money::MAX; // 10^12: one cycle fits, the renewal does not
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        let e = l.advance(day(2026, 2, 1), true).unwrap_err();
+        assert_eq!(e.what, "cash over the horizon");
+        assert_eq!(e.limit, Money::MAX.to_decimal());
+    }
+
+    #[test]
+    fn seats_times_a_seat_fee_past_the_limit_is_an_error_when_the_cycle_starts() {
+        let mut b = book();
+        b.plans[0].seat_fee = money(1_000_000_000); // 10^9 x 10^5 seats = 10^14
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 100_000,
+            plan: PlanId(0),
+            anchor: day(2026, 1, 1),
+        };
+        let e = Ledger::open(&b, ws, day(2026, 2, 1), FLEX_ON)
+            .err()
+            .unwrap();
+        assert_eq!(e.what, "the plan fee for its seats");
+    }
+
+    #[test]
+    fn usage_past_the_credit_limit_is_an_error() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        // (10^12 - 10) flex credits at 2.00 are invoiced when the period closes: ~2 x 10^12.
+        l.consume(day(2026, 1, 2), Credits::MAX).unwrap();
+        assert_eq!(l.finish().unwrap_err().what, "a flex invoice");
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        l.set_flex(
+            day(2026, 1, 1),
+            FlexSetting {
+                enabled: false,
+                cap: CapSetting::PlanDefault,
+            },
+        )
+        .unwrap();
+        l.consume(day(2026, 1, 2), Credits::MAX).unwrap(); // blocked, but within the limit
+        let e = l
+            .consume(day(2026, 1, 3), Credits::from_micros(1))
+            .unwrap_err();
+        assert_eq!(e.what, "credits demanded over the horizon");
+    }
+
+    #[test]
+    fn a_purchase_line_past_the_limits_is_an_error() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        // b10: 10 credits for 15.00. 10^11 of them = 10^12 credits (at the limit) for
+        // 1.5 x 10^12 (past it).
+        let e = l
+            .purchase(day(2026, 1, 1), Purchase::Bundle(0), 100_000_000_000)
+            .unwrap_err();
+        assert_eq!(e.what, "price of one purchase line");
+        let e = l
+            .purchase(day(2026, 1, 1), Purchase::Bundle(0), 100_000_000_001)
+            .unwrap_err();
+        assert_eq!(e.what, "credits of one purchase line");
+        // Two lines that fit one by one: 6 x 10^10 bundles = 6 x 10^11 credits for 9 x 10^11.
+        l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 60_000_000_000)
+            .unwrap();
+        let e = l
+            .purchase(day(2026, 1, 1), Purchase::Bundle(1), 1)
+            .and_then(|()| l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 60_000_000_000))
+            .unwrap_err();
+        assert_eq!(e.what, "prepaid credits bought over the horizon");
+    }
 }

@@ -327,7 +327,12 @@ fn build_cohort(
         .collect::<Result<Vec<_>, _>>()?;
     let open_amount = match &c.open_amount {
         None => None,
-        Some(o) => Some(build_open_amount(cx, o, default_expiry)?),
+        Some(o) => Some(build_open_amount(
+            cx,
+            o,
+            prepaid_base_price,
+            default_expiry,
+        )?),
     };
     Ok(Cohort {
         id: c.id.get_ref().clone(),
@@ -390,10 +395,17 @@ fn flex_prices_by_plan(
 fn build_open_amount(
     cx: &BookContext<'_>,
     o: &RawOpenAmount,
+    base: Price,
     default_expiry: Option<u32>,
 ) -> Result<OpenAmount, InputError> {
     let min = cx.charged_money(&o.min, "open_amount.min")?;
     let max = cx.charged_money(&o.max, "open_amount.max")?;
+    if let Err(e) = base.credits_for(max) {
+        return cx.err(
+            o.max.span(),
+            format!("open_amount.max {max} at the prepaid base price {base}: {e}"),
+        );
+    }
     if min.is_zero() {
         return cx.err(o.min.span(), "open_amount.min must be more than zero");
     }

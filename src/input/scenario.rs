@@ -16,15 +16,17 @@ use super::usage_csv::credits_for;
 pub use super::usage_csv::UsageEvent;
 use super::values::{TomlDate, TomlInstant};
 use crate::analysis::portfolio::Member;
+use crate::analysis::worst_case::{self, Breach, Culprit, Subject};
 use crate::analysis::Case;
 use crate::engine::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
 use crate::engine::replay::CreditUsage;
 use crate::engine::strategy::{Action, Scheduled, Strategy, TopUp, Upgrade};
 use crate::input::files::sha256_hex;
-use crate::model::amounts::{Credits, CREDITS_MAX};
+use crate::model::amounts::{Credits, CREDITS_MAX, SCALE_DIGITS};
 use crate::model::calendar::{add_months, display, midnight, Instant, Period};
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, MetricId, PricingBook};
+use crate::model::text::grouped;
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
 use std::path::{Path, PathBuf};
@@ -249,16 +251,20 @@ impl Loader<'_> {
             .map(|e| self.resolve_expectation(e, &strategies))
             .collect::<Result<Vec<_>, _>>()?;
         let simulation = self.simulation(raw, &strategies, &window)?;
+        let case = Case {
+            book: Arc::clone(self.book),
+            workspace,
+            horizon,
+            strategies,
+        };
+        let usage_total = usage.iter().map(|u| u.credits).sum();
+        worst_case::check(Subject::of(&case), Some(usage_total))
+            .map_err(|b| self.breach(raw, b))?;
         Ok(Scenario {
             path: self.cx.source.path.clone(),
             name: self.scenario_name(raw),
             description: raw.scenario.description.clone(),
-            case: Case {
-                book: Arc::clone(self.book),
-                workspace,
-                horizon,
-                strategies,
-            },
+            case,
             window,
             usage,
             import,
@@ -266,6 +272,25 @@ impl Loader<'_> {
             inputs: self.inputs.clone(),
             simulation,
         })
+    }
+
+    /// A worst case past a limit, located at the input to blame.
+    fn breach(&self, raw: &RawScenario, breach: Breach) -> InputError {
+        let ws = &raw.workspace;
+        let h = raw.horizon.get_ref();
+        let usage = &raw.usage;
+        let span = match breach.culprit {
+            Culprit::Seats => Some(ws.seats.as_ref().map_or(ws.plan.span(), |s| s.span())),
+            Culprit::Horizon => Some(h.months.as_ref().map_or(raw.horizon.span(), |m| m.span())),
+            Culprit::Usage => (usage.trace.as_ref().map(|t| t.span()))
+                .or(usage.file.as_ref().map(|f| f.span()))
+                .or(usage.events.first().map(|e| e.span())),
+            Culprit::Strategy(i) => raw.strategy.get(i).map(|s| s.name.span()),
+        };
+        match span {
+            Some(span) => self.cx.source.error(span, breach.message),
+            None => InputError::whole_file(&self.cx.source.path, breach.message),
+        }
     }
 
     /// The scenario's `[workspace]` and `[horizon]`: the workspace, the horizon, and the
@@ -419,15 +444,25 @@ impl Loader<'_> {
         if usage.len() > USAGE_EVENTS_MAX && import.is_none() {
             return Err(InputError::whole_file(
                 &self.cx.source.path,
-                format!("more than {USAGE_EVENTS_MAX} usage events"),
+                format!(
+                    "{} usage events, above the limit of {}",
+                    grouped(usage.len().into()),
+                    grouped(USAGE_EVENTS_MAX.into())
+                ),
             ));
         }
         let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
-            return Err(InputError::whole_file(
-                &self.cx.source.path,
-                format!("usage totals more than {CREDITS_MAX} credits"),
-            ));
+            let message = format!(
+                "usage totals {} credits, above the limit of {} credits",
+                grouped(rust_decimal::Decimal::from_i128_with_scale(
+                    total,
+                    SCALE_DIGITS
+                )),
+                grouped(CREDITS_MAX.to_decimal())
+            );
+            let culprit = Culprit::Usage;
+            return Err(self.breach(raw, Breach { culprit, message }));
         }
         Ok((usage, import))
     }
@@ -575,6 +610,12 @@ impl Loader<'_> {
                     let strategies = self
                         .strategies(&raw, &workspace, &window)
                         .map_err(|e| a.error(format!("its strategies: {e}")))?;
+                    let subject = Subject {
+                        workspace,
+                        strategies: &strategies,
+                        ..Subject::of(&scenario.case)
+                    };
+                    worst_case::check(subject, None).map_err(|b| a.error(b.message))?;
                     setups.push((workspace, strategies));
                     listed.push((a.id.clone(), window));
                 }
@@ -582,28 +623,43 @@ impl Loader<'_> {
             }
         };
         let imported = crate::usage::trace::import(self.book, &spec, workspaces)?;
-        let members = imported
-            .ids
-            .into_iter()
-            .zip(imported.usage)
-            .enumerate()
-            .map(|(k, (id, usage))| {
-                let (workspace, strategies) = setups
-                    .get(k)
-                    .cloned()
-                    .unwrap_or_else(|| (scenario.case.workspace, scenario.case.strategies.clone()));
-                Member {
-                    id,
-                    workspace,
-                    strategies,
-                    usage,
-                }
-            })
-            .collect();
+        let mut members = Vec::with_capacity(imported.ids.len());
+        for (k, (id, usage)) in imported.ids.into_iter().zip(imported.usage).enumerate() {
+            let (workspace, strategies) = setups
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| (scenario.case.workspace, scenario.case.strategies.clone()));
+            let member = Member {
+                id,
+                workspace,
+                strategies,
+                usage,
+            };
+            self.member_worst_case(&scenario, &member, &imported.report.path)?;
+            members.push(member);
+        }
         Ok(Portfolio {
             scenario,
             members,
             import: imported.report,
+        })
+    }
+
+    /// A member's worst case with its usage, blamed on the trace that holds the usage.
+    fn member_worst_case(
+        &self,
+        scenario: &Scenario,
+        member: &Member,
+        trace: &Path,
+    ) -> Result<(), InputError> {
+        let subject = Subject {
+            workspace: member.workspace,
+            strategies: &member.strategies,
+            ..Subject::of(&scenario.case)
+        };
+        let total = member.usage.iter().map(|u| u.credits).sum();
+        worst_case::check(subject, Some(total)).map_err(|b| {
+            InputError::whole_file(trace, format!("workspace \"{}\": {}", member.id, b.message))
         })
     }
 

@@ -46,7 +46,7 @@ pub enum AmountError {
 /// few of them still fits `i64` and every output column holds it: the engine stops with this
 /// error where it would otherwise wrap around or panic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what} would pass the limit of {limit} {unit}")]
+#[error("{what} would pass the limit of {} {unit}", crate::model::text::grouped(*limit))]
 pub struct LimitExceeded {
     /// What was being computed, in a reader's words ("prepaid credits bought").
     pub what: &'static str,
@@ -247,12 +247,12 @@ scaled_i64!(Credits, CREDITS_MAX, "credits");
 /// An exact amount of money (micro-unit resolution of the currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
-scaled_i64!(Money, MONEY_MAX, "in the currency");
+scaled_i64!(Money, MONEY_MAX, "currency units");
 
 /// Money per credit (micro-units of currency per credit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Price(i64);
-scaled_i64!(Price, PRICE_MAX, "in the currency per credit");
+scaled_i64!(Price, PRICE_MAX, "currency units per credit");
 
 /// Money before rounding: credits x price, in 1e-12 units of the currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -711,5 +711,85 @@ mod tests {
             .unwrap();
         assert_eq!(p, d("3.3000"));
         assert_eq!(Money::from_units(1).per_credit(Credits::ZERO, 4), None);
+    }
+
+    /// Millionths near the places arithmetic can break: zero, the amount limit, `i64::MAX`.
+    fn edge_micros() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::prelude::*;
+        let max = CREDITS_MAX.0; // the same 10^18 for credits and money
+        prop_oneof![
+            0i64..1_000,
+            (max - 1_000)..=(max + 1_000),
+            (i64::MAX - 1_000)..=i64::MAX,
+            0i64..=i64::MAX,
+        ]
+    }
+
+    proptest::proptest! {
+        /// A checked sum or product is the exact one when it is within the limit, and an
+        /// error naming the limit when not: never a wrapped value, never a panic.
+        #[test]
+        fn checked_sums_and_products_are_exact_or_an_error(
+            a in edge_micros(),
+            b in edge_micros(),
+            n in proptest::prop_oneof![0u64..10, proptest::num::u64::ANY],
+        ) {
+            use proptest::prop_assert_eq;
+            let max = i128::from(MONEY_MAX.0);
+            let (x, y) = (Money::from_micros(a), Money::from_micros(b));
+            let sum = i128::from(a) + i128::from(b);
+            match x.plus(y, "sum") {
+                Ok(s) => prop_assert_eq!((i128::from(s.0), sum <= max), (sum, true)),
+                Err(e) => prop_assert_eq!((sum > max, e.limit), (true, MONEY_MAX.to_decimal())),
+            }
+            let product = i128::from(a) * i128::from(n); // < 2^127: cannot overflow
+            match x.times(n, "product") {
+                Ok(p) => prop_assert_eq!((i128::from(p.0), product <= max), (product, true)),
+                Err(_) => prop_assert_eq!(product > max, true),
+            }
+        }
+
+        /// The two-step share equals the one-step formula wherever that fits i128, and is
+        /// exact at the ends (none, all) at any size.
+        #[test]
+        fn a_share_is_exact_at_any_size(
+            money in 0i64..=MONEY_MAX.0,
+            whole in 1i64..=CREDITS_MAX.0,
+            part_permille in 0i64..=1_000,
+        ) {
+            use proptest::prop_assert_eq;
+            let part = i64::try_from(i128::from(whole) * i128::from(part_permille) / 1_000).unwrap();
+            let (m, p, w) = (Money(money), Credits(part), Credits(whole));
+            let got = ExactMoney::share_of(m, p, w).0;
+            let one_step = i128::from(money)
+                .checked_mul(i128::from(SCALE))
+                .and_then(|x| x.checked_mul(i128::from(part)));
+            if let Some(numerator) = one_step {
+                prop_assert_eq!(got, div_round(numerator, i128::from(whole), Rounding::HalfUp));
+            }
+            prop_assert_eq!(ExactMoney::share_of(m, w, w).0, i128::from(money) * i128::from(SCALE));
+            prop_assert_eq!(ExactMoney::share_of(m, Credits::ZERO, w).0, 0);
+        }
+
+        /// A bundle's price at the largest credits and base price is the rounded exact
+        /// product, or the money limit named: never a panic.
+        #[test]
+        fn a_discounted_price_at_the_limits_is_exact_or_an_error(
+            credits in 1i64..=CREDITS_MAX.0,
+            base in 1i64..=PRICE_MAX.0,
+            discount_bp in 0i64..=1_000_000, // 0-100% with 4 decimals
+        ) {
+            use proptest::prop_assert_eq;
+            let pct = Decimal::new(discount_bp, 4);
+            let got = discounted_price(Credits(credits), Price(base), pct, 2, Rounding::HalfUp);
+            // credits x base x (1 - pct/100), to cents: x (10^6 - bp) / 10^6 / 10^10.
+            let numerator = i128::from(credits) * i128::from(base) * i128::from(1_000_000 - discount_bp);
+            let cents = div_round(numerator, 1_000_000 * 10i128.pow(10), Rounding::HalfUp);
+            let micros = cents * 10_000;
+            match got {
+                Ok(m) => prop_assert_eq!(i128::from(m.0), micros),
+                Err(e) => prop_assert_eq!((micros > i128::from(MONEY_MAX.0), e.what), (true, "the bundle's price")),
+            }
+        }
     }
 }

@@ -57,3 +57,44 @@ pub fn check_year(date: NaiveDate) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A decimal with its whole part in groups of three, for messages: "1,000,000,000,000.5".
+pub fn grouped(value: Decimal) -> String {
+    let text = value.normalize().to_string();
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let mut out = String::from(sign);
+    for (k, c) in whole.chars().enumerate() {
+        if k > 0 && (whole.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    use super::grouped;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn groups_the_whole_part_only() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(grouped(d("1000000000000")), "1,000,000,000,000");
+        assert_eq!(grouped(d("999")), "999");
+        assert_eq!(grouped(d("1234.56780")), "1,234.5678");
+        assert_eq!(grouped(d("-12345")), "-12,345");
+        assert_eq!(grouped(d("0.000001")), "0.000001");
+    }
+}

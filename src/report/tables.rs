@@ -1,6 +1,6 @@
 //! Parquet tables for notebooks: one row per path and strategy, and the monthly fan.
 //!
-//! Amounts are `Decimal(18, 6)`: the ledger's exact millionths, so a notebook sums them
+//! Amounts are `Decimal(19, 6)`: the ledger's exact millionths, so a notebook sums them
 //! without float drift (polars and pyarrow read them as decimals). Column names and units are
 //! documented in notebooks-data/README.md; tests/simulate.rs reads every file back.
 
@@ -12,15 +12,17 @@ use crate::model::calendar::Instant;
 use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
 
-/// Precision and scale of every amount column: 12 integer digits, the ledger's 6 decimals.
-const DECIMAL_PRECISION: usize = 18;
+/// Precision and scale of every amount column: the ledger's 6 decimals, and 13 integer
+/// digits, so that every `i64` of millionths fits (19 digits), the amount limit of 10^12
+/// included. (18 digits held amounts only below 10^12, and the writer panicked at it.)
+const DECIMAL_PRECISION: usize = 19;
 const DECIMAL_SCALE: usize = 6;
 
 pub(crate) fn decimal_column(name: &str, micros: Vec<i64>) -> Column {
     let wide: Vec<i128> = micros.into_iter().map(i128::from).collect();
     Int128Chunked::from_vec(name.into(), wide)
         .into_decimal(DECIMAL_PRECISION, DECIMAL_SCALE)
-        .expect("an i64 of millionths fits 18 digits")
+        .expect("an i64 of millionths fits 19 digits")
         .into_series()
         .into_column()
 }
