@@ -484,3 +484,62 @@ fn replay_of_one_workspace_takes_its_setup_from_the_accounts_table() {
     assert_eq!(totals(1)["economic_cost"], "689.00");
     assert_eq!(totals(0)["final_plan"], "growth-monthly");
 }
+
+/// `creditsim replay` of the error cases' trace scenario (the credits book, 1 credit per
+/// unit of `credits`, a workspace created 2026-04-01, three months) over `trace`: the exit
+/// code and stderr.
+fn replay_trace(trace: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args([
+            "replay",
+            "tests/errors/trace-bad-rows.toml",
+            "--format",
+            "json",
+        ])
+        .arg("--trace")
+        .arg(trace)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn crlf_line_ends_keep_row_numbers() {
+    // Windows exports end every line, the header's too, with CRLF. Data row 1 is the line
+    // after the header, so the bad quantity on the third data line is row 3, and the file
+    // has 3 rows (no empty row between the header and the data).
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("trace.csv");
+    std::fs::write(
+        &bad,
+        "timestamp,metric,quantity\r\n2026-04-02T10:00:00Z,credits,1\r\n2026-04-03T10:00:00Z,credits,2\r\n2026-04-04T10:00:00Z,credits,x\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = replay_trace(&bad);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("trace.csv: row 3, column \"quantity\": \"x\" is not a decimal number"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("row 1,") && !stderr.contains("row 4,"),
+        "{stderr}"
+    );
+    // The same file with a quantity there: 3 rows, all used (1 + 2 + 4 credits).
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "timestamp,metric,quantity\r\n2026-04-02T10:00:00Z,credits,1\r\n2026-04-03T10:00:00Z,credits,2\r\n2026-04-04T10:00:00Z,credits,4\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = replay_trace(&good);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("3 rows read, 3 used, 0 skipped"),
+        "{stderr}"
+    );
+}

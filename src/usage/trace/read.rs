@@ -104,7 +104,15 @@ fn csv_header(path: &Path, head: &[u8], delimiter: u8) -> Result<(Vec<String>, u
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_string())
         .collect();
-    Ok((names, bom + reader.position().byte() as usize))
+    let mut data_start = bom + reader.position().byte() as usize;
+    // The csv crate ends a record at the "\r" of a CRLF line end and leaves its "\n" for the
+    // next record: left there, polars would read it as an empty first row (a phantom row 1
+    // that shifts every row number in errors by one).
+    if head.get(data_start.wrapping_sub(1)) == Some(&b'\r') && head.get(data_start) == Some(&b'\n')
+    {
+        data_start += 1;
+    }
+    Ok((names, data_start))
 }
 
 /// Calls `each` with every batch of `path`, in file order, reading only `columns` (names
