@@ -6,7 +6,7 @@
 //! anything else falls back to chrono and rust_decimal, which accept the same texts.
 
 use crate::model::calendar::{midnight, Instant};
-use crate::model::text::{YEAR_MAX, YEAR_MIN};
+use crate::model::text::{check_offset, written_offset, YEAR_MAX, YEAR_MIN};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use rust_decimal::Decimal;
 
@@ -52,6 +52,9 @@ impl Zone {
         }
         if text.starts_with('+') || text.starts_with('-') {
             let probe = format!("2000-01-01T00:00:00{text}");
+            if let Some(offset) = written_offset(&probe) {
+                check_offset(offset)?;
+            }
             return DateTime::parse_from_rfc3339(&probe)
                 .map(|d| Zone::Fixed(*d.offset()))
                 .map_err(|_| format!("\"{text}\" is not an offset like +09:00"));
@@ -136,10 +139,16 @@ impl<'a> TimestampParser<'a> {
             TimestampFormat::Iso => match self.iso_fast(t.as_bytes()) {
                 Some((local, None)) => zone.to_utc(local)?,
                 Some((local, Some(0))) => local,
-                Some((local, Some(offset_s))) => local - chrono::Duration::seconds(offset_s),
+                Some((local, Some(offset_s))) => {
+                    check_offset(offset_s)?;
+                    local - chrono::Duration::seconds(offset_s)
+                }
                 None => iso_slow(t, zone)?,
             },
             TimestampFormat::Pattern(p) => {
+                if let Some(offset) = pattern_offset(t, p) {
+                    check_offset(offset)?;
+                }
                 if let Ok(d) = DateTime::parse_from_str(t, p) {
                     d.naive_utc()
                 } else if let Ok(local) = NaiveDateTime::parse_from_str(t, p) {
@@ -271,7 +280,11 @@ fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
         [] => None,
         [b'Z'] | [b'z'] => Some(0),
         [sign @ (b'+' | b'-'), hh @ ..] if hh.len() == 5 && hh[2] == b':' => {
-            let secs = i64::from(digits(&hh[0..2])? * 3600 + digits(&hh[3..5])? * 60);
+            let minutes = digits(&hh[3..5])?;
+            if minutes > 59 {
+                return None; // not an offset: the slow path words it
+            }
+            let secs = i64::from(digits(&hh[0..2])? * 3600 + minutes * 60);
             Some(if *sign == b'-' { -secs } else { secs })
         }
         _ => return None,
@@ -282,6 +295,9 @@ fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
 /// The shapes `scenario::values::parse_instant` accepts that the fast path does not (an
 /// offset without a colon, minutes without seconds), with the zone for local times.
 fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
+    if let Some(offset) = written_offset(t) {
+        check_offset(offset)?;
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(&t.replace(' ', "T")) {
         return Ok(d.naive_utc());
     }
@@ -302,6 +318,16 @@ fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
     Err(format!(
         "\"{t}\" is not an ISO 8601 date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)"
     ))
+}
+
+/// The offset a pattern with `%z` reads from `t`, whatever its size: chrono refuses an offset
+/// of a day or more as a mismatch, and the pattern's local-time reading would then take the
+/// text without its offset.
+fn pattern_offset(t: &str, pattern: &str) -> Option<i64> {
+    let mut parsed = chrono::format::Parsed::new();
+    // A text that does not match is decided (and worded) by the caller.
+    let _ = chrono::format::parse(&mut parsed, t, chrono::format::StrftimeItems::new(pattern));
+    parsed.offset().map(i64::from)
 }
 
 /// An exact non-negative-or-not decimal: plain digits with one optional point and sign, or
@@ -392,6 +418,56 @@ mod tests {
             timestamp("2026-04-01T09:30:00+0900", &TimestampFormat::Iso, Zone::Utc).unwrap(),
             at("2026-04-01T00:30:00")
         );
+    }
+
+    #[test]
+    fn offsets_outside_those_in_use_are_refused_by_every_parser() {
+        let refused = |offset: &str| format!("offset {offset} is outside -12:00..+14:00");
+        let iso = TimestampFormat::Iso;
+        // The fast path (+HH:MM), the slow one (+HHMM, +HH), and the extremes accepted.
+        for (text, offset) in [
+            ("2026-04-01T09:30:00+99:00", "+99:00"),
+            ("2026-04-01T09:30:00-12:30", "-12:30"),
+            ("2026-04-01T09:30:00+1500", "+15:00"),
+            ("2026-04-01 09:30+99", "+99:00"),
+        ] {
+            assert_eq!(
+                timestamp(text, &iso, Zone::Utc).unwrap_err(),
+                refused(offset),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            timestamp("2026-04-01T14:00:00+14:00", &iso, Zone::Utc).unwrap(),
+            at("2026-04-01T00:00:00")
+        );
+        assert_eq!(
+            timestamp("2026-04-01T00:00:00-12:00", &iso, Zone::Utc).unwrap(),
+            at("2026-04-01T12:00:00")
+        );
+        // A pattern with %z: chrono refuses +99:00 as a mismatch, and the local-time
+        // reading of the pattern must not take the text without its offset.
+        let p = TimestampFormat::parse("%d/%m/%Y %H:%M %z");
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +9900", &p, Zone::Utc).unwrap_err(),
+            refused("+99:00")
+        );
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +1430", &p, Zone::Utc).unwrap_err(),
+            refused("+14:30")
+        );
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +0900", &p, Zone::Utc).unwrap(),
+            at("2026-04-01T00:30:00")
+        );
+        // The zone of local times (--timezone, [usage.trace] timezone).
+        assert_eq!(Zone::parse("+15:00").unwrap_err(), refused("+15:00"));
+        assert_eq!(Zone::parse("+99:00").unwrap_err(), refused("+99:00"));
+        assert!(Zone::parse("+14:00").is_ok() && Zone::parse("-12:00").is_ok());
+        // Minutes past 59 are no offset at all.
+        assert!(timestamp("2026-04-01T09:30:00+05:99", &iso, Zone::Utc)
+            .unwrap_err()
+            .contains("is not an ISO 8601"));
     }
 
     #[test]
