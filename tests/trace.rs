@@ -543,3 +543,58 @@ fn crlf_line_ends_keep_row_numbers() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_cell_that_is_not_utf8_is_named_by_row_and_column() {
+    // Row 7's metric has a Latin-1 byte (0xE9, "é"); row 3's note, a column the import does
+    // not read, has one too and is used like any row (its 3 credits count).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.csv");
+    let mut bytes = b"timestamp,metric,quantity,note\n".to_vec();
+    for row in 1..=9 {
+        let metric: &[u8] = if row == 7 { b"cr\xe9dits" } else { b"credits" };
+        let note: &[u8] = if row == 3 { b"caf\xe9" } else { b"ok" };
+        bytes.extend_from_slice(format!("2026-04-{:02}T10:00:00Z,", row + 1).as_bytes());
+        bytes.extend_from_slice(metric);
+        bytes.extend_from_slice(format!(",{row},").as_bytes());
+        bytes.extend_from_slice(note);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&trace, &bytes).unwrap();
+    let (code, stderr) = replay_trace(&trace);
+    assert_eq!(code, Some(2), "{stderr}");
+    let first = stderr.lines().next().unwrap();
+    assert!(
+        first.ends_with("trace.csv: row 7, column \"metric\": not valid UTF-8: \"cr\\xe9dits\""),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("row ").count(), 1, "only row 7: {stderr}");
+    // Skipped, it leaves 1 + 2 + ... + 9 - 7 = 38 credits from the other eight rows.
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args([
+            "replay",
+            "tests/errors/trace-bad-rows.toml",
+            "--format",
+            "json",
+        ])
+        .arg("--trace")
+        .arg(&trace)
+        .arg("--skip-invalid")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("9 rows read, 8 used, 1 skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped 1 invalid rows (1 in metric)"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["strategies"][0]["totals"]["credits.demanded"], "38",
+        "{report}"
+    );
+}

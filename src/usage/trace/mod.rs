@@ -650,8 +650,8 @@ struct BatchRows<'a> {
     workspace_of: &'a [u32],
     /// The data row number of the batch's first row.
     first_row: usize,
-    /// Rows (index in the batch) that did not split into fields, and why.
-    malformed: &'a [(usize, String)],
+    /// Rows that could not be read into fields, and why (by index in the batch).
+    malformed: &'a [read::Malformed],
     keep_quantities: bool,
     by_day: bool,
 }
@@ -696,11 +696,11 @@ impl BatchRows<'_> {
             }
             let row = self.first_row + i;
             if !malformed.is_empty() {
-                if let Ok(k) = malformed.binary_search_by_key(&i, |m| m.0) {
+                if let Ok(k) = malformed.binary_search_by_key(&i, |m| m.row) {
                     bad.push(RowError {
                         row,
-                        column: WHOLE_ROW,
-                        message: malformed[k].1.clone(),
+                        column: malformed[k].column.unwrap_or(WHOLE_ROW),
+                        message: malformed[k].message.clone(),
                     });
                     continue;
                 }

@@ -48,9 +48,20 @@ impl FileType {
 pub struct Batch {
     pub first_row: usize,
     pub frame: DataFrame,
-    /// Rows (index in the frame) that could not be split into the header's fields, and why;
-    /// their cells are null.
-    pub malformed: Vec<(usize, String)>,
+    /// Rows that could not be read into the header's fields, in row order; their cells are
+    /// null.
+    pub malformed: Vec<Malformed>,
+}
+
+/// A row that could not be read into the header's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The row's index in the batch's frame.
+    pub row: usize,
+    /// The read column at fault, as a position in the columns asked for; `None` for the
+    /// row as a whole (a field too many).
+    pub column: Option<usize>,
+    pub message: String,
 }
 
 /// The header of a trace: its column names, in file order.
@@ -317,7 +328,7 @@ impl BlockParser {
     }
 
     /// The block's frame, and its rows that do not split into the header's fields.
-    fn parse(&mut self, block: &Block) -> (DataFrame, Vec<(usize, String)>) {
+    fn parse(&mut self, block: &Block) -> (DataFrame, Vec<Malformed>) {
         let typed = self
             .integer_schema
             .as_ref()
@@ -375,14 +386,15 @@ fn last_row_end(block: &[u8], quoted: bool) -> Option<usize> {
 }
 
 /// A block read by the `csv` crate: the projected columns as text, with null cells for rows
-/// that do not split into the header's fields (listed with why). A row with fewer fields has
-/// nulls for the missing ones, as in polars.
+/// that do not split into the header's fields or have a read cell that is not UTF-8 (listed
+/// with why). A row with fewer fields has nulls for the missing ones, as in polars. Columns
+/// that are not read may hold anything, as they do when polars reads the block.
 fn rows_one_by_one(
     block: &[u8],
     names: &[String],
     projection: &[usize],
     delimiter: u8,
-) -> (DataFrame, Vec<(usize, String)>) {
+) -> (DataFrame, Vec<Malformed>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -395,16 +407,16 @@ fn rows_one_by_one(
     loop {
         let problem = match reader.read_byte_record(&mut record) {
             Ok(false) => break,
-            Ok(true) if record.len() > names.len() => Some(format!(
-                "extra value (the row has {} fields, the header has {})",
-                record.len(),
-                names.len()
+            Ok(true) if record.len() > names.len() => Some((
+                None,
+                format!(
+                    "extra value (the row has {} fields, the header has {})",
+                    record.len(),
+                    names.len()
+                ),
             )),
-            Ok(true) if std::str::from_utf8(record.as_slice()).is_err() => {
-                Some("the row is not valid UTF-8".to_string())
-            }
-            Ok(true) => None,
-            Err(e) => Some(format!("malformed row: {e}")),
+            Ok(true) => not_utf8(&record, projection),
+            Err(e) => Some((None, format!("malformed row: {e}"))),
         };
         for (column, &field) in columns.iter_mut().zip(projection) {
             let cell = match &problem {
@@ -416,8 +428,12 @@ fn rows_one_by_one(
             };
             column.push(cell);
         }
-        if let Some(p) = problem {
-            malformed.push((row, p));
+        if let Some((column, message)) = problem {
+            malformed.push(Malformed {
+                row,
+                column,
+                message,
+            });
         }
         row += 1;
     }
@@ -430,6 +446,18 @@ fn rows_one_by_one(
     )
     .expect("columns of equal length");
     (frame, malformed)
+}
+
+/// The first read cell of `record` that is not UTF-8 (its position among the read columns)
+/// and the message naming its value.
+fn not_utf8(record: &csv::ByteRecord, projection: &[usize]) -> Option<(Option<usize>, String)> {
+    projection.iter().enumerate().find_map(|(k, &field)| {
+        let cell = record.get(field)?;
+        std::str::from_utf8(cell).is_err().then(|| {
+            let value = crate::model::diag::shown_bytes(cell);
+            (Some(k), format!("not valid UTF-8: \"{value}\""))
+        })
+    })
 }
 
 fn parquet_batches(
