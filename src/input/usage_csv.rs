@@ -142,6 +142,11 @@ impl Rows<'_> {
         })?;
         let quantity = parse_decimal(field(self.columns.quantity))
             .map_err(|m| self.error(row, "quantity", m))?;
+        // No rate in force is about when the row is, not its quantity.
+        self.book
+            .rates
+            .version(metric, at)
+            .map_err(|e| self.error(row, "timestamp", e.to_string()))?;
         let credits = credits_for(self.book, metric, at, quantity)
             .map_err(|m| self.error(row, "quantity", m))?;
         Ok(UsageEvent {

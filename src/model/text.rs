@@ -3,6 +3,7 @@
 //! column, is made exact in `usage::exact`: the model layer has no floating point.)
 
 use crate::model::calendar::{midnight, Instant};
+use crate::model::diag::shown;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
@@ -13,10 +14,16 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
             .chars()
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')));
+    let bad = || format!("\"{}\" is not a decimal number", shown(text));
     if !ok {
-        return Err(format!("\"{text}\" is not a decimal number"));
+        return Err(bad());
     }
-    Decimal::from_str_exact(trimmed).map_err(|_| format!("\"{text}\" is not a decimal number"))
+    Decimal::from_str_exact(trimmed).map_err(|_| {
+        format!(
+            "\"{}\" is not a decimal number of at most 28 digits",
+            shown(text)
+        )
+    })
 }
 
 /// Years accepted anywhere; keeps calendar arithmetic far from chrono's limits.
@@ -84,7 +91,8 @@ pub fn parse_instant(text: &str) -> Result<Instant, String> {
         dt
     } else {
         return Err(format!(
-            "\"{text}\" is not a date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)"
+            "\"{}\" is not a date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)",
+            shown(text)
         ));
     };
     check_year(instant.date())?;

@@ -404,11 +404,18 @@ fn import_with(
     for (k, u) in usage.iter().enumerate() {
         let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
+            let id = &workspaces.ids[k];
+            // A trace without workspace ids is one workspace, its id empty.
+            let whose = if id.is_empty() {
+                "the trace's usage".to_string()
+            } else {
+                format!("workspace \"{}\"", crate::model::diag::shown(id))
+            };
             return Err(InputError::whole_file(
                 &spec.path,
                 format!(
-                    "workspace \"{}\" uses more than {CREDITS_MAX} credits",
-                    workspaces.ids[k]
+                    "{whose} totals {} credits, more than the limit of {CREDITS_MAX} credits per workspace",
+                    rust_decimal::Decimal::from_i128_with_scale(total, 6).normalize()
                 ),
             ));
         }
@@ -972,7 +979,7 @@ impl RowParser<'_> {
                 Cell::Text(s) if s.trim().is_empty() => "missing value".to_string(),
                 Cell::Text(s) => format!(
                     "unknown workspace \"{}\" (not in the accounts table)",
-                    s.trim()
+                    crate::model::diag::shown(s.trim())
                 ),
                 Cell::Int(v) => format!("unknown workspace \"{v}\" (not in the accounts table)"),
                 _ => "a workspace id must be text or an integer".to_string(),
@@ -993,7 +1000,11 @@ impl RowParser<'_> {
             Cell::Null => return Err((METRIC, "missing value".into())),
             _ => return Err((METRIC, "a metric must be text".into())),
         };
-        let rate_error = |e: crate::model::pricing::RateError| (QUANTITY, e.to_string());
+        // No rate in force is about when the row is; anything else, about its quantity.
+        let rate_error = |e: crate::model::pricing::RateError| match e {
+            crate::model::pricing::RateError::NoRateInForce { .. } => (TIMESTAMP, e.to_string()),
+            _ => (QUANTITY, e.to_string()),
+        };
         let (credits, quantity) = match cells[QUANTITY].get(i) {
             // Whole units, the common quantity, are converted without a decimal.
             Cell::Int(units) => {
@@ -1004,7 +1015,10 @@ impl RowParser<'_> {
                 let credits = version
                     .ratio
                     .credits_of_units(units.unsigned_abs(), book.rounding)
-                    .map_err(|e| rate_error(e.into()))?;
+                    .map_err(|e| {
+                        let q = Decimal::from(units);
+                        rate_error(book.rates.amount_error(metric, version, q, e))
+                    })?;
                 (credits, self.keep_quantities.then(|| Decimal::from(units)))
             }
             cell => {
@@ -1052,12 +1066,14 @@ fn quantity(cell: Cell<'_>) -> Result<Decimal, String> {
         Cell::Text(s) if !parse::trimmed(s).is_empty() => parse::parse_quantity(s),
         Cell::Null | Cell::Text(_) => Err("missing value".into()),
         Cell::Int(v) => Ok(Decimal::from(v)),
-        Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
-            .map_err(|_| format!("{v}e-{scale} does not fit a decimal")),
+        Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale).map_err(|_| {
+            format!("{v}e-{scale} does not fit a decimal of at most 28 digits after the point and 96 bits")
+        }),
         // A float column is accepted when each value is a short decimal, as TOML floats are.
         Cell::Float(f) => crate::usage::exact::exact_decimal_of_float(f).ok_or_else(|| {
             format!(
-                "{f} is not an exact decimal (the column is a float; write quantities as decimals)"
+                "{f} is not an exact decimal of at most {} significant digits (the column is a float; write quantities as decimals)",
+                crate::usage::exact::FLOAT_DIGITS_EXACT_MAX
             )
         }),
         _ => Err("a quantity must be a number or text".into()),

@@ -6,6 +6,7 @@
 //! anything else falls back to chrono and rust_decimal, which accept the same texts.
 
 use crate::model::calendar::{midnight, Instant};
+use crate::model::diag::shown;
 use crate::model::text::{check_offset, written_offset, YEAR_MAX, YEAR_MIN};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use rust_decimal::Decimal;
@@ -157,25 +158,31 @@ impl<'a> TimestampParser<'a> {
                     zone.to_utc(midnight(date))?
                 } else {
                     return Err(format!(
-                        "\"{text}\" does not match the timestamp format \"{p}\""
+                        "\"{}\" does not match the timestamp format \"{}\"",
+                        shown(text),
+                        shown(p)
                     ));
                 }
             }
             TimestampFormat::UnixSeconds => {
-                let seconds = parse_quantity(t)
-                    .map_err(|_| format!("\"{text}\" is not a count of seconds since 1970"))?;
-                let nanos = (seconds * Decimal::from(1_000_000_000))
-                    .trunc()
-                    .try_into()
-                    .map_err(|_| format!("\"{text}\" seconds is out of range"))?;
+                let seconds = parse_quantity(t).map_err(|_| {
+                    format!("\"{}\" is not a count of seconds since 1970", shown(text))
+                })?;
+                let nanos = seconds
+                    .checked_mul(Decimal::from(1_000_000_000))
+                    .and_then(|n| i64::try_from(n.trunc()).ok())
+                    .ok_or_else(|| out_of_years(t, "seconds"))?;
                 DateTime::from_timestamp_nanos(nanos).naive_utc()
             }
             TimestampFormat::UnixMillis => {
-                let millis: i64 = t
-                    .parse()
-                    .map_err(|_| format!("\"{text}\" is not a count of milliseconds since 1970"))?;
+                let millis: i64 = t.parse().map_err(|_| {
+                    format!(
+                        "\"{}\" is not a count of milliseconds since 1970",
+                        shown(text)
+                    )
+                })?;
                 DateTime::from_timestamp_millis(millis)
-                    .ok_or_else(|| format!("\"{text}\" milliseconds is out of range"))?
+                    .ok_or_else(|| out_of_years(t, "milliseconds"))?
                     .naive_utc()
             }
         };
@@ -232,6 +239,14 @@ pub fn trimmed(text: &str) -> &str {
         (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
         _ => text.trim(),
     }
+}
+
+/// A count since 1970 too large for any instant: said with the years accepted.
+fn out_of_years(count: &str, unit: &str) -> String {
+    format!(
+        "{} {unit} since 1970 is outside the years {YEAR_MIN}-{YEAR_MAX}",
+        shown(count)
+    )
 }
 
 /// `instant` when its year is one creditsim accepts anywhere.
@@ -316,7 +331,8 @@ fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
         return zone.to_utc(local);
     }
     Err(format!(
-        "\"{t}\" is not an ISO 8601 date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)"
+        "\"{}\" is not an ISO 8601 date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)",
+        shown(t)
     ))
 }
 
@@ -337,11 +353,12 @@ pub fn parse_quantity(text: &str) -> Result<Decimal, String> {
     if let Some(d) = decimal_fast(t.as_bytes()) {
         return Ok(d);
     }
-    let bad = || format!("\"{text}\" is not a decimal number");
+    let bad = || format!("\"{}\" is not a decimal number", shown(text));
     if t.contains(['e', 'E']) {
         return Decimal::from_scientific(t).map_err(|_| bad());
     }
-    crate::model::text::parse_decimal(t).map_err(|_| bad())
+    // Its own message: it says when a decimal has too many digits.
+    crate::model::text::parse_decimal(t)
 }
 
 /// Up to 18 significant digits with an optional sign and point, without allocating.
