@@ -598,3 +598,162 @@ fn a_cell_that_is_not_utf8_is_named_by_row_and_column() {
         "{report}"
     );
 }
+
+/// Writes `frame` as Parquet at `path`, declaring the columns named in `declared` with
+/// another Arrow type: what pyarrow writes for an int8 or uint16 column (Parquet stores
+/// them as 32-bit integers, the Arrow schema in the file says which), from a column polars
+/// itself can hold (it is built without 8- and 16-bit integers).
+fn write_parquet(frame: &mut DataFrame, path: &Path, declared: &[(&str, ArrowDataType)]) {
+    let mut arrow = frame.schema().to_arrow(CompatLevel::oldest());
+    for (name, dtype) in declared {
+        arrow.get_mut(*name).unwrap().dtype = dtype.clone();
+    }
+    let key = polars_parquet::write::schema_to_metadata_key(&arrow);
+    let metadata = KeyValueMetadata::from_static(vec![(key.key, key.value.unwrap())]);
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .with_key_value_metadata(Some(metadata))
+        .finish(frame)
+        .unwrap();
+}
+
+/// The rows every Parquet type test writes: (timestamp, metric, quantity). On the credits
+/// book: 1 + 60/30 + 100 + 90/30 = 106 credits.
+const TYPED_ROWS: [(&str, &str, i32); 4] = [
+    ("2026-04-02T10:00:00Z", "credits", 1),
+    ("2026-04-03T10:00:00Z", "gpu_training_minutes", 60),
+    ("2026-04-04T10:00:00Z", "credits", 100),
+    ("2026-04-05T10:00:00Z", "gpu_training_minutes", 90),
+];
+
+fn typed_frame(metric: Series, quantity: Series) -> DataFrame {
+    let timestamps: Vec<&str> = TYPED_ROWS.iter().map(|r| r.0).collect();
+    DataFrame::new_infer_height(vec![
+        Series::new("timestamp".into(), timestamps).into_column(),
+        metric.into_column(),
+        quantity.into_column(),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn parquet_integer_and_dictionary_columns_read_like_the_csv() {
+    let scenario = root().join("tests/errors/trace-bad-rows.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trace.csv");
+    let mut text = String::from("timestamp,metric,quantity\n");
+    for (t, m, q) in TYPED_ROWS {
+        text.push_str(&format!("{t},{m},{q}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let want = load_with(&scenario, &with_trace(&csv)).unwrap();
+    let want_run = run(&want);
+    assert_eq!(want_run[0].totals.credits.demanded.to_string(), "106");
+
+    let metrics: Vec<&str> = TYPED_ROWS.iter().map(|r| r.1).collect();
+    let quantities: Vec<i32> = TYPED_ROWS.iter().map(|r| r.2).collect();
+    let metric = Series::new("metric".into(), metrics);
+    let int32 = Series::new("quantity".into(), quantities.clone());
+    // A pandas categorical (Arrow dictionary of strings) for the metric and the quantity.
+    let categorical = DataType::from_categories(Categories::global());
+    let text_quantities: Vec<String> = quantities.iter().map(i32::to_string).collect();
+    let cases: Vec<(&str, DataFrame, Vec<(&str, ArrowDataType)>)> = vec![
+        (
+            "int8",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::Int8)],
+        ),
+        (
+            "int16",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::Int16)],
+        ),
+        (
+            "uint8",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::UInt8)],
+        ),
+        (
+            "uint16",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::UInt16)],
+        ),
+        (
+            "uint32",
+            typed_frame(metric.clone(), int32.cast(&DataType::UInt32).unwrap()),
+            vec![],
+        ),
+        (
+            "uint64",
+            typed_frame(metric.clone(), int32.cast(&DataType::UInt64).unwrap()),
+            vec![],
+        ),
+        (
+            "dictionary",
+            typed_frame(
+                metric.cast(&categorical).unwrap(),
+                Series::new("quantity".into(), text_quantities)
+                    .cast(&categorical)
+                    .unwrap(),
+            ),
+            vec![],
+        ),
+    ];
+    for (name, mut frame, declared) in cases {
+        let parquet = dir.path().join(format!("{name}.parquet"));
+        write_parquet(&mut frame, &parquet, &declared);
+        let got =
+            load_with(&scenario, &with_trace(&parquet)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got.usage, want.usage, "{name}");
+        assert_eq!(run(&got), want_run, "{name}");
+    }
+}
+
+#[test]
+fn parquet_types_that_cannot_be_read_are_named_with_those_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics: Vec<&str> = TYPED_ROWS.iter().map(|r| r.1).collect();
+    let metric = Series::new("metric".into(), metrics);
+    let quantity = Series::new("quantity".into(), [1i64, 2, 3, 4]);
+    let quantities = "int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, decimal, string, dictionary of string";
+    let cases = [
+        (
+            typed_frame(metric.clone(), Series::new("quantity".into(), [true, false, true, true])),
+            format!("trace.parquet: column \"quantity\" has type boolean; accepted: {quantities}"),
+        ),
+        (
+            typed_frame(Series::new("metric".into(), [1i64, 2, 3, 4]), quantity.clone()),
+            "trace.parquet: column \"metric\" has type int64; accepted: string, dictionary of string".to_string(),
+        ),
+        (
+            DataFrame::new_infer_height(vec![
+                Series::new("timestamp".into(), [1.5f64, 2.5, 3.5, 4.5]).into_column(),
+                metric.clone().into_column(),
+                quantity.clone().into_column(),
+            ])
+            .unwrap(),
+            "trace.parquet: column \"timestamp\" has type float64; accepted: string, dictionary of string, timestamp, date".to_string(),
+        ),
+    ];
+    for (mut frame, want) in cases {
+        let parquet = dir.path().join("trace.parquet");
+        write_parquet(&mut frame, &parquet, &[]);
+        let (code, stderr) = replay_trace(&parquet);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.trim_end().ends_with(&want), "{stderr}");
+    }
+    // A uint64 quantity past i64 is read as its own number, refused by the credits it
+    // converts to (1 credit per credit); the rows before it are not the problem.
+    let mut frame = typed_frame(
+        Series::new("metric".into(), ["credits"; 4]),
+        Series::new("quantity".into(), [1u64, 2, u64::MAX, 4]),
+    );
+    let parquet = dir.path().join("trace.parquet");
+    write_parquet(&mut frame, &parquet, &[]);
+    let (code, stderr) = replay_trace(&parquet);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("trace.parquet: row 3, column \"quantity\": quantity 18446744073709551615 converts to more than 1000000000000 credits, the limit per usage event"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("row ").count(), 1, "{stderr}");
+}

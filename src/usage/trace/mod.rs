@@ -496,6 +496,9 @@ impl FileImport<'_> {
         let (spec, path) = (self.spec, self.path);
         let header = read::header(path, spec.delimiter)?;
         let names = column_names(path, &spec.columns, &header)?;
+        if read::FileType::of(path)? == read::FileType::Parquet {
+            check_parquet_types(path, &names)?;
+        }
         if names.len() <= WORKSPACE {
             self.check_default_workspace()?;
         }
@@ -833,6 +836,69 @@ fn column_names(
     Ok(names)
 }
 
+/// The Parquet types each role's column may have, in [`ROLES`] order, as a message lists them.
+const ACCEPTED: [&str; 4] = [
+    "string, dictionary of string, timestamp, date",
+    "string, dictionary of string",
+    "int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, decimal, string, dictionary of string",
+    "string, dictionary of string, int8, int16, int32, int64, uint8, uint16, uint32, uint64",
+];
+
+/// Refuses a Parquet column whose type its role cannot read, naming the column, its type as
+/// the file has it and the types accepted: before any row is read, and once per file rather
+/// than once per row.
+fn check_parquet_types(path: &Path, names: &[String]) -> Result<(), InputError> {
+    use polars::prelude::ArrowDataType as A;
+    let text = |t: &A| match t {
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => true,
+        A::Dictionary(_, values, _) => {
+            matches!(**values, A::Utf8 | A::LargeUtf8 | A::Utf8View)
+        }
+        _ => false,
+    };
+    let integer = |t: &A| {
+        matches!(
+            t,
+            A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32 | A::UInt64
+        )
+    };
+    for (role, (name, t)) in names
+        .iter()
+        .zip(read::parquet_types(path, names)?)
+        .enumerate()
+    {
+        let ok = text(&t)
+            || match role {
+                TIMESTAMP => matches!(t, A::Timestamp(..) | A::Date32 | A::Date64),
+                QUANTITY => {
+                    integer(&t)
+                        || matches!(
+                            t,
+                            A::Float32
+                                | A::Float64
+                                | A::Decimal(..)
+                                | A::Decimal32(..)
+                                | A::Decimal64(..)
+                        )
+                }
+                WORKSPACE => integer(&t),
+                _ => false,
+            };
+        if !ok {
+            return Err(InputError::whole_file(
+                path,
+                format!(
+                    "column \"{}\" has type {}; accepted: {}",
+                    crate::model::diag::shown(name),
+                    read::type_name(&t),
+                    ACCEPTED[role]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Workspace indices per row of a batch; `u32::MAX` for a missing or unknown id (reported
 /// by [`RowParser::parse`]). Without a workspace column every row is `default_id`'s.
 fn resolve_workspaces(
@@ -1105,14 +1171,23 @@ fn canonical(
         | DataType::Int32
         | DataType::UInt8
         | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => cast(&DataType::Int64),
+        | DataType::UInt32 => cast(&DataType::Int64),
+        // Exact as 64-bit integers while every value fits; otherwise as text, so that a
+        // value past i64 is still its own number (refused by the credits it converts to)
+        // rather than the null a lossy cast would make of it.
+        DataType::UInt64 => series
+            .strict_cast(&DataType::Int64)
+            .or_else(|_| cast(&DataType::String)),
         DataType::Float32 => cast(&DataType::Float64),
-        other => Err(InputError::at_row(
+        // Dictionary-encoded strings (pandas categoricals, Spark exports) are their strings.
+        DataType::Categorical(..) | DataType::Enum(..) => cast(&DataType::String),
+        // `check_parquet_types` refuses any other type before a batch is read.
+        other => Err(InputError::whole_file(
             path,
-            0,
-            name,
-            format!("unsupported column type {other} (expected text, a number, a decimal, a date or a datetime)"),
+            format!(
+                "column \"{}\" has type {other}, which cannot be read",
+                crate::model::diag::shown(name)
+            ),
         )),
     }
 }

@@ -460,6 +460,90 @@ fn not_utf8(record: &csv::ByteRecord, projection: &[usize]) -> Option<(Option<us
     })
 }
 
+/// The Arrow type, as the file has it, of each of `columns` (names from the header) of a
+/// Parquet file.
+pub fn parquet_types(path: &Path, columns: &[String]) -> Result<Vec<ArrowDataType>, InputError> {
+    let schema = ParquetReader::new(open(path)?)
+        .schema()
+        .map_err(|e| InputError::whole_file(path, format!("not a Parquet file: {e}")))?;
+    Ok(columns
+        .iter()
+        .map(|c| {
+            schema
+                .get(c.as_str())
+                .map_or(ArrowDataType::Null, |f| f.dtype().clone())
+        })
+        .collect())
+}
+
+/// An Arrow type as a person reading a Parquet schema (pyarrow, Spark) names it.
+pub fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    match dtype {
+        A::Int8 => "int8".into(),
+        A::Int16 => "int16".into(),
+        A::Int32 => "int32".into(),
+        A::Int64 => "int64".into(),
+        A::UInt8 => "uint8".into(),
+        A::UInt16 => "uint16".into(),
+        A::UInt32 => "uint32".into(),
+        A::UInt64 => "uint64".into(),
+        A::Float16 => "float16".into(),
+        A::Float32 => "float32".into(),
+        A::Float64 => "float64".into(),
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
+            format!("decimal({p}, {s})")
+        }
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => "string".into(),
+        A::Dictionary(_, values, _) => format!("dictionary of {}", type_name(values)),
+        A::Boolean => "boolean".into(),
+        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => "binary".into(),
+        A::Date32 | A::Date64 => "date".into(),
+        A::Timestamp(..) => "timestamp".into(),
+        A::Time32(_) | A::Time64(_) => "time of day".into(),
+        A::Duration(_) => "duration".into(),
+        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "list".into(),
+        A::Struct(_) => "struct".into(),
+        other => format!("{other:?}").to_ascii_lowercase(),
+    }
+}
+
+/// `metadata` with the Arrow schema's 8- and 16-bit integer columns read as 32-bit ones.
+/// polars is built without those types (each is a feature of its own) and fails the whole
+/// read on them; Parquet stores them as 32-bit integers anyway, so this reads the same
+/// numbers.
+fn with_small_integers_widened(
+    path: &Path,
+    metadata: Arc<polars_parquet::read::FileMetadata>,
+) -> Result<Arc<polars_parquet::read::FileMetadata>, InputError> {
+    use polars_parquet::read::infer_schema;
+    let small = |t: &ArrowDataType| {
+        matches!(
+            t,
+            ArrowDataType::Int8
+                | ArrowDataType::Int16
+                | ArrowDataType::UInt8
+                | ArrowDataType::UInt16
+        )
+    };
+    let mut schema = infer_schema(&metadata)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read Parquet: {e}")))?;
+    if !schema.iter_values().any(|f| small(f.dtype())) {
+        return Ok(metadata);
+    }
+    for (_, field) in schema.iter_mut() {
+        if small(field.dtype()) {
+            field.dtype = ArrowDataType::Int32;
+        }
+    }
+    let key = polars_parquet::write::schema_to_metadata_key(&schema);
+    let mut widened = (*metadata).clone();
+    let pairs = widened.key_value_metadata.get_or_insert_with(Vec::new);
+    pairs.retain(|kv| kv.key != key.key);
+    pairs.push(key);
+    Ok(Arc::new(widened))
+}
+
 fn parquet_batches(
     path: &Path,
     columns: &[String],
@@ -470,6 +554,7 @@ fn parquet_batches(
     let mut probe = ParquetReader::new(open(path)?);
     let rows = probe.num_rows().map_err(not_parquet)?;
     let metadata = probe.get_metadata().map_err(not_parquet)?.clone();
+    let metadata = with_small_integers_widened(path, metadata)?;
     let mut offset = 0;
     while offset < rows {
         let len = PARQUET_BATCH_ROWS.min(rows - offset);
