@@ -606,7 +606,7 @@ fn a_cell_that_is_not_utf8_is_named_by_row_and_column() {
 fn write_parquet(frame: &mut DataFrame, path: &Path, declared: &[(&str, ArrowDataType)]) {
     let mut arrow = frame.schema().to_arrow(CompatLevel::oldest());
     for (name, dtype) in declared {
-        arrow.get_mut(*name).unwrap().dtype = dtype.clone();
+        arrow.get_mut(name).unwrap().dtype = dtype.clone();
     }
     let key = polars_parquet::write::schema_to_metadata_key(&arrow);
     let metadata = KeyValueMetadata::from_static(vec![(key.key, key.value.unwrap())]);
@@ -656,7 +656,9 @@ fn parquet_integer_and_dictionary_columns_read_like_the_csv() {
     // A pandas categorical (Arrow dictionary of strings) for the metric and the quantity.
     let categorical = DataType::from_categories(Categories::global());
     let text_quantities: Vec<String> = quantities.iter().map(i32::to_string).collect();
-    let cases: Vec<(&str, DataFrame, Vec<(&str, ArrowDataType)>)> = vec![
+    // (name, frame, columns declared with another Arrow type)
+    type Case<'a> = (&'a str, DataFrame, Vec<(&'a str, ArrowDataType)>);
+    let cases: Vec<Case> = vec![
         (
             "int8",
             typed_frame(metric.clone(), int32.clone()),
