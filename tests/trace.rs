@@ -484,3 +484,278 @@ fn replay_of_one_workspace_takes_its_setup_from_the_accounts_table() {
     assert_eq!(totals(1)["economic_cost"], "689.00");
     assert_eq!(totals(0)["final_plan"], "growth-monthly");
 }
+
+/// `creditsim replay` of the error cases' trace scenario (the credits book, 1 credit per
+/// unit of `credits`, a workspace created 2026-04-01, three months) over `trace`: the exit
+/// code and stderr.
+fn replay_trace(trace: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args([
+            "replay",
+            "tests/errors/trace-bad-rows.toml",
+            "--format",
+            "json",
+        ])
+        .arg("--trace")
+        .arg(trace)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn crlf_line_ends_keep_row_numbers() {
+    // Windows exports end every line, the header's too, with CRLF. Data row 1 is the line
+    // after the header, so the bad quantity on the third data line is row 3, and the file
+    // has 3 rows (no empty row between the header and the data).
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("trace.csv");
+    std::fs::write(
+        &bad,
+        "timestamp,metric,quantity\r\n2026-04-02T10:00:00Z,credits,1\r\n2026-04-03T10:00:00Z,credits,2\r\n2026-04-04T10:00:00Z,credits,x\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = replay_trace(&bad);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("trace.csv: row 3, column \"quantity\": \"x\" is not a decimal number"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("row 1,") && !stderr.contains("row 4,"),
+        "{stderr}"
+    );
+    // The same file with a quantity there: 3 rows, all used (1 + 2 + 4 credits).
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "timestamp,metric,quantity\r\n2026-04-02T10:00:00Z,credits,1\r\n2026-04-03T10:00:00Z,credits,2\r\n2026-04-04T10:00:00Z,credits,4\r\n",
+    )
+    .unwrap();
+    let (code, stderr) = replay_trace(&good);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("3 rows read, 3 used, 0 skipped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_cell_that_is_not_utf8_is_named_by_row_and_column() {
+    // Row 7's metric has a Latin-1 byte (0xE9, "é"); row 3's note, a column the import does
+    // not read, has one too and is used like any row (its 3 credits count).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.csv");
+    let mut bytes = b"timestamp,metric,quantity,note\n".to_vec();
+    for row in 1..=9 {
+        let metric: &[u8] = if row == 7 { b"cr\xe9dits" } else { b"credits" };
+        let note: &[u8] = if row == 3 { b"caf\xe9" } else { b"ok" };
+        bytes.extend_from_slice(format!("2026-04-{:02}T10:00:00Z,", row + 1).as_bytes());
+        bytes.extend_from_slice(metric);
+        bytes.extend_from_slice(format!(",{row},").as_bytes());
+        bytes.extend_from_slice(note);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&trace, &bytes).unwrap();
+    let (code, stderr) = replay_trace(&trace);
+    assert_eq!(code, Some(2), "{stderr}");
+    let first = stderr.lines().next().unwrap();
+    assert!(
+        first.ends_with("trace.csv: row 7, column \"metric\": not valid UTF-8: \"cr\\xe9dits\""),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("row ").count(), 1, "only row 7: {stderr}");
+    // Skipped, it leaves 1 + 2 + ... + 9 - 7 = 38 credits from the other eight rows.
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args([
+            "replay",
+            "tests/errors/trace-bad-rows.toml",
+            "--format",
+            "json",
+        ])
+        .arg("--trace")
+        .arg(&trace)
+        .arg("--skip-invalid")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("9 rows read, 8 used, 1 skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped 1 invalid rows (1 in metric)"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["strategies"][0]["totals"]["credits.demanded"], "38",
+        "{report}"
+    );
+}
+
+/// Writes `frame` as Parquet at `path`, declaring the columns named in `declared` with
+/// another Arrow type: what pyarrow writes for an int8 or uint16 column (Parquet stores
+/// them as 32-bit integers, the Arrow schema in the file says which), from a column polars
+/// itself can hold (it is built without 8- and 16-bit integers).
+fn write_parquet(frame: &mut DataFrame, path: &Path, declared: &[(&str, ArrowDataType)]) {
+    let mut arrow = frame.schema().to_arrow(CompatLevel::oldest());
+    for (name, dtype) in declared {
+        arrow.get_mut(name).unwrap().dtype = dtype.clone();
+    }
+    let key = polars_parquet::write::schema_to_metadata_key(&arrow);
+    let metadata = KeyValueMetadata::from_static(vec![(key.key, key.value.unwrap())]);
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .with_key_value_metadata(Some(metadata))
+        .finish(frame)
+        .unwrap();
+}
+
+/// The rows every Parquet type test writes: (timestamp, metric, quantity). On the credits
+/// book: 1 + 60/30 + 100 + 90/30 = 106 credits.
+const TYPED_ROWS: [(&str, &str, i32); 4] = [
+    ("2026-04-02T10:00:00Z", "credits", 1),
+    ("2026-04-03T10:00:00Z", "gpu_training_minutes", 60),
+    ("2026-04-04T10:00:00Z", "credits", 100),
+    ("2026-04-05T10:00:00Z", "gpu_training_minutes", 90),
+];
+
+fn typed_frame(metric: Series, quantity: Series) -> DataFrame {
+    let timestamps: Vec<&str> = TYPED_ROWS.iter().map(|r| r.0).collect();
+    DataFrame::new_infer_height(vec![
+        Series::new("timestamp".into(), timestamps).into_column(),
+        metric.into_column(),
+        quantity.into_column(),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn parquet_integer_and_dictionary_columns_read_like_the_csv() {
+    let scenario = root().join("tests/errors/trace-bad-rows.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trace.csv");
+    let mut text = String::from("timestamp,metric,quantity\n");
+    for (t, m, q) in TYPED_ROWS {
+        text.push_str(&format!("{t},{m},{q}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let want = load_with(&scenario, &with_trace(&csv)).unwrap();
+    let want_run = run(&want).unwrap();
+    assert_eq!(want_run[0].totals.credits.demanded.to_string(), "106");
+
+    let metrics: Vec<&str> = TYPED_ROWS.iter().map(|r| r.1).collect();
+    let quantities: Vec<i32> = TYPED_ROWS.iter().map(|r| r.2).collect();
+    let metric = Series::new("metric".into(), metrics);
+    let int32 = Series::new("quantity".into(), quantities.clone());
+    // A pandas categorical (Arrow dictionary of strings) for the metric and the quantity.
+    let categorical = DataType::from_categories(Categories::global());
+    let text_quantities: Vec<String> = quantities.iter().map(i32::to_string).collect();
+    // (name, frame, columns declared with another Arrow type)
+    type Case<'a> = (&'a str, DataFrame, Vec<(&'a str, ArrowDataType)>);
+    let cases: Vec<Case> = vec![
+        (
+            "int8",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::Int8)],
+        ),
+        (
+            "int16",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::Int16)],
+        ),
+        (
+            "uint8",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::UInt8)],
+        ),
+        (
+            "uint16",
+            typed_frame(metric.clone(), int32.clone()),
+            vec![("quantity", ArrowDataType::UInt16)],
+        ),
+        (
+            "uint32",
+            typed_frame(metric.clone(), int32.cast(&DataType::UInt32).unwrap()),
+            vec![],
+        ),
+        (
+            "uint64",
+            typed_frame(metric.clone(), int32.cast(&DataType::UInt64).unwrap()),
+            vec![],
+        ),
+        (
+            "dictionary",
+            typed_frame(
+                metric.cast(&categorical).unwrap(),
+                Series::new("quantity".into(), text_quantities)
+                    .cast(&categorical)
+                    .unwrap(),
+            ),
+            vec![],
+        ),
+    ];
+    for (name, mut frame, declared) in cases {
+        let parquet = dir.path().join(format!("{name}.parquet"));
+        write_parquet(&mut frame, &parquet, &declared);
+        let got =
+            load_with(&scenario, &with_trace(&parquet)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(got.usage, want.usage, "{name}");
+        assert_eq!(run(&got).unwrap(), want_run, "{name}");
+    }
+}
+
+#[test]
+fn parquet_types_that_cannot_be_read_are_named_with_those_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics: Vec<&str> = TYPED_ROWS.iter().map(|r| r.1).collect();
+    let metric = Series::new("metric".into(), metrics);
+    let quantity = Series::new("quantity".into(), [1i64, 2, 3, 4]);
+    let quantities = "int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, decimal, string, dictionary of string";
+    let cases = [
+        (
+            typed_frame(metric.clone(), Series::new("quantity".into(), [true, false, true, true])),
+            format!("trace.parquet: column \"quantity\" has type boolean; accepted: {quantities}"),
+        ),
+        (
+            typed_frame(Series::new("metric".into(), [1i64, 2, 3, 4]), quantity.clone()),
+            "trace.parquet: column \"metric\" has type int64; accepted: string, dictionary of string".to_string(),
+        ),
+        (
+            DataFrame::new_infer_height(vec![
+                Series::new("timestamp".into(), [1.5f64, 2.5, 3.5, 4.5]).into_column(),
+                metric.clone().into_column(),
+                quantity.clone().into_column(),
+            ])
+            .unwrap(),
+            "trace.parquet: column \"timestamp\" has type float64; accepted: string, dictionary of string, timestamp, date".to_string(),
+        ),
+    ];
+    for (mut frame, want) in cases {
+        let parquet = dir.path().join("trace.parquet");
+        write_parquet(&mut frame, &parquet, &[]);
+        let (code, stderr) = replay_trace(&parquet);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.trim_end().ends_with(&want), "{stderr}");
+    }
+    // A uint64 quantity past i64 is read as its own number, refused by the credits it
+    // converts to (1 credit per credit); the rows before it are not the problem.
+    let mut frame = typed_frame(
+        Series::new("metric".into(), ["credits"; 4]),
+        Series::new("quantity".into(), [1u64, 2, u64::MAX, 4]),
+    );
+    let parquet = dir.path().join("trace.parquet");
+    write_parquet(&mut frame, &parquet, &[]);
+    let (code, stderr) = replay_trace(&parquet);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("trace.parquet: row 3, column \"quantity\": quantity 18446744073709551615 converts to more than 1000000000000 credits, the limit per usage event"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("row ").count(), 1, "{stderr}");
+}

@@ -93,7 +93,8 @@ pub struct TraceArgs {
     /// "iso" (default), "unix", "unix_ms", or a strftime pattern like "%d/%m/%Y %H:%M".
     #[arg(long)]
     timestamp_format: Option<String>,
-    /// Zone of timestamps written without an offset: UTC (default), +09:00, Asia/Tokyo.
+    /// Zone of timestamps written without an offset: UTC (default), an offset like +09:00
+    /// (-12:00 to +14:00), or an IANA name like Asia/Tokyo.
     #[arg(long)]
     timezone: Option<String>,
     /// "event" (every row at its instant, the default) or "day" (rows summed per day).

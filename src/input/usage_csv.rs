@@ -4,7 +4,7 @@ use super::files::open_csv;
 use super::values::{parse_decimal, parse_instant};
 use crate::model::amounts::Credits;
 use crate::model::calendar::{display, Instant};
-use crate::model::diag::InputError;
+use crate::model::diag::{shown_bytes, InputError};
 use crate::model::pricing::{MetricId, PricingBook};
 use crate::usage::window::UsageWindow;
 use csv::StringRecord;
@@ -51,10 +51,18 @@ pub(super) fn read(
         window,
     };
     let mut out: Vec<UsageEvent> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
+    // Read as bytes, so that a cell that is not UTF-8 is named by its column and value
+    // rather than by the csv crate's byte offsets.
+    for (i, record) in reader.byte_records().enumerate() {
         let row = i + 1;
         let record = record
             .map_err(|e| InputError::at_row(path, row, "-", format!("malformed row: {e}")))?;
+        let record = StringRecord::from_byte_record(record).map_err(|e| {
+            let field = e.utf8_error().field();
+            let value = shown_bytes(e.into_byte_record().get(field).unwrap_or_default());
+            let column = headers.get(field).unwrap_or("-");
+            InputError::at_row(path, row, column, format!("not valid UTF-8: \"{value}\""))
+        })?;
         let event = rows.event(row, &record, out.last())?;
         out.push(event);
     }
@@ -134,6 +142,11 @@ impl Rows<'_> {
         })?;
         let quantity = parse_decimal(field(self.columns.quantity))
             .map_err(|m| self.error(row, "quantity", m))?;
+        // No rate in force is about when the row is, not its quantity.
+        self.book
+            .rates
+            .version(metric, at)
+            .map_err(|e| self.error(row, "timestamp", e.to_string()))?;
         let credits = credits_for(self.book, metric, at, quantity)
             .map_err(|m| self.error(row, "quantity", m))?;
         Ok(UsageEvent {

@@ -40,6 +40,28 @@ pub struct SourceLine {
 pub const SHOWN_LINE_CHARS_MAX: usize = 160;
 pub const MESSAGE_LINE_CHARS_MAX: usize = 1_000;
 
+/// Longest echo of one value (a cell, an id, a name) inside a message.
+pub const SHOWN_VALUE_CHARS_MAX: usize = 80;
+
+/// A value as a message echoes it: escaped (line breaks too, so a value never spans lines
+/// of a message) and cut at [`SHOWN_VALUE_CHARS_MAX`] characters with the rest counted.
+pub fn shown(text: &str) -> String {
+    printable(&text.replace('\n', "\\n"), SHOWN_VALUE_CHARS_MAX)
+}
+
+/// Bytes that are not all UTF-8, as a message echoes them: each invalid byte as `\xNN`, the
+/// rest as [`shown`].
+pub fn shown_bytes(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len().min(4 * SHOWN_VALUE_CHARS_MAX));
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            text.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    shown(&text)
+}
+
 /// `text` safe to print on a terminal: control characters (but for the line breaks of a
 /// multi-line message) are escaped, and each line is cut at `max_chars` characters with
 /// the number left out said.
@@ -259,6 +281,18 @@ mod tests {
         let m = printable(&format!("bad \u{1b}[31m {value}"), 20);
         // "bad " + ESC + "[31m " is 10 characters, so 10 of the x are shown.
         assert_eq!(m, "bad \\u{1b}[31m xxxxxxxxxx... (9990 more characters)");
+    }
+
+    #[test]
+    fn values_are_echoed_on_one_line_and_cut() {
+        assert_eq!(shown("a\nb\tc"), "a\\nb\\tc");
+        let long = "y".repeat(100);
+        // 80 characters shown, the other 20 counted.
+        assert_eq!(
+            shown(&long),
+            format!("{}... (20 more characters)", "y".repeat(80))
+        );
+        assert_eq!(shown_bytes(b"cr\xffedits"), "cr\\xffedits");
     }
 
     #[test]

@@ -192,8 +192,22 @@ pub struct RateCard {
 /// Why a metric quantity could not be turned into credits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RateError {
-    #[error("metric \"{metric}\" has no rate in force at {at}")]
-    NoRateInForce { metric: String, at: String },
+    #[error("metric \"{metric}\" has no rate in force at {at} (its rates are in force {periods})")]
+    NoRateInForce {
+        metric: String,
+        at: String,
+        periods: String,
+    },
+    /// The quantity is fine on its own; the credits it converts to are past the limit.
+    #[error("quantity {quantity} converts to more than {max} credits, the limit per usage event (rate of \"{metric}\": {credits} credits per {per} {unit})")]
+    TooManyCredits {
+        metric: String,
+        quantity: Decimal,
+        max: Credits,
+        credits: Decimal,
+        per: Decimal,
+        unit: String,
+    },
     #[error("{0}")]
     Amount(#[from] AmountError),
 }
@@ -214,7 +228,8 @@ impl RateCard {
     pub fn unknown_metric(&self, name: &str) -> String {
         let known = self.metric_names();
         format!(
-            "unknown metric \"{name}\" (known: {})",
+            "unknown metric \"{}\" (known: {})",
+            crate::model::diag::shown(name),
             if known.is_empty() {
                 "none: the book has no [[rates]]".to_string()
             } else {
@@ -231,7 +246,36 @@ impl RateCard {
         quantity: Decimal,
         mode: Rounding,
     ) -> Result<Credits, RateError> {
-        Ok(self.version(metric, at)?.ratio.credits(quantity, mode)?)
+        let version = self.version(metric, at)?;
+        version
+            .ratio
+            .credits(quantity, mode)
+            .map_err(|e| self.amount_error(metric, version, quantity, e))
+    }
+
+    /// The error converting `quantity` of `metric` at `version` gave, worded for the
+    /// quantity: a credits limit exceeded says so, with the rate that made the credits.
+    pub fn amount_error(
+        &self,
+        metric: MetricId,
+        version: &RateVersion,
+        quantity: Decimal,
+        error: AmountError,
+    ) -> RateError {
+        match error {
+            AmountError::TooLarge { .. } => {
+                let m = &self.metrics[metric.0];
+                RateError::TooManyCredits {
+                    metric: m.name.clone(),
+                    quantity,
+                    max: crate::model::amounts::CREDITS_MAX,
+                    credits: version.credits,
+                    per: version.per,
+                    unit: m.unit.clone(),
+                }
+            }
+            other => RateError::Amount(other),
+        }
     }
 
     /// The rate of `metric` in force at `at`.
@@ -243,6 +287,19 @@ impl RateCard {
             .ok_or_else(|| RateError::NoRateInForce {
                 metric: m.name.clone(),
                 at: crate::model::calendar::display(at),
+                periods: m
+                    .versions
+                    .iter()
+                    .map(|v| {
+                        let end = |t: Option<Instant>| t.map(crate::model::calendar::display);
+                        format!(
+                            "{}..{}",
+                            end(v.from).unwrap_or_default(),
+                            end(v.until).unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

@@ -404,11 +404,18 @@ fn import_with(
     for (k, u) in usage.iter().enumerate() {
         let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
         if total > i128::from(CREDITS_MAX.micros()) {
+            let id = &workspaces.ids[k];
+            // A trace without workspace ids is one workspace, its id empty.
+            let whose = if id.is_empty() {
+                "the trace's usage".to_string()
+            } else {
+                format!("workspace \"{}\"", crate::model::diag::shown(id))
+            };
             return Err(InputError::whole_file(
                 &spec.path,
                 format!(
-                    "workspace \"{}\" uses more than {CREDITS_MAX} credits",
-                    workspaces.ids[k]
+                    "{whose} totals {} credits, more than the limit of {CREDITS_MAX} credits per workspace",
+                    rust_decimal::Decimal::from_i128_with_scale(total, 6).normalize()
                 ),
             ));
         }
@@ -489,6 +496,9 @@ impl FileImport<'_> {
         let (spec, path) = (self.spec, self.path);
         let header = read::header(path, spec.delimiter)?;
         let names = column_names(path, &spec.columns, &header)?;
+        if read::FileType::of(path)? == read::FileType::Parquet {
+            check_parquet_types(path, &names)?;
+        }
         if names.len() <= WORKSPACE {
             self.check_default_workspace()?;
         }
@@ -650,8 +660,8 @@ struct BatchRows<'a> {
     workspace_of: &'a [u32],
     /// The data row number of the batch's first row.
     first_row: usize,
-    /// Rows (index in the batch) that did not split into fields, and why.
-    malformed: &'a [(usize, String)],
+    /// Rows that could not be read into fields, and why (by index in the batch).
+    malformed: &'a [read::Malformed],
     keep_quantities: bool,
     by_day: bool,
 }
@@ -696,11 +706,11 @@ impl BatchRows<'_> {
             }
             let row = self.first_row + i;
             if !malformed.is_empty() {
-                if let Ok(k) = malformed.binary_search_by_key(&i, |m| m.0) {
+                if let Ok(k) = malformed.binary_search_by_key(&i, |m| m.row) {
                     bad.push(RowError {
                         row,
-                        column: WHOLE_ROW,
-                        message: malformed[k].1.clone(),
+                        column: malformed[k].column.unwrap_or(WHOLE_ROW),
+                        message: malformed[k].message.clone(),
                     });
                     continue;
                 }
@@ -824,6 +834,69 @@ fn column_names(
         None => {}
     }
     Ok(names)
+}
+
+/// The Parquet types each role's column may have, in [`ROLES`] order, as a message lists them.
+const ACCEPTED: [&str; 4] = [
+    "string, dictionary of string, timestamp, date",
+    "string, dictionary of string",
+    "int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, decimal, string, dictionary of string",
+    "string, dictionary of string, int8, int16, int32, int64, uint8, uint16, uint32, uint64",
+];
+
+/// Refuses a Parquet column whose type its role cannot read, naming the column, its type as
+/// the file has it and the types accepted: before any row is read, and once per file rather
+/// than once per row.
+fn check_parquet_types(path: &Path, names: &[String]) -> Result<(), InputError> {
+    use polars::prelude::ArrowDataType as A;
+    let text = |t: &A| match t {
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => true,
+        A::Dictionary(_, values, _) => {
+            matches!(**values, A::Utf8 | A::LargeUtf8 | A::Utf8View)
+        }
+        _ => false,
+    };
+    let integer = |t: &A| {
+        matches!(
+            t,
+            A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32 | A::UInt64
+        )
+    };
+    for (role, (name, t)) in names
+        .iter()
+        .zip(read::parquet_types(path, names)?)
+        .enumerate()
+    {
+        let ok = text(&t)
+            || match role {
+                TIMESTAMP => matches!(t, A::Timestamp(..) | A::Date32 | A::Date64),
+                QUANTITY => {
+                    integer(&t)
+                        || matches!(
+                            t,
+                            A::Float32
+                                | A::Float64
+                                | A::Decimal(..)
+                                | A::Decimal32(..)
+                                | A::Decimal64(..)
+                        )
+                }
+                WORKSPACE => integer(&t),
+                _ => false,
+            };
+        if !ok {
+            return Err(InputError::whole_file(
+                path,
+                format!(
+                    "column \"{}\" has type {}; accepted: {}",
+                    crate::model::diag::shown(name),
+                    read::type_name(&t),
+                    ACCEPTED[role]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Workspace indices per row of a batch; `u32::MAX` for a missing or unknown id (reported
@@ -972,7 +1045,7 @@ impl RowParser<'_> {
                 Cell::Text(s) if s.trim().is_empty() => "missing value".to_string(),
                 Cell::Text(s) => format!(
                     "unknown workspace \"{}\" (not in the accounts table)",
-                    s.trim()
+                    crate::model::diag::shown(s.trim())
                 ),
                 Cell::Int(v) => format!("unknown workspace \"{v}\" (not in the accounts table)"),
                 _ => "a workspace id must be text or an integer".to_string(),
@@ -993,7 +1066,11 @@ impl RowParser<'_> {
             Cell::Null => return Err((METRIC, "missing value".into())),
             _ => return Err((METRIC, "a metric must be text".into())),
         };
-        let rate_error = |e: crate::model::pricing::RateError| (QUANTITY, e.to_string());
+        // No rate in force is about when the row is; anything else, about its quantity.
+        let rate_error = |e: crate::model::pricing::RateError| match e {
+            crate::model::pricing::RateError::NoRateInForce { .. } => (TIMESTAMP, e.to_string()),
+            _ => (QUANTITY, e.to_string()),
+        };
         let (credits, quantity) = match cells[QUANTITY].get(i) {
             // Whole units, the common quantity, are converted without a decimal.
             Cell::Int(units) => {
@@ -1004,7 +1081,10 @@ impl RowParser<'_> {
                 let credits = version
                     .ratio
                     .credits_of_units(units.unsigned_abs(), book.rounding)
-                    .map_err(|e| rate_error(e.into()))?;
+                    .map_err(|e| {
+                        let q = Decimal::from(units);
+                        rate_error(book.rates.amount_error(metric, version, q, e))
+                    })?;
                 (credits, self.keep_quantities.then(|| Decimal::from(units)))
             }
             cell => {
@@ -1052,12 +1132,14 @@ fn quantity(cell: Cell<'_>) -> Result<Decimal, String> {
         Cell::Text(s) if !parse::trimmed(s).is_empty() => parse::parse_quantity(s),
         Cell::Null | Cell::Text(_) => Err("missing value".into()),
         Cell::Int(v) => Ok(Decimal::from(v)),
-        Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale)
-            .map_err(|_| format!("{v}e-{scale} does not fit a decimal")),
+        Cell::Decimal(v, scale) => Decimal::try_from_i128_with_scale(v, scale).map_err(|_| {
+            format!("{v}e-{scale} does not fit a decimal of at most 28 digits after the point and 96 bits")
+        }),
         // A float column is accepted when each value is a short decimal, as TOML floats are.
         Cell::Float(f) => crate::usage::exact::exact_decimal_of_float(f).ok_or_else(|| {
             format!(
-                "{f} is not an exact decimal (the column is a float; write quantities as decimals)"
+                "{f} is not an exact decimal of at most {} significant digits (the column is a float; write quantities as decimals)",
+                crate::usage::exact::FLOAT_DIGITS_EXACT_MAX
             )
         }),
         _ => Err("a quantity must be a number or text".into()),
@@ -1089,14 +1171,23 @@ fn canonical(
         | DataType::Int32
         | DataType::UInt8
         | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => cast(&DataType::Int64),
+        | DataType::UInt32 => cast(&DataType::Int64),
+        // Exact as 64-bit integers while every value fits; otherwise as text, so that a
+        // value past i64 is still its own number (refused by the credits it converts to)
+        // rather than the null a lossy cast would make of it.
+        DataType::UInt64 => series
+            .strict_cast(&DataType::Int64)
+            .or_else(|_| cast(&DataType::String)),
         DataType::Float32 => cast(&DataType::Float64),
-        other => Err(InputError::at_row(
+        // Dictionary-encoded strings (pandas categoricals, Spark exports) are their strings.
+        DataType::Categorical(..) | DataType::Enum(..) => cast(&DataType::String),
+        // `check_parquet_types` refuses any other type before a batch is read.
+        other => Err(InputError::whole_file(
             path,
-            0,
-            name,
-            format!("unsupported column type {other} (expected text, a number, a decimal, a date or a datetime)"),
+            format!(
+                "column \"{}\" has type {other}, which cannot be read",
+                crate::model::diag::shown(name)
+            ),
         )),
     }
 }

@@ -6,7 +6,8 @@
 //! anything else falls back to chrono and rust_decimal, which accept the same texts.
 
 use crate::model::calendar::{midnight, Instant};
-use crate::model::text::{YEAR_MAX, YEAR_MIN};
+use crate::model::diag::shown;
+use crate::model::text::{check_offset, written_offset, YEAR_MAX, YEAR_MIN};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use rust_decimal::Decimal;
 
@@ -52,6 +53,9 @@ impl Zone {
         }
         if text.starts_with('+') || text.starts_with('-') {
             let probe = format!("2000-01-01T00:00:00{text}");
+            if let Some(offset) = written_offset(&probe) {
+                check_offset(offset)?;
+            }
             return DateTime::parse_from_rfc3339(&probe)
                 .map(|d| Zone::Fixed(*d.offset()))
                 .map_err(|_| format!("\"{text}\" is not an offset like +09:00"));
@@ -136,10 +140,16 @@ impl<'a> TimestampParser<'a> {
             TimestampFormat::Iso => match self.iso_fast(t.as_bytes()) {
                 Some((local, None)) => zone.to_utc(local)?,
                 Some((local, Some(0))) => local,
-                Some((local, Some(offset_s))) => local - chrono::Duration::seconds(offset_s),
+                Some((local, Some(offset_s))) => {
+                    check_offset(offset_s)?;
+                    local - chrono::Duration::seconds(offset_s)
+                }
                 None => iso_slow(t, zone)?,
             },
             TimestampFormat::Pattern(p) => {
+                if let Some(offset) = pattern_offset(t, p) {
+                    check_offset(offset)?;
+                }
                 if let Ok(d) = DateTime::parse_from_str(t, p) {
                     d.naive_utc()
                 } else if let Ok(local) = NaiveDateTime::parse_from_str(t, p) {
@@ -148,25 +158,31 @@ impl<'a> TimestampParser<'a> {
                     zone.to_utc(midnight(date))?
                 } else {
                     return Err(format!(
-                        "\"{text}\" does not match the timestamp format \"{p}\""
+                        "\"{}\" does not match the timestamp format \"{}\"",
+                        shown(text),
+                        shown(p)
                     ));
                 }
             }
             TimestampFormat::UnixSeconds => {
-                let seconds = parse_quantity(t)
-                    .map_err(|_| format!("\"{text}\" is not a count of seconds since 1970"))?;
-                let nanos = (seconds * Decimal::from(1_000_000_000))
-                    .trunc()
-                    .try_into()
-                    .map_err(|_| format!("\"{text}\" seconds is out of range"))?;
+                let seconds = parse_quantity(t).map_err(|_| {
+                    format!("\"{}\" is not a count of seconds since 1970", shown(text))
+                })?;
+                let nanos = seconds
+                    .checked_mul(Decimal::from(1_000_000_000))
+                    .and_then(|n| i64::try_from(n.trunc()).ok())
+                    .ok_or_else(|| out_of_years(t, "seconds"))?;
                 DateTime::from_timestamp_nanos(nanos).naive_utc()
             }
             TimestampFormat::UnixMillis => {
-                let millis: i64 = t
-                    .parse()
-                    .map_err(|_| format!("\"{text}\" is not a count of milliseconds since 1970"))?;
+                let millis: i64 = t.parse().map_err(|_| {
+                    format!(
+                        "\"{}\" is not a count of milliseconds since 1970",
+                        shown(text)
+                    )
+                })?;
                 DateTime::from_timestamp_millis(millis)
-                    .ok_or_else(|| format!("\"{text}\" milliseconds is out of range"))?
+                    .ok_or_else(|| out_of_years(t, "milliseconds"))?
                     .naive_utc()
             }
         };
@@ -225,6 +241,14 @@ pub fn trimmed(text: &str) -> &str {
     }
 }
 
+/// A count since 1970 too large for any instant: said with the years accepted.
+fn out_of_years(count: &str, unit: &str) -> String {
+    format!(
+        "{} {unit} since 1970 is outside the years {YEAR_MIN}-{YEAR_MAX}",
+        shown(count)
+    )
+}
+
 /// `instant` when its year is one creditsim accepts anywhere.
 pub fn in_years(instant: Instant) -> Result<Instant, String> {
     let year = instant.date().year();
@@ -271,7 +295,11 @@ fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
         [] => None,
         [b'Z'] | [b'z'] => Some(0),
         [sign @ (b'+' | b'-'), hh @ ..] if hh.len() == 5 && hh[2] == b':' => {
-            let secs = i64::from(digits(&hh[0..2])? * 3600 + digits(&hh[3..5])? * 60);
+            let minutes = digits(&hh[3..5])?;
+            if minutes > 59 {
+                return None; // not an offset: the slow path words it
+            }
+            let secs = i64::from(digits(&hh[0..2])? * 3600 + minutes * 60);
             Some(if *sign == b'-' { -secs } else { secs })
         }
         _ => return None,
@@ -282,6 +310,9 @@ fn iso_time(date: NaiveDate, b: &[u8]) -> Option<(NaiveDateTime, Option<i64>)> {
 /// The shapes `scenario::values::parse_instant` accepts that the fast path does not (an
 /// offset without a colon, minutes without seconds), with the zone for local times.
 fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
+    if let Some(offset) = written_offset(t) {
+        check_offset(offset)?;
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(&t.replace(' ', "T")) {
         return Ok(d.naive_utc());
     }
@@ -300,8 +331,19 @@ fn iso_slow(t: &str, zone: Zone) -> Result<Instant, String> {
         return zone.to_utc(local);
     }
     Err(format!(
-        "\"{t}\" is not an ISO 8601 date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)"
+        "\"{}\" is not an ISO 8601 date or date-time (expected like 2026-04-01 or 2026-04-01T09:30:00Z)",
+        shown(t)
     ))
+}
+
+/// The offset a pattern with `%z` reads from `t`, whatever its size: chrono refuses an offset
+/// of a day or more as a mismatch, and the pattern's local-time reading would then take the
+/// text without its offset.
+fn pattern_offset(t: &str, pattern: &str) -> Option<i64> {
+    let mut parsed = chrono::format::Parsed::new();
+    // A text that does not match is decided (and worded) by the caller.
+    let _ = chrono::format::parse(&mut parsed, t, chrono::format::StrftimeItems::new(pattern));
+    parsed.offset().map(i64::from)
 }
 
 /// An exact non-negative-or-not decimal: plain digits with one optional point and sign, or
@@ -311,11 +353,12 @@ pub fn parse_quantity(text: &str) -> Result<Decimal, String> {
     if let Some(d) = decimal_fast(t.as_bytes()) {
         return Ok(d);
     }
-    let bad = || format!("\"{text}\" is not a decimal number");
+    let bad = || format!("\"{}\" is not a decimal number", shown(text));
     if t.contains(['e', 'E']) {
         return Decimal::from_scientific(t).map_err(|_| bad());
     }
-    crate::model::text::parse_decimal(t).map_err(|_| bad())
+    // Its own message: it says when a decimal has too many digits.
+    crate::model::text::parse_decimal(t)
 }
 
 /// Up to 18 significant digits with an optional sign and point, without allocating.
@@ -392,6 +435,56 @@ mod tests {
             timestamp("2026-04-01T09:30:00+0900", &TimestampFormat::Iso, Zone::Utc).unwrap(),
             at("2026-04-01T00:30:00")
         );
+    }
+
+    #[test]
+    fn offsets_outside_those_in_use_are_refused_by_every_parser() {
+        let refused = |offset: &str| format!("offset {offset} is outside -12:00..+14:00");
+        let iso = TimestampFormat::Iso;
+        // The fast path (+HH:MM), the slow one (+HHMM, +HH), and the extremes accepted.
+        for (text, offset) in [
+            ("2026-04-01T09:30:00+99:00", "+99:00"),
+            ("2026-04-01T09:30:00-12:30", "-12:30"),
+            ("2026-04-01T09:30:00+1500", "+15:00"),
+            ("2026-04-01 09:30+99", "+99:00"),
+        ] {
+            assert_eq!(
+                timestamp(text, &iso, Zone::Utc).unwrap_err(),
+                refused(offset),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            timestamp("2026-04-01T14:00:00+14:00", &iso, Zone::Utc).unwrap(),
+            at("2026-04-01T00:00:00")
+        );
+        assert_eq!(
+            timestamp("2026-04-01T00:00:00-12:00", &iso, Zone::Utc).unwrap(),
+            at("2026-04-01T12:00:00")
+        );
+        // A pattern with %z: chrono refuses +99:00 as a mismatch, and the local-time
+        // reading of the pattern must not take the text without its offset.
+        let p = TimestampFormat::parse("%d/%m/%Y %H:%M %z");
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +9900", &p, Zone::Utc).unwrap_err(),
+            refused("+99:00")
+        );
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +1430", &p, Zone::Utc).unwrap_err(),
+            refused("+14:30")
+        );
+        assert_eq!(
+            timestamp("01/04/2026 09:30 +0900", &p, Zone::Utc).unwrap(),
+            at("2026-04-01T00:30:00")
+        );
+        // The zone of local times (--timezone, [usage.trace] timezone).
+        assert_eq!(Zone::parse("+15:00").unwrap_err(), refused("+15:00"));
+        assert_eq!(Zone::parse("+99:00").unwrap_err(), refused("+99:00"));
+        assert!(Zone::parse("+14:00").is_ok() && Zone::parse("-12:00").is_ok());
+        // Minutes past 59 are no offset at all.
+        assert!(timestamp("2026-04-01T09:30:00+05:99", &iso, Zone::Utc)
+            .unwrap_err()
+            .contains("is not an ISO 8601"));
     }
 
     #[test]

@@ -48,9 +48,20 @@ impl FileType {
 pub struct Batch {
     pub first_row: usize,
     pub frame: DataFrame,
-    /// Rows (index in the frame) that could not be split into the header's fields, and why;
-    /// their cells are null.
-    pub malformed: Vec<(usize, String)>,
+    /// Rows that could not be read into the header's fields, in row order; their cells are
+    /// null.
+    pub malformed: Vec<Malformed>,
+}
+
+/// A row that could not be read into the header's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The row's index in the batch's frame.
+    pub row: usize,
+    /// The read column at fault, as a position in the columns asked for; `None` for the
+    /// row as a whole (a field too many).
+    pub column: Option<usize>,
+    pub message: String,
 }
 
 /// The header of a trace: its column names, in file order.
@@ -104,7 +115,15 @@ fn csv_header(path: &Path, head: &[u8], delimiter: u8) -> Result<(Vec<String>, u
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_string())
         .collect();
-    Ok((names, bom + reader.position().byte() as usize))
+    let mut data_start = bom + reader.position().byte() as usize;
+    // The csv crate ends a record at the "\r" of a CRLF line end and leaves its "\n" for the
+    // next record: left there, polars would read it as an empty first row (a phantom row 1
+    // that shifts every row number in errors by one).
+    if head.get(data_start.wrapping_sub(1)) == Some(&b'\r') && head.get(data_start) == Some(&b'\n')
+    {
+        data_start += 1;
+    }
+    Ok((names, data_start))
 }
 
 /// Calls `each` with every batch of `path`, in file order, reading only `columns` (names
@@ -309,7 +328,7 @@ impl BlockParser {
     }
 
     /// The block's frame, and its rows that do not split into the header's fields.
-    fn parse(&mut self, block: &Block) -> (DataFrame, Vec<(usize, String)>) {
+    fn parse(&mut self, block: &Block) -> (DataFrame, Vec<Malformed>) {
         let typed = self
             .integer_schema
             .as_ref()
@@ -367,14 +386,15 @@ fn last_row_end(block: &[u8], quoted: bool) -> Option<usize> {
 }
 
 /// A block read by the `csv` crate: the projected columns as text, with null cells for rows
-/// that do not split into the header's fields (listed with why). A row with fewer fields has
-/// nulls for the missing ones, as in polars.
+/// that do not split into the header's fields or have a read cell that is not UTF-8 (listed
+/// with why). A row with fewer fields has nulls for the missing ones, as in polars. Columns
+/// that are not read may hold anything, as they do when polars reads the block.
 fn rows_one_by_one(
     block: &[u8],
     names: &[String],
     projection: &[usize],
     delimiter: u8,
-) -> (DataFrame, Vec<(usize, String)>) {
+) -> (DataFrame, Vec<Malformed>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -387,16 +407,16 @@ fn rows_one_by_one(
     loop {
         let problem = match reader.read_byte_record(&mut record) {
             Ok(false) => break,
-            Ok(true) if record.len() > names.len() => Some(format!(
-                "extra value (the row has {} fields, the header has {})",
-                record.len(),
-                names.len()
+            Ok(true) if record.len() > names.len() => Some((
+                None,
+                format!(
+                    "extra value (the row has {} fields, the header has {})",
+                    record.len(),
+                    names.len()
+                ),
             )),
-            Ok(true) if std::str::from_utf8(record.as_slice()).is_err() => {
-                Some("the row is not valid UTF-8".to_string())
-            }
-            Ok(true) => None,
-            Err(e) => Some(format!("malformed row: {e}")),
+            Ok(true) => not_utf8(&record, projection),
+            Err(e) => Some((None, format!("malformed row: {e}"))),
         };
         for (column, &field) in columns.iter_mut().zip(projection) {
             let cell = match &problem {
@@ -408,8 +428,12 @@ fn rows_one_by_one(
             };
             column.push(cell);
         }
-        if let Some(p) = problem {
-            malformed.push((row, p));
+        if let Some((column, message)) = problem {
+            malformed.push(Malformed {
+                row,
+                column,
+                message,
+            });
         }
         row += 1;
     }
@@ -424,6 +448,102 @@ fn rows_one_by_one(
     (frame, malformed)
 }
 
+/// The first read cell of `record` that is not UTF-8 (its position among the read columns)
+/// and the message naming its value.
+fn not_utf8(record: &csv::ByteRecord, projection: &[usize]) -> Option<(Option<usize>, String)> {
+    projection.iter().enumerate().find_map(|(k, &field)| {
+        let cell = record.get(field)?;
+        std::str::from_utf8(cell).is_err().then(|| {
+            let value = crate::model::diag::shown_bytes(cell);
+            (Some(k), format!("not valid UTF-8: \"{value}\""))
+        })
+    })
+}
+
+/// The Arrow type, as the file has it, of each of `columns` (names from the header) of a
+/// Parquet file.
+pub fn parquet_types(path: &Path, columns: &[String]) -> Result<Vec<ArrowDataType>, InputError> {
+    let schema = ParquetReader::new(open(path)?)
+        .schema()
+        .map_err(|e| InputError::whole_file(path, format!("not a Parquet file: {e}")))?;
+    Ok(columns
+        .iter()
+        .map(|c| {
+            schema
+                .get(c.as_str())
+                .map_or(ArrowDataType::Null, |f| f.dtype().clone())
+        })
+        .collect())
+}
+
+/// An Arrow type as a person reading a Parquet schema (pyarrow, Spark) names it.
+pub fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    match dtype {
+        A::Int8 => "int8".into(),
+        A::Int16 => "int16".into(),
+        A::Int32 => "int32".into(),
+        A::Int64 => "int64".into(),
+        A::UInt8 => "uint8".into(),
+        A::UInt16 => "uint16".into(),
+        A::UInt32 => "uint32".into(),
+        A::UInt64 => "uint64".into(),
+        A::Float16 => "float16".into(),
+        A::Float32 => "float32".into(),
+        A::Float64 => "float64".into(),
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
+            format!("decimal({p}, {s})")
+        }
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => "string".into(),
+        A::Dictionary(_, values, _) => format!("dictionary of {}", type_name(values)),
+        A::Boolean => "boolean".into(),
+        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => "binary".into(),
+        A::Date32 | A::Date64 => "date".into(),
+        A::Timestamp(..) => "timestamp".into(),
+        A::Time32(_) | A::Time64(_) => "time of day".into(),
+        A::Duration(_) => "duration".into(),
+        A::List(_) | A::LargeList(_) | A::FixedSizeList(..) => "list".into(),
+        A::Struct(_) => "struct".into(),
+        other => format!("{other:?}").to_ascii_lowercase(),
+    }
+}
+
+/// `metadata` with the Arrow schema's 8- and 16-bit integer columns read as 32-bit ones.
+/// polars is built without those types (each is a feature of its own) and fails the whole
+/// read on them; Parquet stores them as 32-bit integers anyway, so this reads the same
+/// numbers.
+fn with_small_integers_widened(
+    path: &Path,
+    metadata: Arc<polars_parquet::read::FileMetadata>,
+) -> Result<Arc<polars_parquet::read::FileMetadata>, InputError> {
+    use polars_parquet::read::infer_schema;
+    let small = |t: &ArrowDataType| {
+        matches!(
+            t,
+            ArrowDataType::Int8
+                | ArrowDataType::Int16
+                | ArrowDataType::UInt8
+                | ArrowDataType::UInt16
+        )
+    };
+    let mut schema = infer_schema(&metadata)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read Parquet: {e}")))?;
+    if !schema.iter_values().any(|f| small(f.dtype())) {
+        return Ok(metadata);
+    }
+    for (_, field) in schema.iter_mut() {
+        if small(field.dtype()) {
+            field.dtype = ArrowDataType::Int32;
+        }
+    }
+    let key = polars_parquet::write::schema_to_metadata_key(&schema);
+    let mut widened = (*metadata).clone();
+    let pairs = widened.key_value_metadata.get_or_insert_with(Vec::new);
+    pairs.retain(|kv| kv.key != key.key);
+    pairs.push(key);
+    Ok(Arc::new(widened))
+}
+
 fn parquet_batches(
     path: &Path,
     columns: &[String],
@@ -434,6 +554,7 @@ fn parquet_batches(
     let mut probe = ParquetReader::new(open(path)?);
     let rows = probe.num_rows().map_err(not_parquet)?;
     let metadata = probe.get_metadata().map_err(not_parquet)?.clone();
+    let metadata = with_small_integers_widened(path, metadata)?;
     let mut offset = 0;
     while offset < rows {
         let len = PARQUET_BATCH_ROWS.min(rows - offset);
