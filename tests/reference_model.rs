@@ -386,6 +386,9 @@ enum LineView {
 #[derive(Debug, Clone, PartialEq)]
 struct LineOf {
     at: T,
+    /// The last charge a line sums (purchases of one item in a statement share a line).
+    last_at: T,
+    charges: u64,
     kind: LineView,
     credits: Decimal,
     money: Decimal,
@@ -469,6 +472,8 @@ fn view_of_real(o: &Outcome) -> OutcomeOf {
                 .iter()
                 .map(|l| LineOf {
                     at: l.at,
+                    last_at: l.last_at,
+                    charges: l.charges,
                     kind: match l.kind {
                         LineKind::PlanFee { plan } => LineView::Fee { plan: plan.0 },
                         LineKind::Prepaid { purchase, quantity } => LineView::Prepaid(
@@ -560,6 +565,31 @@ struct UseRec {
     prepaid: Decimal,
     flex: Decimal,
     blocked: Decimal,
+}
+
+/// A purchase on its statement: a new line, or added to the statement's line of the same item
+/// (quantities, credits and money summed, the last instant kept).
+fn add_purchase_line(lines: &mut Vec<LineOf>, b: &BuyRec) {
+    for line in lines.iter_mut() {
+        if let LineView::Prepaid(what, quantity) = &mut line.kind {
+            if *what == b.what {
+                *quantity += b.quantity;
+                line.credits += b.credits;
+                line.money += b.price;
+                line.last_at = b.t;
+                line.charges += 1;
+                return;
+            }
+        }
+    }
+    lines.push(LineOf {
+        at: b.t,
+        last_at: b.t,
+        charges: 1,
+        kind: LineView::Prepaid(b.what, b.quantity),
+        credits: b.credits,
+        money: b.price,
+    });
 }
 
 #[derive(Debug, Clone)]
@@ -1039,6 +1069,8 @@ impl<'c> Model<'c> {
                 if j % m == 0 {
                     st.lines.push(LineOf {
                         at: s_start,
+                        last_at: s_start,
+                        charges: 1,
                         kind: LineView::Fee { plan: plan_index },
                         credits: self.granted(seg),
                         money: self.fee(seg),
@@ -1050,12 +1082,7 @@ impl<'c> Model<'c> {
                     .iter()
                     .filter(|b| b.seg == seg && self.flex_period_of(seg, b.t) == j)
                 {
-                    st.lines.push(LineOf {
-                        at: b.t,
-                        kind: LineView::Prepaid(b.what, b.quantity),
-                        credits: b.credits,
-                        money: b.price,
-                    });
+                    add_purchase_line(&mut st.lines, b);
                     st.credits.purchased_prepaid += b.credits;
                 }
                 for u in self.uses_in_flex_period(seg, j) {
@@ -1089,6 +1116,8 @@ impl<'c> Model<'c> {
                 if st.credits.flex > Decimal::ZERO {
                     st.lines.push(LineOf {
                         at: s_end,
+                        last_at: s_end,
+                        charges: 1,
                         kind: LineView::Flex {
                             price: plan.flex_price,
                         },

@@ -73,10 +73,16 @@ pub enum LineKind {
     },
 }
 
-/// One charged amount on a statement.
+/// One charged amount on a statement. Purchases of the same item in one statement share a
+/// line (its quantity, credits and money summed; `charges` counts them, `at` and `last_at`
+/// are the first and the last): a top-up answering every one of 100 million usage events
+/// keeps a few lines per period, not one per event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
     pub at: Instant,
+    pub last_at: Instant,
+    /// How many charges the line sums (1 for a plan fee or a flex invoice).
+    pub charges: u64,
     pub kind: LineKind,
     /// Credits the line is for: granted by the fee, bought, or consumed as flex.
     pub credits: Credits,
@@ -400,14 +406,32 @@ impl<'b> Ledger<'b> {
         )
     }
 
-    /// Puts a charged line on the open statement; the only way money is charged. Cash over
-    /// the horizon stays within the money limit, so every part of it does.
+    /// Puts a charged line on the open statement, or adds a purchase to the statement's line
+    /// for the same item; the only way money is charged. Cash over the horizon stays within
+    /// the money limit, so every part of it does (a merged line's money and credits too: its
+    /// credits are part of those bought).
     fn charge(&mut self, line: Line) -> Result<(), LimitExceeded> {
         self.charged
             .cash()
             .plus(line.money, "cash over the horizon")?;
         self.charged.add_line(&line);
-        self.statement.lines.push(line);
+        let LineKind::Prepaid { purchase, quantity } = line.kind else {
+            self.statement.lines.push(line);
+            return Ok(());
+        };
+        let same_item = |l: &&mut Line| matches!(l.kind, LineKind::Prepaid { purchase: p, .. } if p == purchase);
+        match self.statement.lines.iter_mut().find(same_item) {
+            None => self.statement.lines.push(line),
+            Some(merged) => {
+                if let LineKind::Prepaid { quantity: sum, .. } = &mut merged.kind {
+                    *sum += quantity; // at most the micro-credits bought: within the limit
+                }
+                merged.credits += line.credits;
+                merged.money += line.money;
+                merged.last_at = line.at;
+                merged.charges += 1;
+            }
+        }
         Ok(())
     }
 
@@ -544,6 +568,8 @@ impl<'b> Ledger<'b> {
         self.statement.credits.granted_included += granted;
         self.charge(Line {
             at: self.cycle.start,
+            last_at: self.cycle.start,
+            charges: 1,
             kind: LineKind::PlanFee { plan: self.plan },
             credits: granted,
             money: fee,
@@ -579,6 +605,8 @@ impl<'b> Ledger<'b> {
             let money = self.flex_money(self.flex_period_credits)?;
             self.charge(Line {
                 at,
+                last_at: at,
+                charges: 1,
                 kind: LineKind::Flex {
                     price: self.flex_price(),
                 },
@@ -644,6 +672,8 @@ impl<'b> Ledger<'b> {
             .grow(credits, "prepaid credits bought over the horizon")?;
         self.charge(Line {
             at: t,
+            last_at: t,
+            charges: 1,
             kind: LineKind::Prepaid { purchase, quantity },
             credits,
             money: cost,
@@ -1224,5 +1254,40 @@ mod tests {
             .and_then(|()| l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 60_000_000_000))
             .unwrap_err();
         assert_eq!(e.what, "prepaid credits bought over the horizon");
+    }
+
+    #[test]
+    fn purchases_of_one_item_share_a_line_per_statement() {
+        // b10: 10 credits for 15.00; b5x: 5 for 5.00. January: b10 on the 2nd, 3rd (2 of
+        // them) and 20th, b5x on the 4th; February: b10 on the 1st.
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 3, 1));
+        l.purchase(day(2026, 1, 2), Purchase::Bundle(0), 1).unwrap();
+        l.purchase(day(2026, 1, 3), Purchase::Bundle(0), 2).unwrap();
+        l.purchase(day(2026, 1, 4), Purchase::Bundle(1), 1).unwrap();
+        l.purchase(day(2026, 1, 20), Purchase::Bundle(0), 1)
+            .unwrap();
+        l.purchase(day(2026, 2, 1), Purchase::Bundle(0), 1).unwrap();
+        let o = l.finish().unwrap();
+        let january = &o.statements[0].lines;
+        assert_eq!(january.len(), 3, "the fee, b10 (3 charges), b5x");
+        let b10 = january[1];
+        assert_eq!(
+            (b10.at, b10.last_at, b10.charges),
+            (day(2026, 1, 2), day(2026, 1, 20), 3)
+        );
+        assert_eq!(
+            b10.kind,
+            LineKind::Prepaid {
+                purchase: Purchase::Bundle(0),
+                quantity: 4 // 1 + 2 + 1
+            }
+        );
+        assert_eq!((b10.credits, b10.money), (credits(40), money(60))); // 4 x 10, 4 x 15.00
+        assert_eq!(january[2].money, money(5));
+        let february = &o.statements[1].lines;
+        assert_eq!(february.len(), 2, "the renewal and a new b10 line");
+        assert_eq!(o.totals.purchases, 6); // 4 + 1 + 1 bundles
+        assert_eq!(o.totals.money.prepaid, money(80)); // 60 + 5 + 15
     }
 }

@@ -225,8 +225,12 @@ fn line_json(scenario: &Scenario, line: &crate::engine::ledger::Line) -> Value {
         } => ("prepaid", "open amount".to_string(), json!(quantity)),
         LineKind::Flex { price } => ("flex", format!("at {} per credit", price), Value::Null),
     };
+    // A line sums every purchase of its item in the statement: `charges` of them, from `at`
+    // to `last_at`.
     json!({
         "at": display(line.at),
+        "last_at": display(line.last_at),
+        "charges": line.charges,
         "kind": kind,
         "item": what,
         "quantity": quantity,
