@@ -758,6 +758,31 @@ impl<'b> Ledger<'b> {
     /// Serves `amount` credits demanded at `t`: included, then prepaid lots, then flex up to
     /// the cap; what nothing can serve is blocked.
     pub fn consume(&mut self, t: Instant, amount: Credits) -> Result<Served, LimitExceeded> {
+        self.serve(t, amount, |_| t)
+    }
+
+    /// Serves a run of usage events as one: `total` credits demanded, the last at `last_at`,
+    /// with no boundary before `last_at` (see [`Ledger::quiet_until`]). Pools only shrink
+    /// inside such a run, so serving the total in the consumption order gives each pool what
+    /// serving the events one by one gives, and the cap binds on the same exact money;
+    /// `first_refused(served)` names the instant of the first event that the `served` credits
+    /// do not cover, for the statement's first blocked instant.
+    pub fn consume_run(
+        &mut self,
+        last_at: Instant,
+        total: Credits,
+        first_refused: impl FnOnce(Credits) -> Instant,
+    ) -> Result<Served, LimitExceeded> {
+        debug_assert!(last_at < self.quiet_until());
+        self.serve(last_at, total, first_refused)
+    }
+
+    fn serve(
+        &mut self,
+        t: Instant,
+        amount: Credits,
+        first_refused: impl FnOnce(Credits) -> Instant,
+    ) -> Result<Served, LimitExceeded> {
         self.advance(t, true)?;
         self.entered
             .demanded
@@ -816,9 +841,39 @@ impl<'b> Ledger<'b> {
         s.flex += served.flex;
         s.blocked += served.blocked;
         if !served.blocked.is_zero() && self.statement.first_blocked_at.is_none() {
-            self.statement.first_blocked_at = Some(t);
+            self.statement.first_blocked_at = Some(first_refused(amount - served.blocked));
         }
         Ok(served)
+    }
+
+    /// The first instant at which something other than usage can happen: a cycle or flex
+    /// period boundary, a lot's expiry, or the horizon's end.
+    pub fn quiet_until(&self) -> Instant {
+        self.next_boundary().min(self.horizon_end)
+    }
+
+    /// Usage the included credits can still serve before the usage alert fires (one
+    /// micro-credit less than what fires it), or `None` when it cannot fire again this cycle.
+    pub fn credits_until_alert(&self) -> Option<Credits> {
+        if self.alert_fired || self.included_granted.is_zero() {
+            return None;
+        }
+        // The alert fires once used x 100 >= threshold x granted (see `check_alert`).
+        let threshold = i128::from(self.book.alert_threshold_percent);
+        let fires_at = (threshold * i128::from(self.included_granted.micros()) + 99) / 100;
+        let used = i128::from(self.included_used.micros());
+        let room = (fires_at - used - 1).max(0);
+        Some(Credits::from_micros(room as i64)) // below the grant, so within i64
+    }
+
+    /// Whether flex serves usage now (it may still be capped).
+    pub fn flex_enabled(&self) -> bool {
+        self.flex.enabled
+    }
+
+    /// The flex price of the current plan.
+    pub fn current_flex_price(&self) -> Price {
+        self.flex_price()
     }
 
     fn check_alert(&mut self) {

@@ -128,6 +128,45 @@ impl Strategy {
         Ok(())
     }
 
+    /// How much usage the ledger can serve from now, crossing no boundary, before a rule of
+    /// this strategy could act: `None` when no rule can (paying as it goes, buying at fixed
+    /// instants). Usage within the budget can be served as one run (`Ledger::consume_run`)
+    /// with the outcome of serving it event by event, since the strategy would answer every
+    /// one of those events with nothing.
+    pub fn quiet_budget(&self, ledger: &Ledger<'_>) -> Option<Credits> {
+        let included = ledger.included_remaining();
+        let balance = ledger.prepaid_balance();
+        let mut budget: Option<Credits> = None;
+        let mut at_most = |c: Credits| budget = Some(budget.map_or(c, |b| b.min(c)));
+        if let Some(top_up) = self.top_up {
+            // Usage takes included credits first, then the lots: the balance stays at the
+            // threshold or above while at most `included + balance - threshold` is used.
+            match balance.micros() >= top_up.below_credits.micros() {
+                true => at_most(included + (balance - top_up.below_credits)),
+                false => at_most(Credits::ZERO),
+            }
+        }
+        if let Some(up) = self.upgrade.filter(|up| ledger.plan() != up.to) {
+            if ledger.flex_enabled() {
+                // Flex money grows only after included and prepaid credits; the rule acts once
+                // it passes the threshold, so the flex credits it affords are quiet.
+                let room = ExactMoney::from_money(up.flex_spend_over) - ledger.cycle_flex_money();
+                let flex = room.credits_affordable(ledger.current_flex_price());
+                // A huge room at a tiny price affords more than any amount: saturate.
+                let quiet = i128::from(included.micros())
+                    + i128::from(balance.micros())
+                    + i128::from(flex.micros());
+                at_most(Credits::from_micros(i64::try_from(quiet).unwrap_or(i64::MAX)));
+            }
+        }
+        if self.buy_on_alert {
+            if let Some(c) = ledger.credits_until_alert() {
+                at_most(c);
+            }
+        }
+        budget
+    }
+
     /// Buys, in one line, as many of the top-up purchase as bring the balance (counting
     /// purchases already decided at this instant, `out`) to the threshold. One line of n
     /// bundles is the same credits, cost and expiry as n lines, and a huge threshold over a
