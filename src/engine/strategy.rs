@@ -156,7 +156,9 @@ impl Strategy {
                 let quiet = i128::from(included.micros())
                     + i128::from(balance.micros())
                     + i128::from(flex.micros());
-                at_most(Credits::from_micros(i64::try_from(quiet).unwrap_or(i64::MAX)));
+                at_most(Credits::from_micros(
+                    i64::try_from(quiet).unwrap_or(i64::MAX),
+                ));
             }
         }
         if self.buy_on_alert {

@@ -156,7 +156,10 @@ fn minor_digits(
             if *d.get_ref() > SCALE_DIGITS {
                 return Err(source.error(
                     d.span(),
-                    format!("currency_minor_digits must be 0-{SCALE_DIGITS}"),
+                    format!(
+                        "currency_minor_digits {} is outside 0-{SCALE_DIGITS}",
+                        d.get_ref()
+                    ),
                 ));
             }
             Ok(*d.get_ref())
@@ -175,9 +178,10 @@ fn alert_threshold_percent(
     header: &RawBookHeader,
 ) -> Result<u32, InputError> {
     match &header.alert_threshold_percent {
-        Some(p) if !(1..=100).contains(p.get_ref()) => {
-            cx.err(p.span(), "alert_threshold_percent must be 1-100")
-        }
+        Some(p) if !(1..=100).contains(p.get_ref()) => cx.err(
+            p.span(),
+            format!("alert_threshold_percent {} is outside 1-100", p.get_ref()),
+        ),
         Some(p) => Ok(*p.get_ref()),
         None => Ok(80),
     }
@@ -207,7 +211,7 @@ fn build_plans(cx: &BookContext<'_>, raw: &[RawPlan]) -> Result<Vec<Plan>, Input
     if raw.len() > PLANS_MAX {
         return Err(InputError::whole_file(
             &cx.source.path,
-            format!("more than {PLANS_MAX} plans"),
+            format!("{} plans, above the limit of {PLANS_MAX}", raw.len()),
         ));
     }
     check_unique(cx.source, raw.iter().map(|p| &p.id), "plan")?;
@@ -249,7 +253,13 @@ fn build_cohorts(
 
 fn expiry_days(cx: &BookContext<'_>, d: &Spanned<u32>) -> Result<u32, InputError> {
     if *d.get_ref() == 0 || *d.get_ref() > EXPIRY_DAYS_MAX {
-        return cx.err(d.span(), format!("expiry must be 1-{EXPIRY_DAYS_MAX} days"));
+        return cx.err(
+            d.span(),
+            format!(
+                "expiry of {} days is outside 1-{EXPIRY_DAYS_MAX} days",
+                d.get_ref()
+            ),
+        );
     }
     Ok(*d.get_ref())
 }
@@ -317,7 +327,13 @@ fn build_cohort(
     let prepaid_base_price = cx.price(&c.prepaid_base_price, "prepaid_base_price")?;
     let flex_price_by_plan = flex_prices_by_plan(cx, c, plans)?;
     if c.bundles.len() > BUNDLES_MAX {
-        return cx.err(c.id.span(), format!("more than {BUNDLES_MAX} bundles"));
+        return cx.err(
+            c.id.span(),
+            format!(
+                "{} bundles, above the limit of {BUNDLES_MAX}",
+                c.bundles.len()
+            ),
+        );
     }
     check_unique(cx.source, c.bundles.iter().map(|b| &b.id), "bundle")?;
     let bundles = c

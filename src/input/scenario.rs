@@ -337,9 +337,10 @@ impl Loader<'_> {
 
     fn seats(&self, seats: Option<&Spanned<u32>>) -> Result<u32, InputError> {
         match seats {
-            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => {
-                self.cx.err(s.span(), "seats must be 1-1000000")
-            }
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => self.cx.err(
+                s.span(),
+                format!("seats {} is outside 1-1,000,000", s.get_ref()),
+            ),
             Some(s) => Ok(*s.get_ref()),
             None => Ok(1),
         }
@@ -354,7 +355,10 @@ impl Loader<'_> {
                 if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
                     return self.cx.err(
                         m.span(),
-                        format!("horizon months must be 1-{HORIZON_MONTHS_MAX}"),
+                        format!(
+                            "horizon months {} is outside 1-{HORIZON_MONTHS_MAX}",
+                            m.get_ref()
+                        ),
                     );
                 }
                 add_months(start, *m.get_ref())
@@ -731,7 +735,10 @@ impl Loader<'_> {
         if raw.strategy.len() > STRATEGIES_MAX {
             return Err(InputError::whole_file(
                 &self.cx.source.path,
-                format!("more than {STRATEGIES_MAX} strategies"),
+                format!(
+                    "{} strategies, above the limit of {STRATEGIES_MAX}",
+                    raw.strategy.len()
+                ),
             ));
         }
         let mut strategies: Vec<Strategy> = Vec::new();
