@@ -434,3 +434,34 @@ fn check_json_carries_every_mismatch() {
         (Some("6.50"), Some("6.00"))
     );
 }
+
+/// `replay --charges` streams every charge; the statements sum them per item and period.
+/// scenarios/regression/top-up-one-line.toml (hand calculation in its comments): the top-up
+/// buys 80,000 x b1 on 04-01, then 8 on 04-05, 2 on 05-15 and 5 on 05-20, b1 at 2.00; fees
+/// 10.00 on 04-01 and 05-01.
+#[test]
+fn replay_charges_lists_every_charge_the_statement_lines_sum() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("charges.csv");
+    let scenario = root.join("scenarios/regression/top-up-one-line.toml");
+    let args = [
+        "replay",
+        scenario.to_str().unwrap(),
+        "--charges",
+        csv.to_str().unwrap(),
+    ];
+    let out = creditsim(&args, dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = "\"top up b1 below 80000\"";
+    let expected = format!(
+        "strategy,at,kind,item,quantity,credits,money\n\
+         {s},2026-04-01,plan_fee,\"p\",1,10,10.00\n\
+         {s},2026-04-01,prepaid,\"b1\",80000,80000,160000.00\n\
+         {s},2026-04-05,prepaid,\"b1\",8,8,16.00\n\
+         {s},2026-05-01,plan_fee,\"p\",1,10,10.00\n\
+         {s},2026-05-15,prepaid,\"b1\",2,2,4.00\n\
+         {s},2026-05-20,prepaid,\"b1\",5,5,10.00\n"
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), expected);
+}

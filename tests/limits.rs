@@ -168,3 +168,20 @@ fn parquet_holds_an_amount_at_the_money_limit_exactly() {
         "10^12.000000 on every path"
     );
 }
+
+#[test]
+fn a_replay_that_stops_at_a_limit_writes_no_charges_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), TOP_UP_PAST_THE_LIMIT).unwrap();
+    let out = creditsim(&["replay", "s.toml", "--charges", "c.csv"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("s.toml")],
+        "no file, no temporary left"
+    );
+}

@@ -80,7 +80,7 @@ fields! {
     CreditsRemainingIncluded => "credits.remaining_included", Credits, Totals, "included credits left at the horizon's end (neither expired nor valued)";
     CreditsUnusedPrepaid => "credits.unused_prepaid", Credits, Totals, "prepaid credits left at the horizon's end";
     Alerts => "alerts", Count, Both, "usage alerts fired";
-    Purchases => "purchases", Count, Totals, "prepaid purchases made";
+    Purchases => "purchases", Count, Totals, "prepaid items bought (3 bundles bought at once count 3)";
     PlanChanges => "plan_changes", Count, Totals, "plan changes made";
     FinalPlan => "final_plan", Plan, Totals, "plan in force at the horizon's end";
     FirstBlockedAt => "first_blocked_at", Instant, Both, "when usage was first refused, or \"none\"";

@@ -144,6 +144,7 @@ pub fn run_path(
             strategy,
             observe_at,
             &mut observe,
+            None,
         )
         .map_err(|error| PathError { path, seed, error })?;
         let t = &outcome.totals;

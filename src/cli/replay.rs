@@ -2,12 +2,17 @@
 
 use super::trace::TraceArgs;
 use super::{bad, Failure, ReportArgs};
+use creditsim::engine::ledger::{Line, Outcome};
+use creditsim::engine::replay::{replay_logged, ReplayError};
 use creditsim::input::check::run as replay_all;
 use creditsim::input::files::{kind_of, FileKind};
 use creditsim::input::scenario::{load_with, load_workspace, Scenario};
 use creditsim::report::doc::Block;
+use creditsim::report::output::{create_beside, persist};
 use creditsim::report::replay::replay_doc;
-use std::path::PathBuf;
+use creditsim::report::replay::{charge_csv_row, CHARGES_CSV_HEADER};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
@@ -33,6 +38,11 @@ pub struct Args {
     /// `portfolio`.
     #[arg(long, value_name = "FILE", requires = "workspace")]
     accounts: Option<PathBuf>,
+    /// Also write every charge, as the ledger makes it, to this CSV (strategy, at, kind,
+    /// item, quantity, credits, money): the detail that statement lines sum per item and
+    /// period. Streamed to the file, not kept in memory; written only if the replay succeeds.
+    #[arg(long, value_name = "FILE.csv")]
+    charges: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -62,8 +72,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         )));
     }
     let only = strategy_index(&scenario, args.strategy.as_deref())?;
-    let outcomes =
-        replay_all(&scenario).map_err(|e| bad(format_args!("{}: {e}", path.display())))?;
+    let outcomes = match &args.charges {
+        None => replay_all(&scenario),
+        Some(csv) => replay_with_charges(&scenario, csv)?,
+    }
+    .map_err(|e| bad(format_args!("{}: {e}", path.display())))?;
     let mut doc = replay_doc(&scenario, &outcomes, only);
     if scenario.usage.is_empty() {
         doc.blocks.insert(
@@ -73,6 +86,43 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     doc.set_provenance(&super::provenance_of(&scenario));
     args.report.emit(&doc, Vec::new())
+}
+
+/// Every strategy replayed with its charges streamed to `csv` (a temporary file beside it,
+/// renamed into place only when every replay finished). The outer error is the file's.
+fn replay_with_charges(
+    scenario: &Scenario,
+    csv: &Path,
+) -> Result<Result<Vec<Outcome>, ReplayError>, Failure> {
+    let file = create_beside(csv).map_err(bad)?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut written = out.write_all(CHARGES_CSV_HEADER.as_bytes());
+    let case = &scenario.case;
+    let mut outcomes = Vec::new();
+    for s in &case.strategies {
+        let mut log = |line: &Line| {
+            if written.is_ok() {
+                written = out.write_all(charge_csv_row(scenario, &s.name, line).as_bytes());
+            }
+        };
+        let end = case.horizon.end;
+        match replay_logged(
+            &case.book,
+            case.workspace,
+            end,
+            &scenario.usage,
+            s,
+            &mut log,
+        ) {
+            Ok(o) => outcomes.push(o),
+            Err(e) => return Ok(Err(e)), // the temporary file goes with `out`
+        }
+    }
+    let failed = |e: std::io::Error| bad(format_args!("{}: cannot write: {e}", csv.display()));
+    written.map_err(failed)?;
+    let file = out.into_inner().map_err(|e| failed(e.into_error()))?;
+    persist(file, csv).map_err(bad)?;
+    Ok(Ok(outcomes))
 }
 
 /// `--strategy NAME` as an index, or an error listing the known names.

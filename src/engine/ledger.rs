@@ -300,7 +300,14 @@ pub struct Ledger<'b> {
     plan_changes: u32,
     /// Usage alerts fired since the replay driver last took them.
     alerts_unanswered: u32,
+    /// Where every charge goes as it is made, when someone asked for the detail that the
+    /// statements sum (`replay --charges`): streamed, never kept.
+    charge_log: Option<ChargeLog<'b>>,
 }
+
+/// Receives every charge as the ledger makes it: a fee, one purchase (before it joins its
+/// statement's line for the item) or a flex invoice.
+pub type ChargeLog<'b> = &'b mut (dyn FnMut(&Line) + 'b);
 
 impl<'b> Ledger<'b> {
     /// Opens the subscription at `workspace.anchor`: the first cycle starts, its fee is
@@ -348,9 +355,19 @@ impl<'b> Ledger<'b> {
             purchases: 0,
             plan_changes: 0,
             alerts_unanswered: 0,
+            charge_log: None,
         };
         ledger.start_subscription(anchor, workspace.plan)?;
         Ok(ledger)
+    }
+
+    /// Sends every later charge to `log` as well. The first cycle's fee was charged when the
+    /// ledger opened, so it goes to `log` now.
+    pub fn log_charges(&mut self, log: ChargeLog<'b>) {
+        for line in &self.statement.lines {
+            log(line);
+        }
+        self.charge_log = Some(log);
     }
 
     // ---- read access for strategies and reports ----
@@ -415,6 +432,9 @@ impl<'b> Ledger<'b> {
             .cash()
             .plus(line.money, "cash over the horizon")?;
         self.charged.add_line(&line);
+        if let Some(log) = self.charge_log.as_mut() {
+            log(&line);
+        }
         let LineKind::Prepaid { purchase, quantity } = line.kind else {
             self.statement.lines.push(line);
             return Ok(());

@@ -4,7 +4,7 @@
 //! each workspace of a portfolio. It takes usage already in credits and in time order, so it
 //! knows nothing of files, metrics or randomness.
 
-use crate::engine::ledger::{Ledger, Outcome, Workspace};
+use crate::engine::ledger::{ChargeLog, Ledger, Outcome, Workspace};
 use crate::engine::strategy::{Action, Scheduled, Strategy};
 use crate::model::amounts::{Credits, LimitExceeded};
 use crate::model::calendar::{display, Instant};
@@ -58,6 +58,30 @@ pub fn replay(
         strategy,
         &[],
         &mut |_, _| Ok(()),
+        None,
+    )
+}
+
+/// [`replay`], sending every charge to `log` as it is made: the detail that statements sum
+/// per item and period, streamed rather than kept.
+pub fn replay_logged<'a>(
+    book: &'a PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: &[CreditUsage],
+    strategy: &Strategy,
+    log: ChargeLog<'a>,
+) -> Result<Outcome, ReplayError> {
+    let observe = &mut |_: usize, _: &Ledger<'_>| Ok(());
+    replay_observed(
+        book,
+        workspace,
+        horizon_end,
+        usage,
+        strategy,
+        &[],
+        observe,
+        Some(log),
     )
 }
 
@@ -68,14 +92,16 @@ pub type Observer<'f> = dyn FnMut(usize, &Ledger<'_>) -> Result<(), LimitExceede
 /// [`replay`], calling `observe(k, ledger)` at each instant of `observe_at` (sorted, inside
 /// the horizon) after everything strictly before it and before anything at it: the state
 /// at the end of a month whose last instant is just before `observe_at[k]`.
-pub fn replay_observed(
-    book: &PricingBook,
+#[allow(clippy::too_many_arguments)] // the replay's inputs, each needed; no natural group
+pub fn replay_observed<'a>(
+    book: &'a PricingBook,
     workspace: Workspace,
     horizon_end: Instant,
     usage: &[CreditUsage],
     strategy: &Strategy,
     observe_at: &[Instant],
     observe: &mut Observer<'_>,
+    log: Option<ChargeLog<'a>>,
 ) -> Result<Outcome, ReplayError> {
     let stopped = |at: Instant| {
         move |reason: Stop| ReplayError {
@@ -84,23 +110,9 @@ pub fn replay_observed(
             reason,
         }
     };
-    let workspace = Workspace {
-        plan: strategy.start_plan.unwrap_or(workspace.plan),
-        ..workspace
-    };
     let start = workspace.anchor;
-    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex)
-        .map_err(|e| stopped(start)(e.into()))?;
-    let mut driver = Driver {
-        strategy,
-        actions: Vec::new(),
-        answered_version: None,
-    };
-    (strategy
-        .on_start(&ledger, &mut driver.actions)
-        .map_err(Stop::from))
-    .and_then(|()| driver.apply_and_react(&mut ledger, start))
-    .map_err(stopped(start))?;
+    let (mut ledger, mut driver) =
+        start_subscription(book, workspace, horizon_end, strategy, log).map_err(stopped(start))?;
 
     let mut observations = Observations {
         at: observe_at,
@@ -141,6 +153,33 @@ pub fn replay_observed(
         .report_while(&mut ledger, |o| o < horizon_end)
         .map_err(|(o, e)| stopped(o)(e.into()))?;
     ledger.finish().map_err(|e| stopped(horizon_end)(e.into()))
+}
+
+/// Opens the ledger on the strategy's start plan and lets the strategy act at the start (its
+/// purchases at start, a first top-up).
+fn start_subscription<'a, 's>(
+    book: &'a PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    strategy: &'s Strategy,
+    log: Option<ChargeLog<'a>>,
+) -> Result<(Ledger<'a>, Driver<'s>), Stop> {
+    let workspace = Workspace {
+        plan: strategy.start_plan.unwrap_or(workspace.plan),
+        ..workspace
+    };
+    let mut ledger = Ledger::open(book, workspace, horizon_end, strategy.flex)?;
+    if let Some(log) = log {
+        ledger.log_charges(log);
+    }
+    let mut driver = Driver {
+        strategy,
+        actions: Vec::new(),
+        answered_version: None,
+    };
+    strategy.on_start(&ledger, &mut driver.actions)?;
+    driver.apply_and_react(&mut ledger, workspace.anchor)?;
+    Ok((ledger, driver))
 }
 
 /// The instants a replay shows its ledger at, and the next one due.

@@ -6,7 +6,7 @@
 use super::doc::{Block, Doc, Table};
 use crate::analysis::metrics::{actual, Actual, Field};
 use crate::analysis::ranking::{rank, Contender};
-use crate::engine::ledger::{LineKind, Outcome, Purchase, Statement};
+use crate::engine::ledger::{Line, LineKind, Outcome, Purchase, Statement};
 use crate::input::scenario::Scenario;
 use crate::model::calendar::display;
 use serde_json::{json, Map, Value};
@@ -205,26 +205,32 @@ fn replay_tidy(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Table {
     }
 }
 
-fn line_json(scenario: &Scenario, line: &crate::engine::ledger::Line) -> Value {
+/// A line's kind, item and quantity as a reader names them. Prepaid lines say how many of
+/// the item were bought (a top-up buys the count it needs at once); a fee is one cycle, and
+/// a flex line is priced per credit (no quantity).
+fn line_parts(scenario: &Scenario, line: &Line) -> (&'static str, String, Option<u64>) {
     let book = &scenario.case.book;
-    // Prepaid lines say how many of the item were bought at once (a top-up buys the count it
-    // needs in one line); a fee is one cycle, and a flex line is priced per credit.
-    let (kind, what, quantity) = match line.kind {
-        LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone(), json!(1)),
+    match line.kind {
+        LineKind::PlanFee { plan } => ("plan_fee", book.plans[plan.0].id.clone(), Some(1)),
         LineKind::Prepaid {
             purchase: Purchase::Bundle(b),
             quantity,
         } => (
             "prepaid",
             scenario.case.cohort().bundles[b].id.clone(),
-            json!(quantity),
+            Some(quantity),
         ),
         LineKind::Prepaid {
             purchase: Purchase::OpenAmount(_),
             quantity,
-        } => ("prepaid", "open amount".to_string(), json!(quantity)),
-        LineKind::Flex { price } => ("flex", format!("at {} per credit", price), Value::Null),
-    };
+        } => ("prepaid", "open amount".to_string(), Some(quantity)),
+        LineKind::Flex { price } => ("flex", format!("at {} per credit", price), None),
+    }
+}
+
+fn line_json(scenario: &Scenario, line: &Line) -> Value {
+    let book = &scenario.case.book;
+    let (kind, what, quantity) = line_parts(scenario, line);
     // A line sums every purchase of its item in the statement: `charges` of them, from `at`
     // to `last_at`.
     json!({
@@ -237,6 +243,24 @@ fn line_json(scenario: &Scenario, line: &crate::engine::ledger::Line) -> Value {
         "credits": line.credits.to_decimal().to_string(),
         "money": line.money.to_decimal_minor(book.minor_digits).to_string(),
     })
+}
+
+/// The header of `replay --charges`: one row per charge, as the ledger made it.
+pub const CHARGES_CSV_HEADER: &str = "strategy,at,kind,item,quantity,credits,money\n";
+
+/// One charge as a row of `replay --charges` (the strategy name quoted as CSV needs).
+pub fn charge_csv_row(scenario: &Scenario, strategy: &str, line: &Line) -> String {
+    let (kind, item, quantity) = line_parts(scenario, line);
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    format!(
+        "{},{},{kind},{},{},{},{}\n",
+        quote(strategy),
+        display(line.at),
+        quote(&item),
+        quantity.map_or(String::new(), |q| q.to_string()),
+        line.credits.to_decimal(),
+        line.money.to_decimal_minor(scenario.case.book.minor_digits)
+    )
 }
 
 fn fields_json(
