@@ -84,7 +84,7 @@ fn read_block(
     table: &toml_edit::Table,
 ) -> Result<Expectation, InputError> {
     let span = table.span().unwrap_or(0..0);
-    let line = crate::model::diag::line_column(&source.text, span.start).0;
+    let line = source.line_column(span.start).0;
     let mut flat = Vec::new();
     flatten(source, "", None, table, &mut flat)?;
     let mut exp = Expectation {
@@ -110,7 +110,7 @@ fn read_block(
                 let field = field_named(source, name, key_span, in_statement)?;
                 let (expected, written) = parse_expected(field, value)
                     .map_err(|m| source.error(vspan.clone(), format!("{name}: {m}")))?;
-                let line = crate::model::diag::line_column(&source.text, vspan.start).0;
+                let line = source.line_column(vspan.start).0;
                 exp.fields.push(ExpectedField {
                     field,
                     expected,

@@ -46,8 +46,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// A file with a `[book]` table and no `[scenario]` is a pricing book; anything else is
 /// read as a scenario (so a broken file gets the scenario loader's precise error).
 pub fn kind_of(path: &Path) -> FileKind {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return FileKind::Scenario;
+    // A scenario's inline events are kept out of this parse as out of the loader's (issue
+    // 12): the text with them taken out has the same top-level tables.
+    let text = match super::inline_events::scan(path) {
+        Ok(Some(scanned)) => scanned.text,
+        _ => match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(_) => return FileKind::Scenario,
+        },
     };
     match text.parse::<toml::Table>() {
         Ok(t) if t.contains_key("book") && !t.contains_key("scenario") => FileKind::PricingBook,

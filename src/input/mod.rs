@@ -7,6 +7,7 @@ mod book;
 pub mod check;
 pub mod expect;
 pub mod files;
+mod inline_events;
 pub mod names;
 pub mod raw;
 pub mod scenario;

@@ -191,10 +191,26 @@ pub struct RawHorizon {
 pub struct RawUsage {
     /// CSV with a header `timestamp,metric,quantity`, relative to the scenario file.
     pub file: Option<Spanned<String>>,
+    /// The inline events when `toml` reads them; when `inline_events` reads them apart,
+    /// an empty array standing in for them (its span tells where they are).
     #[serde(default)]
-    pub events: Vec<Spanned<RawEvent>>,
+    pub events: Option<Spanned<Vec<Spanned<RawEvent>>>>,
+    /// How many inline events `inline_events` read apart (none when `toml` read them).
+    #[serde(skip)]
+    pub events_read_apart: usize,
     /// An event log imported by `trace::import` (CSV or Parquet, relative to the scenario).
     pub trace: Option<Spanned<RawTrace>>,
+}
+
+impl RawUsage {
+    /// Inline events, however they were read.
+    pub fn has_events(&self) -> bool {
+        self.events_read_apart > 0
+            || self
+                .events
+                .as_ref()
+                .is_some_and(|e| !e.get_ref().is_empty())
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@
 //! and the strategies can assume every id resolves and every amount is within limits.
 
 use super::expect::Expectation;
+use super::inline_events::{self, EventsArray, Part};
 use super::names::{known_strategies, strategy_index};
 use super::raw::{
     RawBook, RawEvent, RawHorizon, RawPurchase, RawScenario, RawScheduled, RawStrategy, RawTopUp,
@@ -25,10 +26,11 @@ use crate::input::files::sha256_hex;
 use crate::model::amounts::{Credits, CREDITS_MAX, SCALE_DIGITS};
 use crate::model::calendar::{add_months, display, midnight, Instant, Period};
 use crate::model::diag::{InputError, Source};
-use crate::model::pricing::{CohortId, MetricId, PricingBook};
+use crate::model::pricing::{CohortId, PricingBook};
 use crate::model::text::grouped;
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
+use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
@@ -121,7 +123,9 @@ pub fn load(path: &Path) -> Result<Scenario, InputError> {
 
 /// Loads a scenario, its usage imported from a trace when the scenario or `overrides` names one.
 pub fn load_with(path: &Path, overrides: &TraceOverrides) -> Result<Scenario, InputError> {
-    with_loader(path, |loader, raw| loader.build(&raw, Some(overrides)))
+    with_loader(path, true, |loader, raw| {
+        loader.build(&raw, Some(overrides))
+    })
 }
 
 /// A portfolio: the scenario's book, horizon and strategies, and one member per workspace,
@@ -177,18 +181,85 @@ pub fn load_portfolio(
         Some(a) => Some(super::accounts::read(a)?),
         None => None,
     };
-    with_loader(path, |loader, raw| {
+    with_loader(path, true, |loader, raw| {
         loader.portfolio(raw, overrides, accounts.as_deref())
+    })
+}
+
+/// The scenario file as read: the text the TOML parsers see, its raw form, its inline events
+/// when they are read apart, and the SHA-256 of its bytes.
+struct ReadScenario {
+    source: Source,
+    raw: RawScenario,
+    events: Option<EventsArray>,
+    sha256: String,
+}
+
+/// Reads a scenario file, its inline events apart from the TOML parsers when
+/// `inline_events` reads their form (see there which forms it does) and `apart` (false only
+/// in tests, to compare with the general path), else the whole text through `toml`.
+fn read_scenario(path: &Path, apart: bool) -> Result<ReadScenario, InputError> {
+    if let Some(scanned) = apart
+        .then(|| inline_events::scan(path))
+        .transpose()?
+        .flatten()
+    {
+        let source = Source {
+            path: path.to_path_buf(),
+            text: scanned.text,
+            cut: scanned.events.as_ref().map(|e| e.cut),
+        };
+        // The text differs from the file only inside the events array, whose lines `cut`
+        // accounts for, so an error here is at the line and column the file has.
+        let mut raw: RawScenario = parse_toml(&source)?;
+        // The scanner's array must be what TOML reads as `usage.events`, exactly where the
+        // stand-in is; anything else (a scanner misled) takes the general path.
+        let events = match scanned.events {
+            None => Some(None),
+            Some(e) => raw
+                .usage
+                .events
+                .as_ref()
+                .filter(|v| v.get_ref().is_empty() && v.span() == e.placeholder)
+                .map(|_| Some(e)),
+        };
+        if let Some(events) = events {
+            raw.usage.events_read_apart = events.as_ref().map_or(0, |e| e.count);
+            return Ok(ReadScenario {
+                source,
+                raw,
+                events,
+                sha256: scanned.sha256,
+            });
+        }
+    }
+    let source = Source::read(path)?;
+    let raw = parse_toml(&source)?;
+    let sha256 = sha256_hex(source.text.as_bytes());
+    Ok(ReadScenario {
+        source,
+        raw,
+        events: None,
+        sha256,
     })
 }
 
 fn with_loader<T>(
     path: &Path,
+    apart: bool,
     f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
 ) -> Result<T, InputError> {
-    let source = Source::read(path)?;
-    let raw: RawScenario = parse_toml(&source)?;
-    let mut inputs = vec![InputFile::of("scenario", &source)];
+    let ReadScenario {
+        source,
+        raw,
+        events,
+        sha256,
+    } = read_scenario(path, apart)?;
+    let mut inputs = vec![InputFile {
+        role: "scenario".to_string(),
+        path: source.path.clone(),
+        sha256,
+    }];
     let book =
         match (&raw.scenario.pricing_book, &raw.pricing) {
             (Some(p), None) => {
@@ -223,6 +294,7 @@ fn with_loader<T>(
         },
         book: &Arc::new(book),
         inputs,
+        events,
     };
     f(&loader, raw)
 }
@@ -233,6 +305,8 @@ struct Loader<'a> {
     book: &'a Arc<PricingBook>,
     /// The scenario file and its pricing book file, as read.
     inputs: Vec<InputFile>,
+    /// The inline events, when they are read apart from the TOML parsers.
+    events: Option<EventsArray>,
 }
 
 impl Loader<'_> {
@@ -284,12 +358,22 @@ impl Loader<'_> {
             Culprit::Horizon => Some(h.months.as_ref().map_or(raw.horizon.span(), |m| m.span())),
             Culprit::Usage => (usage.trace.as_ref().map(|t| t.span()))
                 .or(usage.file.as_ref().map(|f| f.span()))
-                .or(usage.events.first().map(|e| e.span())),
+                .or(usage
+                    .events
+                    .as_ref()
+                    .and_then(|e| e.get_ref().first())
+                    .map(|e| e.span())),
             Culprit::Strategy(i) => raw.strategy.get(i).map(|s| s.name.span()),
         };
-        match span {
-            Some(span) => self.cx.source.error(span, breach.message),
-            None => InputError::whole_file(&self.cx.source.path, breach.message),
+        // Events read apart are not in the parsed text: the first one's place was kept.
+        let first_read_apart = match breach.culprit {
+            Culprit::Usage => self.events.as_ref().and_then(|e| e.first_site.clone()),
+            _ => None,
+        };
+        match (span, first_read_apart) {
+            (Some(span), _) => self.cx.source.error(span, breach.message),
+            (None, Some(site)) => site.with_message(breach.message),
+            (None, None) => InputError::whole_file(&self.cx.source.path, breach.message),
         }
     }
 
@@ -432,16 +516,7 @@ impl Loader<'_> {
         let own = self.own_usage(raw, &window)?;
         let (usage, import) = match self.imported_usage(raw, overrides, window)? {
             Some((usage, report)) => (usage, Some(report)),
-            None => {
-                let usage = own
-                    .into_iter()
-                    .map(|u| CreditUsage {
-                        at: u.at,
-                        credits: u.credits,
-                    })
-                    .collect();
-                (usage, None)
-            }
+            None => (own, None),
         };
         // The event limit is for the scenario's own usage: larger traces are what the trace
         // import is for (see USAGE_EVENTS_MAX).
@@ -476,8 +551,12 @@ impl Loader<'_> {
         &self,
         raw: &RawScenario,
         window: &UsageWindow,
-    ) -> Result<Vec<UsageEvent>, InputError> {
-        let inline = self.inline_usage(&raw.usage.events, window)?;
+    ) -> Result<Vec<CreditUsage>, InputError> {
+        let inline = match (&self.events, &raw.usage.events) {
+            (Some(array), _) => self.usage_read_apart(array, window)?,
+            (None, Some(events)) => self.inline_usage(events.get_ref(), window)?,
+            (None, None) => Vec::new(),
+        };
         let Some(file) = &raw.usage.file else {
             return Ok(inline);
         };
@@ -488,47 +567,85 @@ impl Loader<'_> {
                 format!("usage file {} not found", csv_path.display()),
             );
         }
-        let from_csv = super::usage_csv::read(&csv_path, self.book, window)?;
+        let from_csv = super::usage_csv::read(&csv_path, self.book, window)?
+            .into_iter()
+            .map(|u| CreditUsage {
+                at: u.at,
+                credits: u.credits,
+            })
+            .collect();
         // Inline events and the file are each in time order; merge them, inline first on ties.
         Ok(merge_by_time(inline, from_csv))
     }
 
+    /// Inline events as `toml` read them, in credits.
     fn inline_usage(
         &self,
         events: &[Spanned<RawEvent>],
         window: &UsageWindow,
-    ) -> Result<Vec<UsageEvent>, InputError> {
-        let mut usage: Vec<UsageEvent> = Vec::new();
+    ) -> Result<Vec<CreditUsage>, InputError> {
+        let mut usage: Vec<CreditUsage> = Vec::with_capacity(events.len());
         for ev in events {
             let e = ev.get_ref();
-            let at = e.at.get_ref().0;
-            if let Some(message) = window.refuse(at) {
-                return self.cx.err(e.at.span(), message);
-            }
-            if let Some(prev) = usage.last().map(|u| u.at) {
-                if at < prev {
-                    return self.cx.err(
-                        e.at.span(),
-                        format!(
-                            "usage out of time order: {} comes after {}",
-                            display(at),
-                            display(prev)
-                        ),
-                    );
-                }
-            }
-            let metric = self.metric(&e.metric)?;
-            let quantity = e.quantity.get_ref().0;
-            let credits = credits_for(self.book, metric, at, quantity)
-                .map_err(|m| self.cx.source.error(e.quantity.span(), m))?;
-            usage.push(UsageEvent {
-                at,
-                metric,
-                quantity,
-                credits,
-            });
+            let error = |part: Part, message: String| {
+                let span = match part {
+                    Part::At => e.at.span(),
+                    Part::Metric => e.metric.span(),
+                    Part::Quantity => e.quantity.span(),
+                };
+                self.cx.source.error(span, message)
+            };
+            let previous = usage.last().map(|u| u.at);
+            let (at, quantity) = (e.at.get_ref().0, e.quantity.get_ref().0);
+            let event = self.event_credits(window, previous, at, e.metric.get_ref(), quantity);
+            usage.push(event.map_err(|(part, m)| error(part, m))?);
         }
         Ok(usage)
+    }
+
+    /// Inline events read apart from the TOML parsers (`inline_events`), in credits, checked
+    /// and worded exactly as `inline_usage` does.
+    fn usage_read_apart(
+        &self,
+        array: &EventsArray,
+        window: &UsageWindow,
+    ) -> Result<Vec<CreditUsage>, InputError> {
+        let mut usage: Vec<CreditUsage> = Vec::with_capacity(array.count.min(USAGE_EVENTS_MAX + 1));
+        inline_events::read(&self.cx.source.path, array, |e| {
+            let previous = usage.last().map(|u| u.at);
+            let event = self.event_credits(window, previous, e.at, e.metric, e.quantity);
+            usage.push(event.map_err(|(part, m)| e.error(part, m))?);
+            Ok(())
+        })?;
+        Ok(usage)
+    }
+
+    /// One inline event in credits: inside the window, not before the `previous` one, of a
+    /// known metric, a quantity the rate card converts. An error names the part to blame.
+    fn event_credits(
+        &self,
+        window: &UsageWindow,
+        previous: Option<Instant>,
+        at: Instant,
+        metric: &str,
+        quantity: Decimal,
+    ) -> Result<CreditUsage, (Part, String)> {
+        if let Some(message) = window.refuse(at) {
+            return Err((Part::At, message));
+        }
+        if let Some(prev) = previous.filter(|&p| at < p) {
+            let message = format!(
+                "usage out of time order: {} comes after {}",
+                display(at),
+                display(prev)
+            );
+            return Err((Part::At, message));
+        }
+        let Some(id) = self.book.rates.metric(metric) else {
+            return Err((Part::Metric, self.book.rates.unknown_metric(metric)));
+        };
+        let credits = credits_for(self.book, id, at, quantity).map_err(|m| (Part::Quantity, m))?;
+        Ok(CreditUsage { at, credits })
     }
 
     /// The usage of the trace the scenario or `overrides` names, and what its import read;
@@ -772,14 +889,6 @@ impl Loader<'_> {
                     self.book.plan_ids().join(", ")
                 ),
             )
-        })
-    }
-
-    fn metric(&self, name: &Spanned<String>) -> Result<MetricId, InputError> {
-        self.book.rates.metric(name.get_ref()).ok_or_else(|| {
-            self.cx
-                .source
-                .error(name.span(), self.book.rates.unknown_metric(name.get_ref()))
         })
     }
 
@@ -1029,7 +1138,7 @@ impl Loader<'_> {
     }
 }
 
-fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
+fn merge_by_time(a: Vec<CreditUsage>, b: Vec<CreditUsage>) -> Vec<CreditUsage> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
     loop {
@@ -1042,4 +1151,225 @@ fn merge_by_time(a: Vec<UsageEvent>, b: Vec<UsageEvent>) -> Vec<UsageEvent> {
         out.extend(if take_a { a.next() } else { b.next() });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Loads a scenario with its inline events read apart (`apart`) or through `toml`.
+    fn load_events(path: &Path, apart: bool) -> Result<Scenario, InputError> {
+        let overrides = TraceOverrides::default();
+        with_loader(path, apart, |loader, raw| {
+            loader.build(&raw, Some(&overrides))
+        })
+    }
+
+    /// What two loads must agree on: everything built from the file, errors as shown.
+    fn outcome(loaded: Result<Scenario, InputError>) -> Result<String, String> {
+        loaded
+            .map(|s| {
+                // Expectations without the strategy name's byte span: the text the TOML
+                // parsers see is shorter when events are read apart (its lines and columns
+                // are the same).
+                let expectations: Vec<_> = (s.expectations.iter())
+                    .map(|e| {
+                        let name = e.inner.strategy.as_ref().map(|(n, _)| n);
+                        let i = &e.inner;
+                        (e.strategy, name, i.block, i.line, i.statement, &i.fields)
+                    })
+                    .collect();
+                format!(
+                    "{:?}\n{:?}\n{expectations:?}\n{:?}",
+                    s.usage, s.case, s.inputs
+                )
+            })
+            .map_err(|e| e.render())
+    }
+
+    #[test]
+    fn events_read_apart_load_as_through_toml_on_the_regression_scenarios() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/regression");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let read = read_scenario(&path, true).unwrap();
+            if read.events.is_none() {
+                assert!(!read.raw.usage.has_events(), "{}", path.display());
+                continue;
+            }
+            compared += 1;
+            let apart = outcome(load_events(&path, true));
+            assert!(apart.is_ok(), "{}: {apart:?}", path.display());
+            assert_eq!(
+                apart,
+                outcome(load_events(&path, false)),
+                "{}",
+                path.display()
+            );
+        }
+        assert!(
+            compared >= 10,
+            "only {compared} scenarios read their events apart"
+        );
+    }
+
+    const HEAD: &str = r#"[scenario]
+name = "events"
+
+[pricing.book]
+name = "b"
+currency = "USD"
+
+[[pricing.plans]]
+id = "p"
+cycle = "monthly"
+fee = "10.00"
+included_credits = 10
+
+[[pricing.cohorts]]
+id = "all"
+prepaid_base_price = "2.00"
+flex_price = "3.00"
+
+[[pricing.rates]]
+metric = "credits"
+credits = 1
+
+[[pricing.rates]]
+metric = "gpu"
+credits = 3
+per = 7
+
+[workspace]
+created = 2026-04-01
+plan = "p"
+
+[horizon]
+start = 2026-04-01
+months = 3
+
+[usage] # inline events
+"#;
+
+    /// One event as written: when (seconds after the horizon's start, and nanoseconds), how
+    /// `at` is written, metric, quantity and how it is written, key order, spacing.
+    type Written = (u32, u32, u8, u8, (i64, u32), u8, u8, u8);
+
+    fn event_text(w: &Written) -> String {
+        let &(secs, nanos, at_form, metric, (units, scale), q_form, order, space) = w;
+        // Fractions of a second only where they are written.
+        let nanos = if matches!(at_form % 7, 3 | 4) {
+            nanos % 1_000_000_000
+        } else {
+            0
+        };
+        let t = midnight(chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())
+            + chrono::Duration::seconds(i64::from(secs))
+            + chrono::Duration::nanoseconds(i64::from(nanos));
+        let at = match at_form % 7 {
+            0 => t.format("%Y-%m-%d").to_string(),
+            1 => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            2 => t.format("%Y-%m-%dt%H:%M:%Sz").to_string(),
+            3 => (t + chrono::Duration::hours(2))
+                .format("%Y-%m-%dT%H:%M:%S%.f+02:00")
+                .to_string(),
+            4 => t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string(),
+            5 => format!("\"{}\"", t.format("%Y-%m-%d %H:%M:%S")),
+            _ => format!("'{}'", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        };
+        let metric =
+            ["\"credits\"", "'credits'", "\"gpu\"", "'gpu'", "\"nope\""][usize::from(metric % 5)];
+        let q = Decimal::new(units, scale % 4);
+        let quantity = match q_form % 5 {
+            0 => format!("{}", q.trunc()),
+            1 => format!("{q}"),
+            2 => format!("\"{q}\""),
+            3 => format!("'{q}'"),
+            _ if q.is_sign_negative() => format!("{q}"),
+            _ => format!("+{q}"),
+        };
+        let sp = [" ", "", "\t", "  "][usize::from(space % 4)];
+        let mut pairs = [
+            ("at", at),
+            ("metric", metric.to_string()),
+            ("quantity", quantity),
+        ];
+        pairs.rotate_left(usize::from(order % 3));
+        if order % 2 == 1 {
+            pairs.swap(0, 1);
+        }
+        let inner: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}{sp}={sp}{v}"))
+            .collect();
+        format!("{{{sp}{}{sp}}}", inner.join(&format!(",{sp}")))
+    }
+
+    fn scenario_text(events: &[Written], separators: &[u8], trailing: bool) -> String {
+        let mut text = format!("{HEAD}events = [");
+        for (k, e) in events.iter().enumerate() {
+            if k > 0 {
+                text.push(',');
+            }
+            text.push_str(
+                [
+                    " ",
+                    "\n  ",
+                    "\n  # a comment, [not] an event\n\n  ",
+                    "\r\n\t",
+                    "",
+                ][usize::from(separators.get(k).copied().unwrap_or(0) % 5)],
+            );
+            text.push_str(&event_text(e));
+        }
+        if trailing {
+            text.push(',');
+        }
+        text.push_str("\n]  # end of events\n\n[[strategy]]\nname = \"flex only\"\n");
+        text
+    }
+
+    fn written() -> impl proptest::strategy::Strategy<Value = Written> {
+        (
+            0u32..7_000_000,
+            any::<u32>(),
+            any::<u8>(),
+            prop_oneof![9 => 0u8..4, 1 => Just(4u8)],
+            (prop_oneof![9 => 0i64..2_000_000, 1 => -500i64..0], 0u32..4),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Event arrays in the forms read apart (comments, blank lines, key orders, string
+        /// and number forms, CRLF): the same usage as through `toml`, or the same error
+        /// (out of time order, an unknown metric, a negative quantity).
+        #[test]
+        fn events_read_apart_load_as_through_toml(
+            mut events in prop::collection::vec(written(), 0..40),
+            sorted in prop_oneof![4 => Just(true), 1 => Just(false)],
+            separators in prop::collection::vec(any::<u8>(), 40),
+            trailing in any::<bool>(),
+        ) {
+            if sorted {
+                events.sort_by_key(|e| e.0);
+            }
+            let text = scenario_text(&events, &separators, trailing && !events.is_empty());
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &text).unwrap();
+            let read = read_scenario(file.path(), true).unwrap();
+            prop_assert!(read.events.is_some(), "not read apart:\n{}", text);
+            let apart = outcome(load_events(file.path(), true));
+            prop_assert_eq!(apart, outcome(load_events(file.path(), false)), "{}", text);
+        }
+    }
 }

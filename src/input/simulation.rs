@@ -699,7 +699,7 @@ fn stat_expectation(
 ) -> Result<StatExpectation, InputError> {
     let source = cx.source;
     let r = e.get_ref();
-    let line = crate::model::diag::line_column(&source.text, e.span().start).0;
+    let line = source.line_column(e.span().start).0;
     let strategy = match &r.strategy {
         Some(s) => cx.strategy_index(s)?,
         None if cx.strategies.len() == 1 => 0,

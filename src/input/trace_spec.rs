@@ -63,7 +63,7 @@ impl Settings<'_> {
         match (&self.cli.file, self.file) {
             (Some(f), _) => Ok(Some(f.clone())),
             (None, Some(t)) => {
-                if !usage.events.is_empty() || usage.file.is_some() {
+                if usage.has_events() || usage.file.is_some() {
                     return Err(self.source.error(
                         t.file.span(),
                         "[usage.trace] replaces the usage events and file: give one or the other",

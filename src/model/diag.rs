@@ -147,6 +147,31 @@ impl InputError {
         }
     }
 
+    /// At `span` (bytes) of line `number`, the line given apart from its file (a file read a
+    /// line at a time): the same error `Source::error` builds from the whole text.
+    pub fn in_line(
+        file: &Path,
+        number: usize,
+        line: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> InputError {
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let column = line_column(line, span.start).1;
+        InputError {
+            source_line: Some(Box::new(shown_line(line, span, number))),
+            ..InputError::at_line(file, number, column, message)
+        }
+    }
+
+    /// The same place with another message.
+    pub fn with_message(self, message: impl Into<String>) -> InputError {
+        InputError {
+            message: printable(&message.into(), MESSAGE_LINE_CHARS_MAX),
+            ..self
+        }
+    }
+
     /// The error as a person reads it on a terminal: "error: file:line:col: message", then
     /// (for a text file) the line with the span marked, as rustc and cargo show it.
     pub fn render(&self) -> String {
@@ -174,6 +199,17 @@ impl InputError {
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
+    /// Lines of the file left out of `text` (a scenario's inline events, read apart).
+    pub cut: Option<Cut>,
+}
+
+/// Lines left out of a text: the file has `lines` more line breaks right after byte `at` of
+/// the text, so whatever comes after `at` is that many lines further down in the file (and on
+/// the line that ends the cut, at another column; nothing is reported there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub at: usize,
+    pub lines: usize,
 }
 
 impl Source {
@@ -183,14 +219,24 @@ impl Source {
         Ok(Source {
             path: path.to_path_buf(),
             text,
+            cut: None,
         })
     }
 
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> InputError {
-        let (line, column) = line_column(&self.text, span.start);
+        let (line, column) = self.line_column(span.start);
         InputError {
             source_line: Some(Box::new(shown_line(&self.text, span, line))),
             ..InputError::at_line(&self.path, line, column, message)
+        }
+    }
+
+    /// 1-based line and column in the file of a byte offset in the text.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let (line, column) = line_column(&self.text, offset);
+        match self.cut {
+            Some(cut) if offset > cut.at => (line + cut.lines, column),
+            _ => (line, column),
         }
     }
 
