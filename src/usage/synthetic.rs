@@ -115,6 +115,8 @@ pub struct MetricModel {
     pub trend_per_month: f64,
     /// Exponent on the shared activity factor (0: independent of it).
     pub activity_weight: f64,
+    /// The model's bursts as given (the draw uses `burst_draws`, built from them once).
+    pub bursts: Option<Bursts>,
     /// The quantisation step (the metric's unit): a drawn quantity is a whole number of them.
     pub unit: Decimal,
     /// `unit` as a float, to turn a drawn quantity into a count of units; the exact step is
@@ -168,6 +170,7 @@ impl MetricModel {
                 Some((starts, sizes, b.days))
             }),
             activity_weight,
+            bursts,
             unit,
             unit_f64: {
                 use rust_decimal::prelude::ToPrimitive;
