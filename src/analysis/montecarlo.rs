@@ -12,7 +12,7 @@ use crate::engine::ledger::Ledger;
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError};
 use crate::model::amounts::{Credits, Money};
 use crate::model::calendar::{add_months, Instant};
-use crate::usage::synthetic::{DrawBuffers, UsageModel};
+use crate::usage::synthetic::{DrawBuffers, Horizon, UsageModel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -84,43 +84,40 @@ pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
     }
 }
 
+/// The model laid out over the case's horizon, once per run: whole days from the anchor (a
+/// horizon ending mid-day draws nothing for its partial last day).
+fn horizon<'m>(case: &Case, model: &'m UsageModel) -> Horizon<'m> {
+    let start = case.workspace.anchor;
+    let days = (case.horizon.end - start).num_days().max(0) as u32;
+    model.horizon(start, days)
+}
+
 /// Draws path `path`'s usage into `buffers.1`, in time order; returns the days clamped.
 fn draw_path(
     case: &Case,
-    model: &UsageModel,
+    horizon: &Horizon<'_>,
     seed: u64,
     path: u64,
     buffers: &mut (DrawBuffers, Vec<CreditUsage>),
 ) -> u32 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(path);
-    let start = case.workspace.anchor;
-    let end = case.horizon.end;
-    let days = (end - start).num_days().max(0) as u32;
     let (draw_buffers, usage) = buffers;
-    let report = model.draw(
-        &mut rng,
-        start,
-        days,
-        case.book.rounding,
-        draw_buffers,
-        usage,
-    );
-    // Whole days only: the last drawn day starts before the end (a horizon ending mid-day
-    // draws nothing for its partial last day).
-    debug_assert!(usage.last().is_none_or(|u| u.at < end));
+    let report = horizon.draw(&mut rng, case.book.rounding, draw_buffers, usage);
+    debug_assert!(usage.last().is_none_or(|u| u.at < case.horizon.end));
     report.clamped_days
 }
 
-/// Runs one path: draws its usage and replays it under every strategy.
+/// Runs one path: draws its usage over `horizon` (the case's, see [`UsageModel::horizon`])
+/// and replays it under every strategy.
 pub fn run_path(
     case: &Case,
-    model: &UsageModel,
+    horizon: &Horizon<'_>,
     seed: u64,
     path: u64,
     buffers: &mut (DrawBuffers, Vec<CreditUsage>),
 ) -> Result<PathResult, PathError> {
-    let clamped_days = draw_path(case, model, seed, path, buffers);
+    let clamped_days = draw_path(case, horizon, seed, path, buffers);
     let usage = &buffers.1;
     let start = case.workspace.anchor;
     let end = case.horizon.end;
@@ -181,13 +178,14 @@ pub struct PathError {
 /// (`creditsim bench`). Returns the credits demanded over all paths, so the draws are used.
 pub fn draw_only(case: &Case, model: &UsageModel, config: SimConfig) -> Credits {
     assert!(config.paths >= 1 && config.paths <= PATHS_MAX);
+    let horizon = horizon(case, model);
     in_pool(config.threads, || {
         (0..u64::from(config.paths))
             .into_par_iter()
             .map_init(
                 || (DrawBuffers::default(), Vec::new()),
                 |buffers, path| {
-                    draw_path(case, model, config.seed, path, buffers);
+                    draw_path(case, &horizon, config.seed, path, buffers);
                     buffers.1.iter().map(|u| u.credits).sum::<Credits>()
                 },
             )
@@ -206,13 +204,14 @@ pub fn simulate(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
     );
+    let horizon = horizon(case, model);
     let work = || {
         (0..u64::from(config.paths))
             .into_par_iter()
             .map_init(
                 || (DrawBuffers::default(), Vec::new()),
                 |buffers, path| {
-                    let r = run_path(case, model, config.seed, path, buffers);
+                    let r = run_path(case, &horizon, config.seed, path, buffers);
                     progress(1);
                     r
                 },

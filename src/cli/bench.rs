@@ -2,10 +2,10 @@
 //! the library against a floor (drawing usage alone; polars reading a trace alone) and is
 //! kept here, off every hot path of the library.
 
-use super::{bad, load_simulation, Failure};
+use super::{bad, floor, load_simulation, Failure};
 use creditsim::analysis::montecarlo::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
 use creditsim::analysis::portfolio;
-use creditsim::input::scenario::{load_portfolio, TraceOverrides};
+use creditsim::input::scenario::{load_portfolio, Scenario, TraceOverrides};
 use creditsim::model::amounts::Credits;
 use creditsim::usage::trace::ImportReport;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
         .simulation
         .as_ref()
         .expect("load_simulation checked it");
-    let (case, repeat) = (&scenario.case, args.repeat);
+    let case = &scenario.case;
     let paths = args.paths.unwrap_or(spec.paths);
     if paths == 0 || paths > PATHS_MAX || args.threads.contains(&0) {
         return Err(bad(format_args!(
@@ -85,44 +85,34 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
         case.strategies.len()
     );
     println!(
-        "fastest of {repeat} run(s) each; a full run is simulate's draw, replay and statistics"
+        "fastest of {} run(s) each, alternating; lean floor: the model's distributions drawn \
+         alone with prebuilt samplers; draw: the simulation's draw of the same paths; full \
+         run: simulate's draw, replay and statistics",
+        args.repeat
     );
-    println!("threads  draw only (s)  full run (s)  paths/s  full / draw");
+    println!("threads  lean floor (s)  draw (s)  full run (s)  paths/s  draw / floor  full / draw");
     let mut full_seconds = Vec::new();
-    for &t in &args.threads {
-        let config = SimConfig {
-            paths,
-            seed: spec.seed,
-            threads: Some(t),
+    for &threads in &args.threads {
+        let t = time_simulation(&scenario, paths, threads, args.repeat)?;
+        let floor = match t.floor {
+            Some(s) => format!("{s:>14.2}"),
+            None => format!("{:>14}", "n/a"),
         };
-        let (mut draw, mut full) = (f64::INFINITY, f64::INFINITY);
-        for _ in 0..repeat {
-            let started = Instant::now();
-            let demanded = draw_only(case, &spec.model, config);
-            draw = draw.min(started.elapsed().as_secs_f64());
-            let started = Instant::now();
-            let results = simulate(case, &spec.model, config, &|_| {}).map_err(bad)?;
-            let summary = summarise(case, config, spec.comparison(), &results);
-            full = full.min(started.elapsed().as_secs_f64());
-            // Both drew the same usage: the floor measured the same draws.
-            let replayed: Credits = results.iter().map(|r| r.demanded).sum();
-            assert_eq!(
-                demanded, replayed,
-                "draw-only and full runs drew the same usage"
-            );
-            drop(results);
-            std::hint::black_box(summary);
-        }
+        let ratio = t
+            .floor
+            .map_or("n/a".into(), |f| format!("{:.2}", t.draw / f));
         println!(
-            "{t:>7}  {draw:>13.2}  {full:>12.2}  {:>7.0}  {:>11.2}",
-            f64::from(paths) / full,
-            full / draw
+            "{threads:>7}  {floor}  {:>8.2}  {:>12.2}  {:>7.0}  {ratio:>12}  {:>11.2}",
+            t.draw,
+            t.full,
+            f64::from(paths) / t.full,
+            t.full / t.draw
         );
-        full_seconds.push((t, full));
+        full_seconds.push((threads, t.full));
     }
     if let [(t1, s1), .., (tn, sn)] = full_seconds[..] {
         println!(
-            "speed-up from {t1} to {tn} threads: {:.2}x (linear: {:.2}x)",
+            "full run speed-up from {t1} to {tn} threads: {:.2}x (linear: {:.2}x)",
             s1 / sn,
             tn as f64 / t1 as f64
         );
@@ -132,6 +122,64 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
         None => println!("peak resident memory: not available on this platform"),
     }
     Ok(())
+}
+
+/// The fastest of a simulation benchmark's runs at one thread count, in seconds.
+struct SimulationTimes {
+    /// `None` for a model the floor does not draw (a bootstrap).
+    floor: Option<f64>,
+    draw: f64,
+    full: f64,
+}
+
+/// Times `repeat` rounds of the lean floor, the draw alone and a full run, in turn, so that
+/// a machine that slows down or speeds up (a shared one does) slows all three alike.
+fn time_simulation(
+    scenario: &Scenario,
+    paths: u32,
+    threads: usize,
+    repeat: u32,
+) -> Result<SimulationTimes, Failure> {
+    let (case, spec) = (
+        &scenario.case,
+        scenario.simulation.as_ref().expect("checked"),
+    );
+    let config = SimConfig {
+        paths,
+        seed: spec.seed,
+        threads: Some(threads),
+    };
+    let days = (case.horizon.end - case.workspace.anchor).num_days().max(0) as u32;
+    let mut t = SimulationTimes {
+        floor: None,
+        draw: f64::INFINITY,
+        full: f64::INFINITY,
+    };
+    for _ in 0..repeat {
+        let started = Instant::now();
+        let drawn = floor::draw(&spec.model, days, paths, spec.seed, threads);
+        let seconds = started.elapsed().as_secs_f64();
+        std::hint::black_box(drawn);
+        if drawn.is_some() {
+            t.floor = Some(t.floor.map_or(seconds, |f: f64| f.min(seconds)));
+        }
+        let started = Instant::now();
+        let demanded = draw_only(case, &spec.model, config);
+        t.draw = t.draw.min(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        let results = simulate(case, &spec.model, config, &|_| {}).map_err(bad)?;
+        let summary = summarise(case, config, spec.comparison(), &results);
+        t.full = t.full.min(started.elapsed().as_secs_f64());
+        // Both drew the same usage: the draw measured the full run's draws.
+        let replayed: Credits = results.iter().map(|r| r.demanded).sum();
+        assert_eq!(
+            demanded, replayed,
+            "draw-only and full runs drew the same usage"
+        );
+        drop(results);
+        std::hint::black_box(summary);
+    }
+    Ok(t)
 }
 
 /// polars reading the whole file into a frame with the types it infers: the floor a trace

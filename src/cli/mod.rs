@@ -6,6 +6,7 @@
 mod bench;
 mod check;
 mod docs;
+mod floor;
 mod portfolio;
 mod replay;
 mod simulate;

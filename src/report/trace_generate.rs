@@ -47,29 +47,24 @@ pub fn generate(
     let start = scenario.case.workspace.anchor;
     let days = (scenario.case.horizon.end - start).num_days().max(0) as u32;
     let mut buffers = DrawBuffers::default();
+    let horizon = model.horizon(start, days);
     for k in 0..config.workspaces {
         let id = workspace_id(k, config.workspaces);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(u64::from(k));
         let mut split = ChaCha8Rng::seed_from_u64(config.seed ^ SPLIT_KEY);
         split.set_stream(u64::from(k));
-        model.walk(
-            &mut rng,
-            start,
-            days,
-            &mut buffers,
-            |day_start, drawn| match drawn {
-                Some((m, units)) => split_day(
-                    &mut split,
-                    day_start,
-                    m,
-                    units,
-                    config.rows_per_day,
-                    &mut trace.day_rows,
-                ),
-                None => trace.write_day(&id),
-            },
-        );
+        horizon.walk(&mut rng, &mut buffers, |day_start, drawn| match drawn {
+            Some((m, units)) => split_day(
+                &mut split,
+                day_start,
+                m,
+                units,
+                config.rows_per_day,
+                &mut trace.day_rows,
+            ),
+            None => trace.write_day(&id),
+        });
         if let Some(e) = trace.error.take() {
             return Err(e);
         }

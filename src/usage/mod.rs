@@ -3,6 +3,8 @@
 //! the engine's usage stream (`Vec<CreditUsage>`); neither makes a billing decision.
 
 pub mod exact;
+pub mod poisson;
 pub mod synthetic;
 pub mod trace;
+pub mod unit_rate;
 pub mod window;
