@@ -568,11 +568,18 @@ impl<'b> Ledger<'b> {
         let months = plan.cycle.months();
         self.cycle_number = number;
         self.boundary_hint = None;
-        self.cycle = Period::new(
-            add_months(self.anchor, number * months),
-            add_months(self.anchor, (number + 1) * months),
+        // A cycle starts with a flex period (same anchor, whole months), and a monthly cycle
+        // is that period: month arithmetic only where it says something new.
+        let end = match months {
+            1 => self.flex_period.end,
+            _ => add_months(self.anchor, (number + 1) * months),
+        };
+        self.cycle = Period::new(self.flex_period.start, end);
+        debug_assert_eq!(self.cycle.start, add_months(self.anchor, number * months));
+        debug_assert_eq!(
+            self.cycle.end,
+            add_months(self.anchor, (number + 1) * months)
         );
-        debug_assert_eq!(self.cycle.start, self.flex_period.start);
         let seats = self.workspace.seats;
         let granted = plan.included_for(seats)?;
         let fee = plan.fee_for(seats)?;
@@ -608,10 +615,14 @@ impl<'b> Ledger<'b> {
     fn open_flex_period(&mut self, number: u32) {
         self.flex_period_number = number;
         self.boundary_hint = None;
-        self.flex_period = Period::new(
-            add_months(self.anchor, number),
-            add_months(self.anchor, number + 1),
-        );
+        // Period `number` starts where period `number - 1` ended (the same anchor: a plan
+        // change re-anchors at number 0).
+        let start = match number {
+            0 => self.anchor,
+            _ => self.flex_period.end,
+        };
+        self.flex_period = Period::new(start, add_months(self.anchor, number + 1));
+        debug_assert_eq!(start, add_months(self.anchor, number));
         self.statement = Statement::empty(
             self.statements.len() as u32 + 1,
             self.flex_period.start,

@@ -22,6 +22,17 @@ const SCALE: i64 = 1_000_000;
 /// Decimal places of [`ExactMoney`]: credits (6) x price (6).
 pub const EXACT_SCALE_DIGITS: u32 = 12;
 
+/// 10^0 ..= 10^12.
+const POWERS_OF_TEN: [i128; 13] = {
+    let mut p = [1i128; 13];
+    let mut k = 1;
+    while k < 13 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
 /// Largest credit amount accepted anywhere (a single amount or a total): 10^12 credits.
 /// Keeps every product credits x price inside `i128` with room to spare.
 pub const CREDITS_MAX: Credits = Credits(1_000_000_000_000 * SCALE);
@@ -278,10 +289,12 @@ impl ExactMoney {
         what: &'static str,
     ) -> Result<Money, LimitExceeded> {
         assert!(minor_digits <= SCALE_DIGITS);
-        let step = 10i128.pow(EXACT_SCALE_DIGITS - minor_digits);
+        // Powers of ten from a table: this runs at every invoice and month-end valuation of
+        // every Monte Carlo path.
+        let step = POWERS_OF_TEN[(EXACT_SCALE_DIGITS - minor_digits) as usize];
         let minor_units = div_round(self.0, step, mode);
         // |minor_units| <= |self| / 10^6 + 1, so this product cannot overflow i128.
-        let micros = minor_units * 10i128.pow(SCALE_DIGITS - minor_digits);
+        let micros = minor_units * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize];
         if micros > i128::from(MONEY_MAX.0) {
             return Err(Money::limit_exceeded(what));
         }
