@@ -201,7 +201,7 @@ fn a_generated_trace_at_day_resolution_is_the_monte_carlo_path_it_came_from() {
             &mut Default::default(),
             &mut drawn,
         );
-        assert_eq!(member.usage, drawn, "workspace {k}");
+        assert_eq!(member.usage.expand(), drawn, "workspace {k}");
     }
     // The split into rows is a real split: more rows than days.
     assert!(portfolio.import.rows > 5 * 365 * 2);

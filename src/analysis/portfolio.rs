@@ -5,21 +5,21 @@
 use crate::analysis::ranking::{rank, Contender};
 use crate::engine::ledger::Totals;
 use crate::engine::ledger::Workspace;
-use crate::engine::replay::CreditUsage;
 use crate::engine::replay::{replay, ReplayError};
 use crate::engine::strategy::Strategy;
 use crate::model::calendar::Instant;
 use crate::model::pricing::PricingBook;
+use crate::usage::packed::PackedUsage;
 use rayon::prelude::*;
 
 /// One workspace of a portfolio: its setup (cohort, plan, seats), its strategies (built for
-/// its cohort's bundles) and its usage.
+/// its cohort's bundles) and its usage, packed (a portfolio may hold 100 million events).
 #[derive(Debug, Clone)]
 pub struct Member {
     pub id: String,
     pub workspace: Workspace,
     pub strategies: Vec<Strategy>,
-    pub usage: Vec<CreditUsage>,
+    pub usage: PackedUsage,
 }
 
 /// One workspace's totals under each strategy.
@@ -64,10 +64,13 @@ pub fn run(
         members
             .par_iter()
             .map(|m| {
+                // Expanded here, per member, so that only the workspaces being replayed (one
+                // per thread) are ever held as the engine's 24-byte events.
+                let usage = m.usage.expand();
                 let totals = m
                     .strategies
                     .iter()
-                    .map(|s| Ok(replay(book, m.workspace, end, &m.usage, s)?.totals))
+                    .map(|s| Ok(replay(book, m.workspace, end, &usage, s)?.totals))
                     .collect::<Result<Vec<Totals>, ReplayError>>()
                     .map_err(|error| MemberError {
                         workspace: m.id.clone(),

@@ -28,6 +28,7 @@ use crate::model::calendar::{add_months, display, midnight, Instant, Period};
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, PricingBook};
 use crate::model::text::grouped;
+use crate::usage::packed::PackedUsage;
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
 use rust_decimal::Decimal;
@@ -164,7 +165,7 @@ pub fn load_workspace(
     let mut scenario = portfolio.scenario;
     scenario.case.workspace = member.workspace;
     scenario.case.strategies = member.strategies;
-    scenario.usage = member.usage;
+    scenario.usage = member.usage.expand();
     scenario.import = Some(portfolio.import);
     Ok(scenario)
 }
@@ -664,7 +665,11 @@ impl Loader<'_> {
         };
         let imported = crate::usage::trace::import(self.book, &spec, Workspaces::open(window))?;
         let k = super::trace_spec::pick_workspace(&spec.path, &imported, o)?;
-        let usage = imported.usage.into_iter().nth(k).unwrap_or_default();
+        let usage = imported
+            .usage
+            .get(k)
+            .map(PackedUsage::expand)
+            .unwrap_or_default();
         Ok(Some((usage, imported.report)))
     }
 
@@ -778,7 +783,10 @@ impl Loader<'_> {
             strategies: &member.strategies,
             ..Subject::of(&scenario.case)
         };
-        let total = member.usage.iter().map(|u| u.credits).sum();
+        // The import refused a workspace totalling more than the credits limit.
+        let total = Credits::from_micros(
+            i64::try_from(member.usage.total_micros()).unwrap_or(CREDITS_MAX.micros()),
+        );
         worst_case::check(subject, Some(total)).map_err(|b| {
             InputError::whole_file(trace, format!("workspace \"{}\": {}", member.id, b.message))
         })

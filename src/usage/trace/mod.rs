@@ -19,6 +19,7 @@ use crate::model::amounts::{Credits, CREDITS_MAX};
 use crate::model::calendar::{add_days, Instant};
 use crate::model::diag::InputError;
 use crate::model::pricing::{MetricId, PricingBook};
+use crate::usage::packed::PackedUsage;
 use crate::usage::window::UsageWindow;
 use parse::{TimestampFormat, Zone};
 use polars::prelude::{Column, DataType, TimeUnit};
@@ -29,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 /// Errors shown when an import fails, and skipped rows listed by `--skip-invalid`.
 pub const ERRORS_SHOWN: usize = 10;
-/// Events kept at event resolution (24 bytes each); beyond this, aggregate by day.
+/// Events kept at event resolution (packed, about 6 bytes each); beyond this, aggregate by
+/// day.
 pub const EVENTS_MAX: usize = 100_000_000;
 /// Rows one parallel task parses.
 const ROWS_PER_TASK: usize = 16 * 1024;
@@ -230,11 +232,12 @@ impl ImportReport {
     }
 }
 
-/// The usage of every workspace a trace names, in the order ids were first listed or seen.
+/// The usage of every workspace a trace names, in the order ids were first listed or seen,
+/// sorted by instant and packed (expanded when a workspace is replayed).
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub ids: Vec<String>,
-    pub usage: Vec<Vec<CreditUsage>>,
+    pub usage: Vec<PackedUsage>,
     pub report: ImportReport,
 }
 
@@ -295,6 +298,7 @@ pub fn history(
     let sink = Sink {
         kept: Kept::Quantities(DailyQuantities::new()),
         latest: Vec::new(),
+        disordered: Vec::new(),
         days: DayIndex::default(),
     };
     let (imported, quantities) = import_with(book, spec, Workspaces::open(always), sink)?;
@@ -402,7 +406,7 @@ fn import_with(
     let keeps_credits = !matches!(sink.kept, Kept::Quantities(_));
     let (usage, quantities) = sink.finish(&workspaces.windows);
     for (k, u) in usage.iter().enumerate() {
-        let total: i128 = u.iter().map(|e| i128::from(e.credits.micros())).sum();
+        let total = u.total_micros();
         if total > i128::from(CREDITS_MAX.micros()) {
             let id = &workspaces.ids[k];
             // A trace without workspace ids is one workspace, its id empty.
@@ -421,11 +425,7 @@ fn import_with(
         }
     }
     // Aggregation only adds integers: the events carry exactly the rows' credits.
-    let events_micros: i128 = usage
-        .iter()
-        .flatten()
-        .map(|e| i128::from(e.credits.micros()))
-        .sum();
+    let events_micros: i128 = usage.iter().map(PackedUsage::total_micros).sum();
     assert!(
         !keeps_credits || events_micros == report.credits_micros,
         "aggregation keeps the credits total"
@@ -547,6 +547,7 @@ impl FileImport<'_> {
             .collect();
         let workspace_of = resolve_workspaces(self.workspaces, &chunks, rows, self.default_id);
         let by_day = matches!(self.sink.kept, Kept::Days(_));
+        let in_runs = !matches!(self.sink.kept, Kept::Quantities(_));
         let batch_rows = BatchRows {
             book: self.book,
             spec: self.spec,
@@ -557,18 +558,19 @@ impl FileImport<'_> {
             malformed: &batch.malformed,
             keep_quantities: matches!(self.sink.kept, Kept::Quantities(_)),
             by_day,
+            in_runs,
         };
         let parts: Vec<TaskResult> = tasks(&chunks)
             .into_par_iter()
             .map(|task| batch_rows.parse(task))
             .collect();
         self.report.rows += rows as u64;
-        let failures = self.add_parts(names, parts, by_day);
+        let failures = self.add_parts(names, parts, in_runs);
         if !failures.is_empty() {
             // Stop at the first batch with errors; rows are ordered within it.
             return Err(combine(failures, self.report.skipped));
         }
-        if matches!(&self.sink.kept, Kept::Events(e) if e.iter().map(Vec::len).sum::<usize>() > EVENTS_MAX)
+        if matches!(&self.sink.kept, Kept::Events(e) if e.iter().map(PackedUsage::len).sum::<usize>() > EVENTS_MAX)
         {
             return Err(InputError::whole_file(
                 path,
@@ -584,7 +586,7 @@ impl FileImport<'_> {
         &mut self,
         names: &[String],
         parts: Vec<TaskResult>,
-        by_day: bool,
+        in_runs: bool,
     ) -> Vec<InputError> {
         let (path, skip_invalid) = (self.path, self.spec.skip_invalid);
         let (sink, report) = (&mut *self.sink, &mut *self.report);
@@ -605,8 +607,8 @@ impl FileImport<'_> {
                     failures.push(error);
                 }
             }
-            if by_day {
-                for run in &runs {
+            if in_runs {
+                for run in runs {
                     report.out_of_order += sink.add_run(run, &ok, windows);
                 }
             } else {
@@ -664,6 +666,8 @@ struct BatchRows<'a> {
     malformed: &'a [read::Malformed],
     keep_quantities: bool,
     by_day: bool,
+    /// Rows go to the sink in runs ([`Run`]): at either resolution, not for a history.
+    in_runs: bool,
 }
 
 impl BatchRows<'_> {
@@ -730,8 +734,8 @@ impl BatchRows<'_> {
                 }),
             }
         }
-        let runs = if self.by_day {
-            day_runs(&ok, windows)
+        let runs = if self.in_runs {
+            runs(&ok, windows, self.by_day)
         } else {
             Vec::new()
         };
@@ -1328,7 +1332,7 @@ impl<'a> Cells<'a> {
 type TaskResult = (
     Vec<Parsed>,
     Vec<(MetricId, Decimal)>,
-    Vec<DayRun>,
+    Vec<Run>,
     Vec<RowError>,
     i128,
 );
@@ -1339,7 +1343,7 @@ type DailyQuantities = std::collections::BTreeMap<(u32, chrono::NaiveDate), Vec<
 /// What a sink keeps of the rows.
 enum Kept {
     /// Per workspace, every row in file order, sorted at the end (event resolution).
-    Events(Vec<Vec<CreditUsage>>),
+    Events(Vec<PackedUsage>),
     /// Per workspace, millionths of credits per day since its anchor (day resolution).
     Days(Vec<Vec<i64>>),
     /// Per workspace and UTC date, the quantity per metric (a bootstrap's history).
@@ -1351,6 +1355,8 @@ struct Sink {
     kept: Kept,
     /// Per workspace, the latest instant seen, to count rows out of order.
     latest: Vec<Option<Instant>>,
+    /// Per workspace, whether a row came earlier than one before it (it is sorted at the end).
+    disordered: Vec<bool>,
     days: DayIndex,
 }
 
@@ -1389,11 +1395,13 @@ impl DayIndex {
     }
 }
 
-/// Consecutive rows of one workspace on one of its days, summed by a parallel task so that
-/// the sink adds one number instead of every row.
+/// Consecutive rows of one workspace (at day resolution, on one of its days), summed (day)
+/// or packed (event) by a parallel task, so that the single-threaded sink adds one number or
+/// copies packed bytes instead of handling every row.
 #[derive(Debug, Clone)]
-struct DayRun {
+struct Run {
     workspace: u32,
+    /// The day since the workspace's anchor (day resolution; 0 at event resolution).
     day: usize,
     /// The rows, as indices into the task's parsed rows.
     rows: std::ops::Range<usize>,
@@ -1403,14 +1411,26 @@ struct DayRun {
     /// Rows earlier than a row before them in the run.
     earlier: u64,
     micros: i64,
+    /// At event resolution, the rows packed in file order, for a run of at least
+    /// [`PACKED_RUN_MIN`] rows (a shorter one is pushed row by row).
+    packed: Option<PackedUsage>,
 }
 
-/// Cuts a task's parsed rows into [`DayRun`]s.
-fn day_runs(rows: &[Parsed], windows: &[UsageWindow]) -> Vec<DayRun> {
+/// Rows a run needs before a task packs it: in a file whose workspaces interleave, runs are
+/// a row or two, and packing each into its own buffer would cost more than it saves.
+const PACKED_RUN_MIN: usize = 8;
+
+/// Cuts a task's parsed rows into [`Run`]s: of one workspace and day (`by_day`), else of one
+/// workspace, packed.
+fn runs(rows: &[Parsed], windows: &[UsageWindow], by_day: bool) -> Vec<Run> {
     let mut days = DayIndex::default();
-    let mut runs: Vec<DayRun> = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
     for (i, p) in rows.iter().enumerate() {
-        let day = days.of(p.workspace, p.at, windows);
+        let day = if by_day {
+            days.of(p.workspace, p.at, windows)
+        } else {
+            0
+        };
         match runs.last_mut() {
             Some(run) if run.workspace == p.workspace && run.day == day => {
                 run.rows.end = i + 1;
@@ -1421,7 +1441,7 @@ fn day_runs(rows: &[Parsed], windows: &[UsageWindow]) -> Vec<DayRun> {
                 }
                 run.micros = run.micros.saturating_add(p.credits.micros());
             }
-            _ => runs.push(DayRun {
+            _ => runs.push(Run {
                 workspace: p.workspace,
                 day,
                 rows: i..i + 1,
@@ -1429,10 +1449,25 @@ fn day_runs(rows: &[Parsed], windows: &[UsageWindow]) -> Vec<DayRun> {
                 latest_at: p.at,
                 earlier: 0,
                 micros: p.credits.micros(),
+                packed: None,
             }),
         }
     }
+    if !by_day {
+        for run in runs.iter_mut().filter(|r| r.rows.len() >= PACKED_RUN_MIN) {
+            run.packed = Some(rows[run.rows.clone()].iter().map(Parsed::usage).collect());
+        }
+    }
     runs
+}
+
+impl Parsed {
+    fn usage(&self) -> CreditUsage {
+        CreditUsage {
+            at: self.at,
+            credits: self.credits,
+        }
+    }
 }
 
 impl Sink {
@@ -1443,6 +1478,7 @@ impl Sink {
                 Resolution::Day => Kept::Days(Vec::new()),
             },
             latest: Vec::new(),
+            disordered: Vec::new(),
             days: DayIndex::default(),
         }
     }
@@ -1456,22 +1492,19 @@ impl Sink {
         windows: &[UsageWindow],
     ) -> bool {
         let k = p.workspace as usize;
-        if self.latest.len() <= k {
-            self.latest.resize(windows.len().max(k + 1), None);
-        }
+        self.grow(k, windows);
         let earlier = self.latest[k].is_some_and(|t| p.at < t);
-        if !earlier {
+        if earlier {
+            self.disordered[k] = true;
+        } else {
             self.latest[k] = Some(p.at);
         }
         match &mut self.kept {
             Kept::Events(per_workspace) => {
                 if per_workspace.len() <= k {
-                    per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
+                    per_workspace.resize_with(windows.len().max(k + 1), PackedUsage::new);
                 }
-                per_workspace[k].push(CreditUsage {
-                    at: p.at,
-                    credits: p.credits,
-                });
+                per_workspace[k].push(p.usage());
             }
             Kept::Days(per_workspace) => {
                 if per_workspace.len() <= k {
@@ -1492,13 +1525,20 @@ impl Sink {
         earlier
     }
 
-    /// Adds a run of a task's `rows` (at day resolution); how many of its rows are earlier
-    /// than the row before them in their workspace.
-    fn add_run(&mut self, run: &DayRun, rows: &[Parsed], windows: &[UsageWindow]) -> u64 {
-        let k = run.workspace as usize;
+    /// Makes room for workspace `k` in the per-workspace state.
+    fn grow(&mut self, k: usize, windows: &[UsageWindow]) {
         if self.latest.len() <= k {
-            self.latest.resize(windows.len().max(k + 1), None);
+            let n = windows.len().max(k + 1);
+            self.latest.resize(n, None);
+            self.disordered.resize(n, false);
         }
+    }
+
+    /// Adds a run of a task's `rows`; how many of its rows are earlier than the row before
+    /// them in their workspace.
+    fn add_run(&mut self, run: Run, rows: &[Parsed], windows: &[UsageWindow]) -> u64 {
+        let k = run.workspace as usize;
+        self.grow(k, windows);
         // When the run starts no earlier than its workspace's latest row, no row of it is
         // earlier than a row before the run: only its own order counts. Otherwise (rows out
         // of order across runs) each row is added as itself.
@@ -1509,26 +1549,51 @@ impl Sink {
                 .sum();
         }
         self.latest[k] = Some(run.latest_at);
-        let Kept::Days(per_workspace) = &mut self.kept else {
-            unreachable!("runs are cut at day resolution only")
-        };
-        if per_workspace.len() <= k {
-            per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
+        self.disordered[k] |= run.earlier > 0;
+        match &mut self.kept {
+            Kept::Days(per_workspace) => {
+                if per_workspace.len() <= k {
+                    per_workspace.resize_with(windows.len().max(k + 1), Vec::new);
+                }
+                add_to_day(&mut per_workspace[k], run.day, run.micros);
+            }
+            Kept::Events(per_workspace) => {
+                if per_workspace.len() <= k {
+                    per_workspace.resize_with(windows.len().max(k + 1), PackedUsage::new);
+                }
+                let events = &mut per_workspace[k];
+                match &run.packed {
+                    Some(packed) => events.append(packed),
+                    None => rows[run.rows.clone()]
+                        .iter()
+                        .for_each(|p| events.push(p.usage())),
+                }
+            }
+            Kept::Quantities(_) => unreachable!("a history's rows are added one by one"),
         }
-        add_to_day(&mut per_workspace[k], run.day, run.micros);
         run.earlier
     }
 
     /// The usage per workspace (none when the sink keeps quantities), and the quantities.
-    fn finish(self, windows: &[UsageWindow]) -> (Vec<Vec<CreditUsage>>, Option<DailyQuantities>) {
-        let mut out: Vec<Vec<CreditUsage>> = vec![Vec::new(); windows.len()];
+    fn finish(self, windows: &[UsageWindow]) -> (Vec<PackedUsage>, Option<DailyQuantities>) {
+        let mut out: Vec<PackedUsage> = vec![PackedUsage::new(); windows.len()];
         match self.kept {
             Kept::Events(per_workspace) => {
-                for (k, mut events) in per_workspace.into_iter().enumerate() {
-                    if !events.is_sorted_by_key(|e| e.at) {
-                        // Stable: rows at one instant keep their file order, as inline usage does.
-                        events.sort_by_key(|e| e.at);
-                    }
+                let disordered = &self.disordered;
+                let sorted: Vec<PackedUsage> = per_workspace
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(k, mut events)| {
+                        if disordered.get(k).copied().unwrap_or(false) {
+                            // Stable: rows at one instant keep their file order, as inline
+                            // usage does. One workspace at a time per thread is expanded.
+                            events = events.sorted();
+                        }
+                        events.shrink_to_fit();
+                        events
+                    })
+                    .collect();
+                for (k, events) in sorted.into_iter().enumerate() {
                     out[k] = events;
                 }
             }
@@ -1582,16 +1647,19 @@ mod tests {
     }
 
     proptest! {
-        /// Summing runs in tasks gives the day buckets and out-of-order count of adding every
-        /// row in file order (the reference), however rows are ordered and cut into tasks.
+        /// Summing (day) or packing (event) runs in tasks gives the usage and out-of-order
+        /// count of adding every row in file order (the reference), however rows are ordered
+        /// and cut into tasks; at event resolution, each workspace's rows stably sorted.
         #[test]
-        fn day_runs_sum_like_rows_one_by_one(
+        fn runs_add_like_rows_one_by_one(
             rows in proptest::collection::vec((0u32..3, 0i64..5 * 86_400, 0i64..2_000_000), 0..200),
             cuts in proptest::collection::vec(0usize..200, 0..6),
+            order in 0u8..3,
+            by_day in any::<bool>(),
         ) {
             // Anchors at different times of day, so days do not start at midnight.
             let windows = [window("2026-04-01T00:00:00"), window("2026-04-01T09:30:00"), window("2026-04-02T23:59:59")];
-            let parsed: Vec<Parsed> = rows
+            let mut parsed: Vec<Parsed> = rows
                 .iter()
                 .map(|&(workspace, seconds, micros)| Parsed {
                     workspace,
@@ -1599,24 +1667,43 @@ mod tests {
                     credits: Credits::from_micros(micros),
                 })
                 .collect();
-            let mut one_by_one = Sink::new(Resolution::Day);
+            // As drawn (short runs), grouped by workspace (long runs, out of order), or
+            // grouped and in time order (long runs, as most exports are).
+            match order {
+                1 => parsed.sort_by_key(|p| p.workspace),
+                2 => parsed.sort_by_key(|p| (p.workspace, p.at)),
+                _ => {}
+            }
+            let resolution = if by_day { Resolution::Day } else { Resolution::Event };
+            let mut one_by_one = Sink::new(resolution);
             let earlier: u64 = parsed.iter().map(|p| u64::from(one_by_one.add(*p, None, &windows))).sum();
             let mut bounds: Vec<usize> = cuts.into_iter().filter(|c| *c < parsed.len()).collect();
             bounds.extend([0, parsed.len()]);
             bounds.sort_unstable();
             bounds.dedup();
-            let mut by_runs = Sink::new(Resolution::Day);
+            let mut by_runs = Sink::new(resolution);
             let mut earlier_by_runs = 0;
             for task in bounds.windows(2) {
                 let rows = &parsed[task[0]..task[1]];
-                for run in day_runs(rows, &windows) {
-                    earlier_by_runs += by_runs.add_run(&run, rows, &windows);
+                for run in runs(rows, &windows, by_day) {
+                    earlier_by_runs += by_runs.add_run(run, rows, &windows);
                 }
             }
             prop_assert_eq!(earlier_by_runs, earlier);
             let (want, _) = one_by_one.finish(&windows);
             let (got, _) = by_runs.finish(&windows);
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(&got, &want);
+            if !by_day {
+                for (k, events) in got.iter().enumerate() {
+                    let mut own: Vec<CreditUsage> = parsed
+                        .iter()
+                        .filter(|p| p.workspace as usize == k)
+                        .map(Parsed::usage)
+                        .collect();
+                    own.sort_by_key(|e| e.at);
+                    prop_assert_eq!(events.expand(), own);
+                }
+            }
         }
     }
 }
