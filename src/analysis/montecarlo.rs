@@ -137,7 +137,7 @@ pub fn run_path(
             &case.book,
             case.workspace,
             end,
-            usage,
+            usage.iter().copied(),
             strategy,
             observe_at,
             &mut observe,

@@ -110,7 +110,7 @@ fn replay_with_charges(
             &case.book,
             case.workspace,
             end,
-            &scenario.usage,
+            scenario.usage.iter(),
             s,
             &mut log,
         ) {

@@ -50,6 +50,25 @@ pub fn replay(
     usage: &[CreditUsage],
     strategy: &Strategy,
 ) -> Result<Outcome, ReplayError> {
+    replay_stream(
+        book,
+        workspace,
+        horizon_end,
+        usage.iter().copied(),
+        strategy,
+    )
+}
+
+/// [`replay`] of usage read forward from any stream: a packed trace is replayed without
+/// expanding it (a workspace of 100 million events would take 2.4 GB as a slice).
+pub fn replay_stream(
+    book: &PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: impl UsageStream,
+    strategy: &Strategy,
+) -> Result<Outcome, ReplayError> {
+    let observe = &mut |_: usize, _: &Ledger<'_>| Ok(());
     replay_observed(
         book,
         workspace,
@@ -57,9 +76,41 @@ pub fn replay(
         usage,
         strategy,
         &[],
-        &mut |_, _| Ok(()),
+        observe,
         None,
     )
+}
+
+/// Usage in time order, read forward. A clone keeps its place, so a quiet run is scanned
+/// ahead on a clone and then served: a slice's events (`iter().copied()`) and a packed
+/// trace's decoded events both are such streams.
+pub trait UsageStream: Iterator<Item = CreditUsage> + Clone {}
+
+impl<T: Iterator<Item = CreditUsage> + Clone> UsageStream for T {}
+
+/// A usage stream with its next event read once.
+#[derive(Clone)]
+struct Cursor<U> {
+    rest: U,
+    head: Option<CreditUsage>,
+}
+
+impl<U: UsageStream> Cursor<U> {
+    fn new(mut rest: U) -> Cursor<U> {
+        let head = rest.next();
+        Cursor { rest, head }
+    }
+
+    fn advance(&mut self) {
+        self.head = self.rest.next();
+    }
+
+    /// The next event if it is at `t`, taken.
+    fn next_at(&mut self, t: Instant) -> Option<CreditUsage> {
+        let head = self.head.filter(|u| u.at == t)?;
+        self.advance();
+        Some(head)
+    }
 }
 
 /// [`replay`], sending every charge to `log` as it is made: the detail that statements sum
@@ -68,7 +119,7 @@ pub fn replay_logged<'a>(
     book: &'a PricingBook,
     workspace: Workspace,
     horizon_end: Instant,
-    usage: &[CreditUsage],
+    usage: impl UsageStream,
     strategy: &Strategy,
     log: ChargeLog<'a>,
 ) -> Result<Outcome, ReplayError> {
@@ -97,7 +148,7 @@ pub fn replay_observed<'a>(
     book: &'a PricingBook,
     workspace: Workspace,
     horizon_end: Instant,
-    usage: &[CreditUsage],
+    usage: impl UsageStream,
     strategy: &Strategy,
     observe_at: &[Instant],
     observe: &mut Observer<'_>,
@@ -120,10 +171,10 @@ pub fn replay_observed<'a>(
         observe,
     };
     let mut scheduled = strategy.scheduled.iter().peekable();
-    let mut usage = usage;
+    let mut usage = Cursor::new(usage);
     loop {
         let next_scheduled = scheduled.peek().map(|s| s.at);
-        let next_usage = usage.first().map(|u| u.at);
+        let next_usage = usage.head.map(|u| u.at);
         let t = match (next_scheduled, next_usage) {
             (None, None) => break,
             (Some(a), None) | (None, Some(a)) => a,
@@ -211,11 +262,12 @@ impl Observations<'_, '_> {
     }
 }
 
-/// The instant of the first event of `run` that `served` credits, given out in event order, do
-/// not cover in full.
-fn first_refused(run: &[CreditUsage], served: Credits) -> Instant {
+/// The instant of the first of the `count` events from `run` that `served` credits, given out in
+/// event order, do not cover in full.
+fn first_refused(run: Cursor<impl UsageStream>, count: usize, served: Credits) -> Instant {
     let mut covered = i128::from(served.micros());
-    for u in run {
+    let events = run.head.into_iter().chain(run.rest).take(count);
+    for u in events {
         covered -= i128::from(u.credits.micros());
         if covered < 0 {
             return u.at;
@@ -240,7 +292,7 @@ impl Driver<'_> {
         ledger: &mut Ledger<'_>,
         t: Instant,
         at_t: &[&Scheduled],
-        usage: &mut &[CreditUsage],
+        usage: &mut Cursor<impl UsageStream>,
     ) -> Result<(), Stop> {
         // Plan changes at t come before a renewal falling at t: they replace it
         // (`Ledger::change_plan` crosses only the boundaries before t).
@@ -260,8 +312,7 @@ impl Driver<'_> {
             self.actions.push(s.action);
             self.apply_and_react(ledger, t)?;
         }
-        while let Some((u, rest)) = usage.split_first().filter(|(u, _)| u.at == t) {
-            *usage = rest;
+        while let Some(u) = usage.next_at(t) {
             ledger.consume(t, u.credits)?;
             self.apply_and_react(ledger, t)?;
         }
@@ -278,30 +329,32 @@ impl Driver<'_> {
         &mut self,
         ledger: &mut Ledger<'_>,
         until: Instant,
-        usage: &mut &[CreditUsage],
+        usage: &mut Cursor<impl UsageStream>,
     ) -> Result<(), (Instant, Stop)> {
         let budget = self
             .strategy
             .quiet_budget(ledger)
             .map_or(i128::MAX, |b| i128::from(b.micros()));
-        let (mut count, mut total) = (0, 0i128);
-        for u in usage.iter() {
+        let mut after = usage.clone();
+        let (mut count, mut total, mut last) = (0, 0i128, None);
+        while let Some(u) = after.head {
             let sum = total + i128::from(u.credits.micros());
             if u.at >= until || sum > budget {
                 break;
             }
-            (count, total) = (count + 1, sum);
+            (count, total, last) = (count + 1, sum, Some(u.at));
+            after.advance();
         }
-        if count < 2 {
+        let Some(last) = last.filter(|_| count >= 2) else {
             return Ok(()); // a single event goes the ordinary way
-        }
-        let (run, rest) = usage.split_at(count);
-        *usage = rest;
-        let last = run[count - 1].at;
+        };
+        // `usage` moves past the run; `run` keeps its start, read again only if some of it
+        // was refused.
+        let run = std::mem::replace(usage, after);
         // The run's total is at most the budget, itself at most a few credit limits; the
         // ledger checks it against the demand limit.
         let total = Credits::from_micros(i64::try_from(total).unwrap_or(i64::MAX));
-        let first_refused = |served: Credits| first_refused(run, served);
+        let first_refused = |served: Credits| first_refused(run, count, served);
         ledger
             .consume_run(last, total, first_refused)
             .map_err(|e| (last, e.into()))?;

@@ -6,7 +6,7 @@
 
 use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
 use crate::engine::ledger::Outcome;
-use crate::engine::replay::{replay, ReplayError};
+use crate::engine::replay::{replay_stream, ReplayError};
 use crate::input::expect::{Expected, Field, FieldKind, Written};
 use crate::input::scenario::Scenario;
 use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
@@ -38,11 +38,11 @@ pub fn run(scenario: &Scenario) -> Result<Vec<Outcome>, ReplayError> {
         .strategies
         .iter()
         .map(|s| {
-            replay(
+            replay_stream(
                 &scenario.case.book,
                 scenario.case.workspace,
                 scenario.case.horizon.end,
-                &scenario.usage,
+                scenario.usage.iter(),
                 s,
             )
         })

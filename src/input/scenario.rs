@@ -28,7 +28,7 @@ use crate::model::calendar::{add_months, display, midnight, Instant, Period};
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, PricingBook};
 use crate::model::text::grouped;
-use crate::usage::packed::PackedUsage;
+use crate::usage::packed::{PackedUsage, Usage};
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
 use rust_decimal::Decimal;
@@ -53,8 +53,9 @@ pub struct Scenario {
     pub case: Case,
     /// When usage may happen (creation, subscription start, horizon end).
     pub window: UsageWindow,
-    /// Credits demanded, in time order: inline events, the usage CSV, or an imported trace.
-    pub usage: Vec<CreditUsage>,
+    /// Credits demanded, in time order: inline events, the usage CSV, or an imported trace
+    /// (kept packed).
+    pub usage: Usage,
     /// What the trace import read and skipped, when usage came from a trace.
     pub import: Option<crate::usage::trace::ImportReport>,
     pub expectations: Vec<ResolvedExpectation>,
@@ -165,7 +166,7 @@ pub fn load_workspace(
     let mut scenario = portfolio.scenario;
     scenario.case.workspace = member.workspace;
     scenario.case.strategies = member.strategies;
-    scenario.usage = member.usage.expand();
+    scenario.usage = Usage::Packed(member.usage);
     scenario.import = Some(portfolio.import);
     Ok(scenario)
 }
@@ -513,11 +514,11 @@ impl Loader<'_> {
         raw: &RawScenario,
         overrides: Option<&TraceOverrides>,
         window: UsageWindow,
-    ) -> Result<(Vec<CreditUsage>, Option<ImportReport>), InputError> {
+    ) -> Result<(Usage, Option<ImportReport>), InputError> {
         let own = self.own_usage(raw, &window)?;
         let (usage, import) = match self.imported_usage(raw, overrides, window)? {
-            Some((usage, report)) => (usage, Some(report)),
-            None => (own, None),
+            Some((usage, report)) => (Usage::Packed(usage), Some(report)),
+            None => (Usage::Events(own), None),
         };
         // The event limit is for the scenario's own usage: larger traces are what the trace
         // import is for (see USAGE_EVENTS_MAX).
@@ -656,7 +657,7 @@ impl Loader<'_> {
         raw: &RawScenario,
         overrides: Option<&TraceOverrides>,
         window: UsageWindow,
-    ) -> Result<Option<(Vec<CreditUsage>, ImportReport)>, InputError> {
+    ) -> Result<Option<(PackedUsage, ImportReport)>, InputError> {
         let Some(o) = overrides else {
             return Ok(None);
         };
@@ -665,11 +666,11 @@ impl Loader<'_> {
         };
         let imported = crate::usage::trace::import(self.book, &spec, Workspaces::open(window))?;
         let k = super::trace_spec::pick_workspace(&spec.path, &imported, o)?;
-        let usage = imported
-            .usage
-            .get(k)
-            .map(PackedUsage::expand)
-            .unwrap_or_default();
+        let mut imported = imported;
+        let usage = match k < imported.usage.len() {
+            true => imported.usage.swap_remove(k),
+            false => PackedUsage::new(),
+        };
         Ok(Some((usage, imported.report)))
     }
 

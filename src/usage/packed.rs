@@ -341,3 +341,67 @@ mod tests {
         }
     }
 }
+
+/// A workspace's usage as a scenario holds it: its own events as written (inline or a usage
+/// CSV, at most 5 million), or an imported trace's, kept packed (up to 100 million) and read
+/// forward by the replay without being expanded.
+#[derive(Debug, Clone)]
+pub enum Usage {
+    Events(Vec<CreditUsage>),
+    Packed(PackedUsage),
+}
+
+impl Default for Usage {
+    fn default() -> Usage {
+        Usage::Events(Vec::new())
+    }
+}
+
+impl Usage {
+    pub fn len(&self) -> usize {
+        match self {
+            Usage::Events(e) => e.len(),
+            Usage::Packed(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The events in time order, decoded as they are read.
+    pub fn iter(&self) -> UsageEvents<'_> {
+        match self {
+            Usage::Events(e) => UsageEvents::Events(e.iter()),
+            Usage::Packed(p) => UsageEvents::Packed(p.iter()),
+        }
+    }
+}
+
+/// The same events in the same order, however each side holds them.
+impl PartialEq for Usage {
+    fn eq(&self, other: &Usage) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Usage {}
+
+/// The events of a [`Usage`].
+#[derive(Debug, Clone)]
+pub enum UsageEvents<'a> {
+    Events(std::slice::Iter<'a, CreditUsage>),
+    Packed(Events<'a>),
+}
+
+impl Iterator for UsageEvents<'_> {
+    type Item = CreditUsage;
+
+    #[inline]
+    fn next(&mut self) -> Option<CreditUsage> {
+        match self {
+            UsageEvents::Events(e) => e.next().copied(),
+            UsageEvents::Packed(p) => p.next(),
+        }
+    }
+}
