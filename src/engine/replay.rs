@@ -68,17 +68,7 @@ pub fn replay_stream(
     usage: impl UsageStream,
     strategy: &Strategy,
 ) -> Result<Outcome, ReplayError> {
-    let observe = &mut |_: usize, _: &Ledger<'_>| Ok(());
-    replay_observed(
-        book,
-        workspace,
-        horizon_end,
-        usage,
-        strategy,
-        &[],
-        observe,
-        None,
-    )
+    replay_unobserved(book, workspace, horizon_end, usage, strategy, None)
 }
 
 /// Usage in time order, read forward. A clone keeps its place, so a quiet run is scanned
@@ -123,17 +113,20 @@ pub fn replay_logged<'a>(
     strategy: &Strategy,
     log: ChargeLog<'a>,
 ) -> Result<Outcome, ReplayError> {
+    replay_unobserved(book, workspace, horizon_end, usage, strategy, Some(log))
+}
+
+fn replay_unobserved<'a>(
+    book: &'a PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    usage: impl UsageStream,
+    strategy: &Strategy,
+    log: Option<ChargeLog<'a>>,
+) -> Result<Outcome, ReplayError> {
     let observe = &mut |_: usize, _: &Ledger<'_>| Ok(());
-    replay_observed(
-        book,
-        workspace,
-        horizon_end,
-        usage,
-        strategy,
-        &[],
-        observe,
-        Some(log),
-    )
+    let end = horizon_end;
+    replay_observed(book, workspace, end, usage, strategy, &[], observe, log)
 }
 
 /// What [`replay_observed`] calls at each observed instant; it may read amounts that pass a
