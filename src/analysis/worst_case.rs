@@ -10,7 +10,7 @@
 //! most 10^18 and the counts are small.
 
 use crate::analysis::case::Case;
-use crate::engine::ledger::{Purchase, Workspace};
+use crate::engine::ledger::{purchase_terms, Workspace};
 use crate::engine::strategy::{Action, Strategy};
 use crate::model::amounts::{Credits, LimitExceeded, Money, CREDITS_MAX, MONEY_MAX};
 use crate::model::calendar::{add_months, Instant};
@@ -206,18 +206,9 @@ fn fixed_purchases(case: Subject<'_>, strategy: &Strategy) -> Result<i128, Limit
     let at_start = strategy.buy_at_start.iter().map(|p| (*p, 1));
     let (mut credits, mut money) = (Credits::ZERO, Money::ZERO);
     for (purchase, quantity) in at_start.chain(scheduled) {
-        let (c, m) = match purchase {
-            Purchase::Bundle(i) => (cohort.bundles[i].credits, cohort.bundles[i].price),
-            Purchase::OpenAmount(m) => (cohort.prepaid_base_price.credits_for(m)?, m),
-        };
-        credits.grow(
-            c.times(quantity, "credits bought")?,
-            "credits bought by the strategy",
-        )?;
-        money.grow(
-            m.times(quantity, "money spent")?,
-            "money spent on purchases",
-        )?;
+        let (c, m, _) = purchase_terms(cohort, purchase, quantity)?;
+        credits.grow(c, "credits bought by the strategy")?;
+        money.grow(m, "money spent on purchases")?;
     }
     Ok(i128::from(money.micros()))
 }

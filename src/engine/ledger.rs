@@ -20,7 +20,7 @@
 
 use crate::model::amounts::{Credits, ExactMoney, LimitExceeded, Money, Price};
 use crate::model::calendar::{add_days, add_months, Instant, Period};
-use crate::model::pricing::{CapPeriod, CohortId, LotOrder, PlanId, PricingBook};
+use crate::model::pricing::{CapPeriod, Cohort, CohortId, LotOrder, PlanId, PricingBook};
 
 /// Flex billing as a workspace has it switched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +245,39 @@ impl Lot {
     }
 }
 
+/// What `quantity` x `purchase` buys in `cohort`: credits, price, days until expiry (the
+/// ledger's purchases, and the worst case loading works out for fixed purchases).
+pub fn purchase_terms(
+    cohort: &Cohort,
+    purchase: Purchase,
+    quantity: u64,
+) -> Result<(Credits, Money, Option<u32>), LimitExceeded> {
+    const CREDITS: &str = "credits of one purchase line";
+    const PRICE: &str = "price of one purchase line";
+    match purchase {
+        Purchase::Bundle(i) => {
+            let b = &cohort.bundles[i];
+            let credits = b.credits.times(quantity, CREDITS)?;
+            let price = b.price.times(quantity, PRICE)?;
+            Ok((credits, price, b.expires_after_days))
+        }
+        Purchase::OpenAmount(money) => {
+            let open = cohort
+                .open_amount
+                .as_ref()
+                .expect("validated: open-amount purchases only where the cohort allows them");
+            assert!(
+                money >= open.min && money <= open.max,
+                "validated purchase limits"
+            );
+            let credits = cohort.prepaid_base_price.credits_for(money)?;
+            let credits = credits.times(quantity, CREDITS)?;
+            let price = money.times(quantity, PRICE)?;
+            Ok((credits, price, open.expires_after_days))
+        }
+    }
+}
+
 /// Credits that entered the ledger over the horizon so far, each total checked as it grows.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entered {
@@ -402,7 +435,8 @@ impl<'b> Ledger<'b> {
         self.previous_cycle_flex_credits
     }
 
-    fn flex_price(&self) -> Price {
+    /// The flex price of the current plan.
+    pub fn flex_price(&self) -> Price {
         self.book.cohorts[self.workspace.cohort.0].flex_price(self.plan)
     }
 
@@ -730,38 +764,17 @@ impl<'b> Ledger<'b> {
         Ok(self.purchase_terms(purchase, 1)?.0)
     }
 
-    /// What `quantity` x `purchase` buys in this workspace's cohort: credits, price, days
-    /// until expiry.
+    /// What `quantity` x `purchase` buys in this workspace's cohort.
     fn purchase_terms(
         &self,
         purchase: Purchase,
         quantity: u64,
     ) -> Result<(Credits, Money, Option<u32>), LimitExceeded> {
-        const CREDITS: &str = "credits of one purchase line";
-        const PRICE: &str = "price of one purchase line";
-        let cohort = &self.book.cohorts[self.workspace.cohort.0];
-        match purchase {
-            Purchase::Bundle(i) => {
-                let b = &cohort.bundles[i];
-                let credits = b.credits.times(quantity, CREDITS)?;
-                let price = b.price.times(quantity, PRICE)?;
-                Ok((credits, price, b.expires_after_days))
-            }
-            Purchase::OpenAmount(money) => {
-                let open = cohort
-                    .open_amount
-                    .as_ref()
-                    .expect("validated: open-amount purchases only where the cohort allows them");
-                assert!(
-                    money >= open.min && money <= open.max,
-                    "validated purchase limits"
-                );
-                let credits = cohort.prepaid_base_price.credits_for(money)?;
-                let credits = credits.times(quantity, CREDITS)?;
-                let price = money.times(quantity, PRICE)?;
-                Ok((credits, price, open.expires_after_days))
-            }
-        }
+        purchase_terms(
+            &self.book.cohorts[self.workspace.cohort.0],
+            purchase,
+            quantity,
+        )
     }
 
     fn sort_lots(&mut self) {
@@ -886,15 +899,20 @@ impl<'b> Ledger<'b> {
     /// Usage the included credits can still serve before the usage alert fires (one
     /// micro-credit less than what fires it), or `None` when it cannot fire again this cycle.
     pub fn credits_until_alert(&self) -> Option<Credits> {
+        let fires_at = self.alert_fires_at()?;
+        let room = (fires_at - i128::from(self.included_used.micros()) - 1).max(0);
+        Some(Credits::from_micros(room as i64)) // below the grant, so within i64
+    }
+
+    /// The included credits used (micro-credits) at which the usage alert fires this cycle:
+    /// the threshold's share of the grant, rounded up; `None` once it fired or with nothing
+    /// granted.
+    fn alert_fires_at(&self) -> Option<i128> {
         if self.alert_fired || self.included_granted.is_zero() {
             return None;
         }
-        // The alert fires once used x 100 >= threshold x granted (see `check_alert`).
         let threshold = i128::from(self.book.alert_threshold_percent);
-        let fires_at = (threshold * i128::from(self.included_granted.micros()) + 99) / 100;
-        let used = i128::from(self.included_used.micros());
-        let room = (fires_at - used - 1).max(0);
-        Some(Credits::from_micros(room as i64)) // below the grant, so within i64
+        Some((threshold * i128::from(self.included_granted.micros()) + 99) / 100)
     }
 
     /// Whether flex serves usage now (it may still be capped).
@@ -902,18 +920,11 @@ impl<'b> Ledger<'b> {
         self.flex.enabled
     }
 
-    /// The flex price of the current plan.
-    pub fn current_flex_price(&self) -> Price {
-        self.flex_price()
-    }
-
     fn check_alert(&mut self) {
-        if self.alert_fired || self.included_granted.is_zero() {
+        let Some(fires_at) = self.alert_fires_at() else {
             return;
-        }
-        let threshold = i128::from(self.book.alert_threshold_percent);
-        let used = i128::from(self.included_used.micros()) * 100;
-        if used >= threshold * i128::from(self.included_granted.micros()) {
+        };
+        if i128::from(self.included_used.micros()) >= fires_at {
             self.alert_fired = true;
             self.statement.alerts += 1;
             self.alerts_unanswered += 1;

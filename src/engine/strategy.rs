@@ -141,9 +141,10 @@ impl Strategy {
         if let Some(top_up) = self.top_up {
             // Usage takes included credits first, then the lots: the balance stays at the
             // threshold or above while at most `included + balance - threshold` is used.
-            match balance.micros() >= top_up.below_credits.micros() {
-                true => at_most(included + (balance - top_up.below_credits)),
-                false => at_most(Credits::ZERO),
+            if balance >= top_up.below_credits {
+                at_most(included + (balance - top_up.below_credits));
+            } else {
+                at_most(Credits::ZERO);
             }
         }
         if let Some(up) = self.upgrade.filter(|up| ledger.plan() != up.to) {
@@ -151,7 +152,7 @@ impl Strategy {
                 // Flex money grows only after included and prepaid credits; the rule acts once
                 // it passes the threshold, so the flex credits it affords are quiet.
                 let room = ExactMoney::from_money(up.flex_spend_over) - ledger.cycle_flex_money();
-                let flex = room.credits_affordable(ledger.current_flex_price());
+                let flex = room.credits_affordable(ledger.flex_price());
                 // A huge room at a tiny price affords more than any amount: saturate.
                 let quiet = i128::from(included.micros())
                     + i128::from(balance.micros())
