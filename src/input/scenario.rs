@@ -333,7 +333,8 @@ impl Loader<'_> {
             horizon,
             strategies,
         };
-        let usage_total = usage.iter().map(|u| u.credits).sum();
+        // Within the credit limit: `usage` refused more.
+        let usage_total = Credits::from_micros(usage.total_micros() as i64);
         worst_case::check(Subject::of(&case), Some(usage_total))
             .map_err(|b| self.breach(raw, b))?;
         Ok(Scenario {
@@ -532,7 +533,7 @@ impl Loader<'_> {
                 ),
             ));
         }
-        let total: i128 = usage.iter().map(|u| i128::from(u.credits.micros())).sum();
+        let total = usage.total_micros();
         if total > i128::from(CREDITS_MAX.micros()) {
             let message = format!(
                 "usage totals {} credits, above the limit of {} credits",

@@ -369,6 +369,14 @@ impl Usage {
         self.len() == 0
     }
 
+    /// Millionths of credits over every event (packed usage keeps it as it is built).
+    pub fn total_micros(&self) -> i128 {
+        match self {
+            Usage::Events(e) => e.iter().map(|u| i128::from(u.credits.micros())).sum(),
+            Usage::Packed(p) => p.total_micros(),
+        }
+    }
+
     /// The events in time order, decoded as they are read.
     pub fn iter(&self) -> UsageEvents<'_> {
         match self {
