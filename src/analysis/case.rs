@@ -21,4 +21,10 @@ impl Case {
     pub fn cohort(&self) -> &Cohort {
         &self.book.cohorts[self.workspace.cohort.0]
     }
+
+    /// Whole days from the subscription's start to the horizon's end: what usage is drawn
+    /// over (a horizon ending mid-day draws nothing for its partial last day).
+    pub fn days(&self) -> u32 {
+        (self.horizon.end - self.workspace.anchor).num_days().max(0) as u32
+    }
 }

@@ -87,9 +87,7 @@ pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
 /// The model laid out over the case's horizon, once per run: whole days from the anchor (a
 /// horizon ending mid-day draws nothing for its partial last day).
 fn horizon<'m>(case: &Case, model: &'m UsageModel) -> Horizon<'m> {
-    let start = case.workspace.anchor;
-    let days = (case.horizon.end - start).num_days().max(0) as u32;
-    model.horizon(start, days)
+    model.horizon(case.workspace.anchor, case.days())
 }
 
 /// Draws path `path`'s usage into `buffers.1`, in time order; returns the days clamped.
@@ -109,19 +107,19 @@ fn draw_path(
 }
 
 /// Runs one path: draws its usage over `horizon` (the case's, see [`UsageModel::horizon`])
-/// and replays it under every strategy.
+/// and replays it under every strategy, with each strategy's cost at every one of `months`
+/// (the case's [`month_ends`], the same for every path).
 pub fn run_path(
     case: &Case,
     horizon: &Horizon<'_>,
+    months: &[Instant],
     seed: u64,
     path: u64,
     buffers: &mut (DrawBuffers, Vec<CreditUsage>),
 ) -> Result<PathResult, PathError> {
     let clamped_days = draw_path(case, horizon, seed, path, buffers);
     let usage = &buffers.1;
-    let start = case.workspace.anchor;
     let end = case.horizon.end;
-    let months = month_ends(start, end);
     let observe_at = &months[..months.len() - 1];
     let mut strategies = Vec::with_capacity(case.strategies.len());
     for strategy in &case.strategies {
@@ -205,13 +203,14 @@ pub fn simulate(
         "validated path count"
     );
     let horizon = horizon(case, model);
+    let months = month_ends(case.workspace.anchor, case.horizon.end);
     let work = || {
         (0..u64::from(config.paths))
             .into_par_iter()
             .map_init(
                 || (DrawBuffers::default(), Vec::new()),
                 |buffers, path| {
-                    let r = run_path(case, &horizon, config.seed, path, buffers);
+                    let r = run_path(case, &horizon, &months, config.seed, path, buffers);
                     progress(1);
                     r
                 },

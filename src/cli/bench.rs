@@ -149,7 +149,7 @@ fn time_simulation(
         seed: spec.seed,
         threads: Some(threads),
     };
-    let days = (case.horizon.end - case.workspace.anchor).num_days().max(0) as u32;
+    let days = case.days();
     let mut t = SimulationTimes {
         floor: None,
         draw: f64::INFINITY,

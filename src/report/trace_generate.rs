@@ -45,7 +45,7 @@ pub fn generate(
 ) -> Result<u64, String> {
     let mut trace = DayWriter::create(scenario, model, config.workspaces > 1, out, provenance)?;
     let start = scenario.case.workspace.anchor;
-    let days = (scenario.case.horizon.end - start).num_days().max(0) as u32;
+    let days = scenario.case.days();
     let mut buffers = DrawBuffers::default();
     let horizon = model.horizon(start, days);
     for k in 0..config.workspaces {
