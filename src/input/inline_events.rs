@@ -206,7 +206,7 @@ pub(super) fn scan(path: &Path) -> Result<Option<Scanned>, InputError> {
     }
     Ok(Some(Scanned {
         text,
-        sha256: sha.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: super::files::hex(&sha.finalize()),
         events,
     }))
 }
@@ -680,18 +680,13 @@ fn toml_datetime(token: &str) -> Option<Instant> {
         [] | [b'Z' | b'z'] => local,
         [sign @ (b'+' | b'-'), oh0, oh1, b':', om0, om1] => {
             let (oh, om) = (two(&[*oh0, *oh1])?, two(&[*om0, *om1])?);
-            if oh > 23 || om > 59 {
+            if om > 59 {
                 return None;
             }
             let east = i64::from(oh * 60 + om) * 60 * if *sign == b'+' { 1 } else { -1 };
             // Outside the offsets in use: the general path names it in its error.
             check_offset(east).ok()?;
-            let offset = Duration::minutes(i64::from(oh * 60 + om));
-            if *sign == b'+' {
-                local.checked_sub_signed(offset)?
-            } else {
-                local.checked_add_signed(offset)?
-            }
+            local.checked_sub_signed(Duration::seconds(east))?
         }
         _ => return None,
     };

@@ -216,21 +216,16 @@ fn read_scenario(path: &Path, apart: bool) -> Result<ReadScenario, InputError> {
         let mut raw: RawScenario = parse_toml(&source)?;
         // The scanner's array must be what TOML reads as `usage.events`, exactly where the
         // stand-in is; anything else (a scanner misled) takes the general path.
-        let events = match scanned.events {
-            None => Some(None),
-            Some(e) => raw
-                .usage
-                .events
-                .as_ref()
-                .filter(|v| v.get_ref().is_empty() && v.span() == e.placeholder)
-                .map(|_| Some(e)),
-        };
-        if let Some(events) = events {
-            raw.usage.events_read_apart = events.as_ref().map_or(0, |e| e.count);
+        let stands_in = scanned.events.as_ref().is_none_or(|e| {
+            (raw.usage.events.as_ref())
+                .is_some_and(|v| v.get_ref().is_empty() && v.span() == e.placeholder)
+        });
+        if stands_in {
+            raw.usage.events_read_apart = scanned.events.as_ref().map_or(0, |e| e.count);
             return Ok(ReadScenario {
                 source,
                 raw,
-                events,
+                events: scanned.events,
                 sha256: scanned.sha256,
             });
         }

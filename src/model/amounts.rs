@@ -522,7 +522,7 @@ const POWERS_OF_TEN_I64: [i64; 19] = {
 };
 
 /// Greatest common divisor of two non-negative numbers, at least 1.
-fn gcd(mut a: i128, mut b: i128) -> i128 {
+pub fn gcd(mut a: i128, mut b: i128) -> i128 {
     while b != 0 {
         (a, b) = (b, a % b);
     }

@@ -447,18 +447,6 @@ impl UsageModel {
     ) -> DrawReport {
         self.horizon(start, days).draw(rng, rounding, buffers, out)
     }
-
-    /// Draws one path's quantities: see [`Horizon::walk`].
-    pub fn walk<R: Rng + ?Sized>(
-        &self,
-        rng: &mut R,
-        start: Instant,
-        days: u32,
-        buffers: &mut DrawBuffers,
-        each: impl FnMut(Instant, Option<(usize, i64)>),
-    ) {
-        self.horizon(start, days).walk(rng, buffers, each);
-    }
 }
 
 impl Horizon<'_> {

@@ -6,7 +6,7 @@
 //! (exact for every 64-bit dividend; Lemire, Kaser and Kurz, "Faster remainder by direct
 //! computation", 2019), which costs a fraction of a hardware division.
 
-use crate::model::amounts::{div_round, Rounding};
+use crate::model::amounts::{div_round, gcd, Rounding};
 use crate::model::calendar::Instant;
 
 /// Credits per unit of a metric as an exact fraction, for one rate version.
@@ -40,11 +40,8 @@ impl UnitRate {
         denominator: i128,
     ) -> UnitRate {
         assert!(numerator >= 0 && denominator > 0, "validated rates");
-        let (mut a, mut b) = (numerator, denominator);
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        let (numerator, denominator) = (numerator / a, denominator / a);
+        let common = gcd(numerator, denominator);
+        let (numerator, denominator) = (numerator / common, denominator / common);
         let narrow = match (u64::try_from(numerator), u64::try_from(denominator)) {
             (Ok(n), Ok(d)) => Some(Narrow {
                 numerator: n,
