@@ -435,6 +435,7 @@ struct TotalsOf {
     remaining_included: Decimal,
     unused_prepaid: Decimal,
     unused_prepaid_value: Decimal,
+    unexpired_fee_value: Decimal,
     alerts: u32,
     purchases: u64,
     plan_changes: u32,
@@ -522,6 +523,7 @@ fn view_of_real(o: &Outcome) -> OutcomeOf {
             remaining_included: t.remaining_included.to_decimal(),
             unused_prepaid: t.unused_prepaid.to_decimal(),
             unused_prepaid_value: t.unused_prepaid_value.to_decimal(),
+            unexpired_fee_value: t.unexpired_fee_value.to_decimal(),
             alerts: t.alerts,
             purchases: t.purchases,
             plan_changes: t.plan_changes,
@@ -1167,6 +1169,7 @@ impl<'c> Model<'c> {
                 remaining_included,
                 unused_prepaid,
                 unused_prepaid_value: round_half_up_cents(unused_value),
+                unexpired_fee_value: self.unexpired_fee_value(),
                 alerts,
                 purchases: self.buys.iter().map(|b| b.quantity).sum(),
                 plan_changes: self.segs.len() as u32 - 1,
@@ -1174,6 +1177,26 @@ impl<'c> Model<'c> {
                 final_plan: self.segs.last().expect("one segment at least").plan,
             },
         }
+    }
+}
+
+impl Model<'_> {
+    /// The running cycle's fee x (its end - the horizon's end) / its length, counted in whole
+    /// seconds, rounded half up to cents once. The running cycle is the last segment's last
+    /// cycle starting before the horizon's end (a renewal at the end is not charged).
+    fn unexpired_fee_value(&self) -> Decimal {
+        let h = self.case.horizon_end;
+        let seg = self.segs.len() - 1;
+        let (start, m) = (self.segs[seg].start, self.cycle_months(seg));
+        assert!(start < h, "the last segment starts inside the horizon");
+        let mut k = 0;
+        while plus_months(start, (k + 1) * m) < h {
+            k += 1;
+        }
+        let (cycle_start, cycle_end) = (plus_months(start, k * m), plus_months(start, (k + 1) * m));
+        let left = Decimal::from((cycle_end - h).num_seconds());
+        let length = Decimal::from((cycle_end - cycle_start).num_seconds());
+        round_half_up_cents(self.fee(seg) * left / length)
     }
 }
 
@@ -1253,6 +1276,9 @@ fn check_invariants(case: &Case, o: &Outcome) -> Result<(), TestCaseError> {
     prop_assert!(t.remaining_included >= Credits::ZERO);
     prop_assert!(t.unused_prepaid >= Credits::ZERO);
     prop_assert!(t.unused_prepaid_value.is_whole_minor(2));
+    prop_assert!(t.unexpired_fee_value.is_whole_minor(2));
+    prop_assert!(t.unexpired_fee_value <= t.money.plan_fees);
+    prop_assert!(t.economic_cost() >= Money::ZERO);
     prop_assert!(t.economic_cost() <= t.cash());
     Ok(())
 }
@@ -1688,6 +1714,15 @@ fn generator_coverage() {
         hit(
             "unused prepaid value",
             t.unused_prepaid_value > Decimal::ZERO,
+        );
+        hit("unexpired fee value", t.unexpired_fee_value > Decimal::ZERO);
+        hit(
+            "unexpired fee value of an annual plan",
+            t.unexpired_fee_value > Decimal::ZERO && case.book.plans[t.final_plan].annual,
+        );
+        hit(
+            "no unexpired fee though fees were charged",
+            t.unexpired_fee_value.is_zero() && t.money.plan_fees > Decimal::ZERO,
         );
         hit("alerts", t.alerts > 0);
         hit("plan changes", t.plan_changes > 0);

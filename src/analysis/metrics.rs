@@ -62,11 +62,12 @@ macro_rules! fields {
 
 fields! {
     Cash => "cash", Money, Both, "all money charged: plan fees + prepaid purchases + flex invoices";
-    EconomicCost => "economic_cost", Money, Totals, "cash minus the cost basis of prepaid credits unused at the horizon's end";
+    EconomicCost => "economic_cost", Money, Totals, "cash minus what is still owned at the horizon's end: unused_prepaid_value and unexpired_fee_value";
     MoneyPlanFees => "money.plan_fees", Money, Both, "plan fees (charged at cycle start)";
     MoneyPrepaid => "money.prepaid", Money, Both, "prepaid purchases";
     MoneyFlex => "money.flex", Money, Both, "flex invoices (one rounded line per flex period)";
     UnusedPrepaidValue => "unused_prepaid_value", Money, Totals, "cost basis of prepaid credits unused at the horizon's end";
+    UnexpiredFeeValue => "unexpired_fee_value", Money, Totals, "unexpired share of the plan fee of the cycle running at the horizon's end, pro rata by time";
     EffectivePrice => "effective_price", Ratio, Totals, "economic cost per consumed credit (4 decimals, half up)";
     CreditsDemanded => "credits.demanded", Credits, Both, "credits the usage asked for";
     CreditsIncluded => "credits.included", Credits, Both, "consumed from included credits";
@@ -165,6 +166,7 @@ pub fn actual(
         Field::MoneyPrepaid => Actual::Money(money.prepaid),
         Field::MoneyFlex => Actual::Money(money.flex),
         Field::UnusedPrepaidValue => Actual::Money(t.unused_prepaid_value),
+        Field::UnexpiredFeeValue => Actual::Money(t.unexpired_fee_value),
         Field::EffectivePrice => Actual::Ratio(
             t.economic_cost()
                 .per_credit(t.credits.consumed(), EFFECTIVE_PRICE_DIGITS),

@@ -193,6 +193,9 @@ pub struct Totals {
     pub unused_prepaid: Credits,
     /// Cost basis of `unused_prepaid`, rounded once to the minor unit.
     pub unused_prepaid_value: Money,
+    /// The unexpired share of the plan fee of the cycle running when the horizon ends: plan
+    /// time already paid for (see [`Ledger::unexpired_fee_value_now`]).
+    pub unexpired_fee_value: Money,
     pub alerts: u32,
     /// Prepaid units bought (a line of 3 x a bundle counts 3).
     pub purchases: u64,
@@ -206,9 +209,11 @@ impl Totals {
         self.money.cash()
     }
 
-    /// Cash minus the cost basis of prepaid credits still unused at the horizon's end.
+    /// Cash minus what is still owned at the horizon's end: the cost basis of prepaid credits
+    /// still unused and the unexpired share of the running cycle's plan fee. Both are parts
+    /// of what was charged, so the result is never negative.
     pub fn economic_cost(&self) -> Money {
-        self.cash() - self.unused_prepaid_value
+        self.cash() - self.unused_prepaid_value - self.unexpired_fee_value
     }
 }
 
@@ -298,6 +303,8 @@ pub struct Ledger<'b> {
     anchor: Instant,
     cycle_number: u32,
     cycle: Period,
+    /// The plan fee charged when the current cycle started (seat fees included).
+    cycle_fee: Money,
     flex_period_number: u32,
     flex_period: Period,
 
@@ -367,6 +374,7 @@ impl<'b> Ledger<'b> {
             anchor,
             cycle_number: 0,
             cycle: empty,
+            cycle_fee: Money::ZERO,
             flex_period_number: 0,
             flex_period: empty,
             included_granted: Credits::ZERO,
@@ -505,6 +513,49 @@ impl<'b> Ledger<'b> {
             .expect("at most the lots' cost, which was charged")
     }
 
+    /// The unexpired share of the plan fee of the cycle running now, pro rata by time over
+    /// that cycle: `fee x (cycle end - now) / (cycle end - cycle start)`, exact, rounded once
+    /// to the minor unit by the book's rounding (as the unused prepaid value is, and apart
+    /// from it, so that economic cost is cash minus the two values a report shows).
+    ///
+    /// This is how an accountant carries a subscription paid in advance: a prepaid expense,
+    /// amortised straight-line over the service period it buys, whose unamortised part is
+    /// still an asset at a period's end. So:
+    /// - By time, not by use: the fee buys the plan for the cycle (its included credits, its
+    ///   cap, its flex price), whatever is consumed. Included credits left are therefore not
+    ///   valued on top (that would count the same fee twice).
+    /// - Only the cycle running now. A cycle cut short by a plan change bought time that was
+    ///   given up: there is no proration and no refund, so its fee is spent in full, and that
+    ///   loss is part of the cost of changing mid-cycle.
+    /// - The fee actually charged for the cycle, seat fees included.
+    /// - The cycle's own length: a monthly cycle in February is 28 days, in March 31.
+    /// - Nothing when the cycle ends exactly now: a horizon ending on a renewal has used all
+    ///   the time it paid for (the renewal itself is not charged in it).
+    ///
+    /// Time is counted in nanoseconds, so the share is exact for any instant; for instants on
+    /// whole seconds it equals the share counted in seconds.
+    pub fn unexpired_fee_value_now(&self) -> Money {
+        let cycle = self.cycle;
+        debug_assert!(cycle.start <= self.now && self.now <= cycle.end);
+        let nanos = |d: chrono::TimeDelta| {
+            i128::from(d.num_nanoseconds().expect("a cycle is at most a year"))
+        };
+        let whole = nanos(cycle.end - cycle.start);
+        if whole == 0 || self.now >= cycle.end {
+            return Money::ZERO;
+        }
+        let part = nanos(cycle.end - self.now);
+        self.cycle_fee
+            .share_to_minor(part, whole, self.book.minor_digits, self.book.rounding)
+    }
+
+    /// What economic cost credits back if the horizon ended now: the unused prepaid value
+    /// and the unexpired fee value, each rounded once. Both are parts of what was charged,
+    /// so their sum is within the money limit.
+    pub fn value_held_now(&self) -> Money {
+        self.unused_prepaid_value_now() + self.unexpired_fee_value_now()
+    }
+
     /// Changes whenever the state changes (usage, a boundary crossed, a purchase, a plan or
     /// flex change); every alert is raised by such a change. Strategies decide from state
     /// alone, so while the version stands still they have nothing new to say.
@@ -627,6 +678,7 @@ impl<'b> Ledger<'b> {
         self.cycle_flex_money = ExactMoney::ZERO;
         self.cycle_flex_credits = Credits::ZERO;
         self.statement.credits.granted_included += granted;
+        self.cycle_fee = fee;
         self.charge(Line {
             at: self.cycle.start,
             last_at: self.cycle.start,
@@ -958,12 +1010,14 @@ impl<'b> Ledger<'b> {
         assert_eq!(money, self.charged);
         let unused_prepaid: Credits = self.prepaid_balance();
         let unused_prepaid_value = self.unused_prepaid_value_now();
+        let unexpired_fee_value = self.unexpired_fee_value_now();
         let totals = Totals {
             money,
             credits,
             remaining_included: self.included_remaining(),
             unused_prepaid,
             unused_prepaid_value,
+            unexpired_fee_value,
             alerts,
             purchases: self.purchases,
             plan_changes: self.plan_changes,
@@ -1274,6 +1328,106 @@ mod tests {
         let o = l.finish().unwrap();
         // 1.666666 x 3.00 = 4.999998 -> 5.00.
         assert_eq!(o.totals.money.flex, money(5));
+    }
+
+    // ---- fair accounting: the unexpired share of the running cycle's fee ----
+    // Shares are worked out in seconds (every instant here is a midnight; the ledger counts
+    // nanoseconds, which gives the same ratio), rounded once to cents, half up.
+
+    #[test]
+    fn an_annual_plan_bought_a_month_before_the_end_credits_the_eleven_months_left() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2027, 1, 1));
+        // Monthly renewals on 01-01 .. 11-01 (11 x 10.00); the change on 12-01 replaces the
+        // 12-01 renewal and charges the annual 100.00 for [2026-12-01, 2027-12-01).
+        l.change_plan(day(2026, 12, 1), PlanId(1)).unwrap();
+        let o = l.finish().unwrap();
+        assert_eq!(o.totals.cash(), money(210));
+        // 11 of the 12 months are left, by time: the cycle is 365 days (no 29 February in
+        // it) = 31,536,000 s; from 2027-01-01 to 2027-12-01 is 334 days = 28,857,600 s.
+        // 100.00 x 28,857,600 / 31,536,000 = 91.50684... -> 91.51 (11/12 by months would
+        // be 91.67; months are not of equal length).
+        assert_eq!(o.totals.unexpired_fee_value, Money::from_micros(91_510_000));
+        // 210.00 - 91.51 = 118.49.
+        assert_eq!(o.totals.economic_cost(), Money::from_micros(118_490_000));
+    }
+
+    #[test]
+    fn a_monthly_fee_two_days_before_the_end_credits_the_days_left_seat_fees_included() {
+        let mut b = book();
+        b.plans[0].seat_fee = Money::from_micros(2_500_000); // 2.50 a seat
+        let ws = Workspace {
+            cohort: CohortId(0),
+            seats: 3,
+            plan: PlanId(0),
+            anchor: day(2026, 1, 1),
+        };
+        let l = Ledger::open(&b, ws, day(2026, 3, 3), FLEX_ON).unwrap();
+        let o = l.finish().unwrap();
+        // Fee per cycle 10.00 + 3 x 2.50 = 17.50, charged 01-01, 02-01 and 03-01: 52.50.
+        assert_eq!(o.totals.cash(), Money::from_micros(52_500_000));
+        // March's cycle is 31 days = 2,678,400 s; 03-03 to 04-01 is 29 days = 2,505,600 s.
+        // 17.50 x 2,505,600 / 2,678,400 = 16.370967... -> 16.37; 52.50 - 16.37 = 36.13.
+        assert_eq!(o.totals.unexpired_fee_value, Money::from_micros(16_370_000));
+        assert_eq!(o.totals.economic_cost(), Money::from_micros(36_130_000));
+    }
+
+    #[test]
+    fn a_fee_forfeited_by_a_plan_change_is_not_credited() {
+        let b = book();
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 2, 1));
+        // "monthly" 10.00 for [01-01, 02-01), cut at 01-20 by the change to "big" 30.00 for
+        // [01-20, 02-20). No proration: the 12 days given up of the first fee are lost.
+        l.change_plan(day(2026, 1, 20), PlanId(2)).unwrap();
+        let o = l.finish().unwrap();
+        assert_eq!(o.totals.cash(), money(40));
+        // Only the running cycle: 31 days = 2,678,400 s, 02-01 to 02-20 is 19 days =
+        // 1,641,600 s. 30.00 x 1,641,600 / 2,678,400 = 18.387096... -> 18.39.
+        assert_eq!(o.totals.unexpired_fee_value, Money::from_micros(18_390_000));
+        // 40.00 - 18.39 = 21.61 (crediting the forfeited fee too would take 10.00 x 12/31 =
+        // 3.87 more).
+        assert_eq!(o.totals.economic_cost(), Money::from_micros(21_610_000));
+    }
+
+    #[test]
+    fn a_horizon_ending_on_a_cycle_boundary_credits_nothing() {
+        let b = book();
+        // Monthly: the cycle [02-01, 03-01) ends with the horizon; the 03-01 renewal is not
+        // charged. Annual: the year ends with the horizon; the 2027 renewal is not charged.
+        for (plan, end, fees) in [(0, day(2026, 3, 1), 20), (1, day(2027, 1, 1), 100)] {
+            let o = open(&b, plan, day(2026, 1, 1), end).finish().unwrap();
+            assert_eq!(o.totals.money.plan_fees, money(fees));
+            assert_eq!(o.totals.unexpired_fee_value, Money::ZERO);
+            assert_eq!(o.totals.economic_cost(), money(fees));
+        }
+    }
+
+    #[test]
+    fn the_unexpired_fee_is_rounded_once_by_the_books_rounding() {
+        // A 0.10 fee, February 2026 (28 days), 7 days left: 0.10 x 604,800 / 2,419,200 =
+        // 0.025 exactly, a tie: 0.03 half up, 0.02 half even.
+        let mut b = book();
+        b.plans[0].fee = Money::from_micros(100_000);
+        for (rounding, cents) in [(Rounding::HalfUp, 3), (Rounding::HalfEven, 2)] {
+            b.rounding = rounding;
+            let o = open(&b, 0, day(2026, 2, 1), day(2026, 2, 22)).finish().unwrap();
+            assert_eq!(o.totals.unexpired_fee_value, Money::from_micros(cents * 10_000));
+        }
+    }
+
+    #[test]
+    fn the_unexpired_fee_now_follows_time_inside_the_cycle() {
+        // What a Monte Carlo month end reads: the annual 100.00 from 2026-01-01, seen just
+        // before 04-01: 275 of 365 days left. 100.00 x 275 / 365 = 75.342... -> 75.34. Just
+        // before a monthly renewal the cycle is used up: nothing.
+        let b = book();
+        let mut l = open(&b, 1, day(2026, 1, 1), day(2027, 1, 1));
+        l.advance(day(2026, 4, 1), false).unwrap();
+        assert_eq!(l.unexpired_fee_value_now(), Money::from_micros(75_340_000));
+        assert_eq!(l.value_held_now(), Money::from_micros(75_340_000));
+        let mut l = open(&b, 0, day(2026, 1, 1), day(2027, 1, 1));
+        l.advance(day(2026, 4, 1), false).unwrap();
+        assert_eq!(l.unexpired_fee_value_now(), Money::ZERO);
     }
 
     // ---- the second line: amounts past the limits stop the ledger with an error ----

@@ -377,6 +377,26 @@ impl Money {
         d
     }
 
+    /// `self x part / whole`, rounded once to the minor unit (`minor_digits`) by `mode`: the
+    /// pro-rata share of a charge, with no intermediate rounding (one `i128` division). The
+    /// share is at most `self`, so it stays within the money limit when `self` does.
+    pub fn share_to_minor(self, part: i128, whole: i128, minor_digits: u32, mode: Rounding) -> Money {
+        assert!(
+            whole > 0 && (0..=whole).contains(&part) && self.0 >= 0,
+            "a share is a part of a positive whole"
+        );
+        assert!(minor_digits <= SCALE_DIGITS);
+        let step = POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize];
+        // |self| <= 10^18 micro-units and `part` is checked by the caller to be small (seconds
+        // or nanoseconds of one cycle, < 10^17): the product stays far inside i128.
+        let numerator = i128::from(self.0)
+            .checked_mul(part)
+            .expect("a share's product fits i128");
+        let minor_units = div_round(numerator, whole * step, mode);
+        // At most round(self) in minor units, and self is within i64.
+        Money(i64::try_from(minor_units * step).expect("a share is at most the whole"))
+    }
+
     /// Money divided by credits, as a decimal price rounded half-up to `digits` places.
     /// Returns `None` when `credits` is zero.
     pub fn per_credit(self, credits: Credits, digits: u32) -> Option<Decimal> {
