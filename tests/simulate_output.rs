@@ -104,6 +104,8 @@ fn out_dir_holds_tables_that_agree_with_the_summary_and_two_charts() {
             ("is_baseline".to_string(), DataType::Boolean),
             ("cash".to_string(), decimal.clone()),
             ("economic_cost".to_string(), decimal.clone()),
+            ("unused_prepaid_value".to_string(), decimal.clone()),
+            ("unexpired_fee_value".to_string(), decimal.clone()),
             ("economic_savings_vs_baseline".to_string(), decimal.clone()),
             ("credits_demanded".to_string(), decimal.clone()),
             ("credits_blocked".to_string(), decimal.clone()),
@@ -117,6 +119,13 @@ fn out_dir_holds_tables_that_agree_with_the_summary_and_two_charts() {
     let economic = decimals(&paths, "economic_cost");
     let savings = decimals(&paths, "economic_savings_vs_baseline");
     let demanded = decimals(&paths, "credits_demanded");
+    // Economic cost is explained on every row: cash minus the two values it credits back.
+    let cash = decimals(&paths, "cash");
+    let unused = decimals(&paths, "unused_prepaid_value");
+    let unexpired = decimals(&paths, "unexpired_fee_value");
+    for r in 0..economic.len() {
+        assert_eq!(economic[r], cash[r] - unused[r] - unexpired[r], "row {r}");
+    }
     let strategies = summary["strategies"].as_array().unwrap();
     assert_eq!(strategies.len(), STRATEGIES);
     for (s, stats) in strategies.iter().enumerate() {

@@ -270,44 +270,53 @@ fn portfolio_with_accounts_matches_a_hand_calculation() {
     //   flex only:    297 + 10 x 4.00 = 337.00.
     //   b25 at start: 297 + 100.00 = 397.00 cash; 15 prepaid unused at 4.00 = 60.00;
     //                 economic 337.00, a tie, so the first listed (flex only) is cheapest.
+    //   Its last cycle [06-01, 07-01) ends with the horizon: no unexpired fee.
     // ws-new: created 2026-05-15 (cohort from-2026-03-28: flex 6.00, b25 = 25 x 5.00 x 0.91 =
     // 113.75), Growth monthly (299.00, 100 included), subscribed 2026-05-15: fees on 05-15
     // and 06-15 = 598.00. 120 credits on 2026-05-20: 100 included + 20 more.
-    //   flex only:    598 + 20 x 6.00 = 718.00.
+    // The cycle [06-15, 07-15) = 30 days = 2,592,000 s runs at the horizon's end 07-01, with
+    // 14 days = 1,209,600 s left: unexpired fee 299.00 x 1,209,600 / 2,592,000 = 139.533..
+    // -> 139.53 for both strategies.
+    //   flex only:    598 + 20 x 6.00 = 718.00; economic 718.00 - 139.53 = 578.47.
     //   b25 at start: 598 + 113.75 = 711.75 cash; 5 unused at cost 113.75 / 25 = 4.55 is
-    //                 22.75; economic 689.00: cheapest.
+    //                 22.75; economic 711.75 - 22.75 - 139.53 = 549.47: cheapest.
     let want = [
-        ("before-2026-03-28", "337", "337", "0", "true", "flex only"),
         (
             "before-2026-03-28",
-            "397",
-            "337",
-            "60",
+            ["337", "337", "0", "0"],
+            "true",
+            "flex only",
+        ),
+        (
+            "before-2026-03-28",
+            ["397", "337", "60", "0"],
             "false",
             "flex only",
         ),
         (
             "from-2026-03-28",
-            "718",
-            "718",
-            "0",
+            ["718", "578.47", "0", "139.53"],
             "false",
             "b25 at start",
         ),
         (
             "from-2026-03-28",
-            "711.75",
-            "689",
-            "22.75",
+            ["711.75", "549.47", "22.75", "139.53"],
             "true",
             "b25 at start",
         ),
     ];
-    for (i, (cohort, cash, economic, unused, cheapest, cheapest_name)) in want.iter().enumerate() {
+    let money = [
+        "cash",
+        "economic_cost",
+        "unused_prepaid_value",
+        "unexpired_fee_value",
+    ];
+    for (i, (cohort, amounts, cheapest, cheapest_name)) in want.iter().enumerate() {
         assert_eq!(text("cohort", i), *cohort, "row {i}");
-        assert_eq!(amount("cash", i), *cash, "row {i}");
-        assert_eq!(amount("economic_cost", i), *economic, "row {i}");
-        assert_eq!(amount("unused_prepaid_value", i), *unused, "row {i}");
+        for (column, value) in money.iter().zip(amounts) {
+            assert_eq!(amount(column, i), *value, "row {i} {column}");
+        }
         let is = frame
             .column("is_cheapest")
             .unwrap()
@@ -321,14 +330,16 @@ fn portfolio_with_accounts_matches_a_hand_calculation() {
     assert_eq!(text("start_plan", 2), "growth-monthly");
     let seats = frame.column("seats").unwrap().u32().unwrap();
     assert_eq!((seats.get(0), seats.get(2)), (Some(1), Some(2)));
-    // The summary: flex only 337 + 718 = 1055; b25 397 + 711.75 = 1108.75 cash and
-    // 337 + 689 = 1026 economic; each on its cheapest: 337 + 689 = 1026.
+    // The summary: flex only 337 + 718 = 1055 cash and 337 + 578.47 = 915.47 economic; b25
+    // 397 + 711.75 = 1108.75 cash and 337 + 549.47 = 886.47 economic; each on its cheapest
+    // (ws-old flex only, ws-new b25): 337 + 549.47 = 886.47.
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["strategies"][0]["cash"], "1055.00");
+    assert_eq!(summary["strategies"][0]["economic_cost"], "915.47");
     assert_eq!(summary["strategies"][1]["cash"], "1108.75");
-    assert_eq!(summary["strategies"][1]["economic_cost"], "1026.00");
+    assert_eq!(summary["strategies"][1]["economic_cost"], "886.47");
     assert_eq!(summary["strategies"][0]["cheapest_in"], 1);
-    assert_eq!(summary["each_on_cheapest"]["economic_cost"], "1026.00");
+    assert_eq!(summary["each_on_cheapest"]["economic_cost"], "886.47");
 }
 
 #[test]
@@ -461,8 +472,8 @@ fn replay_of_one_workspace_takes_its_setup_from_the_accounts_table() {
     // ws-new of tests/data (hand calculation in portfolio_with_accounts_matches_a_hand_
     // calculation): created 2026-05-15, so cohort from-2026-03-28 and Growth monthly from
     // the accounts table; flex only 598 + 20 x 6.00 = 718.00; b25 at start 598 + 113.75 =
-    // 711.75 cash, 689.00 economic. Without --accounts it would be set up like the
-    // scenario's [workspace] instead.
+    // 711.75 cash, 711.75 - 22.75 unused prepaid - 139.53 unexpired fee = 549.47 economic.
+    // Without --accounts it would be set up like the scenario's [workspace] instead.
     let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
         .arg("replay")
         .arg(root().join("tests/data/portfolio.toml"))
@@ -481,7 +492,8 @@ fn replay_of_one_workspace_takes_its_setup_from_the_accounts_table() {
     let totals = |k: usize| &json["strategies"][k]["totals"];
     assert_eq!(totals(0)["cash"], "718.00");
     assert_eq!(totals(1)["cash"], "711.75");
-    assert_eq!(totals(1)["economic_cost"], "689.00");
+    assert_eq!(totals(1)["unexpired_fee_value"], "139.53");
+    assert_eq!(totals(1)["economic_cost"], "549.47");
     assert_eq!(totals(0)["final_plan"], "growth-monthly");
 }
 

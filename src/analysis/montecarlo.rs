@@ -55,6 +55,9 @@ pub struct StrategyPath {
     pub blocked: Credits,
     pub prepaid_purchased: Credits,
     pub prepaid_consumed: Credits,
+    /// What economic cost credits back at the horizon's end (see `Totals`).
+    pub unused_prepaid_value: Money,
+    pub unexpired_fee_value: Money,
     /// Cumulative cash at the end of each month of the horizon (the last is `cash`).
     pub monthly_cash: Vec<Money>,
     /// Cumulative economic cost at the end of each month (the last is `economic`).
@@ -128,7 +131,7 @@ pub fn run_path(
         let mut observe = |_: usize, ledger: &Ledger<'_>| {
             let cash = ledger.cash_so_far()?;
             monthly_cash.push(cash);
-            monthly_economic.push(cash - ledger.unused_prepaid_value_now());
+            monthly_economic.push(cash - ledger.value_held_now());
             Ok(())
         };
         let outcome = replay_observed(
@@ -151,6 +154,8 @@ pub fn run_path(
             blocked: t.credits.blocked,
             prepaid_purchased: t.credits.purchased_prepaid,
             prepaid_consumed: t.credits.prepaid,
+            unused_prepaid_value: t.unused_prepaid_value,
+            unexpired_fee_value: t.unexpired_fee_value,
             monthly_cash,
             monthly_economic,
         });
@@ -598,6 +603,8 @@ mod tests {
             blocked: Credits::from_micros(blocked_credits * 1_000_000),
             prepaid_purchased: Credits::ZERO,
             prepaid_consumed: Credits::ZERO,
+            unused_prepaid_value: Money::ZERO,
+            unexpired_fee_value: Money::ZERO,
             monthly_cash: vec![cost],
             monthly_economic: vec![cost],
         }

@@ -1410,8 +1410,13 @@ mod tests {
         b.plans[0].fee = Money::from_micros(100_000);
         for (rounding, cents) in [(Rounding::HalfUp, 3), (Rounding::HalfEven, 2)] {
             b.rounding = rounding;
-            let o = open(&b, 0, day(2026, 2, 1), day(2026, 2, 22)).finish().unwrap();
-            assert_eq!(o.totals.unexpired_fee_value, Money::from_micros(cents * 10_000));
+            let o = open(&b, 0, day(2026, 2, 1), day(2026, 2, 22))
+                .finish()
+                .unwrap();
+            assert_eq!(
+                o.totals.unexpired_fee_value,
+                Money::from_micros(cents * 10_000)
+            );
         }
     }
 

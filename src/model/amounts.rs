@@ -380,7 +380,13 @@ impl Money {
     /// `self x part / whole`, rounded once to the minor unit (`minor_digits`) by `mode`: the
     /// pro-rata share of a charge, with no intermediate rounding (one `i128` division). The
     /// share is at most `self`, so it stays within the money limit when `self` does.
-    pub fn share_to_minor(self, part: i128, whole: i128, minor_digits: u32, mode: Rounding) -> Money {
+    pub fn share_to_minor(
+        self,
+        part: i128,
+        whole: i128,
+        minor_digits: u32,
+        mode: Rounding,
+    ) -> Money {
         assert!(
             whole > 0 && (0..=whole).contains(&part) && self.0 >= 0,
             "a share is a part of a positive whole"

@@ -165,7 +165,7 @@ fn distribution(scenario: &Scenario, summary: &Summary, paths: &[PathResult]) ->
             summary.seed
         ),
         x_label: format!(
-            "economic cost from {} to {} ({}; cash minus unused prepaid value)",
+            "economic cost from {} to {} ({}; cash minus unused prepaid value and unexpired plan fee)",
             display(scenario.case.horizon.start),
             display(scenario.case.horizon.end),
             scenario.case.book.currency

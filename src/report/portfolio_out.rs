@@ -19,13 +19,14 @@ fn micros(v: i128) -> Decimal {
 type AmountColumn = (&'static str, fn(&Totals) -> i64);
 
 /// The table's amount columns, in order.
-const AMOUNTS: [AmountColumn; 16] = [
+const AMOUNTS: [AmountColumn; 17] = [
     ("cash", |t| t.cash().micros()),
     ("economic_cost", |t| t.economic_cost().micros()),
     ("plan_fees", |t| t.money.plan_fees.micros()),
     ("prepaid_purchases", |t| t.money.prepaid.micros()),
     ("flex_charges", |t| t.money.flex.micros()),
     ("unused_prepaid_value", |t| t.unused_prepaid_value.micros()),
+    ("unexpired_fee_value", |t| t.unexpired_fee_value.micros()),
     ("credits_demanded", |t| t.credits.demanded.micros()),
     ("credits_included", |t| t.credits.included.micros()),
     ("credits_prepaid", |t| t.credits.prepaid.micros()),

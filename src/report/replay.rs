@@ -59,7 +59,7 @@ fn totals_table(scenario: &Scenario, runs: &[(usize, &Outcome)]) -> Table {
         .collect();
     Table {
         title: format!(
-            "Totals over [{}, {}), cohort \"{}\"; ranking by economic cost (cash minus unused prepaid at cost)",
+            "Totals over [{}, {}), cohort \"{}\"; ranking by economic cost (cash minus unused prepaid at cost and the unexpired share of the running plan fee)",
             display(scenario.case.horizon.start),
             display(scenario.case.horizon.end),
             scenario.case.cohort().id

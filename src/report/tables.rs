@@ -73,6 +73,8 @@ pub fn paths_parquet(
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
     );
+    let (mut unused_value, mut unexpired_fee) =
+        (Vec::with_capacity(rows), Vec::with_capacity(rows));
     let (mut demanded, mut blocked, mut bought, mut used) = (
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
@@ -87,6 +89,8 @@ pub fn paths_parquet(
             is_baseline.push(s == summary.baseline);
             cash.push(r.cash.micros());
             economic.push(r.economic.micros());
+            unused_value.push(r.unused_prepaid_value.micros());
+            unexpired_fee.push(r.unexpired_fee_value.micros());
             savings.push(base.economic.micros() - r.economic.micros());
             demanded.push(p.demanded.micros());
             blocked.push(r.blocked.micros());
@@ -100,6 +104,8 @@ pub fn paths_parquet(
         Column::new("is_baseline".into(), is_baseline),
         decimal_column("cash", cash),
         decimal_column("economic_cost", economic),
+        decimal_column("unused_prepaid_value", unused_value),
+        decimal_column("unexpired_fee_value", unexpired_fee),
         decimal_column("economic_savings_vs_baseline", savings),
         decimal_column("credits_demanded", demanded),
         decimal_column("credits_blocked", blocked),
