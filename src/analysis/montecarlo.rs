@@ -292,7 +292,8 @@ pub struct MeasureStats {
     /// Share of paths where this strategy is the cheapest (ties share the path equally).
     pub p_cheapest: Decimal,
     pub savings: SavingsStats,
-    /// First month (1-based) whose mean cumulative cost is below the baseline's, if any.
+    /// The month (1-based) from which the mean cumulative cost stays below the baseline's
+    /// through the horizon's end, if any: the month after the last crossing.
     pub break_even_month: Option<u32>,
     /// P10, P50, P90 of cumulative cost at each month end.
     pub fan: Vec<[Money; 3]>,
@@ -482,35 +483,53 @@ struct MonthStats {
     cumulative_sums_micros: Vec<i128>,
 }
 
-/// Strategy `s`'s cumulative cost at each month end over the paths, and the first month its
-/// mean is below the baseline's.
+/// Strategy `s`'s cumulative cost at each month end over the paths, and its break-even month
+/// against the baseline (see [`break_even_month`]).
 fn month_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) -> MonthStats {
     let months = paths[0].strategies[s].monthly_cash.len();
+    let month_sum = |strategy: usize, k: usize| -> i128 {
+        paths
+            .iter()
+            .map(|p| i128::from(m.monthly(&p.strategies[strategy])[k].micros()))
+            .sum()
+    };
     let mut fan = Vec::with_capacity(months);
     let mut cumulative_sums_micros = Vec::with_capacity(months);
-    let mut break_even_month = None;
     for k in 0..months {
-        let month_sum = |strategy: usize| -> i128 {
-            paths
-                .iter()
-                .map(|p| i128::from(m.monthly(&p.strategies[strategy])[k].micros()))
-                .sum()
-        };
-        let sum = month_sum(s);
-        if break_even_month.is_none() && s != baseline && sum < month_sum(baseline) {
-            break_even_month = Some(k as u32 + 1);
-        }
-        cumulative_sums_micros.push(sum);
+        cumulative_sums_micros.push(month_sum(s, k));
         let mut column: Vec<i64> = paths
             .iter()
             .map(|p| m.monthly(&p.strategies[s])[k].micros())
             .collect();
         fan.push([10, 50, 90].map(|q| Money::from_micros(percentile_unsorted(&mut column, q))));
     }
+    let break_even_month = if s == baseline {
+        None
+    } else {
+        let baseline_sums: Vec<i128> = (0..months).map(|k| month_sum(baseline, k)).collect();
+        break_even_month(&cumulative_sums_micros, &baseline_sums)
+    };
     MonthStats {
         break_even_month,
         fan,
         cumulative_sums_micros,
+    }
+}
+
+/// The month (1-based) from which a strategy's mean cumulative cost stays below the
+/// baseline's through the horizon's end: the month after the last one in which it is not
+/// below. `None` when it is not below at the end. A strategy that dips below early and
+/// crosses back (an annual fee read fairly in month 1, then flex costs catching up) has
+/// not paid off yet; one that pays more upfront and less later pays off at the last
+/// crossing. Sums over the same paths compare as their means do.
+fn break_even_month(own: &[i128], baseline: &[i128]) -> Option<u32> {
+    assert_eq!(own.len(), baseline.len(), "one sum per month end");
+    let last_not_below = own.iter().zip(baseline).rposition(|(o, b)| o >= b);
+    match last_not_below {
+        None if own.is_empty() => None,
+        None => Some(1),
+        Some(k) if k + 1 == own.len() => None,
+        Some(k) => Some(k as u32 + 2),
     }
 }
 
@@ -669,6 +688,63 @@ mod tests {
         assert_eq!(a.p_cheapest, Decimal::new(4_167, 4));
         assert_eq!(c.p_cheapest, Decimal::new(1_667, 4));
         assert_eq!(a.savings.p_positive, Decimal::new(5_000, 4));
+    }
+
+    #[test]
+    fn break_even_is_the_month_from_which_the_cost_stays_below_the_baseline() {
+        let units = |v: &[i128]| v.iter().map(|u| u * 1_000_000).collect::<Vec<_>>();
+        let baseline = units(&[10, 20, 30, 40, 50, 60]);
+        // Month:    1   2   3   4   5   6
+        // baseline 10  20  30  40  50  60
+        // upfront   5  25  30  35  40  45
+        // Below in month 1 (5 < 10, a dip), not in month 2 (25 >= 20) nor in month 3
+        // (30 = 30 is not below), below from month 4 to the end: month 4, not month 1.
+        let upfront = units(&[5, 25, 30, 35, 40, 45]);
+        assert_eq!(break_even_month(&upfront, &baseline), Some(4));
+        // Below in months 1-5, not at the end (61 >= 60): it never pays off.
+        let late = units(&[1, 2, 3, 4, 5, 61]);
+        assert_eq!(break_even_month(&late, &baseline), None);
+        // Equal at the end (60 = 60): never.
+        let equal = units(&[1, 2, 3, 4, 5, 60]);
+        assert_eq!(break_even_month(&equal, &baseline), None);
+        // Below every month: month 1.
+        let always = units(&[9, 19, 29, 39, 49, 59]);
+        assert_eq!(break_even_month(&always, &baseline), Some(1));
+        // Above until month 5, below in month 6 only: month 6.
+        let last = units(&[11, 21, 31, 41, 51, 59]);
+        assert_eq!(break_even_month(&last, &baseline), Some(6));
+    }
+
+    #[test]
+    fn break_even_month_compares_the_means_over_the_paths() {
+        // Baseline on both paths: 10, 20, 30. Upfront: path 0 4, 26, 20; path 1 6, 24, 30.
+        // Upfront's means: (4+6)/2 = 5, (26+24)/2 = 25, (20+30)/2 = 25 against 10, 20, 30:
+        // below, above, below. The first month below is 1, but the cost crosses back in
+        // month 2: break-even month 3.
+        let monthly = |v: [i64; 3]| {
+            let mut x = strategy_path(v[2], 0);
+            x.monthly_cash = v
+                .iter()
+                .map(|u| Money::from_micros(u * 1_000_000))
+                .collect();
+            x
+        };
+        let paths = vec![
+            PathResult {
+                strategies: vec![monthly([10, 20, 30]), monthly([4, 26, 20])],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+            PathResult {
+                strategies: vec![monthly([10, 20, 30]), monthly([6, 24, 30])],
+                demanded: Credits::ZERO,
+                clamped_days: 0,
+            },
+        ];
+        let upfront = measure_stats(&paths, 1, Comparison::exact(0), Measure::Cash);
+        assert_eq!(upfront.break_even_month, Some(3));
+        let baseline = measure_stats(&paths, 0, Comparison::exact(0), Measure::Cash);
+        assert_eq!(baseline.break_even_month, None);
     }
 
     #[test]

@@ -308,8 +308,11 @@ struct Fan {
     /// Per month: P10, P50, P90 of cumulative economic cost.
     points: Vec<[f64; 3]>,
     /// Per month: the baseline's mean cumulative cost minus this strategy's (exact sums
-    /// over the paths, drawn as floats). It crosses zero at the break-even month.
+    /// over the paths, drawn as floats). It crosses zero for the last time at the economic
+    /// break-even month.
     mean_savings: Vec<f64>,
+    /// The same in cash, drawn dashed beside it: the cash break-even month.
+    cash_savings: Vec<f64>,
 }
 
 struct FanChart {
@@ -437,14 +440,14 @@ impl FanChart {
         Ok(())
     }
 
-    /// Mean savings against the baseline per strategy; a line crosses zero at its
-    /// break-even month.
+    /// Mean savings against the baseline per strategy, in economic cost (solid) and in cash
+    /// (dashed); a line crosses zero for the last time at its break-even month.
     fn draw_savings<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let months = self.fans[0].points.len();
         let (lo, hi) = self
             .fans
             .iter()
-            .flat_map(|f| f.mean_savings.iter().copied())
+            .flat_map(|f| f.mean_savings.iter().chain(&f.cash_savings).copied())
             .fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = ((hi - lo) * 0.1).max(1.0);
         let mut chart = ChartBuilder::on(area)
@@ -468,6 +471,14 @@ impl FanChart {
             } else {
                 from_origin(fan.mean_savings.iter().copied())
             };
+            if s != self.baseline {
+                chart.draw_series(DashedLineSeries::new(
+                    from_origin(fan.cash_savings.iter().copied()),
+                    6,
+                    4,
+                    colour.stroke_width(2),
+                ))?;
+            }
             chart
                 .draw_series(LineSeries::new(points, colour.stroke_width(3)))?
                 .label(fan.name.clone())
@@ -509,6 +520,36 @@ impl Draw for FanChart {
     }
 }
 
+/// Each strategy's fan of cumulative economic cost, with its mean savings against the
+/// baseline in both measures.
+fn fans(summary: &Summary, paths: usize) -> Vec<Fan> {
+    let n = paths as f64;
+    let baseline = &summary.strategies[summary.baseline];
+    let savings = |s: &crate::analysis::montecarlo::StrategyStats, m: Measure| {
+        let own = &s.measure(m).cumulative_sums_micros;
+        let base = &baseline.measure(m).cumulative_sums_micros;
+        base.iter()
+            .zip(own)
+            .map(|(base, own)| (base - own) as f64 / n / 1e6)
+            .collect()
+    };
+    summary
+        .strategies
+        .iter()
+        .map(|s| Fan {
+            name: s.name.clone(),
+            points: s
+                .measure(Measure::Economic)
+                .fan
+                .iter()
+                .map(|q| q.map(units))
+                .collect(),
+            mean_savings: savings(s, Measure::Economic),
+            cash_savings: savings(s, Measure::Cash),
+        })
+        .collect()
+}
+
 /// Both charts of a run, each as PNG and SVG.
 pub fn charts(
     scenario: &Scenario,
@@ -520,28 +561,7 @@ pub fn charts(
     let height = PANEL_HEIGHT_PX * d.histograms.len() as u32 + 60;
     let distribution = render("cost-distribution", &d.title, (WIDTH_PX, height), &d)?;
 
-    let baseline_sums = &summary.strategies[summary.baseline]
-        .measure(Measure::Economic)
-        .cumulative_sums_micros;
-    let n = paths.len() as f64;
-    let fans: Vec<Fan> = summary
-        .strategies
-        .iter()
-        .map(|s| Fan {
-            name: s.name.clone(),
-            points: s
-                .measure(Measure::Economic)
-                .fan
-                .iter()
-                .map(|q| q.map(units))
-                .collect(),
-            mean_savings: baseline_sums
-                .iter()
-                .zip(&s.measure(Measure::Economic).cumulative_sums_micros)
-                .map(|(base, own)| (base - own) as f64 / n / 1e6)
-                .collect(),
-        })
-        .collect();
+    let fans = fans(summary, paths.len());
     let title = format!(
         "{}: cumulative economic cost, {} paths (seed {})",
         scenario.name,
@@ -559,7 +579,7 @@ pub fn charts(
         .collect();
     let y_label = format!("cumulative economic cost ({})", scenario.case.book.currency);
     let savings_label = format!(
-        "mean savings vs {} ({})",
+        "mean savings vs {} ({}; solid: economic, dashed: cash)",
         summary.strategies[summary.baseline].name, scenario.case.book.currency
     );
     let fan_chart = FanChart {
