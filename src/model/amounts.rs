@@ -393,8 +393,9 @@ impl Money {
         );
         assert!(minor_digits <= SCALE_DIGITS);
         let step = POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize];
-        // |self| <= 10^18 micro-units and `part` is checked by the caller to be small (seconds
-        // or nanoseconds of one cycle, < 10^17): the product stays far inside i128.
+        // |self| <= 10^18 micro-units (the money limit) and the ledger's `part` is at most one
+        // cycle, a year, in nanoseconds (< 3.2 x 10^16): the product (< 10^35) and
+        // `whole x step` stay far inside i128, so neither can fail on a charged fee.
         let numerator = i128::from(self.0)
             .checked_mul(part)
             .expect("a share's product fits i128");
