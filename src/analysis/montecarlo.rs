@@ -9,7 +9,8 @@
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
-use crate::engine::replay::{replay_observed, CreditUsage, ReplayError};
+use crate::engine::reading::PrefixedEvents;
+use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
 use crate::model::calendar::{add_months, Instant};
 use crate::usage::synthetic::{DrawBuffers, Horizon, UsageModel};
@@ -93,18 +94,28 @@ fn horizon<'m>(case: &Case, model: &'m UsageModel) -> Horizon<'m> {
     model.horizon(case.workspace.anchor, case.days())
 }
 
-/// Draws path `path`'s usage into `buffers.1`, in time order; returns the days clamped.
+/// What a worker thread reuses from path to path, so that a path allocates nothing.
+#[derive(Debug, Default)]
+pub struct PathBuffers {
+    draw: DrawBuffers,
+    /// The path's usage, one event a day with usage, in time order.
+    usage: Vec<CreditUsage>,
+    /// Running totals of `usage`, shared by every strategy's replay of the path.
+    prefix_micros: Vec<i128>,
+}
+
+/// Draws path `path`'s usage into `buffers.usage`, in time order; returns the days clamped.
 fn draw_path(
     case: &Case,
     horizon: &Horizon<'_>,
     seed: u64,
     path: u64,
-    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+    buffers: &mut PathBuffers,
 ) -> u32 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(path);
-    let (draw_buffers, usage) = buffers;
-    let report = horizon.draw(&mut rng, case.book.rounding, draw_buffers, usage);
+    let usage = &mut buffers.usage;
+    let report = horizon.draw(&mut rng, case.book.rounding, &mut buffers.draw, usage);
     debug_assert!(usage.last().is_none_or(|u| u.at < case.horizon.end));
     report.clamped_days
 }
@@ -118,10 +129,11 @@ pub fn run_path(
     months: &[Instant],
     seed: u64,
     path: u64,
-    buffers: &mut (DrawBuffers, Vec<CreditUsage>),
+    buffers: &mut PathBuffers,
 ) -> Result<PathResult, PathError> {
     let clamped_days = draw_path(case, horizon, seed, path, buffers);
-    let usage = &buffers.1;
+    let usage = &buffers.usage;
+    let events = PrefixedEvents::new(usage, &mut buffers.prefix_micros);
     let end = case.horizon.end;
     let observe_at = &months[..months.len() - 1];
     let mut strategies = Vec::with_capacity(case.strategies.len());
@@ -138,10 +150,13 @@ pub fn run_path(
             &case.book,
             case.workspace,
             end,
-            usage.iter().copied(),
+            events,
             strategy,
-            observe_at,
-            &mut observe,
+            Watch {
+                at: observe_at,
+                observe: &mut observe,
+                statements: false,
+            },
             None,
         )
         .map_err(|error| PathError { path, seed, error })?;
@@ -185,13 +200,10 @@ pub fn draw_only(case: &Case, model: &UsageModel, config: SimConfig) -> Credits 
     in_pool(config.threads, || {
         (0..u64::from(config.paths))
             .into_par_iter()
-            .map_init(
-                || (DrawBuffers::default(), Vec::new()),
-                |buffers, path| {
-                    draw_path(case, &horizon, config.seed, path, buffers);
-                    buffers.1.iter().map(|u| u.credits).sum::<Credits>()
-                },
-            )
+            .map_init(PathBuffers::default, |buffers, path| {
+                draw_path(case, &horizon, config.seed, path, buffers);
+                buffers.usage.iter().map(|u| u.credits).sum::<Credits>()
+            })
             .sum()
     })
 }
@@ -212,14 +224,11 @@ pub fn simulate(
     let work = || {
         (0..u64::from(config.paths))
             .into_par_iter()
-            .map_init(
-                || (DrawBuffers::default(), Vec::new()),
-                |buffers, path| {
-                    let r = run_path(case, &horizon, &months, config.seed, path, buffers);
-                    progress(1);
-                    r
-                },
-            )
+            .map_init(PathBuffers::default, |buffers, path| {
+                let r = run_path(case, &horizon, &months, config.seed, path, buffers);
+                progress(1);
+                r
+            })
             .collect::<Vec<_>>()
     };
     // The first failing path by number, not by finishing order: the same error on any

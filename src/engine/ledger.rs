@@ -122,6 +122,26 @@ impl PoolCredits {
     }
 }
 
+/// Statements added up, in the order they were filed.
+#[derive(Debug, Clone, Copy, Default)]
+struct StatementSums {
+    credits: PoolCredits,
+    money: MoneyByKind,
+    alerts: u32,
+    first_blocked_at: Option<Instant>,
+}
+
+impl StatementSums {
+    fn add(&mut self, s: &Statement) {
+        self.credits.add(&s.credits);
+        for line in &s.lines {
+            self.money.add_line(line);
+        }
+        self.alerts += s.alerts;
+        self.first_blocked_at = self.first_blocked_at.or(s.first_blocked_at);
+    }
+}
+
 /// Money by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MoneyByKind {
@@ -330,6 +350,12 @@ pub struct Ledger<'b> {
 
     statement: Statement,
     statements: Vec<Statement>,
+    /// Statements closed so far; with `keep_statements` off they are summed into `filed`
+    /// instead of kept, and their line buffer reused (`spare_lines`).
+    statements_closed: u32,
+    keep_statements: bool,
+    filed: StatementSums,
+    spare_lines: Vec<Line>,
     /// Every line charged so far, by kind (the sum of all statements' lines); its cash is
     /// held within the money limit, so every part of it is too.
     charged: MoneyByKind,
@@ -391,6 +417,10 @@ impl<'b> Ledger<'b> {
             lot_sequence: 0,
             statement: Statement::empty(0, anchor, workspace.plan),
             statements: Vec::new(),
+            statements_closed: 0,
+            keep_statements: true,
+            filed: StatementSums::default(),
+            spare_lines: Vec::new(),
             charged: MoneyByKind::default(),
             entered: Entered::default(),
             purchases: 0,
@@ -400,6 +430,16 @@ impl<'b> Ledger<'b> {
         };
         ledger.start_subscription(anchor, workspace.plan)?;
         Ok(ledger)
+    }
+
+    /// Keeps no statements, only their sums: the outcome's totals are the same and its
+    /// statements empty. For callers that read totals alone (every Monte Carlo path, once
+    /// per strategy), which then allocate nothing per billing period.
+    pub fn totals_only(&mut self) {
+        for closed in std::mem::take(&mut self.statements) {
+            self.filed.add(&closed);
+        }
+        self.keep_statements = false;
     }
 
     /// Sends every later charge to `log` as well. The first cycle's fee was charged when the
@@ -540,10 +580,11 @@ impl<'b> Ledger<'b> {
         let nanos = |d: chrono::TimeDelta| {
             i128::from(d.num_nanoseconds().expect("a cycle is at most a year"))
         };
-        let whole = nanos(cycle.end - cycle.start);
-        if whole == 0 || self.now >= cycle.end {
+        // Checked first: a month-end reading of a monthly plan falls on its cycle's end.
+        if self.now >= cycle.end {
             return Money::ZERO;
         }
+        let whole = nanos(cycle.end - cycle.start);
         let part = nanos(cycle.end - self.now);
         self.cycle_fee
             .share_to_minor(part, whole, self.book.minor_digits, self.book.rounding)
@@ -710,10 +751,11 @@ impl<'b> Ledger<'b> {
         self.flex_period = Period::new(start, add_months(self.anchor, number + 1));
         debug_assert_eq!(start, add_months(self.anchor, number));
         self.statement = Statement::empty(
-            self.statements.len() as u32 + 1,
+            self.statements_closed + 1,
             self.flex_period.start,
             self.plan,
         );
+        self.statement.lines = std::mem::take(&mut self.spare_lines);
     }
 
     /// Invoices the open flex period at `at` (rounded once) and files its statement.
@@ -734,7 +776,14 @@ impl<'b> Ledger<'b> {
         self.flex_period_credits = Credits::ZERO;
         self.statement.period = Period::new(self.statement.period.start, at);
         let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
-        self.statements.push(closed);
+        self.statements_closed += 1;
+        if self.keep_statements {
+            self.statements.push(closed);
+        } else {
+            self.filed.add(&closed);
+            self.spare_lines = closed.lines;
+            self.spare_lines.clear();
+        }
         Ok(())
     }
 
@@ -994,18 +1043,16 @@ impl<'b> Ledger<'b> {
         self.expire_lots(end);
         self.close_flex_period(end)?;
 
-        let mut credits = PoolCredits::default();
-        let mut money = MoneyByKind::default();
-        let mut alerts = 0;
-        let mut first_blocked_at = None;
+        let mut sums = self.filed;
         for s in &self.statements {
-            credits.add(&s.credits);
-            for line in &s.lines {
-                money.add_line(line);
-            }
-            alerts += s.alerts;
-            first_blocked_at = first_blocked_at.or(s.first_blocked_at);
+            sums.add(s);
         }
+        let StatementSums {
+            credits,
+            money,
+            alerts,
+            first_blocked_at,
+        } = sums;
         // Money charged = the sum of the statements' lines.
         assert_eq!(money, self.charged);
         let unused_prepaid: Credits = self.prepaid_balance();
@@ -1510,6 +1557,33 @@ mod tests {
             .and_then(|()| l.purchase(day(2026, 1, 1), Purchase::Bundle(0), 60_000_000_000))
             .unwrap_err();
         assert_eq!(e.what, "prepaid credits bought over the horizon");
+    }
+
+    /// Totals only: the same totals as the statements sum to, nothing kept, and statement
+    /// numbers that still count every period (a plan change, purchases, expiry, a flex
+    /// invoice and a cap in between). The totals themselves are pinned by the other tests.
+    #[test]
+    fn totals_only_gives_the_statements_totals_and_keeps_none() {
+        let b = book();
+        let run = |totals_only: bool| {
+            let mut l = open(&b, 0, day(2026, 1, 1), day(2026, 5, 1));
+            if totals_only {
+                l.totals_only();
+            }
+            l.consume(day(2026, 1, 5), credits(14)).unwrap();
+            l.purchase(day(2026, 1, 6), Purchase::Bundle(1), 2).unwrap();
+            l.consume(day(2026, 2, 3), credits(30)).unwrap();
+            l.change_plan(day(2026, 2, 10), PlanId(2)).unwrap();
+            l.purchase(day(2026, 3, 1), Purchase::Bundle(0), 1).unwrap();
+            l.consume(day(2026, 3, 20), credits(25)).unwrap();
+            let open_number = l.statement.number;
+            (l.finish().unwrap(), open_number)
+        };
+        let ((kept, kept_number), (summed, summed_number)) = (run(false), run(true));
+        assert_eq!(summed.totals, kept.totals);
+        assert!(summed.statements.is_empty());
+        assert!(kept.statements.len() >= 4, "January, the cut February, ...");
+        assert_eq!(summed_number, kept_number);
     }
 
     #[test]

@@ -3,5 +3,6 @@
 //! threads.
 
 pub mod ledger;
+pub mod reading;
 pub mod replay;
 pub mod strategy;

@@ -5,6 +5,8 @@
 //! knows nothing of files, metrics or randomness.
 
 use crate::engine::ledger::{ChargeLog, Ledger, Outcome, Workspace};
+pub use crate::engine::reading::UsageStream;
+use crate::engine::reading::{Cursor, QuietRun, UsageReader};
 use crate::engine::strategy::{Action, Scheduled, Strategy};
 use crate::model::amounts::{Credits, LimitExceeded};
 use crate::model::calendar::{display, Instant};
@@ -71,38 +73,6 @@ pub fn replay_stream(
     replay_unobserved(book, workspace, horizon_end, usage, strategy, None)
 }
 
-/// Usage in time order, read forward. A clone keeps its place, so a quiet run is scanned
-/// ahead on a clone and then served: a slice's events (`iter().copied()`) and a packed
-/// trace's decoded events both are such streams.
-pub trait UsageStream: Iterator<Item = CreditUsage> + Clone {}
-
-impl<T: Iterator<Item = CreditUsage> + Clone> UsageStream for T {}
-
-/// A usage stream with its next event read once.
-#[derive(Clone)]
-struct Cursor<U> {
-    rest: U,
-    head: Option<CreditUsage>,
-}
-
-impl<U: UsageStream> Cursor<U> {
-    fn new(mut rest: U) -> Cursor<U> {
-        let head = rest.next();
-        Cursor { rest, head }
-    }
-
-    fn advance(&mut self) {
-        self.head = self.rest.next();
-    }
-
-    /// The next event if it is at `t`, taken.
-    fn next_at(&mut self, t: Instant) -> Option<CreditUsage> {
-        let head = self.head.filter(|u| u.at == t)?;
-        self.advance();
-        Some(head)
-    }
-}
-
 /// [`replay`], sending every charge to `log` as it is made: the detail that statements sum
 /// per item and period, streamed rather than kept.
 pub fn replay_logged<'a>(
@@ -124,27 +94,38 @@ fn replay_unobserved<'a>(
     strategy: &Strategy,
     log: Option<ChargeLog<'a>>,
 ) -> Result<Outcome, ReplayError> {
-    let observe = &mut |_: usize, _: &Ledger<'_>| Ok(());
-    let end = horizon_end;
-    replay_observed(book, workspace, end, usage, strategy, &[], observe, log)
+    let watch = Watch {
+        at: &[],
+        observe: &mut |_: usize, _: &Ledger<'_>| Ok(()),
+        statements: true,
+    };
+    let (end, usage) = (horizon_end, Cursor::new(usage));
+    replay_observed(book, workspace, end, usage, strategy, watch, log)
 }
 
 /// What [`replay_observed`] calls at each observed instant; it may read amounts that pass a
 /// limit (the cash so far), and then the replay stops with that error.
 pub type Observer<'f> = dyn FnMut(usize, &Ledger<'_>) -> Result<(), LimitExceeded> + 'f;
 
-/// [`replay`], calling `observe(k, ledger)` at each instant of `observe_at` (sorted, inside
-/// the horizon) after everything strictly before it and before anything at it: the state
-/// at the end of a month whose last instant is just before `observe_at[k]`.
-#[allow(clippy::too_many_arguments)] // the replay's inputs, each needed; no natural group
+/// What a replay's caller watches as it goes: `observe(k, ledger)` at each instant of `at`
+/// (sorted, inside the horizon), after everything strictly before it and before anything at
+/// it (the state at the end of a month whose last instant is just before `at[k]`); and
+/// whether the outcome keeps its statements (`false`: totals only, see
+/// [`Ledger::totals_only`]).
+pub struct Watch<'o, 'f> {
+    pub at: &'o [Instant],
+    pub observe: &'f mut Observer<'f>,
+    pub statements: bool,
+}
+
+/// [`replay`] of usage read through any reader, watched by `watch`.
 pub fn replay_observed<'a>(
     book: &'a PricingBook,
     workspace: Workspace,
     horizon_end: Instant,
-    usage: impl UsageStream,
+    mut usage: impl UsageReader,
     strategy: &Strategy,
-    observe_at: &[Instant],
-    observe: &mut Observer<'_>,
+    watch: Watch<'_, '_>,
     log: Option<ChargeLog<'a>>,
 ) -> Result<Outcome, ReplayError> {
     let stopped = |at: Instant| {
@@ -157,17 +138,18 @@ pub fn replay_observed<'a>(
     let start = workspace.anchor;
     let (mut ledger, mut driver) =
         start_subscription(book, workspace, horizon_end, strategy, log).map_err(stopped(start))?;
-
+    if !watch.statements {
+        ledger.totals_only();
+    }
     let mut observations = Observations {
-        at: observe_at,
+        at: watch.at,
         next: 0,
-        observe,
+        observe: watch.observe,
     };
     let mut scheduled = strategy.scheduled.iter().peekable();
-    let mut usage = Cursor::new(usage);
     loop {
         let next_scheduled = scheduled.peek().map(|s| s.at);
-        let next_usage = usage.head.map(|u| u.at);
+        let next_usage = usage.head().map(|u| u.at);
         let t = match (next_scheduled, next_usage) {
             (None, None) => break,
             (Some(a), None) | (None, Some(a)) => a,
@@ -257,14 +239,15 @@ impl Observations<'_, '_> {
 
 /// The instant of the first of the `count` events from `run` that `served` credits, given out in
 /// event order, do not cover in full.
-fn first_refused(run: Cursor<impl UsageStream>, count: usize, served: Credits) -> Instant {
+fn first_refused(mut run: impl UsageReader, count: usize, served: Credits) -> Instant {
     let mut covered = i128::from(served.micros());
-    let events = run.head.into_iter().chain(run.rest).take(count);
-    for u in events {
+    for _ in 0..count {
+        let u = run.head().expect("the run's events are in the stream");
         covered -= i128::from(u.credits.micros());
         if covered < 0 {
             return u.at;
         }
+        run.advance();
     }
     unreachable!("something was refused, so the run asked for more than was served")
 }
@@ -285,7 +268,7 @@ impl Driver<'_> {
         ledger: &mut Ledger<'_>,
         t: Instant,
         at_t: &[&Scheduled],
-        usage: &mut Cursor<impl UsageStream>,
+        usage: &mut impl UsageReader,
     ) -> Result<(), Stop> {
         // Plan changes at t come before a renewal falling at t: they replace it
         // (`Ledger::change_plan` crosses only the boundaries before t).
@@ -322,31 +305,27 @@ impl Driver<'_> {
         &mut self,
         ledger: &mut Ledger<'_>,
         until: Instant,
-        usage: &mut Cursor<impl UsageStream>,
+        usage: &mut impl UsageReader,
     ) -> Result<(), (Instant, Stop)> {
         let budget = self
             .strategy
             .quiet_budget(ledger)
             .map_or(i128::MAX, |b| i128::from(b.micros()));
-        let mut after = usage.clone();
-        let (mut count, mut total, mut last) = (0, 0i128, None);
-        while let Some(u) = after.head {
-            let sum = total + i128::from(u.credits.micros());
-            if u.at >= until || sum > budget {
-                break;
-            }
-            (count, total, last) = (count + 1, sum, Some(u.at));
-            after.advance();
-        }
+        let QuietRun {
+            count,
+            total_micros,
+            last,
+        } = usage.quiet_run(until, budget);
         let Some(last) = last.filter(|_| count >= 2) else {
             return Ok(()); // a single event goes the ordinary way
         };
         // `usage` moves past the run; `run` keeps its start, read again only if some of it
         // was refused.
-        let run = std::mem::replace(usage, after);
+        let run = usage.clone();
+        usage.skip(count);
         // The run's total is at most the budget, itself at most a few credit limits; the
         // ledger checks it against the demand limit.
-        let total = Credits::from_micros(i64::try_from(total).unwrap_or(i64::MAX));
+        let total = Credits::from_micros(i64::try_from(total_micros).unwrap_or(i64::MAX));
         let first_refused = |served: Credits| first_refused(run, count, served);
         ledger
             .consume_run(last, total, first_refused)
