@@ -196,16 +196,7 @@ pub struct PathError {
 /// (`creditsim bench`). Returns the credits demanded over all paths, so the draws are used.
 pub fn draw_only(case: &Case, model: &UsageModel, config: SimConfig) -> Credits {
     assert!(config.paths >= 1 && config.paths <= PATHS_MAX);
-    let horizon = horizon(case, model);
-    in_pool(config.threads, || {
-        (0..u64::from(config.paths))
-            .into_par_iter()
-            .map_init(PathBuffers::default, |buffers, path| {
-                draw_path(case, &horizon, config.seed, path, buffers);
-                buffers.usage.iter().map(|u| u.credits).sum::<Credits>()
-            })
-            .sum()
-    })
+    demands(case, model, config).into_iter().sum()
 }
 
 /// Runs every path; `progress(n)` is called as paths finish (from worker threads).
@@ -219,10 +210,24 @@ pub fn simulate(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
     );
+    let paths = 0..u64::from(config.paths);
+    simulate_paths(case, model, config, paths, progress)
+}
+
+/// [`simulate`] of the paths numbered `paths` only: path `k` is the same path whichever
+/// range it is run in, so results over adjoining ranges join into one run's (the advice's
+/// racing adds paths to the candidates still in the race, round by round).
+pub fn simulate_paths(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+    paths: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<PathResult>, PathError> {
     let horizon = horizon(case, model);
     let months = month_ends(case.workspace.anchor, case.horizon.end);
     let work = || {
-        (0..u64::from(config.paths))
+        paths
             .into_par_iter()
             .map_init(PathBuffers::default, |buffers, path| {
                 let r = run_path(case, &horizon, &months, config.seed, path, buffers);
@@ -234,6 +239,21 @@ pub fn simulate(
     // The first failing path by number, not by finishing order: the same error on any
     // thread count.
     in_pool(config.threads, work).into_iter().collect()
+}
+
+/// The credits each of the first `config.paths` paths demands over the horizon, drawn and
+/// not replayed.
+pub fn demands(case: &Case, model: &UsageModel, config: SimConfig) -> Vec<Credits> {
+    let horizon = horizon(case, model);
+    in_pool(config.threads, || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(PathBuffers::default, |buffers, path| {
+                draw_path(case, &horizon, config.seed, path, buffers);
+                buffers.usage.iter().map(|u| u.credits).sum::<Credits>()
+            })
+            .collect()
+    })
 }
 
 // ---------------------------------------------------------------- statistics
