@@ -27,16 +27,19 @@
 //!
 //! **Crossings.** A grid of levels over `[from, to]` is evaluated first (in parallel, over
 //! levels and choices: every replay is independent, so results never depend on the thread
-//! count). Walking the grid, whenever the choice cheapest on the left is no longer among the
-//! cheapest on the right, bisection on whole steps finds the first level where it stops
-//! being cheapest; the new cheapest there is the crossing's `to`, and the walk continues from
-//! that level to the interval's right end, so several changes inside one grid interval are
-//! each found. A tie is not a change: the choice that was cheapest stays cheapest while it
-//! ties, and among choices newly tied for cheapest the one listed first wins (scenario
-//! strategies, then plans in book order, then bundles in catalog order). What the grid cannot
-//! see is a choice that becomes cheapest and stops being cheapest again between two grid
-//! points with the same cheapest choice at both: the default grid of
-//! [`GRID_POINTS_DEFAULT`] levels keeps such an interval narrow.
+//! count). Each grid interval is then walked from the left: when the choice cheapest at the
+//! left end is provably among the cheapest all the way to the right end (it costs there no
+//! more than any other costs at the left end, [`settled`]), the interval is done; otherwise it
+//! is halved on whole steps and each half walked in turn, down to single steps, where the
+//! level at which the cheapest choice stops being cheapest is a crossing and the new cheapest
+//! carries on. This is a bisection where there is one change, finds several changes between
+//! the same two grid points (even a change and its reversal), and evaluates level by level
+//! only where the envelope is contested. The proof assumes each choice's cost and refused
+//! usage never fall as usage grows: true of plans, bundles and top-ups; a scenario strategy
+//! whose cost can fall with more usage (an upgrade rule firing earlier) could hide a dip
+//! between two levels evaluated. A tie is not a change: the choice that was cheapest stays
+//! cheapest while it ties, and among choices newly tied for cheapest the one listed first
+//! wins (scenario strategies, then plans in book order, then bundles in catalog order).
 
 use crate::analysis::case::Case;
 use crate::analysis::montecarlo::Measure;
@@ -549,38 +552,83 @@ impl<F: Fn(&[i64]) -> Result<Vec<Vec<Cost>>, SweepError>> Levels<F> {
         })
     }
 
-    /// The envelope in `m` over `grid` (evaluated), bisecting every interval whose left
-    /// cheapest choice is not among the cheapest at its right end.
+    /// The envelope in `m` over `grid` (evaluated): each grid interval is walked from its
+    /// left end, where the current cheapest choice is known.
     fn envelope(&mut self, m: Measure, grid: &[i64], step: i64) -> Result<Envelope, SweepError> {
         let first = cheapest(self.at(grid[0])?, m);
-        let mut current = first;
-        let mut crossings = Vec::new();
+        let mut walk = Walk {
+            measure: m,
+            step,
+            current: first,
+            crossings: Vec::new(),
+        };
         for pair in grid.windows(2) {
-            let (mut left, right) = (pair[0], pair[1]);
-            // `current` is among the cheapest at `left`; find each level up to `right` where
-            // it stops being so.
-            while !among_cheapest(self.at(right)?, m, current) {
-                let (mut lo, mut hi) = (left, right);
-                while hi - lo > step {
-                    let mid = lo + (hi - lo) / step / 2 * step;
-                    if among_cheapest(self.at(mid)?, m, current) {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let c = self.crossing(m, hi, step, current)?;
-                current = c.to;
-                crossings.push(c);
-                left = hi;
-            }
+            walk.interval(self, pair[0], pair[1])?;
         }
         Ok(Envelope {
             measure: m,
             first,
-            crossings,
+            crossings: walk.crossings,
         })
     }
+}
+
+/// The state of walking one measure's envelope from left to right.
+struct Walk {
+    measure: Measure,
+    step: i64,
+    /// The cheapest choice at the left end of the interval being walked.
+    current: usize,
+    crossings: Vec<Crossing>,
+}
+
+impl Walk {
+    /// Walks `(left, right]`, `current` being among the cheapest at `left`: records every
+    /// level where it stops being so, in order. An interval of one step is decided by its
+    /// right end. A longer one is settled whole when [`settled`] proves `current` stays
+    /// among the cheapest throughout; else it is halved and each half walked in turn (a
+    /// bisection when there is one change, a finer search where the envelope is contested),
+    /// so two changes between the same two grid points are found like one.
+    fn interval<F>(
+        &mut self,
+        levels: &mut Levels<F>,
+        left: i64,
+        right: i64,
+    ) -> Result<(), SweepError>
+    where
+        F: Fn(&[i64]) -> Result<Vec<Vec<Cost>>, SweepError>,
+    {
+        if right - left <= self.step {
+            if !among_cheapest(levels.at(right)?, self.measure, self.current) {
+                let c = levels.crossing(self.measure, right, self.step, self.current)?;
+                self.current = c.to;
+                self.crossings.push(c);
+            }
+            return Ok(());
+        }
+        let right_costs = levels.at(right)?.to_vec();
+        if settled(levels.at(left)?, &right_costs, self.measure, self.current) {
+            return Ok(());
+        }
+        let mid = left + (right - left) / self.step / 2 * self.step;
+        self.interval(levels, left, mid)?;
+        self.interval(levels, mid, right)
+    }
+}
+
+/// Whether choice `i` is among the cheapest everywhere between two levels, from their costs
+/// alone: it refuses nothing at the right end, and costs there no more than any choice that
+/// refuses nothing at the left end costs there. This holds when a choice's cost and refused
+/// usage never fall as usage grows, which is so for plans, bundles bought at start and
+/// top-ups (more usage only adds flex or bundles); a scenario strategy whose cost can fall
+/// (an upgrade rule firing earlier) could hide a dip between two levels evaluated.
+pub fn settled(left: &[Cost], right: &[Cost], m: Measure, i: usize) -> bool {
+    right[i].refused.is_zero()
+        && left
+            .iter()
+            .enumerate()
+            .filter(|(x, c)| *x != i && c.refused.is_zero())
+            .all(|(_, c)| right[i].of(m) <= c.of(m))
 }
 
 /// Sweeps `case` over `sweep`: every choice's cost at the grid's levels and at every level
@@ -698,6 +746,28 @@ mod tests {
         assert_eq!(e.cheapest_at(30 * U), 0);
         assert_eq!(e.cheapest_at(31 * U), 1);
         assert_eq!(e.cheapest_at(100 * U), 2);
+    }
+
+    #[test]
+    fn a_step_function_crossing_a_line_back_and_forth_is_followed_level_by_level() {
+        // c0 = 11u against c1 = 100 x ceil(u / 10), a bundle bought every 10 credits: in
+        // (10(k - 1), 10k] c1 is cheaper once 11u > 100k, u > 9.09k. k = 1: u = 10 only; k = 2:
+        // 19-20; k = 3: 28-30; k = 4: 37-40. At 0 both are 0: c0, listed first. The grid is just
+        // 0 and 40: every change and every reversal between them is found.
+        let f = |u: i64| vec![cost(11 * u, 0), cost(100 * ((u + 9) / 10), 0)];
+        let e = walk(f, 40, 2);
+        assert_eq!(
+            levels_of(&e),
+            vec![
+                (10, 0, 1),
+                (11, 1, 0),
+                (19, 0, 1),
+                (21, 1, 0),
+                (28, 0, 1),
+                (31, 1, 0),
+                (37, 0, 1)
+            ]
+        );
     }
 
     #[test]
