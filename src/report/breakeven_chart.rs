@@ -53,8 +53,11 @@ fn panel(b: &Breakeven, m: Measure) -> Panel {
     let e = b.envelope(m);
     let lines = (0..b.choices.len())
         .map(|i| {
+            // A choice's line stops where it starts refusing usage: its cost there is for
+            // less work, and it no longer competes.
             b.evaluated
                 .iter()
+                .take_while(|(_, costs)| costs[i].refused.is_zero())
                 .map(|(l, costs)| (level(*l), per_month(costs[i].of(m), months)))
                 .collect()
         })
@@ -131,11 +134,15 @@ impl CostCurves {
                 BLACK.stroke_width(1),
             ))?;
             chart.draw_series(std::iter::once(Circle::new((*x, *y), 6, BLACK.filled())))?;
-            chart.draw_series(std::iter::once(Text::new(
-                label.clone(),
-                (*x, *y),
-                (FONT, 14).into_font().color(&BLACK),
-            )))?;
+            // The level above and left of its dot, clear of the lines running up to the right.
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((*x, *y))
+                    + Text::new(
+                        label.clone(),
+                        (-10, -24),
+                        (FONT, 14).into_font().color(&BLACK),
+                    ),
+            ))?;
         }
         Ok(())
     }
@@ -160,7 +167,7 @@ impl CostCurves {
             BLACK.mix(0.35).stroke_width(9),
         ))?;
         area.draw(&Text::new(
-            "the cheapest choice (dots: where it changes, with the level)",
+            "the cheapest choice (dots: where it changes, with the level); a line stops where its choice starts refusing usage",
             (62, y - 8),
             (FONT, 14),
         ))?;
