@@ -40,6 +40,9 @@
 //! between two levels evaluated. A tie is not a change: the choice that was cheapest stays
 //! cheapest while it ties, and among choices newly tied for cheapest the one listed first
 //! wins (scenario strategies, then plans in book order, then bundles in catalog order).
+//! Near a crossing, rounding to the cent (each flex invoice, the unused prepaid value) can make
+//! two choices trade places more than once within a few units of a fine metric
+//! (milliseconds): each change is reported, as the ledger computes it.
 
 use crate::analysis::case::Case;
 use crate::analysis::montecarlo::Measure;

@@ -155,7 +155,15 @@ fn costs_table(scenario: &Scenario, b: &Breakeven, m: Measure) -> Table {
         .enumerate()
         .map(|(i, c)| {
             let mut row = vec![c.name.clone()];
-            row.extend(costs.iter().map(|k| per_month(k[i].of(m), b.months, d)));
+            // In brackets where the choice refuses usage: its cost is for less work.
+            row.extend(costs.iter().map(|k| {
+                let cell = per_month(k[i].of(m), b.months, d);
+                if k[i].refused.is_zero() {
+                    cell
+                } else {
+                    format!("[{cell}]")
+                }
+            }));
             row
         })
         .collect();
@@ -169,7 +177,8 @@ fn costs_table(scenario: &Scenario, b: &Breakeven, m: Measure) -> Table {
     rows.push(cheapest);
     Table {
         title: format!(
-            "{} per month ({}: the horizon's total / {} months) at a few levels",
+            "{} per month ({}: the horizon's total / {} months) at a few levels; [in brackets]: \
+             refuses usage there",
             measure_label(m),
             book.currency,
             b.months
