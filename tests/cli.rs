@@ -465,3 +465,121 @@ fn replay_charges_lists_every_charge_the_statement_lines_sum() {
     );
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), expected);
 }
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+const BREAKEVEN_REGRESSION: &str = "scenarios/regression/breakeven-plans-and-top-up.toml";
+
+#[test]
+fn breakeven_says_from_which_level_each_choice_pays_off() {
+    // The regression scenario's hand calculations (in its comments): in economic cost the
+    // top-up (4.35 a credit) beats flex (6.00) from 31 credits a month, growth (3,588 a year)
+    // beats the top-up from 76 (1,188 + 52.2 x 46 = 3,589.20 > 3,588).
+    let o = creditsim(&["breakeven", BREAKEVEN_REGRESSION], root());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    for line in [
+        "At 0 credits a month, flex only is the cheapest (economic cost).",
+        "top up b100 pays off from 31 credits a month (economic cost; was flex only).",
+        "growth-monthly pays off from 76 credits a month (economic cost; was top up b100).",
+        "top up b100 pays off from 37 credits a month (cash; was flex only).",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // On the bundled example: over its quarter, core-annual is credited 948 x 274 / 365 =
+    // 711.65 of its fee (economic 236.35), growth-annual 2,243.05 (744.95), and core-annual's
+    // flex at 5.00 passes that from 154 credits a month (236.35 + 15 x 34 = 746.35).
+    let o = creditsim(
+        &["breakeven", "scenarios/examples/inference-quarter.toml"],
+        root(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains(
+        "growth-annual pays off from 154 credits a month (economic cost; was core-annual)."
+    ));
+}
+
+#[test]
+fn breakeven_csv_is_one_row_per_crossing() {
+    let o = creditsim(
+        &["breakeven", BREAKEVEN_REGRESSION, "--format", "csv"],
+        root(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("measure,level,unit,from,to,from_cost_below,to_cost_below,from_cost_at,to_cost_at")
+    );
+    // At 30 all cost 1,188.00; at 31 flex only 1,188 + 72 = 1,260.00, the top-up
+    // 1,188 + 4.35 x 12 = 1,240.20.
+    assert_eq!(
+        lines.next(),
+        Some("economic_cost,31,credits,flex only,top up b100,1188.00,1188.00,1260.00,1240.20")
+    );
+    // 3 crossings in economic cost and 11 in cash, as the scenario pins.
+    assert_eq!(out.lines().count(), 1 + 3 + 11);
+}
+
+#[test]
+fn breakeven_refuses_a_bad_metric_or_range_with_exit_2() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--metric", "gpu_minutes"],
+            "error: --metric: unknown metric \"gpu_minutes\" (known: credits, gpu_training_minutes,",
+        ),
+        (&["--from", "10", "--to", "5"], "the range must go up from zero or more: from 10 credits to 5 credits"),
+        (&["--to", "lots"], "error: --to \"lots\": not a number"),
+        (&["--to=-3"], "error: --to -3: a level is a number from 0 with at most 6 decimals"),
+        // 10^11 credits a month over 3 months: 3 x 10^11 credits, but as flex at 6.00 it could
+        // cost 1.8 x 10^12, above the money limit.
+        (&["--to", "100000000000"], "above the limit of 1,000,000,000,000 currency units"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["breakeven", "scenarios/examples/inference-quarter.toml"];
+        all.extend_from_slice(args);
+        let o = creditsim(&all, root());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
+        assert!(o.stdout.is_empty(), "{args:?}: nothing on stdout");
+        let err = text(&o.stderr);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn breakeven_out_writes_the_chart_and_every_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("be");
+    let o = creditsim(
+        &[
+            "breakeven",
+            BREAKEVEN_REGRESSION,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        root(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for f in [
+        "report.html",
+        "summary.json",
+        "summary.csv",
+        "costs.csv",
+        "breakeven.png",
+        "breakeven.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let costs = std::fs::read_to_string(out.join("costs.csv")).unwrap();
+    // At 31 credits a month the top-up's cash is one bundle (12 x 99 + 435 = 1,623.00) and
+    // its economic cost 1,240.20: 88 of its 100 credits are unused, worth 4.35 each.
+    assert!(
+        costs.contains("\n31,top up b100,1623.00,1240.20,0\n"),
+        "{costs}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg"), "the chart is inline");
+}

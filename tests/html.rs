@@ -126,6 +126,10 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
             ],
         ),
         (
+            "breakeven",
+            vec!["breakeven", "scenarios/examples/inference-quarter.toml"],
+        ),
+        (
             "portfolio",
             vec![
                 "portfolio",

@@ -4,6 +4,7 @@
 //! prints "error: ".
 
 mod bench;
+mod breakeven;
 mod check;
 mod docs;
 mod floor;
@@ -53,6 +54,10 @@ enum Command {
     /// Monte Carlo: draw usage paths from the scenario's [simulation] models, replay every
     /// strategy on each, and report the distribution of cost.
     Simulate(simulate::Args),
+    /// Sweep steady usage per month and find every level where the cheapest choice
+    /// (scenario strategies, book plans, bundle top-ups) changes, exactly, in economic cost
+    /// and in cash.
+    Breakeven(breakeven::Args),
     /// Time a simulation against the floor of drawing its usage alone, per thread count;
     /// report wall time, paths per second and peak memory. See README, "Performance".
     Bench(bench::Args),
@@ -99,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Breakeven(args) => breakeven::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

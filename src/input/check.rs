@@ -4,6 +4,7 @@
 //! with the same extractor the reports print with, so a field means the same thing
 //! everywhere.
 
+use crate::analysis::breakeven::{breakeven, default_sweep, level_text, Breakeven, Unit};
 use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
 use crate::engine::ledger::Outcome;
 use crate::engine::replay::{replay_stream, ReplayError};
@@ -175,6 +176,7 @@ pub fn check_scenario(scenario: &Scenario) -> Result<ScenarioCheck, String> {
     {
         blocks.extend(check_statistics(scenario, spec)?);
     }
+    blocks.extend(check_breakeven(scenario)?);
     Ok(ScenarioCheck {
         path: scenario.path.clone(),
         name: scenario.name.clone(),
@@ -389,4 +391,72 @@ fn new_field_value(
             .unwrap_or_else(|_| toml_edit::Value::from(rendered.clone())),
         _ => toml_edit::Value::from(rendered),
     }
+}
+
+/// Runs the default sweep once per unit the scenario's `[[expect_breakeven]]` blocks use and
+/// checks that each pinned crossing is one of those found: same measure, level, from and to.
+fn check_breakeven(scenario: &Scenario) -> Result<Vec<BlockResult>, String> {
+    let case = &scenario.case;
+    let mut sweeps: Vec<(Unit, Breakeven)> = Vec::new();
+    let mut blocks = Vec::new();
+    for e in &scenario.breakeven_expectations {
+        if !sweeps.iter().any(|(u, _)| *u == e.unit) {
+            let sweep = default_sweep(case, e.unit, scenario.usage.total_micros())
+                .map_err(|err| err.to_string())?;
+            let found = breakeven(case, sweep).map_err(|err| err.to_string())?;
+            sweeps.push((e.unit, found));
+        }
+        let (_, b) = sweeps
+            .iter()
+            .find(|(u, _)| *u == e.unit)
+            .expect("swept above");
+        let envelope = b.envelope(e.measure);
+        let field = format!("breakeven.{}", e.measure.name());
+        let name = |i: usize| b.choices[i].name.clone();
+        let crossing = |level: i64, from: usize, to: usize| {
+            format!(
+                "from {} a month: {} (was {})",
+                level_text(case, e.unit, level),
+                name(to),
+                name(from)
+            )
+        };
+        let hit = envelope
+            .crossings
+            .iter()
+            .any(|c| (c.level_micros, c.from, c.to) == (e.level_micros, e.from, e.to));
+        let mismatches = if hit {
+            Vec::new()
+        } else {
+            let got: Vec<String> = envelope
+                .crossings
+                .iter()
+                .map(|c| crossing(c.level_micros, c.from, c.to))
+                .collect();
+            vec![Mismatch {
+                line: e.line,
+                strategy: name(e.to),
+                statement: None,
+                field: field.clone(),
+                expected: crossing(e.level_micros, e.from, e.to),
+                got: if got.is_empty() {
+                    format!(
+                        "no crossing (the cheapest throughout: {})",
+                        name(envelope.first)
+                    )
+                } else {
+                    got.join("; ")
+                },
+                update: None,
+            }]
+        };
+        blocks.push(BlockResult {
+            line: e.line,
+            strategy: name(e.to),
+            statement: None,
+            fields: vec![field],
+            mismatches,
+        });
+    }
+    Ok(blocks)
 }

@@ -155,6 +155,8 @@ pub struct RawScenario {
     pub simulation: Option<RawSimulation>,
     #[serde(default)]
     pub expect_stat: Vec<Spanned<RawStatExpect>>,
+    #[serde(default)]
+    pub expect_breakeven: Vec<Spanned<RawBreakevenExpect>>,
     /// Read separately (with spans per key) by `scenario::expect`.
     #[serde(default)]
     pub expect: Option<serde::de::IgnoredAny>,
@@ -383,4 +385,15 @@ pub struct RawStatExpect {
     pub value: Spanned<Dec>,
     pub tolerance: Option<Spanned<Dec>>,
     pub tolerance_se: Option<Spanned<Dec>>,
+}
+
+/// `[[expect_breakeven]]`: a crossing of `creditsim breakeven` (see `input::expect_breakeven`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreakevenExpect {
+    pub measure: Spanned<String>,
+    pub level: Spanned<Dec>,
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub metric: Option<Spanned<String>>,
 }

@@ -59,6 +59,8 @@ pub struct Scenario {
     /// What the trace import read and skipped, when usage came from a trace.
     pub import: Option<crate::usage::trace::ImportReport>,
     pub expectations: Vec<ResolvedExpectation>,
+    /// `[[expect_breakeven]]`: crossings `check` verifies on the default sweep.
+    pub breakeven_expectations: Vec<super::expect_breakeven::BreakevenExpectation>,
     /// The files read (scenario, pricing book), for provenance.
     pub inputs: Vec<InputFile>,
     /// The `[simulation]` section, when the scenario can be simulated.
@@ -73,9 +75,11 @@ pub struct ResolvedExpectation {
 }
 
 impl Scenario {
-    /// No `[[expect]]` and no `[[expect_stat]]`: `check` has nothing to compare.
+    /// No `[[expect]]`, `[[expect_stat]]` or `[[expect_breakeven]]`: `check` has nothing to
+    /// compare.
     pub fn pins_nothing(&self) -> bool {
         self.expectations.is_empty()
+            && self.breakeven_expectations.is_empty()
             && self
                 .simulation
                 .as_ref()
@@ -332,6 +336,8 @@ impl Loader<'_> {
         let usage_total = Credits::from_micros(usage.total_micros() as i64);
         worst_case::check(Subject::of(&case), Some(usage_total))
             .map_err(|b| self.breach(raw, b))?;
+        let breakeven_expectations =
+            super::expect_breakeven::build(self.cx.source, &raw.expect_breakeven, &case)?;
         Ok(Scenario {
             path: self.cx.source.path.clone(),
             name: self.scenario_name(raw),
@@ -341,6 +347,7 @@ impl Loader<'_> {
             usage,
             import,
             expectations,
+            breakeven_expectations,
             inputs: self.inputs.clone(),
             simulation,
         })

@@ -15,7 +15,7 @@ use plotters::prelude::*;
 
 /// The text font, bundled so a chart renders the same on a machine with no fonts installed.
 static FONT_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Bars in each cost histogram.
 const HISTOGRAM_BINS: usize = 40;
@@ -36,7 +36,7 @@ const COLOURS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-fn colour(strategy: usize) -> RGBColor {
+pub(super) fn colour(strategy: usize) -> RGBColor {
     COLOURS[strategy % COLOURS.len()]
 }
 
@@ -61,14 +61,15 @@ pub struct Rendered {
     pub svg: String,
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A chart drawn the same way on any backend.
-trait Draw {
+pub(super) trait Draw {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn render(
+pub(super) fn render(
     name: &'static str,
     title: &str,
     size: (u32, u32),
@@ -338,7 +339,7 @@ impl FanChart {
 }
 
 /// Whole currency units with thousands separators: "12,500".
-fn whole_units(v: &f64) -> String {
+pub(super) fn whole_units(v: &f64) -> String {
     let rounded = v.round() as i64;
     let digits = rounded.unsigned_abs().to_string();
     let mut out = String::new();

@@ -65,13 +65,13 @@ pub struct Chart {
     pub svg: String,
 }
 
-/// Whether a cell holds a number (or a range or "x +/- e" of numbers, a percentage): such
-/// cells are right-aligned, in text and in HTML alike.
+/// Whether a cell holds a number (or a range or "x +/- e" of numbers, a percentage, a number
+/// in brackets): such cells are right-aligned, in text and in HTML alike.
 pub fn looks_numeric(cell: &str) -> bool {
     cell.chars().any(|c| c.is_ascii_digit())
         && cell
             .chars()
-            .all(|c| c.is_ascii_digit() || ".-,%+/ ".contains(c))
+            .all(|c| c.is_ascii_digit() || ".-,%+/ []".contains(c))
 }
 
 impl Doc {
