@@ -1,6 +1,7 @@
 //! Answers on a `Case` (book, workspace, horizon, strategies), never on a parsed file: the
 //! Monte Carlo runner and its statistics, and portfolios.
 
+pub mod advise;
 pub mod breakeven;
 pub mod case;
 pub mod metrics;

@@ -3,6 +3,7 @@
 //! the exit code (0 ok, 1 expectation mismatch, 2 invalid input) and is the one place that
 //! prints "error: ".
 
+mod advise;
 mod bench;
 mod breakeven;
 mod check;
@@ -58,6 +59,10 @@ enum Command {
     /// (scenario strategies, book plans, bundle top-ups) changes, exactly, in economic cost
     /// and in cash.
     Breakeven(breakeven::Args),
+    /// Recommend a setup: candidates generated from the pricing book (plans, bundles at
+    /// start, top-ups, the vendor's rule, upgrades) raced on the scenario's simulated usage,
+    /// the best against the current setup with its saving and confidence.
+    Advise(advise::Args),
     /// Time a simulation against the floor of drawing its usage alone, per thread count;
     /// report wall time, paths per second and peak memory. See README, "Performance".
     Bench(bench::Args),
@@ -105,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Breakeven(args) => breakeven::run(args),
+        Command::Advise(args) => advise::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

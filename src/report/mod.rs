@@ -3,6 +3,7 @@
 //! into text fitted to the terminal, Markdown, self-contained HTML, JSON or tidy CSV.
 //! Parquet tables, charts, traces and JUnit are written here too, with provenance.
 
+pub mod advise;
 pub mod breakeven;
 pub mod breakeven_chart;
 pub mod charts;

@@ -334,6 +334,56 @@ impl Bootstrap {
     }
 }
 
+/// Block length of a bootstrap of a scenario's own usage: whole weeks keep the weekly pattern.
+pub const OWN_USAGE_BLOCK_DAYS: u32 = 7;
+
+impl UsageModel {
+    /// A weekly block bootstrap of usage already in credits (a scenario's own events): the
+    /// credits of each day from `start`'s date until `end` are the history, and a projection
+    /// over the same days is made of whole weeks of it, each starting on the weekday it
+    /// fills. So advice on a recorded quarter weighs other mixes of that quarter's weeks.
+    /// Events before `start`'s date count on its first day. `None` without a whole day.
+    pub fn bootstrap_of_credits(
+        events: impl Iterator<Item = CreditUsage>,
+        start: Instant,
+        end: Instant,
+    ) -> Option<UsageModel> {
+        let first_day = start.date();
+        let mut days = (end.date() - first_day).num_days();
+        if end.time() != chrono::NaiveTime::MIN {
+            days += 1;
+        }
+        let days = usize::try_from(days).ok().filter(|d| *d > 0)?;
+        let mut micros = vec![0i128; days];
+        for u in events {
+            let day = (u.at.date() - first_day)
+                .num_days()
+                .clamp(0, days as i64 - 1);
+            micros[day as usize] += i128::from(u.credits.micros());
+        }
+        let history = micros
+            .into_iter()
+            .map(|m| vec![Decimal::from_i128_with_scale(m, 6)])
+            .collect();
+        let one = crate::model::pricing::RateVersion::new(None, None, Decimal::ONE, Decimal::ONE)?;
+        let rates = RateCard {
+            metrics: vec![crate::model::pricing::Metric {
+                name: "credits".into(),
+                unit: "credit".into(),
+                versions: vec![one],
+            }],
+        };
+        let block_days = OWN_USAGE_BLOCK_DAYS.min(days as u32);
+        let bootstrap = Bootstrap::new(vec![MetricId(0)], history, first_day, block_days, rates);
+        Some(UsageModel {
+            metrics: Vec::new(),
+            regimes: None,
+            activity: None,
+            bootstrap: Some(bootstrap),
+        })
+    }
+}
+
 /// One simulated day's credits over every metric: each metric's credits clamped to
 /// [`DAILY_CREDITS_MAX`] (the clamp counted in the report), the day to [`CREDITS_MAX`].
 #[derive(Default)]
