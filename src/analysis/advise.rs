@@ -266,18 +266,8 @@ fn at_start(case: &Case, plan: PlanId, quantiles: &[i64]) -> Vec<(Purchase, u64)
     let cohort = case.cohort();
     let mut out = Vec::new();
     for (b, bundle) in cohort.bundles.iter().enumerate() {
-        let each = i128::from(bundle.credits.micros()).max(1);
-        for overage in &overages {
-            // Whole bundles just under and just over the quantile's usage, if they fit it:
-            // prepaid the usage cannot use up within the horizon is not advice.
-            for count in [overage / each, (overage + each - 1) / each] {
-                let fits = count >= 1 && count * each * 4 <= overage * 5;
-                let count = u64::try_from(count).unwrap_or(u64::MAX);
-                let entry = (Purchase::Bundle(b), count);
-                if fits && count <= BUNDLES_AT_START_MAX && !out.contains(&entry) {
-                    out.push(entry);
-                }
-            }
+        for count in bundle_counts(&overages, i128::from(bundle.credits.micros()).max(1)) {
+            out.push((Purchase::Bundle(b), count));
         }
     }
     if let Some(open) = &cohort.open_amount {
@@ -297,6 +287,34 @@ fn at_start(case: &Case, plan: PlanId, quantiles: &[i64]) -> Vec<(Purchase, u64)
         }
     }
     out
+}
+
+/// Counts of a bundle of `each` micro-credits worth buying at start for these usages above
+/// the included credits: whole bundles just under and just over each, when they fit it
+/// (prepaid the usage cannot use up within the horizon is not advice: at most 25% over);
+/// and every count in between when there are few, so a best amount is not missed between
+/// two quantiles (a newsvendor's optimum is a count, not a quantile of the grid).
+fn bundle_counts(overages: &[i128], each: i128) -> Vec<u64> {
+    let fits = |count: i128, overage: i128| count >= 1 && count * each * 4 <= overage * 5;
+    let mut counts: Vec<i128> = Vec::new();
+    for &overage in overages {
+        for count in [overage / each, (overage + each - 1) / each] {
+            if fits(count, overage) && !counts.contains(&count) {
+                counts.push(count);
+            }
+        }
+    }
+    counts.sort_unstable();
+    if let (Some(&low), Some(&high)) = (counts.first(), counts.last()) {
+        if high - low <= BUNDLES_AT_START_MAX as i128 {
+            counts = (low..=high).collect();
+        }
+    }
+    counts
+        .into_iter()
+        .filter_map(|c| u64::try_from(c).ok())
+        .filter(|c| *c <= BUNDLES_AT_START_MAX)
+        .collect()
 }
 
 /// Top-up rules on `plan`: each bundle no bigger than the median usage above the plan's
@@ -761,5 +779,53 @@ fn recommend(
         0
     } else {
         finalists[best - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: i128 = 1_000_000;
+
+    #[test]
+    fn bundle_counts_fit_the_usage_and_fill_the_gaps() {
+        // Usage above the included credits of 150 and 230 credits, bundles of 40: 150 / 40
+        // = 3.75 -> 3 (120) and 4 (160, 7% over: fits); 230 / 40 = 5.75 -> 5 and 6 (240:
+        // fits). 3..=6 is a span of 3 <= 20, so every count between: 3, 4, 5, 6.
+        assert_eq!(
+            bundle_counts(&[150 * ONE, 230 * ONE], 40 * ONE),
+            vec![3, 4, 5, 6]
+        );
+        // A bundle of 1,000 for 200 credits: 0 buys nothing and 1 is 5 times the usage,
+        // over the 25% allowed: no count.
+        assert!(bundle_counts(&[200 * ONE], 1000 * ONE).is_empty());
+        // 100 credits, bundles of 80: 1 (80) fits, 2 (160) is 60% over and does not.
+        assert_eq!(bundle_counts(&[100 * ONE], 80 * ONE), vec![1]);
+    }
+
+    #[test]
+    fn estimates_are_the_goals_statistics() {
+        // Costs 1..=20 (micro-units): the sum 210 stands for the mean; P90 is the 18th
+        // value (rank ceil(0.9 x 20) = 18); CVaR95 sums the worst ceil(20 / 20) = 1: 20.
+        let values: Vec<i64> = (1..=20).rev().collect();
+        assert_eq!(estimate(&values, Objective::Mean), 210);
+        assert_eq!(estimate(&values, Objective::P90), 18);
+        assert_eq!(estimate(&values, Objective::Cvar95), 20);
+    }
+
+    #[test]
+    fn paired_confidence_needs_the_difference_to_clear_its_noise() {
+        // Differences 1, 1, 1, 1: mean 1, sd 0 -> worse with any confidence.
+        assert!(worse_with_confidence(&[2, 3, 4, 5], &[1, 2, 3, 4], 3.0));
+        // Differences +2, -2, +2, -2 and one +1: mean 0.2, sd about 2.05, se 0.92: not
+        // 3 se clear of zero.
+        assert!(!worse_with_confidence(
+            &[3, 0, 3, 0, 2],
+            &[1, 2, 1, 2, 1],
+            3.0
+        ));
+        // Better on average: never worse.
+        assert!(!worse_with_confidence(&[0, 0], &[1, 1], 0.0));
     }
 }

@@ -118,8 +118,10 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
         text.push_str(" It refuses no usage.");
     } else {
         text.push_str(&format!(
-            " It refuses usage on {} of the paths.",
-            percent(stats.p_blocked)
+            " It refuses usage on {} of the paths (the current setup on {}): the flex cap \
+             is the current setup's.",
+            percent(stats.p_blocked),
+            percent(summary.strategies[0].p_blocked)
         ));
     }
     text
