@@ -199,3 +199,38 @@ fn bad_flags_are_refused_with_exit_2() {
         assert!(err.contains(message), "{flags:?}: {err}");
     }
 }
+
+#[test]
+fn upgrade_rules_move_at_the_break_even_flex_spend() {
+    // steady-inference: Core monthly (99.00, 30 credits included) in the cohort from
+    // 2026-03-28 (flex 6.00). Growth monthly (299.00, 100 included) is cheaper in cash from
+    // 64 credits a month (99 + 6 (u - 30) > 299 for u > 63.33); at 64 a Core cycle spends
+    // 6.00 x (64 - 30) = 204.00 on flex: the rule moves once a cycle's flex passes 204.00.
+    // The annual plans are another cycle: no rule from a monthly plan to them.
+    let s = scenario("scenarios/examples/steady-inference.toml");
+    let spec = s.simulation.as_ref().unwrap();
+    let sim = SimConfig {
+        paths: 256,
+        seed: spec.seed,
+        threads: None,
+    };
+    let pilot = demands(&s.case, &spec.model, sim);
+    let upgrades: Vec<(String, String)> = candidates(&s.case, &s.case.strategies[0], &pilot)
+        .iter()
+        .filter_map(|c| match c.setup {
+            Setup::Upgrade {
+                to,
+                flex_spend_over,
+                ..
+            } => Some((
+                s.case.book.plans[to.0].id.clone(),
+                flex_spend_over.to_decimal().normalize().to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        upgrades,
+        vec![("growth-monthly".to_string(), "204".to_string())]
+    );
+}

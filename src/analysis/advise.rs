@@ -24,6 +24,7 @@
 //! scenario's paths, whose statistics (savings with their confidence interval, probability
 //! of saving, break-even months, prepaid utilisation, blocked usage) the advice reports.
 
+use crate::analysis::breakeven;
 use crate::analysis::montecarlo::{
     self, Comparison, Measure, PathError, PathResult, SimConfig, Summary,
 };
@@ -201,6 +202,8 @@ pub fn candidates(case: &Case, current: &Strategy, demands: &[Credits]) -> Vec<C
         .collect();
     let mean_daily = sorted.iter().map(|d| i128::from(*d)).sum::<i128>()
         / (sorted.len().max(1) as i128 * i128::from(case.days().max(1)));
+    let mean_demand =
+        sorted.iter().map(|d| i128::from(*d)).sum::<i128>() / sorted.len().max(1) as i128;
     let mut out = vec![Candidate {
         setup: Setup::Current,
         strategy: current.clone(),
@@ -234,7 +237,7 @@ pub fn candidates(case: &Case, current: &Strategy, demands: &[Credits]) -> Vec<C
             add(Setup::VendorRule { plan });
         }
     }
-    for setup in upgrades(case, current) {
+    for setup in upgrades(case, current, mean_demand) {
         add(setup);
     }
     out
@@ -349,27 +352,70 @@ fn top_ups(case: &Case, plan: PlanId, median: i64, mean_daily_micros: i128) -> V
 }
 
 /// Upgrade rules from the current plan to each plan of the same cycle with a higher fee, at
-/// the break-even level: once a cycle's flex spend passes the difference in fees, the
-/// bigger plan would have cost no more (exactly so when the usage at that point is within
-/// the bigger plan's included credits, as `creditsim breakeven` shows for steady usage).
-fn upgrades(case: &Case, current: &Strategy) -> Vec<Setup> {
+/// the level `creditsim breakeven` finds: under steady usage the bigger plan is cheaper in
+/// cash from u* credits a month, where a cycle on the current plan spends
+/// `flex price x (u* x cycle months - included)` on flex; the rule moves once a cycle's
+/// flex spend passes that. A plan that never becomes cheaper within the sweep's range gets
+/// no rule. `mean_demand_micros`: the usage over the horizon, for the sweep's range.
+fn upgrades(case: &Case, current: &Strategy, mean_demand_micros: i128) -> Vec<Setup> {
     let seats = case.workspace.seats;
     let from = current.start_plan.unwrap_or(case.workspace.plan);
     let plans = &case.book.plans;
     let Ok(from_fee) = plans[from.0].fee_for(seats) else {
         return Vec::new();
     };
-    (0..plans.len())
-        .filter(|&t| plans[t].cycle == plans[from.0].cycle)
-        .filter_map(|t| {
-            let fee = plans[t].fee_for(seats).ok()?;
-            (fee > from_fee).then_some(Setup::Upgrade {
+    let plan_choices = breakeven::choices(case);
+    let plan_choice = |p: PlanId| {
+        plan_choices
+            .iter()
+            .find(|c| c.origin == breakeven::Origin::Plan(p))
+            .cloned()
+    };
+    let mut out = Vec::new();
+    for t in (0..plans.len()).map(PlanId) {
+        let bigger = plans[t.0].cycle == plans[from.0].cycle
+            && plans[t.0].fee_for(seats).is_ok_and(|fee| fee > from_fee);
+        let (Some(a), Some(b)) = (plan_choice(from), plan_choice(t)) else {
+            continue;
+        };
+        if !bigger {
+            continue;
+        }
+        let Ok(sweep) =
+            breakeven::default_sweep(case, breakeven::Unit::Credits, mean_demand_micros)
+        else {
+            continue;
+        };
+        let Ok(swept) = breakeven::breakeven_among(case, vec![a, b], sweep) else {
+            continue;
+        };
+        let crossing = swept
+            .envelope(Measure::Cash)
+            .crossings
+            .iter()
+            .find(|c| c.to == 1);
+        if let Some(spend) = crossing.and_then(|c| flex_spend_at(case, from, c.level_micros)) {
+            out.push(Setup::Upgrade {
                 from,
-                to: PlanId(t),
-                flex_spend_over: fee - from_fee,
-            })
-        })
-        .collect()
+                to: t,
+                flex_spend_over: spend,
+            });
+        }
+    }
+    out
+}
+
+/// What a cycle of `plan` spends on flex at a steady `level_micros` credits a month, rounded
+/// once to the minor unit.
+fn flex_spend_at(case: &Case, plan: PlanId, level_micros: i64) -> Option<Money> {
+    let p = &case.book.plans[plan.0];
+    let included = i128::from(p.included_for(case.workspace.seats).ok()?.micros());
+    let used = i128::from(level_micros) * i128::from(p.cycle.months());
+    let flex = i64::try_from((used - included).max(0)).ok()?;
+    let price = case.cohort().flex_price(plan);
+    crate::model::amounts::ExactMoney::of(Credits::from_micros(flex), price)
+        .round_to_minor(case.book.minor_digits, case.book.rounding, "")
+        .ok()
 }
 
 /// The strategy a setup is, named as a customer would say it.
