@@ -130,6 +130,15 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
             vec!["breakeven", "scenarios/examples/inference-quarter.toml"],
         ),
         (
+            "advise",
+            vec![
+                "advise",
+                "scenarios/examples/steady-inference.toml",
+                "--paths",
+                "300",
+            ],
+        ),
+        (
             "portfolio",
             vec![
                 "portfolio",
