@@ -140,6 +140,10 @@ pub struct Race {
     pub rounds: Vec<Round>,
     /// Candidates still in the race at its end, best first by the objective.
     pub standing: Vec<usize>,
+    /// Candidates the race outran (worse with confidence, or halved), best first by their
+    /// last estimate per path: the runners-up when fewer than the finalists asked for are
+    /// left standing.
+    pub outrun: Vec<usize>,
     pub dropped: Vec<(usize, Dropped)>,
     /// Replays run (one candidate on one path), the race's cost.
     pub replays: u64,
@@ -522,6 +526,7 @@ pub fn race(
     let mut race = Race {
         rounds: Vec::new(),
         standing: Vec::new(),
+        outrun: Vec::new(),
         dropped: Vec::new(),
         replays: 0,
     };
@@ -571,7 +576,27 @@ pub fn race(
         (value, candidates[c].upfront, c)
     });
     race.standing = alive;
+    race.outrun = race
+        .dropped
+        .iter()
+        .filter(|(_, why)| matches!(why, Dropped::Worse { .. } | Dropped::Halved { .. }))
+        .map(|(c, _)| *c)
+        .collect();
+    race.outrun
+        .sort_by_key(|&c| (per_path(&standings.values[c], goal.objective), c));
     race
+}
+
+/// [`estimate`] per path (the mean, not the sum; the tail's mean), so candidates dropped
+/// after different numbers of paths compare.
+fn per_path(values: &[i64], objective: Objective) -> i128 {
+    let n = values.len().max(1);
+    let sum = estimate(values, objective);
+    match objective {
+        Objective::Mean => sum / n as i128,
+        Objective::P90 => sum,
+        Objective::Cvar95 => sum / n.div_ceil(20) as i128,
+    }
 }
 
 /// The candidates allowed to start: within the upfront limit and unable to pass an amount
@@ -753,9 +778,11 @@ pub fn advise(
     let demands = montecarlo::demands(case, model, pilot);
     let candidates = candidates(case, &case.strategies[current], &demands);
     let race = race(case, model, &candidates, goal, constraints, config);
+    // Those left standing, then the best of those outrun: runners-up to compare with.
     let finalists: Vec<usize> = race
         .standing
         .iter()
+        .chain(&race.outrun)
         .copied()
         .filter(|&c| c != 0)
         .take(config.finalists)

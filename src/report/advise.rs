@@ -40,6 +40,14 @@ fn percent(share: Decimal) -> String {
     format!("{}%", (share * Decimal::from(100)).round_dp(1).normalize())
 }
 
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn horizon_words(months: u32) -> String {
     match months {
         12 => "a year".to_string(),
@@ -294,19 +302,19 @@ pub fn advise_doc(scenario: &Scenario, advice: &Advice) -> Doc {
         "Goal: the lowest {}. {} candidates from the pricing book (every plan paid as it goes; \
          bundles or open amounts bought at start, sized on the usage's deciles over {} paths; \
          top-up rules; the vendor's buy-on-alert rule; upgrades at the break-even level) raced \
-         on the same simulated usage: {} replays in {} rounds, then the current setup and {} \
-         finalists over all {} paths ({} replays; seed {}).",
+         on the same simulated usage: {} replays in {}, then the current setup and {} over \
+         all {} paths ({} replays; seed {}).",
         goal_text(advice),
         advice.candidates.len(),
         advice.pilot_paths,
         advice.race.replays,
-        advice.race.rounds.len(),
-        advice.finalists.len(),
+        plural(advice.race.rounds.len(), "round"),
+        plural(advice.finalists.len(), "finalist"),
         s.paths,
         replays_final,
         s.seed,
     )));
-    doc.push(Block::Lines(vec![why(scenario, advice)]));
+    doc.push(Block::Paragraph(why(scenario, advice)));
     doc.push(Block::Table(finalists_table(scenario, advice)));
     doc.push(Block::Table(rounds_table(advice)));
     doc.push(Block::Note(dropped_note(advice)));
