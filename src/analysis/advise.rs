@@ -570,9 +570,21 @@ pub fn race(
             break;
         }
     }
-    // Ties go to the smaller outlay on the first day.
+    rank(&mut race, alive, &standings, candidates, goal.objective);
+    race
+}
+
+/// The race's result: those left standing best first (ties to the smaller outlay on the
+/// first day), and those outrun best first by their last estimate.
+fn rank(
+    race: &mut Race,
+    mut alive: Vec<usize>,
+    standings: &Standings,
+    candidates: &[Candidate],
+    objective: Objective,
+) {
     alive.sort_by_key(|&c| {
-        let value = estimate(&standings.values[c], goal.objective);
+        let value = estimate(&standings.values[c], objective);
         (value, candidates[c].upfront, c)
     });
     race.standing = alive;
@@ -583,8 +595,7 @@ pub fn race(
         .map(|(c, _)| *c)
         .collect();
     race.outrun
-        .sort_by_key(|&c| (per_path(&standings.values[c], goal.objective), c));
-    race
+        .sort_by_key(|&c| (per_path(&standings.values[c], objective), c));
 }
 
 /// [`estimate`] per path (the mean, not the sum; the tail's mean), so candidates dropped
