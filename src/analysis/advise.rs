@@ -161,6 +161,9 @@ pub struct Advice {
     pub summary: Summary,
     /// The finalist recommended (an index into `candidates`; 0 is the current setup).
     pub recommended: usize,
+    /// Whether it refuses no more usage than allowed (when nothing measured does, the
+    /// current setup is named, and this is `false`).
+    pub within_limits: bool,
     /// Paths the candidates were drawn from for the usage quantiles (the first ones).
     pub pilot_paths: u32,
 }
@@ -807,7 +810,7 @@ pub fn advise(
     };
     let paths = montecarlo::simulate(&measured, model, config.sim, &|_| {})?;
     let summary = montecarlo::summarise(&measured, config.sim, Comparison::exact(0), &paths);
-    let recommended = recommend(&summary, goal, constraints, &finalists);
+    let (recommended, within_limits) = recommend(&summary, goal, constraints, &finalists);
     Ok(Advice {
         goal,
         constraints,
@@ -816,20 +819,21 @@ pub fn advise(
         finalists,
         summary,
         recommended,
+        within_limits,
         pilot_paths: pilot.paths,
     })
 }
 
 /// The best of the current setup and the finalists on every path by the goal, among those
-/// within the blocked-usage limit (the current setup is always eligible: it is what the
-/// customer has). Ties go to the lower mean of the other measure (equal economic cost, less
+/// within the blocked-usage limit (by default the current setup's own, which it meets);
+/// with none within it, the current setup and `false`. Ties go to the lower mean of the other measure (equal economic cost, less
 /// cash), then to the current setup, then to the better-placed finalist.
 fn recommend(
     summary: &Summary,
     goal: Goal,
     constraints: Constraints,
     finalists: &[usize],
-) -> usize {
+) -> (usize, bool) {
     let current = &summary.strategies[0];
     let value = |k: usize| {
         let cost = &summary.strategies[k].measure(goal.measure).cost;
@@ -850,19 +854,18 @@ fn recommend(
         }
     };
     let best = (0..summary.strategies.len())
-        .filter(|&k| k == 0 || allowed(k))
+        .filter(|&k| allowed(k))
         .min_by_key(|&k| {
             let other = match goal.measure {
                 Measure::Economic => Measure::Cash,
                 Measure::Cash => Measure::Economic,
             };
             (value(k), summary.strategies[k].measure(other).cost.mean, k)
-        })
-        .unwrap_or(0);
-    if best == 0 {
-        0
-    } else {
-        finalists[best - 1]
+        });
+    match best {
+        None => (0, false),
+        Some(0) => (0, true),
+        Some(k) => (finalists[k - 1], true),
     }
 }
 

@@ -82,19 +82,7 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
         .iter()
         .position(|&c| c == advice.recommended)
     else {
-        let runner = summary.strategies.get(1).map_or(String::new(), |s| {
-            let (mean, low, high) = saving(s, m, d);
-            format!(
-                " The closest, \"{}\", saves {mean} {currency} {period} (95% CI {low} to {high}).",
-                s.name
-            )
-        });
-        return format!(
-            "Keep the current setup \"{current}\": none of the {} candidates has a lower {} on \
-             the same simulated usage.{runner}",
-            advice.candidates.len() - 1,
-            goal_text(advice)
-        );
+        return keep_current(advice, m, (d, currency), &period);
     };
     let stats = &summary.strategies[row + 1];
     let (mean, low, high) = saving(stats, m, d);
@@ -133,6 +121,35 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
         ));
     }
     text
+}
+
+/// The why when the current setup stays: nothing beat it, or nothing kept within the limit.
+fn keep_current(advice: &Advice, m: Measure, (d, currency): (u32, &str), period: &str) -> String {
+    let summary = &advice.summary;
+    let current = &summary.strategies[0].name;
+    let runner = summary.strategies.get(1).map_or(String::new(), |s| {
+        let (mean, low, high) = saving(s, m, d);
+        let verb = match mean.strip_prefix('-') {
+            Some(more) => format!("costs {more} {currency} more {period}"),
+            None => format!("saves {mean} {currency} {period}"),
+        };
+        format!(
+            " The closest, \"{}\", {verb} (95% CI of the saving {low} to {high}).",
+            s.name
+        )
+    });
+    if !advice.within_limits {
+        return format!(
+            "No setup measured, the current \"{current}\" included, keeps refused usage within \
+             the limit asked for; the current setup is shown as the reference.{runner}"
+        );
+    }
+    format!(
+        "Keep the current setup \"{current}\": none of the {} candidates has a lower {} on the \
+         same simulated usage.{runner}",
+        advice.candidates.len() - 1,
+        goal_text(advice)
+    )
 }
 
 /// A candidate as a sentence's subject.
