@@ -3,10 +3,9 @@
 use super::{bad, provenance_of, Failure, ReportArgs};
 use creditsim::analysis::advise::{advise, Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
-use creditsim::input::scenario::load;
+use creditsim::input::scenario::{load, ADVICE_FINALISTS};
 use creditsim::model::amounts::Money;
 use creditsim::report::advise::advise_doc;
-use creditsim::usage::synthetic::UsageModel;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -59,7 +58,7 @@ pub struct Args {
     #[arg(long, value_name = "AMOUNT")]
     max_upfront: Option<String>,
     /// Finalists measured against the current setup on every path.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ADVICE_FINALISTS)]
     finalists: usize,
     /// Paths (default: the scenario's).
     #[arg(long)]
@@ -103,27 +102,13 @@ fn constraints(args: &Args) -> Result<Constraints, Failure> {
     })
 }
 
-/// Paths and seed when the scenario has no `[simulation]` section of its own.
-const OWN_USAGE_PATHS: u32 = 2000;
-const OWN_USAGE_SEED: u64 = 1;
-
 pub fn run(args: Args) -> Result<(), Failure> {
     let scenario = load(&args.scenario)?;
     let case = &scenario.case;
-    // The scenario's usage model, or else a weekly bootstrap of its own usage.
-    let own;
-    let (model, paths, seed, baseline) = match &scenario.simulation {
-        Some(spec) => (&spec.model, spec.paths, spec.seed, spec.baseline),
-        None => {
-            own = UsageModel::bootstrap_of_credits(
-                scenario.usage.iter(),
-                case.workspace.anchor,
-                case.horizon.end,
-            )
-            .ok_or_else(|| bad("the horizon has no whole day to resample"))?;
-            (&own, OWN_USAGE_PATHS, OWN_USAGE_SEED, 0)
-        }
-    };
+    let usage = scenario
+        .advice_model()
+        .ok_or_else(|| bad("the horizon has no whole day to resample"))?;
+    let (model, paths, seed, baseline) = (&*usage.model, usage.paths, usage.seed, usage.baseline);
     let current = match &args.current {
         None => baseline,
         Some(name) => case

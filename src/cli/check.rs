@@ -1,4 +1,5 @@
-//! `creditsim check`: every `[[expect]]` and `[[expect_stat]]` of the scenario files found.
+//! `creditsim check`: every `[[expect]]`, `[[expect_stat]]`, `[[expect_breakeven]]` and
+//! `[[expect_advice]]` of the scenario files found.
 //! An invalid file is reported and the others are still checked; the console and JUnit give
 //! the same counts.
 
@@ -29,7 +30,8 @@ pub struct Args {
     junit: Option<PathBuf>,
     /// Rewrite mismatched [[expect]] values with the computed ones, keeping comments: a
     /// unified diff is printed first, and each comment beside a changed value is tagged
-    /// STALE HAND CALCULATION until you redo it. [[expect_stat]] values are never rewritten.
+    /// STALE HAND CALCULATION until you redo it. [[expect_stat]], [[expect_breakeven]] and
+    /// [[expect_advice]] values are never rewritten.
     #[arg(long)]
     update: bool,
     /// table: the mismatches as `file:line: ...` lines and the counts; json and csv: every

@@ -4,12 +4,14 @@
 //! with the same extractor the reports print with, so a field means the same thing
 //! everywhere.
 
+use crate::analysis::advise::{advise, Advice, Constraints, RaceConfig};
 use crate::analysis::breakeven::{breakeven, default_sweep, level_text, Breakeven, Unit};
 use crate::analysis::montecarlo::{simulate, summarise, Measure, SimConfig, Summary};
 use crate::engine::ledger::Outcome;
 use crate::engine::replay::{replay_stream, ReplayError};
 use crate::input::expect::{Expected, Field, FieldKind, Written};
-use crate::input::scenario::Scenario;
+use crate::input::expect_advice::AdviceExpectation;
+use crate::input::scenario::{Scenario, ADVICE_FINALISTS};
 use crate::input::simulation::{SimulationSpec, Statistic, Tolerance};
 use crate::model::amounts::Money;
 use crate::model::calendar::display;
@@ -177,6 +179,7 @@ pub fn check_scenario(scenario: &Scenario) -> Result<ScenarioCheck, String> {
         blocks.extend(check_statistics(scenario, spec)?);
     }
     blocks.extend(check_breakeven(scenario)?);
+    blocks.extend(check_advice(scenario)?);
     Ok(ScenarioCheck {
         path: scenario.path.clone(),
         name: scenario.name.clone(),
@@ -459,4 +462,111 @@ fn check_breakeven(scenario: &Scenario) -> Result<Vec<BlockResult>, String> {
         });
     }
     Ok(blocks)
+}
+
+/// The recommendation's mean saving against the current setup in the goal's measure: zero
+/// when the advice is to keep the current setup.
+fn recommended_saving(advice: &Advice) -> Decimal {
+    advice
+        .finalists
+        .iter()
+        .position(|&c| c == advice.recommended)
+        .map_or(Decimal::ZERO, |row| {
+            advice.summary.strategies[row + 1]
+                .measure(advice.goal.measure)
+                .savings
+                .mean
+        })
+}
+
+/// Runs `advise` once per `[[expect_advice]]` block, as `creditsim advise` would with the
+/// block's goal, current setup, paths and seed (and its default constraints and finalists),
+/// and compares the recommended setup's name and its mean saving. A mismatch names both
+/// the expected and the advised setup and saving, so the line says what changed.
+fn check_advice(scenario: &Scenario) -> Result<Vec<BlockResult>, String> {
+    if scenario.advice_expectations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let usage = scenario
+        .advice_model()
+        .ok_or("[[expect_advice]]: the horizon has no whole day to resample")?;
+    let mut blocks = Vec::new();
+    for e in &scenario.advice_expectations {
+        let sim = SimConfig {
+            paths: e.paths.unwrap_or(usage.paths),
+            seed: e.seed.unwrap_or(usage.seed),
+            threads: None,
+        };
+        let current = e.current.unwrap_or(usage.baseline);
+        let constraints = Constraints {
+            max_blocked_ppm: None,
+            max_upfront: None,
+        };
+        let config = RaceConfig::new(sim, ADVICE_FINALISTS);
+        let advice = advise(
+            &scenario.case,
+            &usage.model,
+            current,
+            e.goal,
+            constraints,
+            config,
+        )
+        .map_err(|err| err.to_string())?;
+        blocks.push(advice_block(scenario, e, &advice));
+    }
+    Ok(blocks)
+}
+
+/// One `[[expect_advice]]` block's fields against one advice.
+fn advice_block(scenario: &Scenario, e: &AdviceExpectation, advice: &Advice) -> BlockResult {
+    let book = &scenario.case.book;
+    let current = advice.candidates[0].strategy.name.clone();
+    let chosen = &advice.candidates[advice.recommended].strategy.name;
+    let saving = recommended_saving(advice);
+    let shown = format!(
+        "\"{chosen}\", saving {} {} on average ({} {} against \"{current}\", {} paths, seed {})",
+        saving.round_dp(book.minor_digits),
+        book.currency,
+        advice.goal.objective.name(),
+        advice.goal.measure.name().replace('_', " "),
+        advice.summary.paths,
+        advice.summary.seed,
+    );
+    let mut fields = Vec::new();
+    let mut mismatches = Vec::new();
+    let mut field = |name: &str, pass: bool, expected: String| {
+        fields.push(name.to_string());
+        if !pass {
+            mismatches.push(Mismatch {
+                line: e.line,
+                strategy: current.clone(),
+                statement: None,
+                field: name.to_string(),
+                expected,
+                got: shown.clone(),
+                update: None,
+            });
+        }
+    };
+    if let Some(name) = &e.recommended {
+        field("advice.recommended", name == chosen, format!("\"{name}\""));
+    }
+    if let Some(least) = e.saving_at_least {
+        field(
+            "advice.saving_at_least",
+            saving >= least.to_decimal(),
+            format!(
+                "a saving of at least {} {}",
+                least.to_decimal_minor(book.minor_digits),
+                book.currency
+            ),
+        );
+    }
+    BlockResult {
+        line: e.line,
+        strategy: current,
+        statement: None,
+        fields,
+        mismatches,
+    }
 }

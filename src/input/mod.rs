@@ -6,6 +6,7 @@ pub mod accounts;
 mod book;
 pub mod check;
 pub mod expect;
+pub mod expect_advice;
 pub mod expect_breakeven;
 pub mod files;
 mod inline_events;

@@ -157,6 +157,8 @@ pub struct RawScenario {
     pub expect_stat: Vec<Spanned<RawStatExpect>>,
     #[serde(default)]
     pub expect_breakeven: Vec<Spanned<RawBreakevenExpect>>,
+    #[serde(default)]
+    pub expect_advice: Vec<Spanned<RawAdviceExpect>>,
     /// Read separately (with spans per key) by `scenario::expect`.
     #[serde(default)]
     pub expect: Option<serde::de::IgnoredAny>,
@@ -396,4 +398,17 @@ pub struct RawBreakevenExpect {
     pub from: Spanned<String>,
     pub to: Spanned<String>,
     pub metric: Option<Spanned<String>>,
+}
+
+/// `[[expect_advice]]`: what `creditsim advise` recommends (see `input::expect_advice`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdviceExpect {
+    pub recommended: Option<Spanned<String>>,
+    pub saving_at_least: Option<Spanned<Dec>>,
+    pub objective: Option<Spanned<String>>,
+    pub measure: Option<Spanned<String>>,
+    pub current: Option<Spanned<String>>,
+    pub paths: Option<Spanned<u32>>,
+    pub seed: Option<u64>,
 }

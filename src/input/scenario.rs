@@ -29,6 +29,7 @@ use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, PricingBook};
 use crate::model::text::grouped;
 use crate::usage::packed::{PackedUsage, Usage};
+use crate::usage::synthetic::UsageModel;
 use crate::usage::trace::{ImportReport, Workspaces};
 use crate::usage::window::UsageWindow;
 use rust_decimal::Decimal;
@@ -61,6 +62,8 @@ pub struct Scenario {
     pub expectations: Vec<ResolvedExpectation>,
     /// `[[expect_breakeven]]`: crossings `check` verifies on the default sweep.
     pub breakeven_expectations: Vec<super::expect_breakeven::BreakevenExpectation>,
+    /// `[[expect_advice]]`: recommendations `check` verifies with one `advise` run each.
+    pub advice_expectations: Vec<super::expect_advice::AdviceExpectation>,
     /// The files read (scenario, pricing book), for provenance.
     pub inputs: Vec<InputFile>,
     /// The `[simulation]` section, when the scenario can be simulated.
@@ -74,16 +77,62 @@ pub struct ResolvedExpectation {
     pub inner: Expectation,
 }
 
+/// Paths and seed of the bootstrap of a scenario's own usage, when it has no `[simulation]`.
+pub const OWN_USAGE_PATHS: u32 = 2000;
+pub const OWN_USAGE_SEED: u64 = 1;
+/// Finalists `advise` measures against the current setup on every path unless told
+/// otherwise; `check` uses the same, since the recommendation is chosen among them.
+pub const ADVICE_FINALISTS: usize = 3;
+
+/// The usage advice races on, and the run's defaults: see [`Scenario::advice_model`].
+#[derive(Debug, Clone)]
+pub struct AdviceModel<'s> {
+    pub model: std::borrow::Cow<'s, UsageModel>,
+    pub paths: u32,
+    pub seed: u64,
+    /// The current setup unless told otherwise: `[simulation] baseline`, else the first
+    /// strategy.
+    pub baseline: usize,
+}
+
 impl Scenario {
-    /// No `[[expect]]`, `[[expect_stat]]` or `[[expect_breakeven]]`: `check` has nothing to
-    /// compare.
+    /// No `[[expect]]`, `[[expect_stat]]`, `[[expect_breakeven]]` or `[[expect_advice]]`:
+    /// `check` has nothing to compare.
     pub fn pins_nothing(&self) -> bool {
         self.expectations.is_empty()
             && self.breakeven_expectations.is_empty()
+            && self.advice_expectations.is_empty()
             && self
                 .simulation
                 .as_ref()
                 .is_none_or(|m| m.expectations.is_empty())
+    }
+
+    /// The usage `advise` races on: the `[simulation]` model with its paths, seed and
+    /// baseline; without one, a weekly block bootstrap of the scenario's own usage
+    /// (`OWN_USAGE_PATHS`, `OWN_USAGE_SEED`, the first strategy), so a recorded quarter is
+    /// advised on other mixes of its own weeks. One place, so `advise` and `check` agree.
+    /// `None` when the horizon has no whole day to resample.
+    pub fn advice_model(&self) -> Option<AdviceModel<'_>> {
+        if let Some(spec) = &self.simulation {
+            return Some(AdviceModel {
+                model: std::borrow::Cow::Borrowed(&spec.model),
+                paths: spec.paths,
+                seed: spec.seed,
+                baseline: spec.baseline,
+            });
+        }
+        let own = UsageModel::bootstrap_of_credits(
+            self.usage.iter(),
+            self.case.workspace.anchor,
+            self.case.horizon.end,
+        )?;
+        Some(AdviceModel {
+            model: std::borrow::Cow::Owned(own),
+            paths: OWN_USAGE_PATHS,
+            seed: OWN_USAGE_SEED,
+            baseline: 0,
+        })
     }
 }
 
@@ -338,6 +387,12 @@ impl Loader<'_> {
             .map_err(|b| self.breach(raw, b))?;
         let breakeven_expectations =
             super::expect_breakeven::build(self.cx.source, &raw.expect_breakeven, &case)?;
+        let advice_expectations = super::expect_advice::build(
+            &self.cx,
+            &raw.expect_advice,
+            &case.strategies,
+            simulation.is_some() || !usage.is_empty(),
+        )?;
         Ok(Scenario {
             path: self.cx.source.path.clone(),
             name: self.scenario_name(raw),
@@ -348,6 +403,7 @@ impl Loader<'_> {
             import,
             expectations,
             breakeven_expectations,
+            advice_expectations,
             inputs: self.inputs.clone(),
             simulation,
         })
