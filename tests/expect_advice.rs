@@ -1,4 +1,5 @@
-//! `[[expect_advice]]` through the binary as CI runs it (`creditsim check`). The bad blocks' messages are golden files in `tests/errors/expect-advice-*`.
+//! `[[expect_advice]]` through the binary as CI runs it (`creditsim check`), and `bench
+//! --advise`. The bad blocks' messages are golden files in `tests/errors/expect-advice-*`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -200,4 +201,53 @@ fn advice_on_a_scenarios_own_usage_is_checked_through_its_bootstrap() {
         ),
         "{stdout}"
     );
+}
+
+#[test]
+fn bench_advise_reports_the_race_and_the_ratio_to_simulate() {
+    let out = creditsim(
+        &[
+            "bench",
+            "scenarios/examples/steady-inference.toml",
+            "--advise",
+            "--paths",
+            "200",
+            "--threads",
+            "1,2",
+            "--repeat",
+            "1",
+        ],
+        root(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per thread count:\n{stdout}");
+    for (row, threads) in rows.iter().zip(["1", "2"]) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[0], threads);
+        let ratio: f64 = cells[3].parse().expect("advise / simulate is a number");
+        assert!(ratio > 0.0);
+    }
+    for part in [
+        "candidates: ",
+        "race: ",
+        "replays (one setup on one path): race ",
+        "floor: advise within 5x one simulate",
+    ] {
+        assert!(stdout.contains(part), "{part}:\n{stdout}");
+    }
+    // The final measurement is the current setup and up to 3 finalists on all 200 paths.
+    let finals = stdout
+        .split("final measurement ")
+        .nth(1)
+        .and_then(|rest| rest.split(" setups x 200 paths)").next())
+        .expect("the final measurement is reported");
+    let (replays, setups) = finals.split_once(" (").expect("replays (setups");
+    let setups: u64 = setups.parse().unwrap();
+    assert!((2..=4).contains(&setups), "{stdout}");
+    assert_eq!(replays.parse::<u64>().unwrap(), setups * 200, "{stdout}");
 }

@@ -3,10 +3,15 @@
 //! kept here, off every hot path of the library.
 
 use super::{bad, floor, load_simulation, Failure};
+use creditsim::analysis::advise::{advise, Advice, Constraints, Goal, Objective, RaceConfig};
+use creditsim::analysis::montecarlo::Measure;
 use creditsim::analysis::montecarlo::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
 use creditsim::analysis::portfolio;
-use creditsim::input::scenario::{load_portfolio, Scenario, TraceOverrides};
+use creditsim::input::scenario::{
+    load, load_portfolio, Scenario, TraceOverrides, ADVICE_FINALISTS,
+};
 use creditsim::model::amounts::Credits;
+use creditsim::usage::synthetic::UsageModel;
 use creditsim::usage::trace::ImportReport;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -15,7 +20,8 @@ use std::time::Instant;
 #[command(after_help = "Examples:
   creditsim bench scenarios/bench/reference.toml                       # 100,000 paths, 1 and 2 threads
   creditsim bench scenarios/bench/reference.toml --paths 10000 --threads 1,2,4 --repeat 5
-  creditsim bench scenarios/bench/reference.toml --trace /tmp/trace-10m.csv --resolution day")]
+  creditsim bench scenarios/bench/reference.toml --trace /tmp/trace-10m.csv --resolution day
+  creditsim bench scenarios/bench/reference.toml --advise --paths 20000 --threads 2")]
 pub struct Args {
     /// Scenario file with a [simulation] section (the reference workload is
     /// scenarios/bench/reference.toml).
@@ -38,6 +44,11 @@ pub struct Args {
     /// With --trace: "event" (default) or "day".
     #[arg(long)]
     resolution: Option<String>,
+    /// Instead of the simulation workload, time `advise` (the pilot draw, the candidates,
+    /// their race and the finalists on every path) against one plain `simulate` of the
+    /// scenario's strategies on the same paths and threads.
+    #[arg(long, conflicts_with_all = ["trace", "resolution"])]
+    advise: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -46,6 +57,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     match &args.trace {
         Some(trace) => trace_bench(&args.scenario, trace, args.resolution.clone(), args.repeat),
+        None if args.advise => advise_bench(&args),
         None => simulation_bench(&args),
     }
 }
@@ -311,5 +323,174 @@ fn time_trace_runs(
         report,
         workspaces,
         strategies,
+    })
+}
+
+/// What `bench --advise` holds advise to: a search over every candidate of the book costs at
+/// most this many plain simulations of the scenario (issue 13: "a few times one simulate").
+const ADVISE_FLOOR: f64 = 5.0;
+
+fn advise_bench(args: &Args) -> Result<(), Failure> {
+    let scenario = load(&args.scenario)?;
+    let usage = scenario
+        .advice_model()
+        .ok_or_else(|| bad("the horizon has no whole day to resample"))?;
+    let case = &scenario.case;
+    let paths = args.paths.unwrap_or(usage.paths);
+    if paths == 0 || paths > PATHS_MAX || args.threads.contains(&0) {
+        return Err(bad(format_args!(
+            "--paths must be 1-{PATHS_MAX}, every --threads and --repeat at least 1"
+        )));
+    }
+    println!(
+        "{}: advise (mean economic cost, current setup \"{}\") against simulate, {paths} paths \
+         x {} days, seed {}",
+        scenario.name,
+        case.strategies[usage.baseline].name,
+        case.days(),
+        usage.seed
+    );
+    println!(
+        "fastest of {} run(s) each, alternating; advise: the pilot draw, the candidates, their \
+         race and the finalists on every path; simulate: the scenario's {} strategies on the \
+         same paths",
+        args.repeat,
+        case.strategies.len()
+    );
+    println!("threads  advise (s)  simulate (s)  advise / simulate");
+    let mut advice: Option<Advice> = None;
+    let mut worst: f64 = 0.0;
+    for &threads in &args.threads {
+        let t = time_advise(
+            &scenario,
+            &usage.model,
+            usage.baseline,
+            paths,
+            usage.seed,
+            threads,
+            args.repeat,
+        )?;
+        let ratio = t.advise / t.simulate;
+        worst = worst.max(ratio);
+        println!(
+            "{threads:>7}  {:>10.2}  {:>12.2}  {ratio:>17.2}",
+            t.advise, t.simulate
+        );
+        same_advice(advice.as_ref(), &t.advice);
+        advice = Some(t.advice);
+    }
+    let advice = advice.expect("at least one thread count");
+    print_workload(&scenario, &advice, paths);
+    let held = if worst <= ADVISE_FLOOR {
+        "held"
+    } else {
+        "NOT held"
+    };
+    println!("floor: advise within {ADVISE_FLOOR}x one simulate: {held} (worst {worst:.2}x)");
+    Ok(())
+}
+
+/// Same seed, same advice on any thread count and in every repeat: what advise promises,
+/// checked on the benchmark's own runs.
+fn same_advice(before: Option<&Advice>, now: &Advice) {
+    if let Some(b) = before {
+        assert_eq!(b.race, now.race, "the race is the same on every run");
+        assert_eq!(
+            b.recommended, now.recommended,
+            "the advice is the same on every run"
+        );
+        assert_eq!(
+            b.summary, now.summary,
+            "the finalists' statistics are the same"
+        );
+    }
+}
+
+/// What advise did: candidates, rounds, replays of the race and of the final measurement,
+/// against the replays of one simulate.
+fn print_workload(scenario: &Scenario, advice: &Advice, paths: u32) {
+    let rounds: Vec<String> = advice
+        .race
+        .rounds
+        .iter()
+        .map(|r| format!("{} paths: {} -> {}", r.paths, r.candidates, r.left))
+        .collect();
+    let finals = u64::from(advice.summary.paths) * advice.summary.strategies.len() as u64;
+    let simulate = u64::from(paths) * scenario.case.strategies.len() as u64;
+    println!(
+        "candidates: {} (the current setup and {} from the book); pilot paths drawn: {}",
+        advice.candidates.len(),
+        advice.candidates.len() - 1,
+        advice.pilot_paths
+    );
+    println!("race: {} round(s): {}", rounds.len(), rounds.join("; "));
+    println!(
+        "replays (one setup on one path): race {}, final measurement {} ({} setups x {} \
+         paths), advise in all {}; simulate {} ({} strategies x {paths} paths)",
+        advice.race.replays,
+        finals,
+        advice.summary.strategies.len(),
+        advice.summary.paths,
+        advice.race.replays + finals,
+        simulate,
+        scenario.case.strategies.len(),
+    );
+    println!(
+        "recommended: \"{}\"",
+        advice.candidates[advice.recommended].strategy.name
+    );
+}
+
+/// The fastest of advise's and simulate's runs at one thread count, and the advice.
+struct AdviseTimes {
+    advise: f64,
+    simulate: f64,
+    advice: Advice,
+}
+
+/// Times `repeat` rounds of advise and a plain simulate, in turn, so that a machine that
+/// slows down or speeds up slows both alike.
+fn time_advise(
+    scenario: &Scenario,
+    model: &UsageModel,
+    current: usize,
+    paths: u32,
+    seed: u64,
+    threads: usize,
+    repeat: u32,
+) -> Result<AdviseTimes, Failure> {
+    let case = &scenario.case;
+    let sim = SimConfig {
+        paths,
+        seed,
+        threads: Some(threads),
+    };
+    let goal = Goal {
+        objective: Objective::Mean,
+        measure: Measure::Economic,
+    };
+    let constraints = Constraints {
+        max_blocked_ppm: None,
+        max_upfront: None,
+    };
+    let config = RaceConfig::new(sim, ADVICE_FINALISTS);
+    let (mut advise_s, mut simulate_s, mut last) = (f64::INFINITY, f64::INFINITY, None);
+    for _ in 0..repeat {
+        let started = Instant::now();
+        let advice = advise(case, model, current, goal, constraints, config).map_err(bad)?;
+        advise_s = advise_s.min(started.elapsed().as_secs_f64());
+        same_advice(last.as_ref(), &advice);
+        last = Some(advice);
+        let started = Instant::now();
+        let results = simulate(case, model, sim, &|_| {}).map_err(bad)?;
+        let comparison = creditsim::analysis::montecarlo::Comparison::exact(current);
+        let summary = summarise(case, sim, comparison, &results);
+        simulate_s = simulate_s.min(started.elapsed().as_secs_f64());
+        std::hint::black_box(summary);
+    }
+    Ok(AdviseTimes {
+        advise: advise_s,
+        simulate: simulate_s,
+        advice: last.expect("at least one run"),
     })
 }
