@@ -124,6 +124,9 @@ pub enum Dropped {
     Upfront,
     /// Could pass an amount limit (when loaded) or passed one (on a path).
     Limit(String),
+    /// Cost exactly what candidate `of` cost on every path both ran (another rule that
+    /// never acted differently here): one of them is enough among the finalists.
+    Twin { of: usize },
 }
 
 /// One round of the race.
@@ -588,17 +591,44 @@ fn rank(
 ) {
     alive.sort_by_key(|&c| {
         let value = estimate(&standings.values[c], objective);
-        (value, candidates[c].upfront, c)
+        // The current setup first among equals, then the smaller outlay on the first day.
+        (value, c != 0, candidates[c].upfront, c)
     });
-    race.standing = alive;
-    race.outrun = race
+    let mut outrun: Vec<usize> = race
         .dropped
         .iter()
         .filter(|(_, why)| matches!(why, Dropped::Worse { .. } | Dropped::Halved { .. }))
         .map(|(c, _)| *c)
         .collect();
-    race.outrun
-        .sort_by_key(|&c| (per_path(&standings.values[c], objective), c));
+    outrun.sort_by_key(|&c| (per_path(&standings.values[c], objective), c));
+    race.standing = without_twins(alive, standings, &mut race.dropped);
+    race.outrun = without_twins(outrun, standings, &mut race.dropped)
+        .into_iter()
+        .filter(|c| !race.standing.iter().any(|&s| twins(standings, s, *c)))
+        .collect();
+}
+
+/// Whether `a` and `b` cost the same on every path both ran.
+fn twins(standings: &Standings, a: usize, b: usize) -> bool {
+    let (x, y) = (&standings.values[a], &standings.values[b]);
+    let n = x.len().min(y.len());
+    n > 0 && x[..n] == y[..n]
+}
+
+/// `ranked` without those that cost what a better-ranked one cost on every path.
+fn without_twins(
+    ranked: Vec<usize>,
+    standings: &Standings,
+    dropped: &mut Vec<(usize, Dropped)>,
+) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::with_capacity(ranked.len());
+    for c in ranked {
+        match kept.iter().find(|&&k| twins(standings, k, c)) {
+            Some(&of) if c != 0 => dropped.push((c, Dropped::Twin { of })),
+            _ => kept.push(c),
+        }
+    }
+    kept
 }
 
 /// [`estimate`] per path (the mean, not the sum; the tail's mean), so candidates dropped
@@ -771,6 +801,9 @@ fn cut(
 
 // ---------------------------------------------------------------- advice
 
+/// Costs within 1 / NEGLIGIBLE_PER of the best's are a tie for the recommendation.
+const NEGLIGIBLE_PER: i64 = 1000;
+
 /// Paths drawn (not replayed) to size the candidates: the usage's quantiles.
 const PILOT_PATHS_MAX: u32 = 1024;
 
@@ -810,7 +843,9 @@ pub fn advise(
     };
     let paths = montecarlo::simulate(&measured, model, config.sim, &|_| {})?;
     let summary = montecarlo::summarise(&measured, config.sim, Comparison::exact(0), &paths);
-    let (recommended, within_limits) = recommend(&summary, goal, constraints, &finalists);
+    let measured_on = (&summary, paths.as_slice());
+    let (recommended, within_limits) =
+        recommend(measured_on, goal, constraints, (&candidates, &finalists));
     Ok(Advice {
         goal,
         constraints,
@@ -826,15 +861,22 @@ pub fn advise(
 
 /// The best of the current setup and the finalists on every path by the goal, among those
 /// within the blocked-usage limit (by default the current setup's own, which it meets);
-/// with none within it, the current setup and `false`. Ties go to the lower mean of the other measure (equal economic cost, less
-/// cash), then to the current setup, then to the better-placed finalist.
+/// with none within it, the current setup and `false`. For the mean, the finalists whose
+/// paired difference from the best is within two standard errors of zero, and for any
+/// objective those within a thousandth of the best's cost (no customer chooses on that), are
+/// a tie, and a
+/// tie goes to the lower mean of the other measure (equal economic cost, less cash: the
+/// customer's outlay), then to the smaller outlay on the first day; the current setup wins
+/// ties it is part of.
 fn recommend(
-    summary: &Summary,
+    measured: (&Summary, &[PathResult]),
     goal: Goal,
     constraints: Constraints,
-    finalists: &[usize],
+    candidates: (&[Candidate], &[usize]),
 ) -> (usize, bool) {
-    let current = &summary.strategies[0];
+    let (summary, paths) = measured;
+    let (candidates, finalists) = candidates;
+    let candidate = |k: usize| if k == 0 { 0 } else { finalists[k - 1] };
     let value = |k: usize| {
         let cost = &summary.strategies[k].measure(goal.measure).cost;
         match goal.objective {
@@ -843,29 +885,54 @@ fn recommend(
             Objective::Cvar95 => cost.cvar95,
         }
     };
-    let allowed = |k: usize| {
-        let blocked = summary.strategies[k].blocked_mean;
-        match constraints.max_blocked_ppm {
-            Some(ppm) => {
-                blocked * rust_decimal::Decimal::from(1_000_000)
-                    <= rust_decimal::Decimal::from(ppm) * summary.demanded_mean
-            }
-            None => blocked <= current.blocked_mean,
-        }
+    let allowed: Vec<usize> = (0..summary.strategies.len())
+        .filter(|&k| within_blocked_limit(summary, constraints, k))
+        .collect();
+    let Some(&best) = allowed.iter().min_by_key(|&&k| (value(k), k)) else {
+        return (0, false);
     };
-    let best = (0..summary.strategies.len())
-        .filter(|&k| allowed(k))
+    let other = match goal.measure {
+        Measure::Economic => Measure::Cash,
+        Measure::Cash => Measure::Economic,
+    };
+    let of = |m: Measure, k: usize| -> Vec<i64> {
+        let cost = |s: &crate::analysis::montecarlo::StrategyPath| match m {
+            Measure::Cash => s.cash,
+            Measure::Economic => s.economic,
+        };
+        paths
+            .iter()
+            .map(|p| cost(&p.strategies[k]).micros())
+            .collect()
+    };
+    let negligible = value(best).abs() / rust_decimal::Decimal::from(NEGLIGIBLE_PER);
+    let tied = |k: usize| {
+        k == best
+            || value(k) - value(best) <= negligible
+            || (goal.objective == Objective::Mean
+                && !worse_with_confidence(&of(goal.measure, k), &of(goal.measure, best), 2.0))
+    };
+    let chosen = allowed
+        .iter()
+        .copied()
+        .filter(|&k| tied(k))
         .min_by_key(|&k| {
-            let other = match goal.measure {
-                Measure::Economic => Measure::Cash,
-                Measure::Cash => Measure::Economic,
-            };
-            (value(k), summary.strategies[k].measure(other).cost.mean, k)
-        });
-    match best {
-        None => (0, false),
-        Some(0) => (0, true),
-        Some(k) => (finalists[k - 1], true),
+            let outlay = summary.strategies[k].measure(other).cost.mean;
+            (k != 0, outlay, candidates[candidate(k)].upfront, k)
+        })
+        .unwrap_or(best);
+    (candidate(chosen), true)
+}
+
+/// Whether measured setup `k` refuses no more usage than allowed on every path together.
+fn within_blocked_limit(summary: &Summary, constraints: Constraints, k: usize) -> bool {
+    let blocked = summary.strategies[k].blocked_mean;
+    match constraints.max_blocked_ppm {
+        Some(ppm) => {
+            blocked * rust_decimal::Decimal::from(1_000_000)
+                <= rust_decimal::Decimal::from(ppm) * summary.demanded_mean
+        }
+        None => blocked <= summary.strategies[0].blocked_mean,
     }
 }
 

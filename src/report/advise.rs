@@ -87,23 +87,25 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
     let stats = &summary.strategies[row + 1];
     let (mean, low, high) = saving(stats, m, d);
     let p = percent(stats.measure(m).savings.p_positive);
-    let payback = |x: Measure| {
-        stats
-            .measure(x)
-            .break_even_month
-            .map_or("does not pay back within the horizon".to_string(), |k| {
-                format!("pays back from month {k}")
-            })
+    let month = |x: Measure| stats.measure(x).break_even_month;
+    // Cash first: what the customer pays out is what an upfront purchase is judged on.
+    let payback = match (month(Measure::Cash), month(Measure::Economic)) {
+        (Some(c), Some(e)) => {
+            format!("it pays back in cash from month {c} (economic cost: month {e})")
+        }
+        (None, Some(e)) => format!(
+            "in cash it does not pay back within the horizon (economic cost: from month {e})"
+        ),
+        (Some(c), None) => format!("it pays back in cash from month {c}"),
+        (None, None) => "it does not pay back within the horizon".to_string(),
     };
     let mut text = format!(
         "{}: saves {mean} {currency} {period} in {} (95% CI {low} to {high}) against \
-         \"{current}\", and costs less on {p} of the simulated paths; in {} it {}, in cash it {}.",
+         \"{current}\", and costs less on {p} of the simulated paths; {payback}.",
         describe(scenario, advice, advice.recommended),
         measure_label(m),
-        measure_label(Measure::Economic),
-        payback(Measure::Economic),
-        payback(Measure::Cash),
     );
+    text.push_str(&cycle_warning(scenario, advice));
     if let Some(u) = stats.prepaid_utilisation {
         text.push_str(&format!(
             " It uses {} of the prepaid credits it buys.",
@@ -121,6 +123,24 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
         ));
     }
     text
+}
+
+/// A warning when the recommended plan bills for longer than the horizon: economic cost then
+/// counts only the horizon's share of the fee, but the customer pays for the whole cycle.
+fn cycle_warning(scenario: &Scenario, advice: &Advice) -> String {
+    let case = &scenario.case;
+    let strategy = &advice.candidates[advice.recommended].strategy;
+    let plan = &case.book.plans[strategy.start_plan.unwrap_or(case.workspace.plan).0];
+    let (cycle, horizon) = (plan.cycle.months(), months(case));
+    if cycle <= horizon {
+        return String::new();
+    }
+    format!(
+        " Mind the commitment: {} is billed {cycle} months at a time, longer than the \
+         {horizon}-month horizon; economic cost counts only the horizon's share of its fee, \
+         while the customer pays for the whole cycle.",
+        plan.name
+    )
 }
 
 /// The why when the current setup stays: nothing beat it, or nothing kept within the limit.
@@ -301,12 +321,14 @@ fn dropped_note(advice: &Advice) -> String {
     format!(
         "Left the race: {} worse than the best with paired confidence (z = 3), {} in the worse \
          half of a round (successive halving), {} refusing more usage than allowed, {} over the \
-         upfront limit, {} at an amount limit.",
+         upfront limit, {} at an amount limit, {} costing exactly what a better-placed one cost \
+         on every path.",
         count(&|d| matches!(d, Dropped::Worse { .. })),
         count(&|d| matches!(d, Dropped::Halved { .. })),
         count(&|d| matches!(d, Dropped::Blocks { .. })),
         count(&|d| matches!(d, Dropped::Upfront)),
         count(&|d| matches!(d, Dropped::Limit(_))),
+        count(&|d| matches!(d, Dropped::Twin { .. })),
     )
 }
 
