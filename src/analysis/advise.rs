@@ -210,10 +210,9 @@ pub fn candidates(case: &Case, current: &Strategy, demands: &[Credits]) -> Vec<C
         .iter()
         .map(|q| sorted[(sorted.len() * *q as usize).div_ceil(100).max(1) - 1])
         .collect();
-    let mean_daily = sorted.iter().map(|d| i128::from(*d)).sum::<i128>()
-        / (sorted.len().max(1) as i128 * i128::from(case.days().max(1)));
     let mean_demand =
         sorted.iter().map(|d| i128::from(*d)).sum::<i128>() / sorted.len().max(1) as i128;
+    let mean_daily = mean_demand / i128::from(case.days().max(1));
     let mut out = vec![Candidate {
         setup: Setup::Current,
         strategy: current.clone(),

@@ -202,12 +202,17 @@ fn describe(scenario: &Scenario, advice: &Advice, c: usize) -> String {
             plan: p,
             below,
             purchase,
-        } => format!(
-            "Take {} and buy {} whenever fewer than {} prepaid credits are left",
-            plan(p),
-            item(purchase),
-            below.to_decimal().normalize()
-        ),
+        } => {
+            let left = match below.to_decimal().normalize() {
+                one if one == rust_decimal::Decimal::ONE => "less than 1 prepaid credit is".into(),
+                n => format!("fewer than {n} prepaid credits are"),
+            };
+            format!(
+                "Take {} and buy {} whenever {left} left",
+                plan(p),
+                item(purchase)
+            )
+        }
         Setup::VendorRule { plan: p } => format!(
             "Take {} and, on the usage alert, buy the smallest bundle covering last cycle's flex",
             plan(p)
