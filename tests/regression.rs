@@ -24,6 +24,11 @@ fn check(dir: &str) -> (Vec<String>, usize) {
                     problems.push(e.to_string());
                 }
             }
+            FileKind::Profile => {
+                if let Err(e) = creditsim::input::profile::load(&f) {
+                    problems.push(e.to_string());
+                }
+            }
             FileKind::Scenario => match load(&f) {
                 Err(e) => problems.push(e.to_string()),
                 Ok(s) => match check_scenario(&s) {

@@ -87,6 +87,8 @@ fn load_all(files: &[PathBuf]) -> (Vec<Scenario>, Vec<InvalidFile>) {
         let loaded = match kind_of(f) {
             FileKind::PricingBook => load_book(f).map(|_| None),
             FileKind::Scenario => load(f).map(Some),
+            // A profile pins nothing: validated only, as a pricing book is.
+            FileKind::Profile => creditsim::input::profile::load(f).map(|_| None),
         };
         match loaded {
             Ok(Some(s)) => scenarios.push(s),

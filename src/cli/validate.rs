@@ -22,6 +22,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let result = match kind_of(f) {
             FileKind::PricingBook => load_book(f).map(|b| format!("pricing book \"{}\"", b.name)),
             FileKind::Scenario => load(f).map(|s| describe(&s)),
+            FileKind::Profile => creditsim::input::profile::load(f).map(|p| {
+                format!(
+                    "customer profile of \"{}\" as {}; {}",
+                    p.customer,
+                    describe(&p.scenario),
+                    p.reading
+                )
+            }),
         };
         match result {
             Ok(what) => println!("ok: {}: {what}", f.display()),

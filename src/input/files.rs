@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub enum FileKind {
     Scenario,
     PricingBook,
+    /// A customer profile (`input::profile`): a `[profile]` table and no `[scenario]`.
+    Profile,
 }
 
 /// Expands files and folders (recursively, `*.toml` only) into a sorted list of files.
@@ -43,8 +45,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A file with a `[book]` table and no `[scenario]` is a pricing book; anything else is
-/// read as a scenario (so a broken file gets the scenario loader's precise error).
+/// A file with a `[book]` table and no `[scenario]` is a pricing book, one with a `[profile]`
+/// table and no `[scenario]` a customer profile; anything else is read as a scenario (so a broken file gets the scenario loader's precise error).
 pub fn kind_of(path: &Path) -> FileKind {
     // A scenario's inline events are kept out of this parse as out of the loader's (issue
     // 12): the text with them taken out has the same top-level tables.
@@ -57,6 +59,7 @@ pub fn kind_of(path: &Path) -> FileKind {
     };
     match text.parse::<toml::Table>() {
         Ok(t) if t.contains_key("book") && !t.contains_key("scenario") => FileKind::PricingBook,
+        Ok(t) if t.contains_key("profile") && !t.contains_key("scenario") => FileKind::Profile,
         _ => FileKind::Scenario,
     }
 }

@@ -11,6 +11,7 @@ pub mod expect_breakeven;
 pub mod files;
 mod inline_events;
 pub mod names;
+pub mod profile;
 pub mod raw;
 pub mod scenario;
 pub mod simulation;

@@ -299,12 +299,34 @@ fn with_loader<T>(
     apart: bool,
     f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
 ) -> Result<T, InputError> {
+    with_read(read_scenario(path, apart)?, f)
+}
+
+/// A scenario built from `raw`, a scenario in raw form whose spans are in `source` (another
+/// file format read into it, as `input::profile` does): errors are located in `source`.
+pub(super) fn from_raw(source: Source, raw: RawScenario) -> Result<Scenario, InputError> {
+    let sha256 = sha256_hex(source.text.as_bytes());
+    let read = ReadScenario {
+        source,
+        raw,
+        events: None,
+        sha256,
+    };
+    let overrides = TraceOverrides::default();
+    with_read(read, |loader, raw| loader.build(&raw, Some(&overrides)))
+}
+
+fn with_read<T>(
+    read: ReadScenario,
+    f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
+) -> Result<T, InputError> {
     let ReadScenario {
         source,
         raw,
         events,
         sha256,
-    } = read_scenario(path, apart)?;
+    } = read;
+    let path = source.path.as_path();
     let mut inputs = vec![InputFile {
         role: "scenario".to_string(),
         path: source.path.clone(),

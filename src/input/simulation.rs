@@ -781,7 +781,7 @@ fn tolerance(
 
 /// The first simulated day (`usage_start` + whole days, before `end`) on which `metric` has
 /// no rate in force: every day drawn must be priced.
-fn first_day_without_rate(
+pub(super) fn first_day_without_rate(
     book: &PricingBook,
     metric: MetricId,
     usage_start: Instant,
