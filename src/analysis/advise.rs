@@ -590,8 +590,15 @@ fn rank(
 ) {
     alive.sort_by_key(|&c| {
         let value = estimate(&standings.values[c], objective);
-        // The current setup first among equals, then the smaller outlay on the first day.
-        (value, c != 0, candidates[c].upfront, c)
+        // Less usage refused first (like with like), then cost; the current setup first
+        // among equals, then the smaller outlay on the first day.
+        (
+            standings.blocked[c],
+            value,
+            c != 0,
+            candidates[c].upfront,
+            c,
+        )
     });
     let mut outrun: Vec<usize> = race
         .dropped
@@ -776,15 +783,25 @@ fn cut(
     drop(alive, &|c| {
         blocked_max(c).then_some(Dropped::Blocks { paths })
     });
-    let score = |c: usize| (estimate(&standings.values[c], goal.objective), c);
+    // Like with like (`analysis::ranking`): serving more usage comes first, then cost; a
+    // candidate is never dropped for costing more than one that refuses more.
+    let blocked = |c: usize| standings.blocked[c];
+    let score = |c: usize| {
+        (
+            blocked(c),
+            estimate(&standings.values[c], goal.objective),
+            c,
+        )
+    };
     let Some(&best) = alive.iter().min_by_key(|&&c| score(c)) else {
         return;
     };
     if goal.objective == Objective::Mean {
         let best_values = &standings.values[best];
         drop(alive, &|c| {
-            worse_with_confidence(&standings.values[c], best_values, config.z)
-                .then_some(Dropped::Worse { paths })
+            (blocked(c) >= blocked(best)
+                && worse_with_confidence(&standings.values[c], best_values, config.z))
+            .then_some(Dropped::Worse { paths })
         });
     }
     let keep = (config.finalists + 1).max(alive.len().div_ceil(2));
@@ -859,7 +876,9 @@ pub fn advise(
 }
 
 /// The best of the current setup and the finalists on every path by the goal, among those
-/// within the blocked-usage limit (by default the current setup's own, which it meets);
+/// within the blocked-usage limit (by default the current setup's own, which it meets) that
+/// refuse the least usage (like with like: serving usage the current setup refuses is worth
+/// what it costs);
 /// with none within it, the current setup and `false`. For the mean, the finalists whose
 /// paired difference from the best is within two standard errors of zero, and for any
 /// objective those within a thousandth of the best's cost (no customer chooses on that), are
@@ -884,9 +903,15 @@ fn recommend(
             Objective::Cvar95 => cost.cvar95,
         }
     };
-    let allowed: Vec<usize> = (0..summary.strategies.len())
+    let mut allowed: Vec<usize> = (0..summary.strategies.len())
         .filter(|&k| within_blocked_limit(summary, constraints, k))
         .collect();
+    // Like with like: only those refusing the least usage compete on cost.
+    let least = allowed
+        .iter()
+        .map(|&k| summary.strategies[k].blocked_mean)
+        .min();
+    allowed.retain(|&k| Some(summary.strategies[k].blocked_mean) == least);
     let Some(&best) = allowed.iter().min_by_key(|&&k| (value(k), k)) else {
         return (0, false);
     };

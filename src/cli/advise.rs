@@ -3,6 +3,8 @@
 use super::{bad, provenance_of, Failure, ReportArgs};
 use creditsim::analysis::advise::{advise, Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
+use creditsim::input::files::{kind_of, FileKind};
+use creditsim::input::profile;
 use creditsim::input::scenario::{load, ADVICE_FINALISTS};
 use creditsim::model::amounts::Money;
 use creditsim::report::advise::advise_doc;
@@ -39,7 +41,8 @@ Examples:
   creditsim advise scenarios/examples/prospect-bootstrap.toml --max-upfront 500 --format html > advice.html"
 )]
 pub struct Args {
-    /// Scenario file: with a [simulation] section, or usage of its own to resample.
+    /// Scenario file (with a [simulation] section, or usage of its own to resample), or a
+    /// customer profile (scenarios/README.md, "Customer profile").
     scenario: PathBuf,
     /// What to minimise.
     #[arg(long, value_enum, default_value = "mean")]
@@ -103,7 +106,11 @@ fn constraints(args: &Args) -> Result<Constraints, Failure> {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let scenario = load(&args.scenario)?;
+    // A customer profile is advised like the scenario it reads into.
+    let scenario = match kind_of(&args.scenario) {
+        FileKind::Profile => profile::load(&args.scenario)?.scenario,
+        _ => load(&args.scenario)?,
+    };
     let case = &scenario.case;
     let usage = scenario
         .advice_model()

@@ -99,12 +99,24 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
         (Some(c), None) => format!("it pays back in cash from month {c}"),
         (None, None) => "it does not pay back within the horizon".to_string(),
     };
-    let mut text = format!(
-        "{}: saves {mean} {currency} {period} in {} (95% CI {low} to {high}) against \
-         \"{current}\", and costs less on {p} of the simulated paths; {payback}.",
-        describe(scenario, advice, advice.recommended),
-        measure_label(m),
-    );
+    let refused_now = summary.strategies[0].p_blocked;
+    let mut text = match mean.strip_prefix('-') {
+        // It costs more because it serves what the current setup refuses (like with like).
+        Some(more) => format!(
+            "{}: serves the usage \"{current}\" refuses on {} of the simulated paths, for \
+             {more} {currency} more {period} in {} (95% CI of the saving {low} to {high}); \
+             {payback}.",
+            describe(scenario, advice, advice.recommended),
+            percent(refused_now),
+            measure_label(m),
+        ),
+        None => format!(
+            "{}: saves {mean} {currency} {period} in {} (95% CI {low} to {high}) against \
+             \"{current}\", and costs less on {p} of the simulated paths; {payback}.",
+            describe(scenario, advice, advice.recommended),
+            measure_label(m),
+        ),
+    };
     text.push_str(&cycle_warning(scenario, advice));
     if let Some(u) = stats.prepaid_utilisation {
         text.push_str(&format!(
