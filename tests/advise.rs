@@ -234,3 +234,34 @@ fn upgrade_rules_move_at_the_break_even_flex_spend() {
         vec![("growth-monthly".to_string(), "204".to_string())]
     );
 }
+
+#[test]
+fn serving_refused_usage_comes_before_cost() {
+    // The wallet book has flex off by default, so paying as you go on "essential" refuses
+    // usage on every path (no credits bought, no flex). A setup that serves that usage costs
+    // more and must still win: like with like, as `analysis::ranking` ranks replays.
+    let (code, out, err) = creditsim(&[
+        "advise",
+        "scenarios/profiles/wallet-shop.toml",
+        "--paths",
+        "300",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let setups = v["setups"].as_array().expect("setups");
+    let current = &setups[0];
+    let chosen = setups
+        .iter()
+        .find(|s| s["recommended"] == true)
+        .expect("one");
+    assert_eq!(current["p_blocked"], "1.0000", "{out}");
+    assert_ne!(chosen["setup"], current["setup"], "{out}");
+    let share = |s: &serde_json::Value| s["p_blocked"].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(share(chosen) < share(current), "{out}");
+    assert!(
+        v["why"].as_str().unwrap().contains("serves the usage"),
+        "{out}"
+    );
+}
