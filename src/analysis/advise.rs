@@ -171,6 +171,30 @@ pub struct Advice {
     pub pilot_paths: u32,
 }
 
+/// The candidate measured as row `k` of the final summary: the current setup (row 0),
+/// then the finalists in order.
+fn candidate_of_row(finalists: &[usize], k: usize) -> usize {
+    if k == 0 {
+        0
+    } else {
+        finalists[k - 1]
+    }
+}
+
+impl Advice {
+    /// The candidate behind row `k` of `summary.strategies`.
+    pub fn candidate_of_row(&self, k: usize) -> usize {
+        candidate_of_row(&self.finalists, k)
+    }
+
+    /// The row of `summary.strategies` the recommendation was measured in.
+    pub fn recommended_row(&self) -> usize {
+        (0..self.summary.strategies.len())
+            .find(|&k| self.candidate_of_row(k) == self.recommended)
+            .expect("the recommendation is the current setup or a finalist")
+    }
+}
+
 /// How the race runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RaceConfig {
@@ -714,11 +738,7 @@ fn record(results: &[PathResult], measure: Measure, alive: &[usize], standings: 
         standings.demanded += i128::from(path.demanded.micros());
         for (k, &c) in alive.iter().enumerate() {
             let s = &path.strategies[k];
-            let value = match measure {
-                Measure::Cash => s.cash,
-                Measure::Economic => s.economic,
-            };
-            standings.values[c].push(value.micros());
+            standings.values[c].push(measure.of(s).micros());
             standings.blocked[c] += i128::from(s.blocked.micros());
         }
     }
@@ -894,7 +914,7 @@ fn recommend(
 ) -> (usize, bool) {
     let (summary, paths) = measured;
     let (candidates, finalists) = candidates;
-    let candidate = |k: usize| if k == 0 { 0 } else { finalists[k - 1] };
+    let candidate = |k: usize| candidate_of_row(finalists, k);
     let value = |k: usize| {
         let cost = &summary.strategies[k].measure(goal.measure).cost;
         match goal.objective {
@@ -920,13 +940,9 @@ fn recommend(
         Measure::Cash => Measure::Economic,
     };
     let of = |m: Measure, k: usize| -> Vec<i64> {
-        let cost = |s: &crate::analysis::montecarlo::StrategyPath| match m {
-            Measure::Cash => s.cash,
-            Measure::Economic => s.economic,
-        };
         paths
             .iter()
-            .map(|p| cost(&p.strategies[k]).micros())
+            .map(|p| m.of(&p.strategies[k]).micros())
             .collect()
     };
     let negligible = value(best).abs() / rust_decimal::Decimal::from(NEGLIGIBLE_PER);

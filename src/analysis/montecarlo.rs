@@ -273,7 +273,8 @@ impl Measure {
         }
     }
 
-    fn of(self, s: &StrategyPath) -> Money {
+    /// This measure's total of one strategy on one path.
+    pub fn of(self, s: &StrategyPath) -> Money {
         match self {
             Measure::Cash => s.cash,
             Measure::Economic => s.economic,

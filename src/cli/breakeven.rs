@@ -10,6 +10,7 @@ use creditsim::input::scenario::load;
 use creditsim::model::amounts::CREDITS_MAX;
 use creditsim::report::breakeven::{breakeven_doc, costs_tidy};
 use creditsim::report::breakeven_chart::breakeven_chart;
+use creditsim::report::charts::Rendered;
 use creditsim::report::doc::Chart;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
@@ -124,13 +125,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         None
     };
-    let inline: Vec<Chart> = rendered
-        .iter()
-        .map(|c| Chart {
-            title: c.title.clone(),
-            svg: c.svg.clone(),
-        })
-        .collect();
+    let inline: Vec<Chart> = rendered.iter().map(Rendered::inline).collect();
     let mut doc = breakeven_doc(&scenario, &result, inline);
     doc.set_provenance(&provenance_of(&scenario));
     let mut files = Vec::new();

@@ -5,6 +5,7 @@ use creditsim::analysis::montecarlo::{
     simulate, summarise, PathResult, SimConfig, Summary, PATHS_MAX,
 };
 use creditsim::input::scenario::Scenario;
+use creditsim::report::charts::Rendered;
 use creditsim::report::doc::Chart;
 use creditsim::report::provenance::Provenance;
 use creditsim::report::simulate::simulate_doc;
@@ -63,13 +64,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         Vec::new()
     };
-    let inline: Vec<Chart> = rendered
-        .iter()
-        .map(|c| Chart {
-            title: c.title.clone(),
-            svg: c.svg.clone(),
-        })
-        .collect();
+    let inline: Vec<Chart> = rendered.iter().map(Rendered::inline).collect();
     let mut doc = simulate_doc(&scenario, &summary, inline);
     doc.set_provenance(&provenance);
     let files = if args.report.out.is_some() {

@@ -467,16 +467,15 @@ fn check_breakeven(scenario: &Scenario) -> Result<Vec<BlockResult>, String> {
 /// The recommendation's mean saving against the current setup in the goal's measure: zero
 /// when the advice is to keep the current setup.
 fn recommended_saving(advice: &Advice) -> Decimal {
-    advice
-        .finalists
-        .iter()
-        .position(|&c| c == advice.recommended)
-        .map_or(Decimal::ZERO, |row| {
-            advice.summary.strategies[row + 1]
+    match advice.recommended_row() {
+        0 => Decimal::ZERO, // the current setup saves nothing against itself
+        row => {
+            advice.summary.strategies[row]
                 .measure(advice.goal.measure)
                 .savings
                 .mean
-        })
+        }
+    }
 }
 
 /// Runs `advise` once per `[[expect_advice]]` block, as `creditsim advise` would with the

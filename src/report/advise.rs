@@ -77,14 +77,11 @@ fn why(scenario: &Scenario, advice: &Advice) -> String {
     let current = &summary.strategies[0].name;
     let m = advice.goal.measure;
     let period = horizon_words(months(case));
-    let Some(row) = advice
-        .finalists
-        .iter()
-        .position(|&c| c == advice.recommended)
-    else {
+    let row = advice.recommended_row();
+    if row == 0 {
         return keep_current(advice, m, (d, currency), &period);
-    };
-    let stats = &summary.strategies[row + 1];
+    }
+    let stats = &summary.strategies[row];
     let (mean, low, high) = saving(stats, m, d);
     let p = percent(stats.measure(m).savings.p_positive);
     let month = |x: Measure| stats.measure(x).break_even_month;
@@ -258,7 +255,7 @@ fn finalists_table(scenario: &Scenario, advice: &Advice) -> Table {
         .iter()
         .enumerate()
         .map(|(k, s)| {
-            let c = if k == 0 { 0 } else { advice.finalists[k - 1] };
+            let c = advice.candidate_of_row(k);
             let (mean, low, high) = saving(s, m, d);
             let chosen = if c == advice.recommended { "*" } else { "" };
             vec![
@@ -392,7 +389,7 @@ fn advice_json(scenario: &Scenario, advice: &Advice) -> Value {
         .iter()
         .enumerate()
         .map(|(k, s)| {
-            let c = if k == 0 { 0 } else { advice.finalists[k - 1] };
+            let c = advice.candidate_of_row(k);
             let savings = &s.measure(m).savings;
             json!({
                 "setup": s.name,

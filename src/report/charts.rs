@@ -61,6 +61,16 @@ pub struct Rendered {
     pub svg: String,
 }
 
+impl Rendered {
+    /// The chart as a page shows it inline (the SVG; the PNG is for files).
+    pub fn inline(&self) -> super::doc::Chart {
+        super::doc::Chart {
+            title: self.title.clone(),
+            svg: self.svg.clone(),
+        }
+    }
+}
+
 pub(super) type DrawResult<DB> =
     Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
