@@ -369,19 +369,37 @@ fn top_ups(case: &Case, plan: PlanId, median: i64, mean_daily_micros: i128) -> V
         thresholds.push(week);
     }
     let mut out = Vec::new();
-    for (b, bundle) in case.cohort().bundles.iter().enumerate() {
-        if i128::from(bundle.credits.micros()) > overage {
-            continue;
-        }
+    let mut purchases: Vec<Purchase> = (case.cohort().bundles.iter().enumerate())
+        .filter(|(_, bundle)| i128::from(bundle.credits.micros()) <= overage)
+        .map(|(b, _)| Purchase::Bundle(b))
+        .collect();
+    if overage > 0 {
+        purchases.extend(open_top_up(case, mean_daily_micros));
+    }
+    for purchase in purchases {
         for &below in &thresholds {
             out.push(Setup::TopUp {
                 plan,
                 below,
-                purchase: Purchase::Bundle(b),
+                purchase,
             });
         }
     }
     out
+}
+
+/// A wallet's recharge: an open amount worth about a month of usage (whole units of the
+/// currency, within the cohort's minimum and maximum), as a customer would set it.
+fn open_top_up(case: &Case, mean_daily_micros: i128) -> Option<Purchase> {
+    let cohort = case.cohort();
+    let open = cohort.open_amount.as_ref()?;
+    let month = i64::try_from(mean_daily_micros * 30_436_875 / 1_000_000).ok()?;
+    let exact = crate::model::amounts::ExactMoney::of(
+        Credits::from_micros(month),
+        cohort.prepaid_base_price,
+    );
+    let money = exact.round_to_minor(0, Rounding::HalfUp, "").ok()?;
+    Some(Purchase::OpenAmount(money.max(open.min).min(open.max)))
 }
 
 /// Upgrade rules from the current plan to each plan of the same cycle with a higher fee, at
@@ -524,7 +542,7 @@ pub fn purchase_name(case: &Case, purchase: Purchase) -> String {
 /// and what its rules buy before any usage (a top-up rule with an empty balance buys at
 /// once), replayed on the ledger over that day with no usage. `Money::MAX` when that
 /// passes a limit (such a candidate is dropped by the worst case anyway).
-fn upfront(case: &Case, strategy: &Strategy) -> Money {
+pub fn upfront(case: &Case, strategy: &Strategy) -> Money {
     let first_day = add_days(case.workspace.anchor, 1).min(case.horizon.end);
     replay(&case.book, case.workspace, first_day, &[], strategy)
         .map_or(Money::MAX, |o| o.totals.cash())

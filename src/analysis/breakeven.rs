@@ -344,6 +344,21 @@ fn costs_on(
     results.into_iter().collect()
 }
 
+/// Each choice's cost at one steady level (a point off the sweep's grid: a customer's low or
+/// high end), by the same replay as the sweep.
+pub fn costs_at_level(
+    case: &Case,
+    choices: &[Choice],
+    unit: Unit,
+    level_micros: i64,
+) -> Result<Vec<Cost>, SweepError> {
+    let usage = steady_usage(case, unit, level_micros)?;
+    costs_on(case, choices, &usage).map_err(|error| SweepError::Replay {
+        level: level_text(case, unit, level_micros),
+        error,
+    })
+}
+
 /// A level for people: "64 credits", "1,920 gpu_training_minutes".
 pub fn level_text(case: &Case, unit: Unit, level_micros: i64) -> String {
     format!("{} {}", level_number(level_micros), unit_name(case, unit))

@@ -7,6 +7,7 @@ pub mod case;
 pub mod metrics;
 pub mod montecarlo;
 pub mod portfolio;
+pub mod quote;
 pub mod ranking;
 pub mod worst_case;
 

@@ -44,15 +44,25 @@ pub struct Args {
     /// Scenario file (with a [simulation] section, or usage of its own to resample), or a
     /// customer profile (scenarios/README.md, "Customer profile").
     scenario: PathBuf,
+    /// The strategy that is the customer's current setup (default: the scenario's baseline).
+    #[arg(long, value_name = "NAME")]
+    current: Option<String>,
+    #[command(flatten)]
+    advice: AdviceFlags,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// What advice optimises, within which limits, on how many paths: shared by `advise` and
+/// `quote`.
+#[derive(clap::Args)]
+pub struct AdviceFlags {
     /// What to minimise.
     #[arg(long, value_enum, default_value = "mean")]
     objective: ObjectiveArg,
     /// In which cost.
     #[arg(long, value_enum, default_value = "economic")]
     measure: MeasureArg,
-    /// The strategy that is the customer's current setup (default: the scenario's baseline).
-    #[arg(long, value_name = "NAME")]
-    current: Option<String>,
     /// Most usage a recommendation may refuse, in percent of the usage (default: no more
     /// than the current setup refuses).
     #[arg(long, value_name = "PERCENT")]
@@ -69,8 +79,6 @@ pub struct Args {
     /// Master seed (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
-    #[command(flatten)]
-    report: ReportArgs,
 }
 
 fn decimal(flag: &str, text: &str) -> Result<Decimal, Failure> {
@@ -80,7 +88,7 @@ fn decimal(flag: &str, text: &str) -> Result<Decimal, Failure> {
         .ok_or_else(|| bad(format_args!("{flag} {text:?}: not a number from 0")))
 }
 
-fn constraints(args: &Args) -> Result<Constraints, Failure> {
+fn constraints(args: &AdviceFlags) -> Result<Constraints, Failure> {
     let max_blocked_ppm = match &args.max_blocked_percent {
         None => None,
         Some(text) => {
@@ -105,6 +113,45 @@ fn constraints(args: &Args) -> Result<Constraints, Failure> {
     })
 }
 
+impl AdviceFlags {
+    /// The goal, the constraints and the race's configuration, on `usage`'s paths and seed
+    /// unless the flags give others.
+    pub fn race(
+        &self,
+        usage: &creditsim::input::scenario::AdviceModel<'_>,
+        threads: Option<usize>,
+    ) -> Result<(Goal, Constraints, RaceConfig), Failure> {
+        let paths = self.paths.unwrap_or(usage.paths);
+        if paths == 0 || paths > PATHS_MAX {
+            return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
+        }
+        if self.finalists == 0 || self.finalists > 10 {
+            return Err(bad("--finalists must be 1-10"));
+        }
+        let sim = SimConfig {
+            paths,
+            seed: self.seed.unwrap_or(usage.seed),
+            threads,
+        };
+        let goal = Goal {
+            objective: match self.objective {
+                ObjectiveArg::Mean => Objective::Mean,
+                ObjectiveArg::P90 => Objective::P90,
+                ObjectiveArg::Cvar95 => Objective::Cvar95,
+            },
+            measure: match self.measure {
+                MeasureArg::Economic => Measure::Economic,
+                MeasureArg::Cash => Measure::Cash,
+            },
+        };
+        Ok((
+            goal,
+            constraints(self)?,
+            RaceConfig::new(sim, self.finalists),
+        ))
+    }
+}
+
 pub fn run(args: Args) -> Result<(), Failure> {
     // A customer profile is advised like the scenario it reads into.
     let scenario = match kind_of(&args.scenario) {
@@ -115,44 +162,20 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let usage = scenario
         .advice_model()
         .ok_or_else(|| bad("the horizon has no whole day to resample"))?;
-    let (model, paths, seed, baseline) = (&*usage.model, usage.paths, usage.seed, usage.baseline);
     let current = match &args.current {
-        None => baseline,
+        None => usage.baseline,
         Some(name) => case
             .strategies
             .iter()
             .position(|s| &s.name == name)
             .ok_or_else(|| bad(format_args!("--current: no strategy named {name:?}")))?,
     };
-    let paths = args.paths.unwrap_or(paths);
-    if paths == 0 || paths > PATHS_MAX {
-        return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
-    }
-    if args.finalists == 0 || args.finalists > 10 {
-        return Err(bad("--finalists must be 1-10"));
-    }
-    let sim = SimConfig {
-        paths,
-        seed: args.seed.unwrap_or(seed),
-        threads: args.report.threads(),
-    };
-    let goal = Goal {
-        objective: match args.objective {
-            ObjectiveArg::Mean => Objective::Mean,
-            ObjectiveArg::P90 => Objective::P90,
-            ObjectiveArg::Cvar95 => Objective::Cvar95,
-        },
-        measure: match args.measure {
-            MeasureArg::Economic => Measure::Economic,
-            MeasureArg::Cash => Measure::Cash,
-        },
-    };
-    let config = RaceConfig::new(sim, args.finalists);
-    let advice = advise(case, model, current, goal, constraints(&args)?, config)
+    let (goal, constraints, config) = args.advice.race(&usage, args.report.threads())?;
+    let advice = advise(case, &usage.model, current, goal, constraints, config)
         .map_err(|e| bad(format_args!("{}: {e}", scenario.path.display())))?;
     let mut provenance = provenance_of(&scenario);
-    provenance.push("seed", sim.seed.to_string());
-    provenance.push("paths", paths.to_string());
+    provenance.push("seed", config.sim.seed.to_string());
+    provenance.push("paths", config.sim.paths.to_string());
     let mut doc = advise_doc(&scenario, &advice);
     doc.set_provenance(&provenance);
     args.report.emit(&doc, Vec::new())

@@ -10,6 +10,7 @@ mod check;
 mod docs;
 mod floor;
 mod portfolio;
+mod quote;
 mod replay;
 mod simulate;
 mod trace;
@@ -63,6 +64,10 @@ enum Command {
     /// start, top-ups, the vendor's rule, upgrades) raced on the scenario's simulated usage,
     /// the best against the current setup with its saving and confidence.
     Advise(advise::Args),
+    /// A one-page cost estimate for a customer profile: the recommendation with its expected
+    /// cost and range, the alternatives, charts, payback and assumptions (text, Markdown,
+    /// HTML with an optional usage slider, or PDF; English or Japanese).
+    Quote(quote::Args),
     /// Time a simulation against the floor of drawing its usage alone, per thread count;
     /// report wall time, paths per second and peak memory. See README, "Performance".
     Bench(bench::Args),
@@ -111,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Breakeven(args) => breakeven::run(args),
         Command::Advise(args) => advise::run(args),
+        Command::Quote(args) => quote::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

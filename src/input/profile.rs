@@ -22,8 +22,9 @@
 //! ```
 //!
 //! The scenario: the workspace created on `created` on `plan`, the horizon `months` from
-//! `created`, one strategy "pay as you go on PLAN" (flex as the book sets it by default), and
-//! a `[simulation]` of `paths` paths.
+//! `created`, one strategy "pay as you go on PLAN" (flex on or off as the book sets it by
+//! default, and uncapped: a prospect has no spending threshold yet, and would raise the
+//! default one to what their usage needs), and a `[simulation]` of `paths` paths.
 //!
 //! How the range is read. A metric's month is `level x per_month`, where `level` is
 //! lognormal with median 1 and log-sd `sigma`, so the month's total has median `per_month`
@@ -44,11 +45,14 @@
 //! `growth_percent_per_month` is the model's trend. All metrics share one level: a busy month
 //! is busy for every metric of the profile.
 
-use super::raw::{RawHorizon, RawScenario, RawScenarioHeader, RawStrategy, RawUsage, RawWorkspace};
+use super::raw::{
+    CapValue, RawHorizon, RawScenario, RawScenarioHeader, RawStrategy, RawUsage, RawWorkspace,
+};
 use super::scenario::{Scenario, HORIZON_MONTHS_MAX};
 use super::simulation::SimulationSpec;
 use super::values::{Dec, TomlDate, TomlInstant};
 use crate::analysis::montecarlo::PATHS_MAX;
+use crate::analysis::quote::UsageLevels;
 use crate::model::amounts::Money;
 use crate::model::calendar::midnight;
 use crate::model::diag::{InputError, Source};
@@ -112,6 +116,11 @@ pub struct Profile {
     pub usage: Vec<UsageReading>,
     /// In plain words, one sentence per metric: how the stated range was read.
     pub reading: String,
+    /// The stated low, per_month and high of every metric together, in credits a month at
+    /// the rates in force on `created`.
+    pub levels: UsageLevels,
+    /// Compounding growth of usage a month, in percent (0 when the profile says none).
+    pub growth_percent_per_month: f64,
 }
 
 /// One metric's stated range and the lognormal it was read as.
@@ -154,6 +163,7 @@ pub fn load(path: &Path) -> Result<Profile, InputError> {
         input.role = "profile".to_string();
     }
     let usage = readings(&source, &scenario, &raw.usage)?;
+    let levels = levels(&source, &scenario, &usage)?;
     let model = usage_model(&scenario.case.book, &usage, growth);
     scenario.simulation = Some(SimulationSpec {
         model,
@@ -173,6 +183,37 @@ pub fn load(path: &Path) -> Result<Profile, InputError> {
         scenario,
         usage,
         reading,
+        levels,
+        growth_percent_per_month: growth * 100.0,
+    })
+}
+
+/// The readings' low, per_month and high summed over the metrics, each converted to credits
+/// at the rate in force at the workspace's start (a range's ends are every metric's end
+/// together: the profile's metrics share one level).
+fn levels(
+    source: &Source,
+    scenario: &Scenario,
+    usage: &[UsageReading],
+) -> Result<UsageLevels, InputError> {
+    let book = &scenario.case.book;
+    let at = scenario.case.workspace.anchor;
+    let sum = |pick: fn(&UsageReading) -> Decimal| -> Result<i64, InputError> {
+        let mut total: i128 = 0;
+        for u in usage {
+            let metric = book.rates.metric(&u.metric).expect("validated");
+            let credits = (book.rates.credits(metric, at, pick(u), book.rounding))
+                .map_err(|e| InputError::whole_file(&source.path, format!("{}: {e}", u.metric)))?;
+            total += i128::from(credits.micros());
+        }
+        i64::try_from(total).map_err(|_| {
+            InputError::whole_file(&source.path, "the usage a month is past the credit limit")
+        })
+    };
+    Ok(UsageLevels {
+        low_micros: sum(|u| u.low)?,
+        expected_micros: sum(|u| u.per_month)?,
+        high_micros: sum(|u| u.high)?,
     })
 }
 
@@ -215,7 +256,8 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
             ),
             start_plan: None,
             flex: None,
-            flex_cap: None,
+            // A prospect's spending threshold is whatever their usage needs.
+            flex_cap: Some(Spanned::new(h.plan.span(), CapValue::None)),
             buy_at_start: Vec::new(),
             schedule: Vec::new(),
             top_up: None,

@@ -33,6 +33,10 @@ pub struct Doc {
     /// Where the result came from (version, input hashes, seed, command line): the HTML
     /// footer; JSON carries it inside `data`.
     pub provenance: Vec<(String, String)>,
+    /// The language the words are in (`en` when empty): the HTML page's `lang`.
+    pub lang: String,
+    /// A one-page document (a customer quote): HTML lays it out to print on one sheet.
+    pub one_page: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +50,39 @@ pub enum Block {
     /// Lines shown exactly as they are, never wrapped: `file:line: ...` locations a terminal,
     /// an editor or a CI log turns into links.
     Lines(Vec<String>),
+    /// Charts side by side, each with a caption (the words a chart leaves out).
+    Figures(Vec<(Chart, String)>),
+    /// An interactive view (HTML only): a slider over precomputed points.
+    Explorer(Explorer),
+}
+
+/// A slider over points computed by the engine, each with the words and table cells shown
+/// when the slider is there: the page looks values up, it computes none.
+#[derive(Debug, Clone)]
+pub struct Explorer {
+    pub title: String,
+    /// Said instead in formats without a slider.
+    pub fallback: String,
+    /// The slider's label.
+    pub label: String,
+    /// The table's header; every point has one row per `row_names` entry.
+    pub header: Vec<String>,
+    pub row_names: Vec<String>,
+    pub points: Vec<ExplorerPoint>,
+    /// The point the slider starts at.
+    pub start: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExplorerPoint {
+    /// Where the slider is, in words ("250 credits a month (100% of what you expect)").
+    pub at: String,
+    /// The sentence shown above the table.
+    pub sentence: String,
+    /// Per row, its cells after the name.
+    pub cells: Vec<Vec<String>>,
+    /// The row to highlight.
+    pub best: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,12 +103,12 @@ pub struct Chart {
 }
 
 /// Whether a cell holds a number (or a range or "x +/- e" of numbers, a percentage, a number
-/// in brackets): such cells are right-aligned, in text and in HTML alike.
+/// in brackets, an amount with its currency's symbol): such cells are right-aligned, in text and in HTML alike.
 pub fn looks_numeric(cell: &str) -> bool {
     cell.chars().any(|c| c.is_ascii_digit())
         && cell
             .chars()
-            .all(|c| c.is_ascii_digit() || ".-,%+/ []".contains(c))
+            .all(|c| c.is_ascii_digit() || ".-,%+/ []$€£¥円".contains(c))
 }
 
 impl Doc {

@@ -1,7 +1,9 @@
-//! A `Doc` as one self-contained HTML page: inline CSS, charts as inline SVG, no script and
-//! nothing fetched from the network, so the file can be mailed, archived and printed as is.
+//! A `Doc` as one self-contained HTML page: inline CSS, charts as inline SVG and nothing
+//! fetched from the network, so the file can be mailed, archived and printed as is. The only
+//! script is an explorer's (a quote's `--interactive` slider), inline, and it looks up
+//! values the engine computed; it computes none.
 
-use super::doc::{looks_numeric, Block, Doc, Table};
+use super::doc::{looks_numeric, Block, Chart, Doc, Explorer, Table};
 
 /// Screen: a readable column that never makes the page wider than the window (wide tables
 /// scroll inside their box). Print: A4 and Letter both fit in 180 mm of line width.
@@ -29,6 +31,16 @@ footer { margin-top: 2.5em; border-top: 1px solid #d0d7de; padding-top: .6em; co
          font-size: .8em; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: 0; }
 footer dd { margin: 0; overflow-wrap: anywhere; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 8px 16px; margin: .6em 0; }
+.figures figure { margin: 0; }
+figcaption { font-size: .85em; color: #57606a; margin-top: .2em; }
+tr.best th, tr.best td { background: #e6f4ea; font-weight: 600; }
+.explorer { border: 1px solid #d0d7de; border-radius: 6px; padding: .2em 1em .8em; margin: 1.4em 0; }
+.explorer input[type=range] { width: 100%; }
+body.one-page main { max-width: 900px; margin: 0 auto; }
+body.one-page h2 { font-size: 1.05em; margin: 1em 0 .3em; }
+body.one-page th, body.one-page td { white-space: normal; }
+body.one-page td.num { white-space: nowrap; }
 @page { margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -38,6 +50,16 @@ footer dd { margin: 0; overflow-wrap: anywhere; }
   th, td { padding: .15em .35em; }
   h2 { break-after: avoid; }
   figure, tr { break-inside: avoid; }
+  @page { margin: 10mm 11mm; }
+  body.one-page { font-size: 8.2pt; line-height: 1.3; }
+  body.one-page h1 { font-size: 14pt; }
+  body.one-page h2 { font-size: 9.5pt; margin: .6em 0 .2em; }
+  body.one-page p { margin: .3em 0; }
+  body.one-page table { font-size: 7.6pt; }
+  body.one-page .scroll { margin: .2em 0 .4em; }
+  body.one-page .figures { grid-template-columns: 1fr 1fr; gap: 4px 10px; margin: .3em 0; }
+  body.one-page footer { margin-top: .6em; font-size: 6pt; padding-top: .2em; }
+  .explorer { display: none; }
 }
 "#;
 
@@ -100,13 +122,105 @@ fn inline_svg(svg: &str, title: &str) -> String {
     )
 }
 
+fn figures_html(figures: &[(Chart, String)]) -> String {
+    let mut out = String::from("<div class=\"figures\">\n");
+    for (chart, caption) in figures {
+        let body = match chart.svg.find("<svg") {
+            Some(i) => &chart.svg[i..],
+            None => &chart.svg,
+        };
+        out.push_str(&format!(
+            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
+            escape(caption)
+        ));
+    }
+    out.push_str("</div>\n");
+    out
+}
+
+/// Shows point `i` of the explorer's data: its words, its cells, its best row.
+const EXPLORER_SCRIPT: &str = r##"(function () {
+  var data = JSON.parse(document.getElementById("explorer-data").textContent);
+  var slider = document.getElementById("explorer-usage");
+  function show(i) {
+    var p = data[i];
+    document.getElementById("explorer-at").textContent = p.at;
+    document.getElementById("explorer-sentence").textContent = p.sentence;
+    var rows = document.querySelectorAll("#explorer-table tbody tr");
+    rows.forEach(function (row, k) {
+      var cells = row.querySelectorAll("td");
+      p.cells[k].forEach(function (text, j) { cells[j].textContent = text; });
+      row.className = k === p.best ? "best" : "";
+    });
+  }
+  slider.addEventListener("input", function () { show(Number(slider.value)); });
+  show(Number(slider.value));
+})();"##;
+
+/// The explorer: a slider, the start point's words and table written out (the page reads
+/// right without script), its points as JSON and the script that shows them.
+fn explorer(e: &Explorer) -> String {
+    let start = &e.points[e.start];
+    let mut out = format!(
+        "<section class=\"explorer\">\n<h2>{}</h2>\n<label for=\"explorer-usage\">{}</label>\n",
+        escape(&e.title),
+        escape(&e.label)
+    );
+    out.push_str(&format!(
+        "<input type=\"range\" id=\"explorer-usage\" min=\"0\" max=\"{}\" step=\"1\" value=\"{}\">\n",
+        e.points.len() - 1,
+        e.start
+    ));
+    out.push_str(&format!(
+        "<p id=\"explorer-at\">{}</p>\n<p id=\"explorer-sentence\">{}</p>\n",
+        escape(&start.at),
+        escape(&start.sentence)
+    ));
+    out.push_str("<div class=\"scroll\"><table id=\"explorer-table\">\n<thead><tr>");
+    for h in &e.header {
+        out.push_str(&format!("<th scope=\"col\">{}</th>", escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (k, name) in e.row_names.iter().enumerate() {
+        let class = if k == start.best {
+            " class=\"best\""
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "<tr{class}><th scope=\"row\">{}</th>",
+            escape(name)
+        ));
+        for cell in &start.cells[k] {
+            out.push_str(&format!("<td class=\"num\">{}</td>", escape(cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    // "</" never appears inside the script element: JSON allows "<\/" for it.
+    let json = serde_json::to_string(&e.points)
+        .expect("strings serialise")
+        .replace("</", "<\\/");
+    out.push_str(&format!(
+        "</tbody></table></div>\n<script type=\"application/json\" id=\"explorer-data\">{json}</script>\n<script>{EXPLORER_SCRIPT}</script>\n</section>\n"
+    ));
+    out
+}
+
 pub fn render(doc: &Doc) -> String {
-    let mut out =
-        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let lang = if doc.lang.is_empty() { "en" } else { &doc.lang };
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+        escape(lang)
+    );
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(&doc.title)));
     out.push_str(&format!(
-        "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+        "<style>{STYLE}</style>\n</head>\n<body{}>\n<main>\n",
+        if doc.one_page {
+            " class=\"one-page\""
+        } else {
+            ""
+        }
     ));
     out.push_str(&format!("<h1>{}</h1>\n", escape(&doc.title)));
     if let Some(s) = &doc.subtitle {
@@ -125,6 +239,8 @@ pub fn render(doc: &Doc) -> String {
             Block::Lines(lines) => {
                 out.push_str(&format!("<pre>{}</pre>\n", escape(&lines.join("\n"))))
             }
+            Block::Figures(figures) => out.push_str(&figures_html(figures)),
+            Block::Explorer(e) => out.push_str(&explorer(e)),
         }
     }
     out.push_str("</main>\n<footer>\n<dl>\n");

@@ -21,7 +21,17 @@ fn parent_of(path: &Path) -> Result<PathBuf, String> {
 /// A temporary file in `path`'s folder, to be [`persist`]ed onto `path` when complete.
 pub fn create_beside(path: &Path) -> Result<NamedTempFile, String> {
     let dir = parent_of(path)?;
-    NamedTempFile::new_in(&dir).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    let file = NamedTempFile::new_in(&dir)
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    // A temporary file is private (0600); the output is an ordinary file others may read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    Ok(file)
 }
 
 /// Moves a complete temporary file onto `path` (atomic: same folder).

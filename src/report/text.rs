@@ -52,6 +52,15 @@ impl Doc {
                     "[chart: {}; see --format html or the files --out writes]\n",
                     c.title
                 )),
+                Block::Figures(figures) => {
+                    for (_, caption) in figures {
+                        out.push_str(&format!(
+                            "{}\n",
+                            wrap(&format!("[chart: {caption}]"), width)
+                        ));
+                    }
+                }
+                Block::Explorer(e) => out.push_str(&format!("{}\n", wrap(&e.fallback, width))),
             }
         }
         out
@@ -70,6 +79,12 @@ impl Doc {
                 Block::Note(n) => out.push_str(&format!("> **Note:** {n}\n")),
                 Block::Table(t) => out.push_str(&t.to_markdown()),
                 Block::Chart(c) => out.push_str(&format!("*Chart: {}*\n", c.title)),
+                Block::Figures(figures) => {
+                    for (_, caption) in figures {
+                        out.push_str(&format!("*Chart: {caption}*\n\n"));
+                    }
+                }
+                Block::Explorer(e) => out.push_str(&format!("{}\n", e.fallback)),
                 Block::Lines(lines) => {
                     out.push_str(&format!("```text\n{}\n```\n", lines.join("\n")))
                 }

@@ -1,0 +1,201 @@
+//! `creditsim quote`: a one-page cost estimate for a customer profile
+//! (`analysis::quote`, `report::quote`), as text, Markdown, HTML or a PDF printed by
+//! headless Chromium.
+
+use super::advise::AdviceFlags;
+use super::{bad, provenance_of, Failure};
+use creditsim::analysis::quote::quote;
+use creditsim::input::files::{kind_of, FileKind};
+use creditsim::input::profile;
+use creditsim::report::output::write_file;
+use creditsim::report::pdf::{self, Paper};
+use creditsim::report::quote::{quote_doc, QuotePage};
+use creditsim::report::quote_words::Lang;
+use creditsim::report::text::terminal_width;
+use creditsim::report::Format;
+use std::path::PathBuf;
+use std::process::Command;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum QuoteFormat {
+    Table,
+    Markdown,
+    /// One self-contained page, to send or open in a browser.
+    Html,
+    /// The page printed on one sheet by headless Chromium (needs --output).
+    Pdf,
+    Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LangArg {
+    En,
+    Ja,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PaperArg {
+    A4,
+    Letter,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "The profile's plan is the plan the customer asked about; the quote \
+compares the recommendation with it and with paying as you go on the cheapest monthly plan. \
+Every number is the engine's: the same profile and seed give the same quote.
+
+Examples:
+  creditsim quote scenarios/profiles/acme-vision.toml
+  creditsim quote scenarios/profiles/acme-vision.toml --format html --interactive --output quote.html
+  creditsim quote scenarios/profiles/wallet-shop.toml --lang ja --format pdf --output quote.pdf"
+)]
+pub struct Args {
+    /// Customer profile (scenarios/README.md, \"Customer profile\").
+    profile: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    format: QuoteFormat,
+    /// Write here instead of stdout (the file appears whole or not at all).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The quote's language: English, or Japanese (numbers, dates and money as Japan writes
+    /// them).
+    #[arg(long, value_enum, default_value = "en")]
+    lang: LangArg,
+    /// HTML: add a usage slider that moves along the engine's exact cost curves.
+    #[arg(long)]
+    interactive: bool,
+    /// The date the quote is dated (default: today), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    date: Option<String>,
+    /// PDF paper size.
+    #[arg(long, value_enum, default_value = "a4")]
+    paper: PaperArg,
+    /// The Chromium that prints PDFs (default: $CREDITSIM_CHROMIUM, else chromium,
+    /// chromium-browser or google-chrome on the PATH).
+    #[arg(long, value_name = "PATH")]
+    chromium: Option<PathBuf>,
+    #[command(flatten)]
+    advice: AdviceFlags,
+    /// Worker threads (default: one per core). Results never depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+fn prepared(date: &Option<String>) -> Result<chrono::NaiveDate, Failure> {
+    match date {
+        Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| bad(format_args!("--date {text:?}: not a date like 2026-12-03"))),
+        None => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let days = i64::try_from(now / 86_400).unwrap_or(0);
+            Ok(chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date")
+                + chrono::Duration::days(days))
+        }
+    }
+}
+
+fn find_chromium(given: &Option<PathBuf>) -> Result<PathBuf, Failure> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    if let Some(p) = std::env::var_os("CREDITSIM_CHROMIUM") {
+        return Ok(PathBuf::from(p));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            bad(
+                "--format pdf prints with headless Chromium, and none was found: install it \
+                 (apt-get install chromium) or give --chromium PATH",
+            )
+        })
+}
+
+/// The quote in the format asked for.
+fn rendered(doc: &creditsim::report::Doc, args: &Args) -> Result<Vec<u8>, Failure> {
+    Ok(match args.format {
+        QuoteFormat::Table => doc.render(Format::Table, terminal_width()).into_bytes(),
+        QuoteFormat::Markdown => doc.render(Format::Markdown, 0).into_bytes(),
+        QuoteFormat::Html => doc.render(Format::Html, 0).into_bytes(),
+        QuoteFormat::Json => doc.render(Format::Json, 0).into_bytes(),
+        QuoteFormat::Pdf => {
+            let paper = match args.paper {
+                PaperArg::A4 => Paper::A4,
+                PaperArg::Letter => Paper::Letter,
+            };
+            pdf::print(
+                &doc.render(Format::Html, 0),
+                &find_chromium(&args.chromium)?,
+                paper,
+            )
+            .map_err(bad)?
+        }
+    })
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    if kind_of(&args.profile) != FileKind::Profile {
+        return Err(bad(format_args!(
+            "{}: quote takes a customer profile (a [profile] table); for a scenario, use advise",
+            args.profile.display()
+        )));
+    }
+    if matches!(args.format, QuoteFormat::Pdf) && args.output.is_none() {
+        return Err(bad("--format pdf needs --output FILE"));
+    }
+    if args.threads == Some(0) {
+        return Err(bad("--threads must be at least 1"));
+    }
+    let prepared = prepared(&args.date)?;
+    let profile = profile::load(&args.profile)?;
+    let scenario = &profile.scenario;
+    let usage = scenario
+        .advice_model()
+        .ok_or_else(|| bad("the horizon has no whole day to simulate"))?;
+    let (goal, constraints, config) = args.advice.race(&usage, args.threads)?;
+    let q = quote(
+        &scenario.case,
+        &usage.model,
+        usage.baseline,
+        (goal, constraints),
+        config,
+        profile.levels,
+    )
+    .map_err(|e| bad(format_args!("{}: {e}", args.profile.display())))?;
+    let lang = match args.lang {
+        LangArg::En => Lang::En,
+        LangArg::Ja => Lang::Ja,
+    };
+    let page = QuotePage {
+        profile: &profile,
+        quote: &q,
+        lang,
+        prepared,
+        interactive: args.interactive,
+    };
+    let mut doc = quote_doc(&page).map_err(bad)?;
+    let mut provenance = provenance_of(scenario);
+    provenance.push("seed", config.sim.seed.to_string());
+    provenance.push("paths", config.sim.paths.to_string());
+    doc.set_provenance(&provenance);
+    let bytes = rendered(&doc, &args)?;
+    match &args.output {
+        Some(path) => write_file(path, &bytes).map_err(bad),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| bad(format_args!("stdout: {e}")))
+        }
+    }
+}
