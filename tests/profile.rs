@@ -164,9 +164,66 @@ const HEAD: &str = "[profile]\ncustomer = \"X\"\npricing_book = \"BOOK\"\ncreate
 #[test]
 fn an_unknown_key_is_located() {
     let e = error_of(&format!(
-        "{HEAD}currency = \"USD\"\n[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n"
+        "{HEAD}colour = \"red\"\n[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n"
     ));
-    assert!(e.starts_with("6:1: unknown field `currency`"), "{e}");
+    assert!(e.starts_with("6:1: unknown field `colour`"), "{e}");
+}
+
+#[test]
+fn a_currency_other_than_the_books_is_located() {
+    let e = error_of(&format!(
+        "{HEAD}currency = \"EUR\"\n[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n"
+    ));
+    assert_eq!(
+        e,
+        "6:12: currency \"EUR\": the pricing book prices in USD; quote in the book's currency"
+    );
+}
+
+#[test]
+fn ranges_and_a_history_together_are_refused() {
+    let trace = root().join("notebooks-data/traces/prospect-quarter.csv");
+    let e = error_of(&format!(
+        "{HEAD}usage_trace = \"{}\"\n[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n",
+        trace.display()
+    ));
+    assert!(
+        e.starts_with("7:1: give [[usage]] ranges or a usage_trace, not both"),
+        "{e}"
+    );
+    let e = error_of(&format!(
+        "{HEAD}growth_percent_per_month = 3\nusage_trace = \"{}\"\n",
+        trace.display()
+    ));
+    assert!(
+        e.starts_with("7:15: growth_percent_per_month shapes"),
+        "{e}"
+    );
+}
+
+/// A profile on the customer's own history reads its range from the projection. The hand
+/// check of scenarios/examples/prospect-bootstrap.toml (tests/reference/bootstrap_mean.py,
+/// exact fractions) puts the expected year at 1,241.364 credits: 103.447 a month. The
+/// median of 1,000 projected years' average month lies within 1% of it (the months'
+/// spread is a few percent, so the median's standard error is a few hundredths of a
+/// percent of it), and P10 < P50 < P90.
+#[test]
+fn a_history_profile_reads_its_range_from_the_projection() {
+    let p = example("prospect-history.toml");
+    let l = p.levels;
+    let expected = 1_241.364 / 12.0;
+    let median = l.expected_micros as f64 / 1e6;
+    assert!(
+        (median / expected - 1.0).abs() < 0.01,
+        "{median} against {expected}"
+    );
+    assert!(l.low_micros < l.expected_micros && l.expected_micros < l.high_micros);
+    assert!(p.usage.is_empty());
+    assert!(p
+        .reading
+        .starts_with("Projected from the customer's own usage history"));
+    let sim = p.scenario.simulation.as_ref().unwrap();
+    assert_eq!((sim.paths, sim.seed), (2000, 1));
 }
 
 #[test]

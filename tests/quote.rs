@@ -34,7 +34,7 @@ const WALLET: &str = "scenarios/profiles/wallet-shop.toml";
 /// same paths and seed), and the quote recommends what the advice does.
 #[test]
 fn the_quote_has_the_advice_numbers() {
-    for profile in [ACME, WALLET] {
+    for profile in [ACME, WALLET, "scenarios/profiles/prospect-history.toml"] {
         let advice = json(&["advise", profile, "--format", "json", "--paths", "400"]);
         let quote = json(&[
             "quote",

@@ -227,6 +227,7 @@ fn quotes_print_on_one_page_render_cleanly_and_their_slider_shows_engine_numbers
     for profile in [
         "scenarios/profiles/acme-vision.toml",
         "scenarios/profiles/wallet-shop.toml",
+        "scenarios/profiles/prospect-history.toml",
     ] {
         let name = Path::new(profile)
             .file_stem()

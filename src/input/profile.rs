@@ -46,7 +46,8 @@
 //! is busy for every metric of the profile.
 
 use super::raw::{
-    CapValue, RawHorizon, RawScenario, RawScenarioHeader, RawStrategy, RawUsage, RawWorkspace,
+    CapValue, RawBootstrap, RawHorizon, RawScenario, RawScenarioHeader, RawSimulation, RawStrategy,
+    RawUsage, RawWorkspace,
 };
 use super::scenario::{Scenario, HORIZON_MONTHS_MAX};
 use super::simulation::SimulationSpec;
@@ -97,6 +98,11 @@ struct RawProfileHeader {
     growth_percent_per_month: Option<Spanned<f64>>,
     paths: Option<Spanned<u32>>,
     seed: Option<u64>,
+    /// The customer's own usage history (CSV or Parquet trace), projected by resampling
+    /// whole weeks of it: instead of `[[usage]]` ranges.
+    usage_trace: Option<Spanned<String>>,
+    /// The currency the customer is quoted in: must be the pricing book's.
+    currency: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,10 +163,15 @@ pub fn load(path: &Path) -> Result<Profile, InputError> {
     months(&source, header)?;
     let growth = growth(&source, header)?;
     let paths = paths(&source, header)?;
+    check_usage_source(&source, &raw)?;
     let mut scenario =
         super::scenario::from_raw(source.clone(), scenario_of(&raw.profile, &customer))?;
     if let Some(input) = scenario.inputs.first_mut() {
         input.role = "profile".to_string();
+    }
+    check_currency(&source, header, &scenario)?;
+    if header.usage_trace.is_some() {
+        return Ok(from_trace(customer, scenario));
     }
     let usage = readings(&source, &scenario, &raw.usage)?;
     let levels = levels(&source, &scenario, &usage)?;
@@ -186,6 +197,89 @@ pub fn load(path: &Path) -> Result<Profile, InputError> {
         levels,
         growth_percent_per_month: growth * 100.0,
     })
+}
+
+/// Usage comes from `[[usage]]` ranges or from `usage_trace`, one of the two; growth is a
+/// range's (a history is projected as it is).
+fn check_usage_source(source: &Source, raw: &RawProfile) -> Result<(), InputError> {
+    let h = raw.profile.get_ref();
+    match (&h.usage_trace, raw.usage.first()) {
+        (Some(_), Some(u)) => {
+            Err(source.error(u.span(), "give [[usage]] ranges or a usage_trace, not both"))
+        }
+        (Some(t), None) if h.growth_percent_per_month.is_some() => Err(source.error(
+            t.span(),
+            "growth_percent_per_month shapes [[usage]] ranges; a usage_trace is projected as \
+             it is (remove one)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_currency(
+    source: &Source,
+    h: &RawProfileHeader,
+    scenario: &Scenario,
+) -> Result<(), InputError> {
+    let book = &scenario.case.book.currency;
+    match &h.currency {
+        Some(c) if c.get_ref().trim() != book => Err(source.error(
+            c.span(),
+            format!(
+                "currency {:?}: the pricing book prices in {book}; quote in the book's currency",
+                c.get_ref()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Pilot paths the range of a history's projection is read from.
+const TRACE_RANGE_PATHS: u32 = 1000;
+
+/// A profile on the customer's own history: the scenario's `[simulation]` resamples it (the
+/// scenario loader read it), and the range is the projection's: P10, P50 and P90 over paths
+/// of the average month's credits.
+fn from_trace(customer: String, scenario: Scenario) -> Profile {
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("a usage_trace profile simulates");
+    let config = crate::analysis::montecarlo::SimConfig {
+        paths: spec.paths.min(TRACE_RANGE_PATHS),
+        seed: spec.seed,
+        threads: None,
+    };
+    let months = i64::from(crate::analysis::breakeven::months(&scenario.case).max(1));
+    let mut monthly: Vec<i64> =
+        crate::analysis::montecarlo::demands(&scenario.case, &spec.model, config)
+            .iter()
+            .map(|d| d.micros() / months)
+            .collect();
+    monthly.sort_unstable();
+    let at = |q: usize| monthly[(monthly.len() * q).div_ceil(100).max(1) - 1];
+    let levels = UsageLevels {
+        low_micros: at(10),
+        expected_micros: at(50),
+        high_micros: at(90),
+    };
+    let credits = |l: i64| grouped(Decimal::new(l, 6).round_dp(2).normalize());
+    let reading = format!(
+        "Projected from the customer's own usage history, resampled a week at a time: about {} \
+         credits a month on average over the horizon; 1 projection in 10 below {} and 1 in 10 \
+         above {}.",
+        credits(levels.expected_micros),
+        credits(levels.low_micros),
+        credits(levels.high_micros)
+    );
+    Profile {
+        customer,
+        scenario,
+        usage: Vec::new(),
+        reading,
+        levels,
+        growth_percent_per_month: 0.0,
+    }
 }
 
 /// The readings' low, per_month and high summed over the metrics, each converted to credits
@@ -264,11 +358,40 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
             buy_on_alert: false,
             upgrade: None,
         }],
-        simulation: None,
+        simulation: h
+            .usage_trace
+            .as_ref()
+            .map(|trace| simulation_of_trace(h, trace)),
         expect_stat: Vec::new(),
         expect_breakeven: Vec::new(),
         expect_advice: Vec::new(),
         expect: None,
+    }
+}
+
+/// The `[simulation]` that resamples the customer's history a week at a time.
+fn simulation_of_trace(h: &RawProfileHeader, trace: &Spanned<String>) -> RawSimulation {
+    RawSimulation {
+        paths: Some((h.paths.clone()).unwrap_or_else(|| Spanned::new(trace.span(), PATHS_DEFAULT))),
+        seed: Some(h.seed.unwrap_or(SEED_DEFAULT)),
+        baseline: None,
+        tie_within: None,
+        activity: None,
+        regimes: None,
+        model: Vec::new(),
+        bootstrap: Some(Spanned::new(
+            trace.span(),
+            RawBootstrap {
+                trace: trace.clone(),
+                block_days: None,
+                workspace: None,
+                timestamp: None,
+                metric: None,
+                quantity: None,
+                timestamp_format: None,
+                timezone: None,
+            },
+        )),
     }
 }
 
@@ -315,7 +438,8 @@ fn readings(
     if usage.is_empty() {
         return Err(InputError::whole_file(
             &source.path,
-            "the profile has no [[usage]]: say how much of which metric the customer uses",
+            "the profile has no [[usage]]: say how much of which metric the customer uses, or \
+             give their history as usage_trace",
         ));
     }
     if usage.len() > USAGE_MAX {

@@ -303,8 +303,36 @@ fn rounds_to_zero(page: &QuotePage, amount: Decimal) -> bool {
         .is_zero()
 }
 
+/// When a setup that refuses no usage has a lower mean than the recommendation (the advice
+/// called the two a tie, within the simulation's precision, and took the one paying less
+/// cash), the recommendation's why says so.
+fn tie_words(page: &QuotePage) -> Option<String> {
+    let n = page.quote.setups.len();
+    let lower = (1..n).any(|i| {
+        page.stats(i).p_blocked.is_zero()
+            && page.mean(i) < page.mean(0)
+            && !rounds_to_zero(page, page.mean(0) - page.mean(i))
+    });
+    if !lower {
+        return None;
+    }
+    let cash = |i: usize| page.stats(i).cash.cost.mean;
+    let least_cash = (1..n).all(|i| !page.stats(i).p_blocked.is_zero() || cash(0) <= cash(i));
+    Some(match (page.lang, least_cash) {
+        (Lang::En, true) => "Ties for the lowest expected cost (within the simulation's precision), and pays the least cash".into(),
+        (Lang::En, false) => "Ties for the lowest expected cost (within the simulation's precision)".into(),
+        (Lang::Ja, true) => "期待費用は最安と同等（シミュレーションの誤差の範囲）で、現金支出が最少".into(),
+        (Lang::Ja, false) => "期待費用は最安と同等（シミュレーションの誤差の範囲）".into(),
+    })
+}
+
 /// Setup `i`'s one-line why.
 fn why(page: &QuotePage, i: usize) -> String {
+    if i == 0 && page.quote.advice.goal.objective == Objective::Mean {
+        if let Some(tie) = tie_words(page) {
+            return tie;
+        }
+    }
     if i == 0 {
         let mut w = goal_words(page).to_string();
         if page.lang == Lang::En {
@@ -498,14 +526,17 @@ fn payback(page: &QuotePage) -> String {
 
 /// The customer's low or high end in their own units: "1,500 gpu_training_minutes and
 /// 12,000 ai_labels".
-fn end_usage(page: &QuotePage, high: bool) -> String {
+fn end_usage(page: &QuotePage, high: bool) -> Option<String> {
+    if page.profile.usage.is_empty() {
+        return None;
+    }
     let parts: Vec<String> = (page.profile.usage.iter())
         .map(|u| {
             let q = if high { u.high } else { u.low };
             format!("{} {}", words::number(q, 6), u.metric)
         })
         .collect();
-    parts.join(page.t(" and ", "、"))
+    Some(parts.join(page.t(" and ", "、")))
 }
 
 /// The cheapest shown setup in `costs` (by row), by the one ranking.
@@ -520,8 +551,13 @@ fn ends(page: &QuotePage) -> String {
         let best = cheapest_shown(page, costs);
         let a = page.m(costs[q.setups[0].row].of(page.measure()));
         let b = page.m(costs[q.setups[best].row].of(page.measure()));
-        let usage = end_usage(page, high);
         let credits = words::number(Decimal::new(level, 6), 2);
+        let usage = match (end_usage(page, high), page.lang) {
+            (Some(u), Lang::En) => format!("{u} a month, {credits} credits"),
+            (Some(u), Lang::Ja) => format!("月{u}、{credits}クレジット"),
+            (None, Lang::En) => format!("{credits} credits a month"),
+            (None, Lang::Ja) => format!("月{credits}クレジット"),
+        };
         let (en_end, ja_end) = if high {
             ("high", "多い")
         } else {
@@ -529,17 +565,17 @@ fn ends(page: &QuotePage) -> String {
         };
         match (page.lang, best == 0) {
             (Lang::En, true) => format!(
-                "At the {en_end} end ({usage} a month, {credits} credits, steady all year) A would cost {a} and stays the cheapest."
+                "At the {en_end} end ({usage}, steady all year) A would cost {a} and stays the cheapest."
             ),
             (Lang::En, false) => format!(
-                "At the {en_end} end ({usage} a month, {credits} credits, steady all year) A would cost {a}; {} would be cheapest at {b}.",
+                "At the {en_end} end ({usage}, steady all year) A would cost {a}; {} would be cheapest at {b}.",
                 letter(best)
             ),
             (Lang::Ja, true) => format!(
-                "利用が{ja_end}場合（月{usage}、{credits}クレジットで年間一定）、Aは{a}で、引き続き最安です。"
+                "利用が{ja_end}場合（{usage}で年間一定）、Aは{a}で、引き続き最安です。"
             ),
             (Lang::Ja, false) => format!(
-                "利用が{ja_end}場合（月{usage}、{credits}クレジットで年間一定）、Aは{a}、最安は{}の{b}です。",
+                "利用が{ja_end}場合（{usage}で年間一定）、Aは{a}、最安は{}の{b}です。",
                 letter(best)
             ),
         }
@@ -606,6 +642,19 @@ fn prices_words(page: &QuotePage) -> String {
 
 /// The stated usage, how it was read, and its growth.
 fn usage_paragraph(page: &QuotePage) -> String {
+    if page.profile.usage.is_empty() {
+        let l = page.quote.levels;
+        let credits = |x: i64| words::number(Decimal::new(x, 6), 2);
+        return match page.lang {
+            Lang::En => page.profile.reading.clone(),
+            Lang::Ja => format!(
+                "お客様ご自身の利用履歴を1週間単位で再標本化して予測：期間平均で月約{}クレジット（予測の10回に1回は{}未満、1回は{}超）。",
+                credits(l.expected_micros),
+                credits(l.low_micros),
+                credits(l.high_micros)
+            ),
+        };
+    }
     let usage: Vec<String> = page
         .profile
         .usage
