@@ -167,7 +167,15 @@ fn group(d: rust_decimal::Decimal) -> String {
 fn bad_quote_input_is_refused_with_exit_2_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("q.pdf");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["quote", ACME, "--interactive"],
+            "--interactive is for --format html",
+        ),
+        (
+            &["quote", ACME, "--paper", "letter"],
+            "--paper and --chromium are for --format pdf",
+        ),
         (
             &["quote", "scenarios/examples/steady-inference.toml"],
             "quote takes a customer profile",

@@ -51,7 +51,7 @@ Examples:
   creditsim quote scenarios/profiles/wallet-shop.toml --lang ja --format pdf --output quote.pdf"
 )]
 pub struct Args {
-    /// Customer profile (scenarios/README.md, \"Customer profile\").
+    /// Customer profile (scenarios/README.md, "Customer profile").
     profile: PathBuf,
     #[arg(long, value_enum, default_value = "table")]
     format: QuoteFormat,
@@ -68,9 +68,9 @@ pub struct Args {
     /// The date the quote is dated (default: today), YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     date: Option<String>,
-    /// PDF paper size.
-    #[arg(long, value_enum, default_value = "a4")]
-    paper: PaperArg,
+    /// PDF paper size (default: A4).
+    #[arg(long, value_enum)]
+    paper: Option<PaperArg>,
     /// The Chromium that prints PDFs (default: $CREDITSIM_CHROMIUM, else chromium,
     /// chromium-browser or google-chrome on the PATH).
     #[arg(long, value_name = "PATH")]
@@ -130,8 +130,8 @@ fn rendered(doc: &creditsim::report::Doc, args: &Args) -> Result<Vec<u8>, Failur
         QuoteFormat::Json => doc.render(Format::Json, 0).into_bytes(),
         QuoteFormat::Pdf => {
             let paper = match args.paper {
-                PaperArg::A4 => Paper::A4,
-                PaperArg::Letter => Paper::Letter,
+                None | Some(PaperArg::A4) => Paper::A4,
+                Some(PaperArg::Letter) => Paper::Letter,
             };
             pdf::print(
                 &doc.render(Format::Html, 0),
@@ -143,6 +143,23 @@ fn rendered(doc: &creditsim::report::Doc, args: &Args) -> Result<Vec<u8>, Failur
     })
 }
 
+/// Flags that only mean something in one format are refused in the others, never ignored.
+fn check_flags(args: &Args) -> Result<(), Failure> {
+    let pdf = matches!(args.format, QuoteFormat::Pdf);
+    if pdf && args.output.is_none() {
+        return Err(bad("--format pdf needs --output FILE"));
+    }
+    if args.interactive && !matches!(args.format, QuoteFormat::Html) {
+        return Err(bad(
+            "--interactive is for --format html (a page with a slider)",
+        ));
+    }
+    if !pdf && (args.paper.is_some() || args.chromium.is_some()) {
+        return Err(bad("--paper and --chromium are for --format pdf"));
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<(), Failure> {
     if kind_of(&args.profile) != FileKind::Profile {
         return Err(bad(format_args!(
@@ -150,9 +167,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             args.profile.display()
         )));
     }
-    if matches!(args.format, QuoteFormat::Pdf) && args.output.is_none() {
-        return Err(bad("--format pdf needs --output FILE"));
-    }
+    check_flags(&args)?;
     if args.threads == Some(0) {
         return Err(bad("--threads must be at least 1"));
     }
