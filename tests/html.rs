@@ -139,6 +139,15 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
             ],
         ),
         (
+            "sensitivity",
+            vec![
+                "sensitivity",
+                "scenarios/examples/steady-inference.toml",
+                "--paths",
+                "200",
+            ],
+        ),
+        (
             "portfolio",
             vec![
                 "portfolio",

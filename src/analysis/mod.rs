@@ -9,6 +9,7 @@ pub mod montecarlo;
 pub mod portfolio;
 pub mod quote;
 pub mod ranking;
+pub mod sensitivity;
 pub mod worst_case;
 
 pub use case::Case;

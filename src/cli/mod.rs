@@ -12,6 +12,7 @@ mod floor;
 mod portfolio;
 mod quote;
 mod replay;
+mod sensitivity;
 mod simulate;
 mod trace;
 mod validate;
@@ -68,6 +69,10 @@ enum Command {
     /// cost and range, the alternatives, charts, payback and assumptions (text, Markdown,
     /// HTML with an optional usage slider, or PDF; English or Japanese).
     Quote(quote::Args),
+    /// One parameter at a time (flex price, bundle discounts, included credits, plan fees,
+    /// usage, growth, volatility) over a low and a high change, on the same simulated usage:
+    /// a tornado of the recommended setup's cost, and where the recommendation changes.
+    Sensitivity(sensitivity::Args),
     /// Time a simulation against the floor of drawing its usage alone, per thread count;
     /// report wall time, paths per second and peak memory. See README, "Performance".
     Bench(bench::Args),
@@ -117,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Breakeven(args) => breakeven::run(args),
         Command::Advise(args) => advise::run(args),
         Command::Quote(args) => quote::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

@@ -18,6 +18,7 @@ pub mod quote;
 pub mod quote_charts;
 pub mod quote_words;
 pub mod replay;
+pub mod sensitivity;
 pub mod simulate;
 pub mod tables;
 pub mod text;

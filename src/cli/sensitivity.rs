@@ -1,0 +1,144 @@
+//! `creditsim sensitivity`: one parameter at a time over a low and a high change, on common
+//! random numbers (`analysis::sensitivity`).
+
+use super::{bad, load_simulation, provenance_of, Failure, ReportArgs};
+use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
+use creditsim::analysis::sensitivity::{sensitivity, Parameter, PARAMETERS};
+use creditsim::report::sensitivity::sensitivity_doc;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+#[derive(clap::Args)]
+#[command(after_help = "Parameters (change from the base; default range):
+  flex_price       every flex price, percent (-20,20)
+  bundle_discount  every bundle's discount, percentage points (-5,5)
+  included_credits every plan's included credits, percent (-20,20)
+  plan_fees        every plan's fee and seat fee, percent (-20,20)
+  usage            usage: every metric's mean or history day, percent (-30,30)
+  growth           every metric's growth a month, percentage points (-2,2)
+  volatility       every spread (day to day and activity), percent (-50,50)
+Without --vary, all of them at their default ranges (growth and volatility only for a
+usage model; a resampled history has neither).
+
+Examples:
+  creditsim sensitivity scenarios/examples/steady-inference.toml
+  creditsim sensitivity scenarios/examples/growing-team.toml --vary flex_price=-40,40 --vary usage=-50,50")]
+pub struct Args {
+    /// Scenario with a [simulation] section; its strategies are the setups compared.
+    scenario: PathBuf,
+    /// A parameter and its low and high change, NAME=LOW,HIGH (repeatable; default: every
+    /// parameter at its default range).
+    #[arg(long, value_name = "NAME=LOW,HIGH")]
+    vary: Vec<String>,
+    /// Paths (default: the scenario's).
+    #[arg(long)]
+    paths: Option<u32>,
+    /// Master seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Mean economic cost (default) or mean cash.
+    #[arg(long, value_parser = ["economic", "cash"], default_value = "economic")]
+    measure: String,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// `NAME=LOW,HIGH` as a parameter and its range.
+fn range(text: &str) -> Result<(Parameter, Decimal, Decimal), Failure> {
+    let wrong = |why: &str| bad(format_args!("--vary {text:?}: {why}"));
+    let (name, values) = text
+        .split_once('=')
+        .ok_or_else(|| wrong("expected NAME=LOW,HIGH, like flex_price=-20,20"))?;
+    let p = Parameter::from_name(name.trim()).ok_or_else(|| {
+        let known: Vec<&str> = PARAMETERS.iter().map(|p| p.name()).collect();
+        wrong(&format!("unknown parameter (known: {})", known.join(", ")))
+    })?;
+    let (lo, hi) = values
+        .split_once(',')
+        .ok_or_else(|| wrong("expected two changes, LOW,HIGH"))?;
+    let number = |s: &str| Decimal::from_str(s.trim().trim_start_matches('+'));
+    let (lo, hi) = match (number(lo), number(hi)) {
+        (Ok(lo), Ok(hi)) => (lo, hi),
+        _ => return Err(wrong("the changes must be numbers")),
+    };
+    if lo > Decimal::ZERO || hi < Decimal::ZERO || lo == hi {
+        return Err(wrong(
+            "the range must go from a change at or below 0 to one at or above 0",
+        ));
+    }
+    if p.lowest_change().is_some_and(|min| lo <= min) {
+        return Err(wrong(&format!(
+            "{} cannot fall by 100{} or more",
+            p.name(),
+            p.unit()
+        )));
+    }
+    Ok((p, lo, hi))
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let scenario = load_simulation(
+        &args.scenario,
+        "nothing to simulate (see scenarios/README.md)",
+    )?;
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
+    let history = spec.model.bootstrap.is_some();
+    let ranges = if args.vary.is_empty() {
+        (PARAMETERS.into_iter())
+            .filter(|p| !(history && matches!(p, Parameter::Growth | Parameter::Volatility)))
+            .map(|p| {
+                let (lo, hi) = p.default_range();
+                (p, lo, hi)
+            })
+            .collect()
+    } else {
+        args.vary
+            .iter()
+            .map(|t| range(t))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let moot = ranges
+        .iter()
+        .find(|(p, ..)| history && matches!(p, Parameter::Growth | Parameter::Volatility));
+    if let Some((p, ..)) = moot {
+        return Err(bad(format_args!(
+            "--vary {}: the scenario resamples a history, which has no growth or spread to move",
+            p.name()
+        )));
+    }
+    let paths = args.paths.unwrap_or(spec.paths);
+    if paths == 0 || paths > PATHS_MAX {
+        return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
+    }
+    let sim = SimConfig {
+        paths,
+        seed: args.seed.unwrap_or(spec.seed),
+        threads: args.report.threads(),
+    };
+    let measure = if args.measure == "cash" {
+        Measure::Cash
+    } else {
+        Measure::Economic
+    };
+    let result = sensitivity(&scenario.case, &spec.model, sim, measure, &ranges)
+        .map_err(|e| bad(format_args!("{}: {e}", scenario.path.display())))?;
+    let (mut doc, charts) = sensitivity_doc(&scenario, &result).map_err(bad)?;
+    let mut provenance = provenance_of(&scenario);
+    provenance.push("seed", sim.seed.to_string());
+    provenance.push("paths", paths.to_string());
+    doc.set_provenance(&provenance);
+    let files = charts
+        .into_iter()
+        .flat_map(|c| {
+            [
+                (format!("{}.png", c.name), c.png),
+                (format!("{}.svg", c.name), c.svg.into_bytes()),
+            ]
+        })
+        .collect();
+    args.report.emit(&doc, files)
+}
