@@ -154,3 +154,43 @@ fn every_example_gets_a_tornado_and_bad_ranges_are_refused() {
     assert_eq!(code, Some(2));
     assert!(err.contains("resamples a history"), "{err}");
 }
+
+/// A `[sensitivity]` table gives the ranges when no --vary does; a wrong one is located.
+#[test]
+fn a_sensitivity_table_sets_the_ranges_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = root().join("scenarios/pricing/credits-book.toml");
+    let write = |table: &str| {
+        let path = dir.path().join("table.toml");
+        let text = SCENARIO.replace("BOOK", &book.display().to_string()) + table;
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let path = write("\n[sensitivity]\nplan_fees = [-10, 10]\n");
+    let (code, out, err) = run(&["sensitivity", &path, "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let params = v["parameters"].as_array().unwrap();
+    assert_eq!(params.len(), 1);
+    // Growth's fee 299 -10%: 269.10 a month, 3,229.20 a year.
+    assert_eq!(params[0]["means_at_low"][1], "3229.2000");
+    for (table, message) in [
+        (
+            "\n[sensitivity]\nprice = [-10, 10]\n",
+            "34:1: unknown parameter \"price\"",
+        ),
+        (
+            "\n[sensitivity]\nusage = [10]\n",
+            "34:9: a range is [low, high]",
+        ),
+        (
+            "\n[sensitivity]\nusage = [-120, 10]\n",
+            "34:9: usage cannot fall by 100%",
+        ),
+    ] {
+        let path = write(table);
+        let (code, _, err) = run(&["sensitivity", &path]);
+        assert_eq!(code, Some(2), "{table}");
+        assert!(err.contains(message), "{table}: {err}");
+    }
+}

@@ -101,6 +101,23 @@ impl Parameter {
     }
 }
 
+/// Whether `low..high` is a range this parameter can be swept over: around the base (low at
+/// or below 0, high at or above it, not both 0), and never a fall of 100% or more of a
+/// price, fee, credit or spread.
+pub fn check_range(p: Parameter, low: Decimal, high: Decimal) -> Result<(), String> {
+    if low > Decimal::ZERO || high < Decimal::ZERO || low == high {
+        return Err("the range must go from a change at or below 0 to one at or above 0".into());
+    }
+    if p.lowest_change().is_some_and(|min| low <= min) {
+        return Err(format!(
+            "{} cannot fall by 100{} or more",
+            p.name(),
+            p.unit()
+        ));
+    }
+    Ok(())
+}
+
 /// The inputs with one parameter changed by `change` (percent or points).
 pub fn apply(
     case: &Case,

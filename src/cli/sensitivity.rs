@@ -3,7 +3,7 @@
 
 use super::{bad, load_simulation, provenance_of, Failure, ReportArgs};
 use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
-use creditsim::analysis::sensitivity::{sensitivity, Parameter, PARAMETERS};
+use creditsim::analysis::sensitivity::{check_range, sensitivity, Parameter, PARAMETERS};
 use creditsim::report::sensitivity::sensitivity_doc;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
@@ -27,8 +27,8 @@ Examples:
 pub struct Args {
     /// Scenario with a [simulation] section; its strategies are the setups compared.
     scenario: PathBuf,
-    /// A parameter and its low and high change, NAME=LOW,HIGH (repeatable; default: every
-    /// parameter at its default range).
+    /// A parameter and its low and high change, NAME=LOW,HIGH (repeatable; default: the
+    /// scenario's [sensitivity] table, else every parameter at its default range).
     #[arg(long, value_name = "NAME=LOW,HIGH")]
     vary: Vec<String>,
     /// Paths (default: the scenario's).
@@ -62,18 +62,7 @@ fn range(text: &str) -> Result<(Parameter, Decimal, Decimal), Failure> {
         (Ok(lo), Ok(hi)) => (lo, hi),
         _ => return Err(wrong("the changes must be numbers")),
     };
-    if lo > Decimal::ZERO || hi < Decimal::ZERO || lo == hi {
-        return Err(wrong(
-            "the range must go from a change at or below 0 to one at or above 0",
-        ));
-    }
-    if p.lowest_change().is_some_and(|min| lo <= min) {
-        return Err(wrong(&format!(
-            "{} cannot fall by 100{} or more",
-            p.name(),
-            p.unit()
-        )));
-    }
+    check_range(p, lo, hi).map_err(|why| wrong(&why))?;
     Ok((p, lo, hi))
 }
 
@@ -87,7 +76,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .as_ref()
         .expect("load_simulation checked it");
     let history = spec.model.bootstrap.is_some();
-    let ranges = if args.vary.is_empty() {
+    let ranges = if args.vary.is_empty() && !scenario.sensitivity.is_empty() {
+        scenario.sensitivity.clone()
+    } else if args.vary.is_empty() {
         (PARAMETERS.into_iter())
             .filter(|p| !(history && matches!(p, Parameter::Growth | Parameter::Volatility)))
             .map(|p| {

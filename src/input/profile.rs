@@ -365,6 +365,7 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
         expect_stat: Vec::new(),
         expect_breakeven: Vec::new(),
         expect_advice: Vec::new(),
+        sensitivity: None,
         expect: None,
     }
 }

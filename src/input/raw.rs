@@ -159,6 +159,8 @@ pub struct RawScenario {
     pub expect_breakeven: Vec<Spanned<RawBreakevenExpect>>,
     #[serde(default)]
     pub expect_advice: Vec<Spanned<RawAdviceExpect>>,
+    /// `[sensitivity]`: parameter = [low, high] changes `creditsim sensitivity` sweeps.
+    pub sensitivity: Option<std::collections::BTreeMap<Spanned<String>, Spanned<Vec<Dec>>>>,
     /// Read separately (with spans per key) by `scenario::expect`.
     #[serde(default)]
     pub expect: Option<serde::de::IgnoredAny>,

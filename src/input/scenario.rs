@@ -17,6 +17,7 @@ use super::usage_csv::credits_for;
 pub use super::usage_csv::UsageEvent;
 use super::values::{TomlDate, TomlInstant};
 use crate::analysis::portfolio::Member;
+use crate::analysis::sensitivity::{check_range, Parameter, PARAMETERS};
 use crate::analysis::worst_case::{self, Breach, Culprit, Subject};
 use crate::analysis::Case;
 use crate::engine::ledger::{CapSetting, FlexSetting, Purchase, Workspace};
@@ -64,6 +65,9 @@ pub struct Scenario {
     pub breakeven_expectations: Vec<super::expect_breakeven::BreakevenExpectation>,
     /// `[[expect_advice]]`: recommendations `check` verifies with one `advise` run each.
     pub advice_expectations: Vec<super::expect_advice::AdviceExpectation>,
+    /// `[sensitivity]`: the parameters `creditsim sensitivity` sweeps, with their low and
+    /// high change (empty: the command's defaults).
+    pub sensitivity: Vec<(Parameter, Decimal, Decimal)>,
     /// The files read (scenario, pricing book), for provenance.
     pub inputs: Vec<InputFile>,
     /// The `[simulation]` section, when the scenario can be simulated.
@@ -415,6 +419,7 @@ impl Loader<'_> {
             &case.strategies,
             simulation.is_some() || !usage.is_empty(),
         )?;
+        let sensitivity = self.sensitivity(raw)?;
         Ok(Scenario {
             path: self.cx.source.path.clone(),
             name: self.scenario_name(raw),
@@ -426,9 +431,43 @@ impl Loader<'_> {
             expectations,
             breakeven_expectations,
             advice_expectations,
+            sensitivity,
             inputs: self.inputs.clone(),
             simulation,
         })
+    }
+
+    /// `[sensitivity]` read and checked: known parameters, two changes each, a range around
+    /// the base.
+    fn sensitivity(
+        &self,
+        raw: &RawScenario,
+    ) -> Result<Vec<(Parameter, Decimal, Decimal)>, InputError> {
+        let Some(table) = &raw.sensitivity else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (name, range) in table {
+            let p = Parameter::from_name(name.get_ref()).ok_or_else(|| {
+                let known: Vec<&str> = PARAMETERS.iter().map(|p| p.name()).collect();
+                self.cx.source.error(
+                    name.span(),
+                    format!(
+                        "unknown parameter \"{}\" (known: {})",
+                        name.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            let [low, high] = range.get_ref().as_slice() else {
+                return self
+                    .cx
+                    .err(range.span(), "a range is [low, high]: two changes");
+            };
+            check_range(p, low.0, high.0).map_err(|why| self.cx.source.error(range.span(), why))?;
+            out.push((p, low.0, high.0));
+        }
+        Ok(out)
     }
 
     /// A worst case past a limit, located at the input to blame.
