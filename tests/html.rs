@@ -6,45 +6,10 @@
 //! Without Chromium the test says so and passes, unless `CREDITSIM_REQUIRE_TOOLS` is set
 //! (`.ci/run` sets it): CI never skips it.
 
+mod common;
+use common::{browser, chromium, root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CREDITSIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(PathBuf::from)
-}
-
-/// Chromium with the flags a sandboxed, offline machine needs.
-fn browser(exe: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(exe);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
 
 /// Writes `creditsim ARGS --format html` to `out`.
 fn page(args: &[&str], out: &Path) {

@@ -8,6 +8,8 @@
 //! Without Chromium the test says so and passes, unless `CREDITSIM_REQUIRE_TOOLS` is set
 //! (`.ci/run` sets it).
 
+mod common;
+use common::{browser, chromium, root};
 use creditsim::analysis::advise::{Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::breakeven::{grid, steady_usage, Unit};
 use creditsim::analysis::montecarlo::{Measure, SimConfig};
@@ -15,45 +17,10 @@ use creditsim::analysis::quote::{curve_sweep, quote};
 use creditsim::engine::replay::replay;
 use creditsim::input::profile;
 use creditsim::report::quote_words::{money, Lang};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const PATHS: &str = "300";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CREDITSIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(PathBuf::from)
-}
-
-fn browser(exe: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(exe);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
 
 fn quote_file(profile: &str, extra: &[&str], out: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_creditsim"))

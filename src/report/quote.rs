@@ -185,6 +185,7 @@ fn against(page: &QuotePage, i: usize, label: &str, summary: &Summary) -> String
     let saving = s.mean;
     let share = words::percent(s.p_positive);
     let months = words::over_months(page.lang, page.months());
+    let opening = &capitalised(page.lang, label);
     if rounds_to_zero(page, saving) && other.p_blocked.is_zero() {
         return match page.lang {
             Lang::En => format!("It costs the same as {label} on average {months}, to the cent."),
@@ -201,7 +202,7 @@ fn against(page: &QuotePage, i: usize, label: &str, summary: &Summary) -> String
             page.money(saving)
         ),
         (Lang::En, false, false) => format!(
-            "{label} would cost {} less {months}, but stops your usage in {} of the simulated outcomes; the recommendation serves all of it.",
+            "{opening} would cost {} less {months}, but stops your usage in {} of the simulated outcomes; the recommendation serves all of it.",
             page.money(-saving),
             words::percent(other.p_blocked)
         ),
@@ -211,7 +212,7 @@ fn against(page: &QuotePage, i: usize, label: &str, summary: &Summary) -> String
             words::percent(other.p_blocked)
         ),
         (Lang::En, false, true) => format!(
-            "{label} would cost {} less {months} on average; the recommendation is chosen for {}.",
+            "{opening} would cost {} less {months} on average; the recommendation is chosen for {}.",
             page.money(-saving),
             goal_words(page)
         ),
@@ -293,6 +294,15 @@ fn savings(page: &QuotePage) -> String {
         );
     }
     out.join(page.t(" ", ""))
+}
+
+/// `text` with its first letter capitalised, to open an English sentence.
+fn capitalised(lang: Lang, text: &str) -> String {
+    let mut chars = text.chars();
+    match (lang, chars.next()) {
+        (Lang::En, Some(c)) => c.to_uppercase().chain(chars).collect(),
+        _ => text.to_string(),
+    }
 }
 
 /// Whether `amount` shows as zero at the book's minor unit.

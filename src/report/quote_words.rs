@@ -197,12 +197,17 @@ fn setup_en(case: &Case, setup: Setup, flex_on: bool) -> String {
             plan: p,
             below,
             purchase,
-        } => format!(
-            "{}, buying {} whenever fewer than {} prepaid credits are left",
-            plan(p),
-            item(purchase),
-            number(below.to_decimal(), 6)
-        ),
+        } => {
+            let left = match number(below.to_decimal(), 6).as_str() {
+                "1" => "less than 1 prepaid credit is".to_string(),
+                n => format!("fewer than {n} prepaid credits are"),
+            };
+            format!(
+                "{}, buying {} whenever {left} left",
+                plan(p),
+                item(purchase)
+            )
+        }
         Setup::VendorRule { plan: p } => format!(
             "{}, buying at each usage alert the bundle that covers last month's extra usage",
             plan(p)

@@ -8,6 +8,7 @@ pub fn root() -> &'static Path {
 }
 
 /// Runs `creditsim ARGS` from the crate's root and asserts it succeeded.
+#[allow(dead_code)]
 pub fn creditsim_ok(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
         .args(args)
@@ -19,4 +20,41 @@ pub fn creditsim_ok(args: &[&str]) {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Debian's Chromium (or `$CREDITSIM_CHROMIUM`), if this machine has one.
+#[allow(dead_code)]
+pub fn chromium() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("CREDITSIM_CHROMIUM") {
+        return Some(std::path::PathBuf::from(p));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(std::path::PathBuf::from)
+}
+
+/// Headless Chromium with the flags a sandboxed, offline machine needs, its profile in
+/// `profile`.
+#[allow(dead_code)]
+pub fn browser(exe: &Path, profile: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(exe);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
 }
