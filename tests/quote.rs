@@ -211,3 +211,70 @@ fn bad_quote_input_is_refused_with_exit_2_and_no_output() {
     }
     assert!(!pdf.exists(), "no PDF left behind");
 }
+
+/// The profile as flags is the same profile: Acme Vision's file and its flags quote alike;
+/// a wrong flag is reported at the line the flags became.
+#[test]
+fn a_profile_given_as_flags_quotes_like_its_file() {
+    let flags = [
+        "quote",
+        "--customer",
+        "Acme Vision",
+        "--book",
+        "scenarios/pricing/credits-book.toml",
+        "--created",
+        "2026-04-01",
+        "--plan",
+        "core-monthly",
+        "--months",
+        "12",
+        "--growth",
+        "2",
+        "--usage",
+        "gpu_training_minutes=2500,1500,4200",
+        "--usage",
+        "ai_labels=20000,12000,32000",
+        "--paths",
+        "400",
+        "--date",
+        "2026-12-03",
+        "--format",
+        "json",
+    ];
+    let from_flags = json(&flags);
+    let from_file = json(&[
+        "quote",
+        ACME,
+        "--paths",
+        "400",
+        "--date",
+        "2026-12-03",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(from_flags["setups"], from_file["setups"]);
+    assert_eq!(from_flags["lead"], from_file["lead"]);
+    let o = creditsim(&[
+        "quote",
+        "--customer",
+        "X",
+        "--book",
+        "scenarios/pricing/credits-book.toml",
+        "--created",
+        "2026-04-01",
+        "--plan",
+        "gold",
+        "--usage",
+        "credits=10,5,20",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("(quote flags):5:8: unknown plan \"gold\""),
+        "{err}"
+    );
+    let o = creditsim(&["quote", "--customer", "X", "--plan", "core-monthly"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing --book, --created"));
+    let o = creditsim(&["quote", ACME, "--plan", "x"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not both"));
+}

@@ -51,8 +51,11 @@ Examples:
   creditsim quote scenarios/profiles/wallet-shop.toml --lang ja --format pdf --output quote.pdf"
 )]
 pub struct Args {
-    /// Customer profile (scenarios/README.md, "Customer profile").
-    profile: PathBuf,
+    /// Customer profile (scenarios/README.md, "Customer profile"); or give it as flags
+    /// (--customer, --book, --created, --plan, --usage or --usage-trace).
+    profile: Option<PathBuf>,
+    #[command(flatten)]
+    inline: ProfileFlags,
     #[arg(long, value_enum, default_value = "table")]
     format: QuoteFormat,
     /// Write here instead of stdout (the file appears whole or not at all).
@@ -80,6 +83,135 @@ pub struct Args {
     /// Worker threads (default: one per core). Results never depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+}
+
+/// A profile as flags, for a quote without a file: each flag is the profile key of its name.
+#[derive(clap::Args)]
+struct ProfileFlags {
+    /// The customer's name.
+    #[arg(long, value_name = "NAME")]
+    customer: Option<String>,
+    /// The pricing book file.
+    #[arg(long, value_name = "FILE")]
+    book: Option<String>,
+    /// Workspace creation date (the horizon's start), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    created: Option<String>,
+    /// The plan the customer asked about.
+    #[arg(long, value_name = "PLAN")]
+    plan: Option<String>,
+    #[arg(long, value_name = "N")]
+    seats: Option<u32>,
+    #[arg(long, value_name = "N")]
+    months: Option<u32>,
+    /// Usage growth a month, in percent (compounding).
+    #[arg(long, value_name = "PERCENT")]
+    growth: Option<f64>,
+    /// A metric's usage a month: METRIC=ABOUT,LOW,HIGH in its own unit (repeatable).
+    #[arg(long, value_name = "METRIC=ABOUT,LOW,HIGH")]
+    usage: Vec<String>,
+    /// The customer's own usage history (CSV or Parquet) instead of --usage.
+    #[arg(long, value_name = "FILE")]
+    usage_trace: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
+}
+
+/// What errors about a profile given as flags name as its file.
+const FLAGS_SOURCE: &str = "(quote flags)";
+
+/// The profile the flags describe, as the TOML a profile file would hold (every value
+/// quoted by the TOML writer), read by the same loader.
+fn profile_of_flags(f: &ProfileFlags) -> Result<profile::Profile, Failure> {
+    let missing: Vec<&str> = [
+        ("--customer", f.customer.is_none()),
+        ("--book", f.book.is_none()),
+        ("--created", f.created.is_none()),
+        ("--plan", f.plan.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| *n)
+    .collect();
+    if !missing.is_empty() {
+        return Err(bad(format_args!(
+            "give a profile file, or the profile as flags: missing {}",
+            missing.join(", ")
+        )));
+    }
+    let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let mut text = format!(
+        "[profile]\ncustomer = {}\npricing_book = {}\ncreated = {}\nplan = {}\n",
+        q(f.customer.as_deref().unwrap_or_default()),
+        q(f.book.as_deref().unwrap_or_default()),
+        f.created.as_deref().unwrap_or_default().trim(),
+        q(f.plan.as_deref().unwrap_or_default()),
+    );
+    for (key, value) in [("seats", f.seats), ("months", f.months)] {
+        if let Some(v) = value {
+            text.push_str(&format!("{key} = {v}\n"));
+        }
+    }
+    if let Some(g) = f.growth {
+        text.push_str(&format!("growth_percent_per_month = {g:?}\n"));
+    }
+    for (key, value) in [("usage_trace", &f.usage_trace), ("currency", &f.currency)] {
+        if let Some(v) = value {
+            text.push_str(&format!("{key} = {}\n", q(v)));
+        }
+    }
+    for u in &f.usage {
+        let wrong = || {
+            bad(format_args!(
+                "--usage {u:?}: expected METRIC=ABOUT,LOW,HIGH"
+            ))
+        };
+        let (metric, values) = u.split_once('=').ok_or_else(wrong)?;
+        let [about, low, high] = values.split(',').collect::<Vec<_>>()[..] else {
+            return Err(wrong());
+        };
+        text.push_str(&format!(
+            "[[usage]]\nmetric = {}\nper_month = {}\nlow = {}\nhigh = {}\n",
+            q(metric.trim()),
+            q(about.trim()),
+            q(low.trim()),
+            q(high.trim())
+        ));
+    }
+    let source = creditsim::model::diag::Source {
+        path: PathBuf::from(FLAGS_SOURCE),
+        text,
+        cut: None,
+    };
+    Ok(profile::load_source(source)?)
+}
+
+/// The profile: the file's, or the flags'.
+fn profile_of(args: &Args) -> Result<profile::Profile, Failure> {
+    let f = &args.inline;
+    let flags = f.customer.is_some()
+        || f.book.is_some()
+        || f.created.is_some()
+        || f.plan.is_some()
+        || f.seats.is_some()
+        || f.months.is_some()
+        || f.growth.is_some()
+        || !f.usage.is_empty()
+        || f.usage_trace.is_some()
+        || f.currency.is_some();
+    match (&args.profile, flags) {
+        (Some(_), true) => Err(bad("give a profile file or the profile as flags, not both")),
+        (None, _) => profile_of_flags(f),
+        (Some(path), false) => {
+            if kind_of(path) != FileKind::Profile {
+                return Err(bad(format_args!(
+                    "{}: quote takes a customer profile (a [profile] table); for a scenario, use advise",
+                    path.display()
+                )));
+            }
+            Ok(profile::load(path)?)
+        }
+    }
 }
 
 fn prepared(date: &Option<String>) -> Result<chrono::NaiveDate, Failure> {
@@ -161,18 +293,12 @@ fn check_flags(args: &Args) -> Result<(), Failure> {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    if kind_of(&args.profile) != FileKind::Profile {
-        return Err(bad(format_args!(
-            "{}: quote takes a customer profile (a [profile] table); for a scenario, use advise",
-            args.profile.display()
-        )));
-    }
     check_flags(&args)?;
     if args.threads == Some(0) {
         return Err(bad("--threads must be at least 1"));
     }
     let prepared = prepared(&args.date)?;
-    let profile = profile::load(&args.profile)?;
+    let profile = profile_of(&args)?;
     let scenario = &profile.scenario;
     let usage = scenario
         .advice_model()
@@ -186,7 +312,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         config,
         profile.levels,
     )
-    .map_err(|e| bad(format_args!("{}: {e}", args.profile.display())))?;
+    .map_err(|e| bad(format_args!("{}: {e}", profile.scenario.path.display())))?;
     let lang = match args.lang {
         LangArg::En => Lang::En,
         LangArg::Ja => Lang::Ja,

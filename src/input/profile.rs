@@ -149,7 +149,12 @@ pub struct UsageReading {
 
 /// Reads a profile file (and the pricing book it names) into a scenario.
 pub fn load(path: &Path) -> Result<Profile, InputError> {
-    let source = Source::read(path)?;
+    load_source(Source::read(path)?)
+}
+
+/// Reads a profile from its text (a file's, or one a command line wrote: its `path` is
+/// what errors name, and paths in it are relative to that path's folder).
+pub fn load_source(source: Source) -> Result<Profile, InputError> {
     let raw: RawProfile = toml::from_str(&source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         source.error(span, e.message().trim().to_string())
