@@ -9,7 +9,7 @@
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
-use crate::engine::reading::PrefixedEvents;
+use crate::engine::reading::{PrefixBuffers, PrefixedEvents};
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
 use crate::model::calendar::{add_months, Instant};
@@ -100,8 +100,9 @@ pub struct PathBuffers {
     draw: DrawBuffers,
     /// The path's usage, one event a day with usage, in time order.
     usage: Vec<CreditUsage>,
-    /// Running totals of `usage`, shared by every strategy's replay of the path.
-    prefix_micros: Vec<i128>,
+    /// Running totals of `usage` and where the month ends fall in it, shared by every
+    /// strategy's replay of the path.
+    prefix: PrefixBuffers,
 }
 
 /// Draws path `path`'s usage into `buffers.usage`, in time order; returns the days clamped.
@@ -133,7 +134,26 @@ pub fn run_path(
 ) -> Result<PathResult, PathError> {
     let clamped_days = draw_path(case, horizon, seed, path, buffers);
     let usage = &buffers.usage;
-    let events = PrefixedEvents::new(usage, &mut buffers.prefix_micros);
+    let strategies = replay_path(case, months, usage, &mut buffers.prefix)
+        .map_err(|error| PathError { path, seed, error })?;
+    Ok(PathResult {
+        strategies,
+        // Every strategy's ledger held this total within the credit limit.
+        demanded: usage.iter().map(|u| u.credits).sum(),
+        clamped_days,
+    })
+}
+
+/// Replays one path's `usage` under every strategy of `case`, observed at `months` (see
+/// [`run_path`]); `prefix` is a buffer reused from path to path.
+pub fn replay_path(
+    case: &Case,
+    months: &[Instant],
+    usage: &[CreditUsage],
+    prefix: &mut PrefixBuffers,
+) -> Result<Vec<StrategyPath>, ReplayError> {
+    // Quiet runs end at month ends (observations, monthly boundaries) more than anywhere.
+    let events = PrefixedEvents::with_marks(usage, months, prefix);
     let end = case.horizon.end;
     let observe_at = &months[..months.len() - 1];
     let mut strategies = Vec::with_capacity(case.strategies.len());
@@ -146,20 +166,13 @@ pub fn run_path(
             monthly_economic.push(cash - ledger.value_held_now());
             Ok(())
         };
-        let outcome = replay_observed(
-            &case.book,
-            case.workspace,
-            end,
-            events,
-            strategy,
-            Watch {
-                at: observe_at,
-                observe: &mut observe,
-                statements: false,
-            },
-            None,
-        )
-        .map_err(|error| PathError { path, seed, error })?;
+        let watch = Watch {
+            at: observe_at,
+            observe: &mut observe,
+            statements: false,
+        };
+        let (book, workspace) = (&case.book, case.workspace);
+        let outcome = replay_observed(book, workspace, end, events, strategy, watch, None)?;
         let t = &outcome.totals;
         monthly_cash.push(t.cash());
         monthly_economic.push(t.economic_cost());
@@ -175,12 +188,7 @@ pub fn run_path(
             monthly_economic,
         });
     }
-    Ok(PathResult {
-        strategies,
-        // Every strategy's ledger held this total within the credit limit.
-        demanded: usage.iter().map(|u| u.credits).sum(),
-        clamped_days,
-    })
+    Ok(strategies)
 }
 
 /// A Monte Carlo path whose replay stopped at a limit.

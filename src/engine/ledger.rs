@@ -351,11 +351,10 @@ pub struct Ledger<'b> {
     statement: Statement,
     statements: Vec<Statement>,
     /// Statements closed so far; with `keep_statements` off they are summed into `filed`
-    /// instead of kept, and their line buffer reused (`spare_lines`).
+    /// instead of kept, and the open statement is reused in place, its line buffer with it.
     statements_closed: u32,
     keep_statements: bool,
     filed: StatementSums,
-    spare_lines: Vec<Line>,
     /// Every line charged so far, by kind (the sum of all statements' lines); its cash is
     /// held within the money limit, so every part of it is too.
     charged: MoneyByKind,
@@ -420,7 +419,6 @@ impl<'b> Ledger<'b> {
             statements_closed: 0,
             keep_statements: true,
             filed: StatementSums::default(),
-            spare_lines: Vec::new(),
             charged: MoneyByKind::default(),
             entered: Entered::default(),
             purchases: 0,
@@ -750,12 +748,16 @@ impl<'b> Ledger<'b> {
         };
         self.flex_period = Period::new(start, add_months(self.anchor, number + 1));
         debug_assert_eq!(start, add_months(self.anchor, number));
-        self.statement = Statement::empty(
-            self.statements_closed + 1,
-            self.flex_period.start,
-            self.plan,
-        );
-        self.statement.lines = std::mem::take(&mut self.spare_lines);
+        // Reset field by field rather than replaced: a statement is a few hundred bytes,
+        // and this runs at every month end of every Monte Carlo replay.
+        let s = &mut self.statement;
+        s.number = self.statements_closed + 1;
+        s.period = Period::new(start, start);
+        s.plan = self.plan;
+        s.lines.clear();
+        s.credits = PoolCredits::default();
+        s.alerts = 0;
+        s.first_blocked_at = None;
     }
 
     /// Invoices the open flex period at `at` (rounded once) and files its statement.
@@ -775,14 +777,14 @@ impl<'b> Ledger<'b> {
         }
         self.flex_period_credits = Credits::ZERO;
         self.statement.period = Period::new(self.statement.period.start, at);
-        let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
         self.statements_closed += 1;
+        // Totals only: the statement is summed and stays, to be reset when the next period
+        // opens (nothing reads it before), its line buffer reused.
         if self.keep_statements {
+            let closed = std::mem::replace(&mut self.statement, Statement::empty(0, at, self.plan));
             self.statements.push(closed);
         } else {
-            self.filed.add(&closed);
-            self.spare_lines = closed.lines;
-            self.spare_lines.clear();
+            self.filed.add(&self.statement);
         }
         Ok(())
     }

@@ -96,31 +96,88 @@ impl<U: UsageStream> UsageReader for Cursor<U> {
 /// Events in a slice with their running totals: `prefix_micros[i]` is the credits of the
 /// first `i` events, so the total of any stretch is one subtraction and a quiet run's end
 /// is found by binary search (the totals never fall: usage is not negative).
+///
+/// A quiet run ends at an instant most often known before the replay starts (a Monte Carlo
+/// month end, where an observation and a billing boundary fall): where each such *mark*
+/// falls among the events is found once per path, in one pass, instead of by a search in
+/// every strategy's every run.
 #[derive(Clone, Copy)]
 pub struct PrefixedEvents<'a> {
     events: &'a [CreditUsage],
     prefix_micros: &'a [i128],
+    /// Sorted instants, and for each the number of events before it.
+    marks: &'a [Instant],
+    events_before_mark: &'a [usize],
     next: usize,
+}
+
+/// What [`PrefixedEvents`] writes for a path, reused from path to path.
+#[derive(Debug, Default)]
+pub struct PrefixBuffers {
+    prefix_micros: Vec<i128>,
+    events_before_mark: Vec<usize>,
 }
 
 impl<'a> PrefixedEvents<'a> {
     /// Reads `events` (in time order, one instant each at most), writing their running
     /// totals into `prefix_micros` (a buffer reused from call to call).
     pub fn new(events: &'a [CreditUsage], prefix_micros: &'a mut Vec<i128>) -> Self {
-        prefix_micros.clear();
-        prefix_micros.reserve(events.len() + 1);
-        let mut total = 0i128;
-        prefix_micros.push(total);
-        for u in events {
-            debug_assert!(u.credits.micros() >= 0, "usage is never negative");
-            total += i128::from(u.credits.micros());
-            prefix_micros.push(total);
-        }
+        running_totals(events, prefix_micros);
         PrefixedEvents {
             events,
             prefix_micros,
+            marks: &[],
+            events_before_mark: &[],
             next: 0,
         }
+    }
+
+    /// [`PrefixedEvents::new`], with where each of `marks` (sorted) falls among the events:
+    /// quiet runs ending at a mark are then found without a search.
+    pub fn with_marks(
+        events: &'a [CreditUsage],
+        marks: &'a [Instant],
+        buffers: &'a mut PrefixBuffers,
+    ) -> Self {
+        running_totals(events, &mut buffers.prefix_micros);
+        let before = &mut buffers.events_before_mark;
+        before.clear();
+        let mut i = 0;
+        for &mark in marks {
+            while events.get(i).is_some_and(|u| u.at < mark) {
+                i += 1;
+            }
+            before.push(i);
+        }
+        PrefixedEvents {
+            events,
+            prefix_micros: &buffers.prefix_micros,
+            marks,
+            events_before_mark: before,
+            next: 0,
+        }
+    }
+
+    /// How many events fall before `until` from the reader's place.
+    #[inline]
+    fn count_before(&self, until: Instant) -> usize {
+        match self.marks.binary_search(&until) {
+            Ok(k) => self.events_before_mark[k].saturating_sub(self.next),
+            Err(_) => self.events[self.next..].partition_point(|u| u.at < until),
+        }
+    }
+}
+
+/// `prefix_micros[i]`: the credits of the first `i` of `events`.
+fn running_totals(events: &[CreditUsage], prefix_micros: &mut Vec<i128>) {
+    prefix_micros.clear();
+    prefix_micros.reserve(events.len() + 1);
+    let mut total = 0i128;
+    prefix_micros.push(total);
+    for u in events {
+        debug_assert!(u.credits.micros() >= 0, "usage is never negative");
+        total += i128::from(u.credits.micros());
+        prefix_micros.push(total);
     }
 }
 
@@ -141,15 +198,21 @@ impl UsageReader for PrefixedEvents<'_> {
     }
 
     fn quiet_run(&self, until: Instant, budget_micros: i128) -> QuietRun {
-        let rest = &self.events[self.next..];
-        let in_time = rest.partition_point(|u| u.at < until);
+        let in_time = self.count_before(until);
         let before = self.prefix_micros[self.next];
         let totals = &self.prefix_micros[self.next + 1..=self.next + in_time];
-        let count = totals.partition_point(|t| t - before <= budget_micros);
+        // Most runs fit their budget whole (a strategy without rules has no limit): one
+        // subtraction says so.
+        let count = match totals.last() {
+            Some(t) if t - before > budget_micros => {
+                totals.partition_point(|t| t - before <= budget_micros)
+            }
+            _ => in_time,
+        };
         QuietRun {
             count,
             total_micros: self.prefix_micros[self.next + count] - before,
-            last: count.checked_sub(1).map(|i| rest[i].at),
+            last: count.checked_sub(1).map(|i| self.events[self.next + i].at),
         }
     }
 }
@@ -167,8 +230,8 @@ mod tests {
             .unwrap()
     }
 
-    /// The binary searches find what the scan finds, from every place, for every `until`
-    /// and every budget around the events' running totals.
+    /// The binary searches (and the marks) find what the scan finds, from every place, for
+    /// every `until` and every budget around the events' running totals.
     #[test]
     fn prefixed_quiet_runs_are_the_scanned_ones() {
         let credits = [3, 0, 5, 2, 7, 1, 4];
@@ -182,19 +245,26 @@ mod tests {
             .collect();
         let mut buffer = Vec::new();
         let prefixed = PrefixedEvents::new(&events, &mut buffer);
+        // Marks on event days, between them, before the first and after the last.
+        let marks: Vec<Instant> = [1, 2, 3, 6, 7, 13, 15, 16].map(day).to_vec();
+        let mut buffers = PrefixBuffers::default();
+        let marked = PrefixedEvents::with_marks(&events, &marks, &mut buffers);
         let budgets: Vec<i128> = (0..=25)
             .flat_map(|c| [c * 1_000_000 - 1, c * 1_000_000])
             .chain([-1, i128::MAX])
             .collect();
         for start in 0..=events.len() {
-            let (mut cursor, mut slice) = (Cursor::new(events.iter().copied()), prefixed);
+            let mut cursor = Cursor::new(events.iter().copied());
+            let (mut slice, mut slice_marked) = (prefixed, marked);
             cursor.skip(start);
             slice.skip(start);
+            slice_marked.skip(start);
             assert_eq!(cursor.head(), slice.head());
             for until in 1..=16 {
                 for &budget in &budgets {
                     let scanned = cursor.quiet_run(day(until), budget);
                     assert_eq!(slice.quiet_run(day(until), budget), scanned);
+                    assert_eq!(slice_marked.quiet_run(day(until), budget), scanned);
                 }
             }
         }
