@@ -7,7 +7,7 @@
 //! (`.ci/run` sets it): CI never skips it.
 
 mod common;
-use common::{browser, chromium, root};
+use common::{browser, chromium, root, screenshot_clean};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -130,25 +130,13 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
         page(args, &file);
         // A screenshot at a laptop's width, with Chromium's console on stderr.
         let shot = shots.join(format!("{name}.png"));
-        let out = browser(&exe, &dir.path().join(format!("profile-{name}")))
-            .args([
-                "--enable-logging=stderr",
-                "--v=0",
-                "--window-size=1280,2400",
-            ])
-            .arg(format!("--screenshot={}", shot.display()))
-            .arg(format!("file://{}", file.display()))
-            .output()
-            .unwrap();
-        let log = String::from_utf8_lossy(&out.stderr);
-        let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-        assert!(
-            console.is_empty(),
-            "{name}: console messages:\n{console:#?}"
+        screenshot_clean(
+            &exe,
+            &dir.path().join(format!("profile-{name}")),
+            &file,
+            &shot,
+            name,
         );
-        let png =
-            std::fs::read(&shot).unwrap_or_else(|e| panic!("{name}: no screenshot: {e}\n{log}"));
-        assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG screenshot");
         files.push(file);
     }
     // A control page that is too wide: the measurement must see it.

@@ -9,7 +9,7 @@
 //! (`.ci/run` sets it).
 
 mod common;
-use common::{browser, chromium, root};
+use common::{browser, chromium, root, screenshot_clean};
 use creditsim::analysis::advise::{Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::breakeven::{grid, steady_usage, Unit};
 use creditsim::analysis::montecarlo::{Measure, SimConfig};
@@ -222,24 +222,9 @@ fn quotes_print_on_one_page_render_cleanly_and_their_slider_shows_engine_numbers
                 &html,
             );
             let shot = shots.join(format!("{name}-{lang}.png"));
-            let out = browser(&exe, &dir.path().join(format!("profile-{lang}")))
-                .args([
-                    "--enable-logging=stderr",
-                    "--v=0",
-                    "--window-size=1280,2200",
-                ])
-                .arg(format!("--screenshot={}", shot.display()))
-                .arg(format!("file://{}", html.display()))
-                .output()
-                .unwrap();
-            let log = String::from_utf8_lossy(&out.stderr);
-            let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-            assert!(
-                console.is_empty(),
-                "{name} {lang}: console messages:\n{console:#?}"
-            );
-            let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{name}: no screenshot: {e}"));
-            assert!(png.starts_with(b"\x89PNG"));
+            let label = format!("{name} {lang}");
+            let profile_dir = dir.path().join(format!("profile-{lang}"));
+            screenshot_clean(&exe, &profile_dir, &html, &shot, &label);
         }
         slider_moves_to_engine_numbers(&exe, dir.path(), profile);
     }

@@ -150,6 +150,26 @@ fn load_simulation(path: &Path, nothing: &str) -> Result<Scenario, Failure> {
     Ok(scenario)
 }
 
+/// The simulation `--paths`, `--seed` and `--threads` ask for, the scenario's `spec` filling
+/// what they leave out.
+fn sim_config(
+    spec: &creditsim::input::simulation::SimulationSpec,
+    paths: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> Result<creditsim::analysis::montecarlo::SimConfig, Failure> {
+    use creditsim::analysis::montecarlo::PATHS_MAX;
+    let paths = paths.unwrap_or(spec.paths);
+    if paths == 0 || paths > PATHS_MAX {
+        return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
+    }
+    Ok(creditsim::analysis::montecarlo::SimConfig {
+        paths,
+        seed: seed.unwrap_or(spec.seed),
+        threads,
+    })
+}
+
 /// The report formats, as flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum FormatArg {

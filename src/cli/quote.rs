@@ -219,6 +219,7 @@ fn prepared(date: &Option<String>) -> Result<chrono::NaiveDate, Failure> {
         Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .map_err(|_| bad(format_args!("--date {text:?}: not a date like 2026-12-03"))),
         None => {
+            // det-ok: only the date printed on the quote; --date fixes it, numbers never use it.
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());

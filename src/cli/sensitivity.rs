@@ -2,7 +2,7 @@
 //! random numbers (`analysis::sensitivity`).
 
 use super::{bad, load_simulation, provenance_of, Failure, ReportArgs};
-use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
+use creditsim::analysis::montecarlo::Measure;
 use creditsim::analysis::sensitivity::{check_range, sensitivity, Parameter, PARAMETERS};
 use creditsim::report::sensitivity::sensitivity_doc;
 use rust_decimal::Decimal;
@@ -101,15 +101,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
             p.name()
         )));
     }
-    let paths = args.paths.unwrap_or(spec.paths);
-    if paths == 0 || paths > PATHS_MAX {
-        return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
-    }
-    let sim = SimConfig {
-        paths,
-        seed: args.seed.unwrap_or(spec.seed),
-        threads: args.report.threads(),
-    };
+    let sim = super::sim_config(spec, args.paths, args.seed, args.report.threads())?;
+    let paths = sim.paths;
     let measure = if args.measure == "cash" {
         Measure::Cash
     } else {

@@ -1,9 +1,7 @@
 //! `creditsim simulate`: Monte Carlo over the scenario's usage models.
 
 use super::{bad, load_simulation, provenance_of, Failure, FormatArg, ReportArgs};
-use creditsim::analysis::montecarlo::{
-    simulate, summarise, PathResult, SimConfig, Summary, PATHS_MAX,
-};
+use creditsim::analysis::montecarlo::{simulate, summarise, PathResult, Summary};
 use creditsim::input::scenario::Scenario;
 use creditsim::report::charts::Rendered;
 use creditsim::report::doc::Chart;
@@ -40,15 +38,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .simulation
         .as_ref()
         .expect("load_simulation checked it");
-    let paths = args.paths.unwrap_or(spec.paths);
-    if paths == 0 || paths > PATHS_MAX {
-        return Err(bad(format_args!("--paths must be 1-{PATHS_MAX}")));
-    }
-    let config = SimConfig {
-        paths,
-        seed: args.seed.unwrap_or(spec.seed),
-        threads: args.report.threads(),
-    };
+    let config = super::sim_config(spec, args.paths, args.seed, args.report.threads())?;
+    let paths = config.paths;
     let bar = progress_bar(paths);
     let results = simulate(&scenario.case, &spec.model, config, &|n| bar.inc(n));
     bar.finish_and_clear();

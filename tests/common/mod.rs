@@ -58,3 +58,27 @@ pub fn browser(exe: &Path, profile: &Path) -> std::process::Command {
     .arg(format!("--user-data-dir={}", profile.display()));
     c
 }
+
+/// A screenshot of `page` at a laptop's width into `shot`, asserting Chromium's console said
+/// nothing and a PNG was written; `label` names the page in a failure.
+#[allow(dead_code)]
+pub fn screenshot_clean(exe: &Path, profile: &Path, page: &Path, shot: &Path, label: &str) {
+    let out = browser(exe, profile)
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,2400",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(
+        console.is_empty(),
+        "{label}: console messages:\n{console:#?}"
+    );
+    let png = std::fs::read(shot).unwrap_or_else(|e| panic!("{label}: no screenshot: {e}\n{log}"));
+    assert!(png.starts_with(b"\x89PNG"), "{label}: a PNG screenshot");
+}
