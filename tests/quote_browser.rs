@@ -16,6 +16,7 @@ use creditsim::analysis::montecarlo::{Measure, SimConfig};
 use creditsim::analysis::quote::{curve_sweep, quote};
 use creditsim::engine::replay::replay;
 use creditsim::input::profile;
+use creditsim::report::pdf::{self, Paper};
 use creditsim::report::quote_words::{money, Lang};
 use std::path::Path;
 use std::process::Command;
@@ -122,15 +123,10 @@ fn engine_costs(profile_path: &str, index: usize) -> (String, Vec<String>) {
 }
 
 fn slider_moves_to_engine_numbers(exe: &Path, dir: &Path, profile: &str) {
-    let page = dir.join("interactive.html");
-    quote_file(profile, &["--format", "html", "--interactive"], &page);
+    // The English interactive page the caller wrote.
     // A point a third of the way along: not where the slider starts (what they expect).
     let index = 80;
-    std::fs::write(
-        dir.join("slider.html"),
-        slider_harness("interactive.html", index),
-    )
-    .unwrap();
+    std::fs::write(dir.join("slider.html"), slider_harness("en.html", index)).unwrap();
     let out = browser(exe, &dir.join("profile-slider"))
         .args([
             "--allow-file-access-from-files",
@@ -203,18 +199,6 @@ fn quotes_print_on_one_page_render_cleanly_and_their_slider_shows_engine_numbers
             .into_owned();
         let dir = tempfile::tempdir().unwrap();
         for lang in ["en", "ja"] {
-            for paper in ["a4", "letter"] {
-                let pdf = dir.path().join(format!("{lang}-{paper}.pdf"));
-                quote_file(
-                    profile,
-                    &["--format", "pdf", "--lang", lang, "--paper", paper],
-                    &pdf,
-                );
-                let bytes = std::fs::read(&pdf).unwrap();
-                assert!(bytes.starts_with(b"%PDF"));
-                assert_eq!(pdf_pages(&bytes), 1, "{name} {lang} on {paper}: one page");
-                std::fs::copy(&pdf, shots.join(format!("{name}-{lang}-{paper}.pdf"))).unwrap();
-            }
             let html = dir.path().join(format!("{lang}.html"));
             quote_file(
                 profile,
@@ -225,7 +209,29 @@ fn quotes_print_on_one_page_render_cleanly_and_their_slider_shows_engine_numbers
             let label = format!("{name} {lang}");
             let profile_dir = dir.path().join(format!("profile-{lang}"));
             screenshot_clean(&exe, &profile_dir, &html, &shot, &label);
+            // The page printed as `--format pdf` prints it (the slider is screen-only), on
+            // both papers.
+            let text = std::fs::read_to_string(&html).unwrap();
+            for (paper, size) in [("a4", Paper::A4), ("letter", Paper::Letter)] {
+                let bytes = pdf::print(&text, &exe, size).unwrap();
+                assert_eq!(pdf_pages(&bytes), 1, "{name} {lang} on {paper}: one page");
+                std::fs::write(shots.join(format!("{name}-{lang}-{paper}.pdf")), bytes).unwrap();
+            }
         }
+        // And once through the command itself.
+        let pdf = dir.path().join("quote.pdf");
+        quote_file(
+            profile,
+            &["--format", "pdf", "--lang", "ja", "--paper", "letter"],
+            &pdf,
+        );
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF"));
+        assert_eq!(
+            pdf_pages(&bytes),
+            1,
+            "{name}: the command's PDF is one page"
+        );
         slider_moves_to_engine_numbers(&exe, dir.path(), profile);
     }
 }
