@@ -194,3 +194,25 @@ fn a_sensitivity_table_sets_the_ranges_and_is_checked() {
         assert!(err.contains(message), "{table}: {err}");
     }
 }
+
+/// With --advise the setups are advise's: on steady-inference the recommendation it pins in
+/// `[[expect_advice]]` (core-annual with one b250 at start) is the base's cheapest.
+#[test]
+fn with_advise_the_setups_are_the_advice() {
+    let (code, out, err) = run(&[
+        "sensitivity",
+        "scenarios/examples/steady-inference.toml",
+        "--advise",
+        "--paths",
+        "1000",
+        "--vary",
+        "usage=-30,30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["recommended"], "core-annual + 1 x b250 at start");
+    assert_eq!(v["strategies"][0], "flex only", "the current setup first");
+    assert_eq!(v["strategies"].as_array().unwrap().len(), 4);
+}

@@ -37,6 +37,10 @@ pub struct Args {
     /// Master seed (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
+    /// Compare the setups `advise` measures (the current setup and its finalists, found at
+    /// the base) instead of the scenario's strategies.
+    #[arg(long)]
+    advise: bool,
     /// Mean economic cost (default) or mean cash.
     #[arg(long, value_parser = ["economic", "cash"], default_value = "economic")]
     measure: String,
@@ -66,11 +70,50 @@ fn range(text: &str) -> Result<(Parameter, Decimal, Decimal), Failure> {
     Ok((p, lo, hi))
 }
 
-pub fn run(args: Args) -> Result<(), Failure> {
-    let scenario = load_simulation(
-        &args.scenario,
-        "nothing to simulate (see scenarios/README.md)",
-    )?;
+/// The current setup and the finalists `advise` measures at the base, as strategies.
+fn advised(
+    scenario: &creditsim::input::scenario::Scenario,
+    sim: creditsim::analysis::montecarlo::SimConfig,
+    measure: Measure,
+) -> Result<Vec<creditsim::engine::strategy::Strategy>, Failure> {
+    use creditsim::analysis::advise::{advise, Constraints, Goal, Objective, RaceConfig};
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
+    let goal = Goal {
+        objective: Objective::Mean,
+        measure,
+    };
+    let no_limits = Constraints {
+        max_blocked_ppm: None,
+        max_upfront: None,
+    };
+    let config = RaceConfig::new(sim, creditsim::input::scenario::ADVICE_FINALISTS);
+    let advice = advise(
+        &scenario.case,
+        &spec.model,
+        spec.baseline,
+        goal,
+        no_limits,
+        config,
+    )
+    .map_err(|e| bad(format_args!("{}: {e}", scenario.path.display())))?;
+    Ok((0..advice.summary.strategies.len())
+        .map(|k| {
+            advice.candidates[advice.candidate_of_row(k)]
+                .strategy
+                .clone()
+        })
+        .collect())
+}
+
+/// The ranges swept: --vary's, else the scenario's [sensitivity] table, else every
+/// parameter that applies at its default range.
+fn ranges_of(
+    args: &Args,
+    scenario: &creditsim::input::scenario::Scenario,
+) -> Result<Vec<(Parameter, Decimal, Decimal)>, Failure> {
     let spec = scenario
         .simulation
         .as_ref()
@@ -101,6 +144,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
             p.name()
         )));
     }
+    Ok(ranges)
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let scenario = load_simulation(
+        &args.scenario,
+        "nothing to simulate (see scenarios/README.md)",
+    )?;
+    let spec = scenario
+        .simulation
+        .as_ref()
+        .expect("load_simulation checked it");
+    let ranges = ranges_of(&args, &scenario)?;
     let sim = super::sim_config(spec, args.paths, args.seed, args.report.threads())?;
     let paths = sim.paths;
     let measure = if args.measure == "cash" {
@@ -108,9 +164,23 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         Measure::Economic
     };
+    let mut scenario = scenario.clone();
+    if args.advise {
+        scenario.case.strategies = advised(&scenario, sim, measure)?;
+    }
     let result = sensitivity(&scenario.case, &spec.model, sim, measure, &ranges)
         .map_err(|e| bad(format_args!("{}: {e}", scenario.path.display())))?;
     let (mut doc, charts) = sensitivity_doc(&scenario, &result).map_err(bad)?;
+    if args.advise {
+        doc.blocks.insert(
+            0,
+            creditsim::report::doc::Block::Note(
+                "The setups compared are the current setup and the finalists `advise` measures \
+                 at the base (not the scenario's strategies)."
+                    .to_string(),
+            ),
+        );
+    }
     let mut provenance = provenance_of(&scenario);
     provenance.push("seed", sim.seed.to_string());
     provenance.push("paths", paths.to_string());
