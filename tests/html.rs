@@ -7,7 +7,7 @@
 //! (`.ci/run` sets it): CI never skips it.
 
 mod common;
-use common::{browser, chromium, root, screenshot_clean};
+use common::{chromium, harness_result, root, screenshot_clean};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -149,33 +149,15 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
     files.push(control);
     let widths = [390, 1280];
     std::fs::write(dir.path().join("harness.html"), harness(&files, &widths)).unwrap();
-    let out = browser(&exe, &dir.path().join("profile-harness"))
-        .args([
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-        ])
-        .arg(format!(
-            "file://{}",
-            dir.path().join("harness.html").display()
-        ))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let json = dom
-        .split("RESULT ")
-        .nth(1)
-        .and_then(|r| r.split("</pre>").next())
-        .unwrap_or_else(|| {
-            panic!(
-                "the harness did not finish:\n{dom}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    let results: Vec<serde_json::Value> =
-        serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+    let results = harness_result(
+        &exe,
+        &dir.path().join("profile-harness"),
+        &dir.path().join("harness.html"),
+        20_000,
+    );
+    let results = results.as_array().unwrap();
     assert_eq!(results.len(), files.len() * widths.len());
-    for r in &results {
+    for r in results {
         let fits = r["scroll"].as_u64().unwrap() <= r["client"].as_u64().unwrap();
         let control = r["page"] == "too-wide.html";
         assert!(fits != control, "a page wider than its window: {r}");

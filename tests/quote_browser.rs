@@ -9,7 +9,7 @@
 //! (`.ci/run` sets it).
 
 mod common;
-use common::{browser, chromium, root, screenshot_clean};
+use common::{chromium, harness_result, root, screenshot_clean};
 use creditsim::analysis::advise::{Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::breakeven::{grid, steady_usage, Unit};
 use creditsim::analysis::montecarlo::{Measure, SimConfig};
@@ -127,27 +127,12 @@ fn slider_moves_to_engine_numbers(exe: &Path, dir: &Path, profile: &str) {
     // A point a third of the way along: not where the slider starts (what they expect).
     let index = 80;
     std::fs::write(dir.join("slider.html"), slider_harness("en.html", index)).unwrap();
-    let out = browser(exe, &dir.join("profile-slider"))
-        .args([
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", dir.join("slider.html").display()))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let json = (dom.split("RESULT ").nth(1))
-        .and_then(|r| r.split("</pre>").next())
-        .unwrap_or_else(|| panic!("{profile}: the harness did not finish:\n{dom}"));
-    let shown: serde_json::Value = serde_json::from_str(
-        &json
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">"),
-    )
-    .unwrap();
+    let shown = harness_result(
+        exe,
+        &dir.join("profile-slider"),
+        &dir.join("slider.html"),
+        10_000,
+    );
     let (credits, costs) = engine_costs(profile, index);
     let at = shown["at"].as_str().unwrap();
     let level_shown = at.split(' ').next().unwrap().replace(',', "");

@@ -205,7 +205,7 @@ pub fn quote(
 /// then the other finalists, at most [`SETUPS_MAX`].
 fn setups(measured: &Case, advice: &Advice, payg_row: Option<usize>) -> Vec<QuoteSetup> {
     let recommended = advice.recommended_row();
-    let rows = (0..measured.strategies.len()).count();
+    let rows = measured.strategies.len();
     let mut order: Vec<usize> = vec![recommended, 0];
     order.extend(payg_row);
     order.extend(1..rows);

@@ -219,8 +219,8 @@ fn prepared(date: &Option<String>) -> Result<chrono::NaiveDate, Failure> {
         Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .map_err(|_| bad(format_args!("--date {text:?}: not a date like 2026-12-03"))),
         None => {
-            // det-ok: only the date printed on the quote; --date fixes it, numbers never use it.
-            let now = std::time::SystemTime::now()
+            // Only the date printed on the quote; --date fixes it, and no number uses it.
+            let now = std::time::SystemTime::now() // det-ok: the quote's printed date
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             let days = i64::try_from(now / 86_400).unwrap_or(0);

@@ -44,7 +44,7 @@ fn per_month(m: Money, months: u32) -> f64 {
     m.micros() as f64 / 1e6 / f64::from(months.max(1))
 }
 
-fn level(l: i64) -> f64 {
+pub(super) fn level(l: i64) -> f64 {
     l as f64 / UNIT_MICROS as f64
 }
 

@@ -48,7 +48,7 @@ fn register_font() {
     });
 }
 
-fn units(m: Money) -> f64 {
+pub(super) fn units(m: Money) -> f64 {
     m.micros() as f64 / 1e6
 }
 

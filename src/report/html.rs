@@ -111,11 +111,13 @@ fn table(t: &Table) -> String {
 
 /// The SVG as inline markup: the XML declaration is dropped (not allowed inside HTML); the
 /// chart draws its own title, so screen readers get it as the figure's label.
+/// The `<svg>` element of an SVG document: its XML declaration is not allowed inside HTML.
+fn svg_element(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |i| &svg[i..])
+}
+
 fn inline_svg(svg: &str, title: &str) -> String {
-    let body = match svg.find("<svg") {
-        Some(i) => &svg[i..],
-        None => svg,
-    };
+    let body = svg_element(svg);
     format!(
         "<figure role=\"img\" aria-label=\"{}\">{body}</figure>\n",
         escape(title)
@@ -125,10 +127,7 @@ fn inline_svg(svg: &str, title: &str) -> String {
 fn figures_html(figures: &[(Chart, String)]) -> String {
     let mut out = String::from("<div class=\"figures\">\n");
     for (chart, caption) in figures {
-        let body = match chart.svg.find("<svg") {
-            Some(i) => &chart.svg[i..],
-            None => &chart.svg,
-        };
+        let body = svg_element(&chart.svg);
         out.push_str(&format!(
             "<figure>{body}<figcaption>{}</figcaption></figure>\n",
             escape(caption)

@@ -64,14 +64,3 @@ pub fn print(html: &str, chromium: &Path, paper: Paper) -> Result<Vec<u8>, Strin
         )),
     }
 }
-
-/// Pages in a PDF: its `/Type /Page` objects (not `/Pages`, the tree's nodes).
-pub fn page_count(pdf: &[u8]) -> usize {
-    let text = String::from_utf8_lossy(pdf);
-    text.match_indices("/Type")
-        .filter(|(i, _)| {
-            let rest = text[i + 5..].trim_start();
-            rest.starts_with("/Page") && !rest.starts_with("/Pages")
-        })
-        .count()
-}

@@ -6,11 +6,10 @@
 //! Floats appear only here, for pixel positions: every point is an exact amount of the
 //! simulation's statistics or the sweep.
 
-use super::charts::{colour, render, whole_units, Draw, DrawResult, Rendered, FONT};
-use crate::analysis::breakeven::UNIT_MICROS;
+use super::breakeven_chart::level;
+use super::charts::{colour, render, units, whole_units, Draw, DrawResult, Rendered, FONT};
 use crate::analysis::montecarlo::{Measure, MeasureStats};
 use crate::analysis::quote::Quote;
-use crate::model::amounts::Money;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,10 +20,6 @@ const CROSSINGS_SHOWN_MAX: usize = 12;
 /// The letter of setup `i` in the table and the charts.
 pub fn letter(i: usize) -> char {
     (b'A' + (i % 26) as u8) as char
-}
-
-fn units(m: Money) -> f64 {
-    m.micros() as f64 / 1e6
 }
 
 /// One setup's line.
@@ -197,7 +192,6 @@ impl Draw for Curves {
 /// where it starts refusing usage; the customer's range shaded, the crossings dotted (when
 /// there are few enough to read: the second value says whether they are).
 pub fn curves_chart(q: &Quote, m: Measure) -> Result<(Rendered, bool), String> {
-    let level = |l: i64| l as f64 / UNIT_MICROS as f64;
     let b = &q.curves;
     // The grid and both sides of every crossing: the bisection's thousands of levels would
     // add nothing a page of this size can show.

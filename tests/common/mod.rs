@@ -82,3 +82,33 @@ pub fn screenshot_clean(exe: &Path, profile: &Path, page: &Path, shot: &Path, la
     let png = std::fs::read(shot).unwrap_or_else(|e| panic!("{label}: no screenshot: {e}\n{log}"));
     assert!(png.starts_with(b"\x89PNG"), "{label}: a PNG screenshot");
 }
+
+/// Loads the harness page `page` (which writes `RESULT <json>` into a `<pre>`), lets its
+/// frames and scripts run for up to `budget_ms` of virtual time, and returns that JSON.
+#[allow(dead_code)]
+pub fn harness_result(
+    exe: &Path,
+    profile: &Path,
+    page: &Path,
+    budget_ms: u32,
+) -> serde_json::Value {
+    let out = browser(exe, profile)
+        .arg("--allow-file-access-from-files")
+        .arg(format!("--virtual-time-budget={budget_ms}"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = (dom.split("RESULT ").nth(1))
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_else(|| {
+            let err = String::from_utf8_lossy(&out.stderr);
+            panic!("the harness did not finish:\n{dom}\n{err}")
+        });
+    let text = (json.replace("&quot;", "\""))
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&text).unwrap()
+}
