@@ -4,6 +4,7 @@
 pub mod advise;
 pub mod breakeven;
 pub mod case;
+pub mod impact;
 pub mod metrics;
 pub mod montecarlo;
 pub mod portfolio;

@@ -9,6 +9,7 @@ mod breakeven;
 mod check;
 mod docs;
 mod floor;
+mod impact;
 mod portfolio;
 mod quote;
 mod replay;
@@ -49,6 +50,10 @@ enum Command {
     /// Replay every workspace of a trace under every strategy: a portfolio summary, and
     /// with --out one row per workspace and strategy (Parquet and CSV).
     Portfolio(portfolio::Args),
+    /// What candidate pricing books do to each customer of a portfolio and to revenue, in
+    /// two views (customers keep their setups; customers move to their cheapest): revenue
+    /// by kind and month, the change in each bill, the largest movers, refused usage.
+    Impact(impact::Args),
     /// Usage traces: write synthetic ones.
     Trace {
         #[command(subcommand)]
@@ -114,6 +119,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
         Command::Portfolio(args) => portfolio::run(args),
+        Command::Impact(args) => impact::run(args),
         Command::Trace { command } => trace::run(command),
         Command::Check(args) => check::run(args),
         Command::Validate(args) => validate::run(args),

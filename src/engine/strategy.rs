@@ -81,6 +81,46 @@ impl Strategy {
         }
     }
 
+    /// The same rules under another pricing book: every plan and every purchase it names
+    /// translated (`impact` carries a customer's behaviour over to a new book this way).
+    pub fn translated(
+        &self,
+        plan: impl Fn(PlanId) -> PlanId,
+        purchase: impl Fn(Purchase) -> Purchase,
+    ) -> Strategy {
+        let action = |a: Action| match a {
+            Action::Buy {
+                purchase: p,
+                quantity,
+            } => Action::Buy {
+                purchase: purchase(p),
+                quantity,
+            },
+            Action::ChangePlan(p) => Action::ChangePlan(plan(p)),
+            Action::SetFlex(f) => Action::SetFlex(f),
+        };
+        Strategy {
+            name: self.name.clone(),
+            start_plan: self.start_plan.map(&plan),
+            flex: self.flex,
+            scheduled: (self.scheduled.iter())
+                .map(|s| Scheduled {
+                    at: s.at,
+                    action: action(s.action),
+                })
+                .collect(),
+            buy_at_start: self.buy_at_start.iter().map(|p| purchase(*p)).collect(),
+            top_up: self.top_up.map(|t| TopUp {
+                below_credits: t.below_credits,
+                purchase: purchase(t.purchase),
+            }),
+            buy_on_alert: self.buy_on_alert,
+            upgrade: self.upgrade.map(|u| Upgrade {
+                to: plan(u.to),
+                flex_spend_over: u.flex_spend_over,
+            }),
+        }
+    }
     pub fn on_start(
         &self,
         ledger: &Ledger<'_>,

@@ -9,6 +9,7 @@ pub mod expect;
 pub mod expect_advice;
 pub mod expect_breakeven;
 pub mod files;
+pub mod impact;
 mod inline_events;
 pub mod names;
 pub mod profile;

@@ -140,7 +140,7 @@ impl Scenario {
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, InputError> {
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, InputError> {
     toml::from_str(&source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         source.error(span, e.message().trim().to_string())
@@ -166,7 +166,7 @@ pub struct InputFile {
 }
 
 impl InputFile {
-    fn of(role: &str, source: &Source) -> InputFile {
+    pub(super) fn of(role: &str, source: &Source) -> InputFile {
         InputFile {
             role: role.to_string(),
             path: source.path.clone(),
@@ -236,11 +236,22 @@ pub fn load_portfolio(
     overrides: &TraceOverrides,
     accounts: Option<&Path>,
 ) -> Result<Portfolio, InputError> {
+    load_portfolio_on(path, overrides, accounts, None)
+}
+
+/// [`load_portfolio`] priced by `book` (a pricing book file) instead of the scenario's own.
+pub fn load_portfolio_on(
+    path: &Path,
+    overrides: &TraceOverrides,
+    accounts: Option<&Path>,
+    book: Option<&Path>,
+) -> Result<Portfolio, InputError> {
     let accounts = match accounts {
         Some(a) => Some(super::accounts::read(a)?),
         None => None,
     };
-    with_loader(path, true, |loader, raw| {
+    let read = read_scenario(path, true)?;
+    with_read_on(read, book, |loader, raw| {
         loader.portfolio(raw, overrides, accounts.as_deref())
     })
 }
@@ -324,44 +335,28 @@ fn with_read<T>(
     read: ReadScenario,
     f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
 ) -> Result<T, InputError> {
+    with_read_on(read, None, f)
+}
+
+/// [`with_read`] with the pricing book file `book_override`, when given, in place of the one
+/// the scenario names or holds.
+fn with_read_on<T>(
+    read: ReadScenario,
+    book_override: Option<&Path>,
+    f: impl FnOnce(&Loader<'_>, RawScenario) -> Result<T, InputError>,
+) -> Result<T, InputError> {
     let ReadScenario {
         source,
         raw,
         events,
         sha256,
     } = read;
-    let path = source.path.as_path();
     let mut inputs = vec![InputFile {
         role: "scenario".to_string(),
         path: source.path.clone(),
         sha256,
     }];
-    let book =
-        match (&raw.scenario.pricing_book, &raw.pricing) {
-            (Some(p), None) => {
-                let book_path = source.relative(p.get_ref());
-                if !book_path.is_file() {
-                    return Err(source.error(
-                        p.span(),
-                        format!("pricing book {} not found", book_path.display()),
-                    ));
-                }
-                let book_source = Source::read(&book_path)?;
-                inputs.push(InputFile::of("pricing book", &book_source));
-                book_from(&book_source)?
-            }
-            (None, Some(inline)) => super::book::build_book(inline, &source)?,
-            (Some(p), Some(_)) => {
-                return Err(source.error(
-                    p.span(),
-                    "give either scenario.pricing_book or a [pricing] table, not both",
-                ))
-            }
-            (None, None) => return Err(InputError::whole_file(
-                path,
-                "no pricing book: set scenario.pricing_book = \"path\" or add a [pricing] table",
-            )),
-        };
+    let book = scenario_book(&source, &raw, book_override, &mut inputs)?;
     let loader = Loader {
         cx: super::book::BookContext {
             source: &source,
@@ -373,6 +368,46 @@ fn with_read<T>(
         events,
     };
     f(&loader, raw)
+}
+
+/// The book a scenario is priced by: `book_override` when given, else the file it names or
+/// the [pricing] table it holds. A book file read is added to `inputs`.
+fn scenario_book(
+    source: &Source,
+    raw: &RawScenario,
+    book_override: Option<&Path>,
+    inputs: &mut Vec<InputFile>,
+) -> Result<PricingBook, InputError> {
+    let path = source.path.as_path();
+    if let Some(book_path) = book_override {
+        let book_source = Source::read(book_path)?;
+        inputs.push(InputFile::of("pricing book", &book_source));
+        book_from(&book_source)
+    } else {
+        match (&raw.scenario.pricing_book, &raw.pricing) {
+            (Some(p), None) => {
+                let book_path = source.relative(p.get_ref());
+                if !book_path.is_file() {
+                    return Err(source.error(
+                        p.span(),
+                        format!("pricing book {} not found", book_path.display()),
+                    ));
+                }
+                let book_source = Source::read(&book_path)?;
+                inputs.push(InputFile::of("pricing book", &book_source));
+                book_from(&book_source)
+            }
+            (None, Some(inline)) => super::book::build_book(inline, source),
+            (Some(p), Some(_)) => Err(source.error(
+                p.span(),
+                "give either scenario.pricing_book or a [pricing] table, not both",
+            )),
+            (None, None) => Err(InputError::whole_file(
+                path,
+                "no pricing book: set scenario.pricing_book = \"path\" or add a [pricing] table",
+            )),
+        }
+    }
 }
 
 struct Loader<'a> {

@@ -27,7 +27,7 @@ pub(crate) fn decimal_column(name: &str, micros: Vec<i64>) -> Column {
         .into_column()
 }
 
-fn days_since_epoch(t: Instant) -> i32 {
+pub(crate) fn days_since_epoch(t: Instant) -> i32 {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
     (t.date() - epoch).num_days() as i32
 }

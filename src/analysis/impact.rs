@@ -1,0 +1,377 @@
+//! What a pricing change does to each customer and to revenue: every workspace of a
+//! portfolio replayed on its own usage under the book it is on (the baseline) and under each
+//! candidate book, in two views.
+//!
+//! - **Same behaviour**: the customer keeps their setup (plan, purchases, rules), carried
+//!   over to the new book by the migration table.
+//! - **Re-optimised**: the customer moves to the cheapest of `advise`'s candidates under the
+//!   new book, judged on their own usage (the setup that serves the most of it at the least
+//!   economic cost, as `portfolio` ranks), a bounded search: at most `search_max` setups.
+//!
+//! Both views compare with the same baseline, what the customer pays today: their setup
+//! under the current book. Revenue is cash (what customers are charged), by kind and by
+//! calendar month of the charge. Sums over customers are `i128` millionths.
+
+use crate::analysis::advise::candidates;
+use crate::analysis::case::Case;
+use crate::analysis::montecarlo::month_ends;
+use crate::analysis::portfolio::{cheapest, MemberError};
+use crate::analysis::worst_case::{self, Subject};
+use crate::engine::ledger::{LineKind, Outcome, Purchase, Workspace};
+use crate::engine::replay::{replay, CreditUsage, ReplayError};
+use crate::engine::strategy::Strategy;
+use crate::model::amounts::{Credits, Money};
+use crate::model::calendar::Period;
+use crate::model::pricing::{CohortId, PlanId, PricingBook};
+use crate::usage::packed::PackedUsage;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Default bound on the setups tried per customer and book in the re-optimised view.
+pub const SEARCH_DEFAULT: u32 = 64;
+/// Largest movers listed each way.
+pub const MOVERS: usize = 5;
+
+/// Where each item of the current book goes in a candidate book, resolved by name (the
+/// migration table, else the same name) when loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// Indexed by the current book's `PlanId`.
+    pub plans: Vec<PlanId>,
+    /// Indexed by the current book's `CohortId`.
+    pub cohorts: Vec<CohortId>,
+    /// Per current cohort, its bundles' indices in the cohort it migrates to.
+    pub bundles: Vec<Vec<usize>>,
+}
+
+impl Migration {
+    /// A workspace's setup under the new book: same seats and anchor.
+    pub fn workspace(&self, w: Workspace) -> Workspace {
+        Workspace {
+            cohort: self.cohorts[w.cohort.0],
+            plan: self.plans[w.plan.0],
+            ..w
+        }
+    }
+
+    /// A strategy of a workspace in cohort `cohort` (of the current book) under the new book.
+    pub fn strategy(&self, s: &Strategy, cohort: CohortId) -> Strategy {
+        let bundles = &self.bundles[cohort.0];
+        s.translated(
+            |p| self.plans[p.0],
+            |purchase| match purchase {
+                Purchase::Bundle(b) => Purchase::Bundle(bundles[b]),
+                open @ Purchase::OpenAmount(_) => open,
+            },
+        )
+    }
+}
+
+/// A customer: its id, its usage and its current setup.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: String,
+    pub workspace: Workspace,
+    pub current: Strategy,
+    pub usage: PackedUsage,
+}
+
+/// A candidate book with each customer's current setup carried over to it.
+#[derive(Debug, Clone)]
+pub struct CandidateBook {
+    pub name: String,
+    pub book: Arc<PricingBook>,
+    /// Per customer, in the portfolio's order.
+    pub setups: Vec<(Workspace, Strategy)>,
+}
+
+/// What an impact run compares.
+#[derive(Debug, Clone)]
+pub struct ImpactInput {
+    pub horizon: Period,
+    pub current_book: Arc<PricingBook>,
+    pub customers: Vec<Customer>,
+    pub candidates: Vec<CandidateBook>,
+    /// Most setups tried per customer and book when re-optimising.
+    pub search_max: usize,
+}
+
+/// Money by kind: plan fees, prepaid purchases, flex, in millionths.
+pub type ByKind<T> = [T; 3];
+pub const KINDS: [&str; 3] = ["plan fees", "prepaid", "flex"];
+
+/// One customer's bill under one book and setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bill {
+    /// The strategy's name (a setup advise names, when re-optimised).
+    pub setup: String,
+    pub plan: PlanId,
+    pub money: ByKind<Money>,
+    pub economic: Money,
+    pub demanded: Credits,
+    pub blocked: Credits,
+    /// Per calendar month of the horizon (from its start), cash by kind in millionths.
+    pub months: Vec<ByKind<i64>>,
+}
+
+impl Bill {
+    pub fn cash(&self) -> Money {
+        self.money[0] + self.money[1] + self.money[2]
+    }
+}
+
+/// One customer's bills: today, then per candidate book [same behaviour, re-optimised].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerImpact {
+    pub today: Bill,
+    pub after: Vec<[Bill; 2]>,
+}
+
+pub const VIEWS: [&str; 2] = ["same behaviour", "re-optimised"];
+
+/// Every customer under every book, in portfolio order whatever the thread count.
+pub fn impact(
+    input: &ImpactInput,
+    threads: Option<usize>,
+) -> Result<Vec<CustomerImpact>, MemberError> {
+    let starts = month_starts(input.horizon);
+    let work = || {
+        (0..input.customers.len())
+            .into_par_iter()
+            .map(|k| customer_impact(input, k, &starts))
+            .collect::<Vec<_>>()
+    };
+    crate::analysis::in_pool(threads, work)
+        .into_iter()
+        .collect()
+}
+
+fn customer_impact(
+    input: &ImpactInput,
+    k: usize,
+    starts: &[crate::model::calendar::Instant],
+) -> Result<CustomerImpact, MemberError> {
+    let c = &input.customers[k];
+    let fail = |error: ReplayError| MemberError {
+        workspace: c.id.clone(),
+        error,
+    };
+    let end = input.horizon.end;
+    // Expanded here, per customer, so that only the customers being replayed (one per
+    // thread) are ever held as the engine's 24-byte events.
+    let usage = c.usage.expand();
+    let bill = |book: &PricingBook, w: Workspace, s: &Strategy| {
+        let outcome = replay(book, w, end, &usage, s).map_err(fail)?;
+        Ok(bill_of(&s.name, &outcome, starts))
+    };
+    let today = bill(&input.current_book, c.workspace, &c.current)?;
+    let mut after = Vec::with_capacity(input.candidates.len());
+    for candidate in &input.candidates {
+        let (w, s) = &candidate.setups[k];
+        let same = bill(&candidate.book, *w, s)?;
+        let best = best_setup(input, candidate, k, &usage).map_err(fail)?;
+        let moved = bill(&candidate.book, *w, &best)?;
+        after.push([same, moved]);
+    }
+    Ok(CustomerImpact { today, after })
+}
+
+/// The cheapest of at most `search_max` of advise's candidates for customer `k` under
+/// `candidate`'s book, on the customer's own usage (the current setup first, so it stays
+/// when nothing beats it).
+fn best_setup(
+    input: &ImpactInput,
+    candidate: &CandidateBook,
+    k: usize,
+    usage: &[CreditUsage],
+) -> Result<Strategy, ReplayError> {
+    let (workspace, current) = &candidate.setups[k];
+    let case = Case {
+        book: Arc::clone(&candidate.book),
+        workspace: *workspace,
+        horizon: input.horizon,
+        strategies: vec![current.clone()],
+    };
+    let total = usage
+        .iter()
+        .map(|u| i128::from(u.credits.micros()))
+        .sum::<i128>();
+    // Within the credits limit: the import refused a workspace totalling more.
+    let demanded = Credits::from_micros(i64::try_from(total).unwrap_or(i64::MAX));
+    // Setups that could pass an amount limit are left out, as advise leaves them out.
+    let mut setups: Vec<Strategy> = candidates(&case, current, &[demanded])
+        .into_iter()
+        .map(|c| c.strategy)
+        .filter(|s| {
+            let subject = Subject {
+                strategies: std::slice::from_ref(s),
+                ..Subject::of(&case)
+            };
+            worst_case::check(subject, Some(demanded)).is_ok()
+        })
+        .collect();
+    setups.truncate(input.search_max.max(1));
+    let mut totals = Vec::with_capacity(setups.len());
+    for s in &setups {
+        totals.push(replay(&candidate.book, *workspace, input.horizon.end, usage, s)?.totals);
+    }
+    Ok(setups.swap_remove(cheapest(&totals)))
+}
+
+/// The first instant of each calendar month of the horizon, from its start.
+pub fn month_starts(horizon: Period) -> Vec<crate::model::calendar::Instant> {
+    let mut out = vec![horizon.start];
+    out.extend(month_ends(horizon.start, horizon.end));
+    out.pop();
+    out
+}
+
+fn bill_of(setup: &str, outcome: &Outcome, starts: &[crate::model::calendar::Instant]) -> Bill {
+    let t = &outcome.totals;
+    let mut months = vec![[0i64; 3]; starts.len()];
+    for line in outcome.statements.iter().flat_map(|s| &s.lines) {
+        let month = starts.partition_point(|s| *s <= line.at).max(1) - 1;
+        let kind = match line.kind {
+            LineKind::PlanFee { .. } => 0,
+            LineKind::Prepaid { .. } => 1,
+            LineKind::Flex { .. } => 2,
+        };
+        // Within the horizon's cash, which the ledger checked against the money limit.
+        months[month][kind] += line.money.micros();
+    }
+    Bill {
+        setup: setup.to_string(),
+        plan: t.final_plan,
+        money: [t.money.plan_fees, t.money.prepaid, t.money.flex],
+        economic: t.economic_cost(),
+        demanded: t.credits.demanded,
+        blocked: t.credits.blocked,
+        months,
+    }
+}
+
+/// Revenue from a set of bills, by calendar month and in total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revenue {
+    pub months: Vec<ByKind<i128>>,
+    pub total: ByKind<i128>,
+}
+
+impl Revenue {
+    pub fn cash(&self) -> i128 {
+        self.total.iter().sum()
+    }
+}
+
+pub fn revenue<'a>(bills: impl Iterator<Item = &'a Bill>, months: usize) -> Revenue {
+    let mut out = Revenue {
+        months: vec![[0; 3]; months],
+        total: [0; 3],
+    };
+    for bill in bills {
+        for (sum, month) in out.months.iter_mut().zip(&bill.months) {
+            for kind in 0..3 {
+                sum[kind] += i128::from(month[kind]);
+            }
+        }
+        for kind in 0..3 {
+            out.total[kind] += i128::from(bill.money[kind].micros());
+        }
+    }
+    out
+}
+
+/// The bills of candidate book `book` (0-based among the candidates) in `view`.
+pub fn bills(results: &[CustomerImpact], book: usize, view: usize) -> impl Iterator<Item = &Bill> {
+    results.iter().map(move |r| &r.after[book][view])
+}
+
+/// Percentiles of the change in what customers pay that a summary reports.
+pub const CHANGE_PERCENTILES: [u32; 7] = [0, 10, 25, 50, 75, 90, 100];
+
+/// How customers' bills change from today to one book and view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub customers: usize,
+    pub paying_more: usize,
+    pub paying_less: usize,
+    /// The change summed over customers (the mean is this over `customers`), millionths.
+    pub sum_micros: i128,
+    /// At each of `CHANGE_PERCENTILES` (nearest rank; 0 and 100 are the least and most).
+    pub percentiles_micros: Vec<i64>,
+    /// Customers whose bill rises most, largest first (at most `MOVERS`, rises only).
+    pub up: Vec<usize>,
+    /// Customers whose bill falls most, largest fall first (falls only).
+    pub down: Vec<usize>,
+    /// Customers refused some usage today and after.
+    pub blocking_today: usize,
+    pub blocking_after: usize,
+    pub blocked_today_micros: i128,
+    pub blocked_after_micros: i128,
+    /// Customers on another setup than today's.
+    pub moved: usize,
+}
+
+/// A customer's change in cash from today to book `book` in `view`, millionths.
+pub fn change(r: &CustomerImpact, book: usize, view: usize) -> i64 {
+    // Both within the money limit, so the difference fits.
+    r.after[book][view].cash().micros() - r.today.cash().micros()
+}
+
+pub fn changes(results: &[CustomerImpact], book: usize, view: usize) -> Changes {
+    let deltas: Vec<i64> = results.iter().map(|r| change(r, book, view)).collect();
+    let mut sorted = deltas.clone();
+    sorted.sort_unstable();
+    let percentiles_micros = CHANGE_PERCENTILES
+        .iter()
+        .map(|q| match sorted.len() {
+            0 => 0,
+            n => sorted[(n * *q as usize).div_ceil(100).max(1) - 1],
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..deltas.len()).collect();
+    // Largest rise first; ties in portfolio order (the sort is stable).
+    order.sort_by_key(|&k| std::cmp::Reverse(deltas[k]));
+    let up = order
+        .iter()
+        .copied()
+        .filter(|&k| deltas[k] > 0)
+        .take(MOVERS)
+        .collect();
+    let down = order
+        .iter()
+        .rev()
+        .copied()
+        .filter(|&k| deltas[k] < 0)
+        .take(MOVERS)
+        .collect();
+    Changes {
+        customers: deltas.len(),
+        paying_more: deltas.iter().filter(|d| **d > 0).count(),
+        paying_less: deltas.iter().filter(|d| **d < 0).count(),
+        sum_micros: deltas.iter().map(|d| i128::from(*d)).sum(),
+        percentiles_micros,
+        up,
+        down,
+        blocking_today: results
+            .iter()
+            .filter(|r| !r.today.blocked.is_zero())
+            .count(),
+        blocking_after: results
+            .iter()
+            .filter(|r| !r.after[book][view].blocked.is_zero())
+            .count(),
+        blocked_today_micros: results
+            .iter()
+            .map(|r| i128::from(r.today.blocked.micros()))
+            .sum(),
+        blocked_after_micros: results
+            .iter()
+            .map(|r| i128::from(r.after[book][view].blocked.micros()))
+            .sum(),
+        moved: results
+            .iter()
+            .filter(|r| r.after[book][view].setup != r.today.setup)
+            .count(),
+    }
+}

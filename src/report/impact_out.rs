@@ -1,0 +1,191 @@
+//! `impact`'s tables for notebooks (columns documented in notebooks-data/README.md):
+//! `customers.parquet`, one row per customer and book and view, and `revenue.parquet`, one
+//! row per book, view and calendar month. Amounts are `Decimal(19, 6)` as everywhere.
+
+use super::tables::{days_since_epoch, decimal_column};
+use crate::analysis::impact::{change, month_starts, Bill, CustomerImpact, VIEWS};
+use crate::input::impact::LoadedImpact;
+use crate::model::pricing::PricingBook;
+use polars::prelude::*;
+
+/// The books of a run: (index, name, file), the current book first as index 0.
+pub fn books(loaded: &LoadedImpact, files: &[String]) -> Vec<(u32, String, String)> {
+    let mut out = vec![(0, loaded.input.current_book.name.clone(), files[0].clone())];
+    for (k, c) in loaded.input.candidates.iter().enumerate() {
+        out.push((k as u32 + 1, c.name.clone(), files[k + 1].clone()));
+    }
+    out
+}
+
+/// Every bill of the run with its book index (0: today) and view name.
+fn every_bill(
+    results: &[CustomerImpact],
+) -> impl Iterator<Item = (usize, u32, &'static str, &Bill)> {
+    results.iter().enumerate().flat_map(|(k, r)| {
+        std::iter::once((k, 0u32, "today", &r.today)).chain(r.after.iter().enumerate().flat_map(
+            move |(b, views)| {
+                views
+                    .iter()
+                    .zip(VIEWS)
+                    .map(move |(bill, view)| (k, b as u32 + 1, view_key(view), bill))
+            },
+        ))
+    })
+}
+
+/// A view's name as a column value.
+pub fn view_key(view: &str) -> &'static str {
+    match view {
+        "same behaviour" => "same_behaviour",
+        "re-optimised" => "reoptimised",
+        _ => "today",
+    }
+}
+
+fn book_of<'a>(loaded: &'a LoadedImpact, b: u32) -> &'a PricingBook {
+    match b {
+        0 => &loaded.input.current_book,
+        k => &loaded.input.candidates[k as usize - 1].book,
+    }
+}
+
+/// One row per customer, book and view: the bill, and its change from today's.
+pub fn customers_frame(
+    loaded: &LoadedImpact,
+    results: &[CustomerImpact],
+    files: &[String],
+) -> DataFrame {
+    let books = books(loaded, files);
+    let current = &loaded.input.current_book;
+    let (mut workspace, mut cohort, mut seats, mut book, mut book_index) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut view, mut setup, mut final_plan) = (Vec::new(), Vec::new(), Vec::new());
+    let mut amounts: [Vec<i64>; 9] = Default::default();
+    for (k, b, v, bill) in every_bill(results) {
+        let c = &loaded.input.customers[k];
+        workspace.push(c.id.as_str());
+        cohort.push(current.cohorts[c.workspace.cohort.0].id.as_str());
+        seats.push(c.workspace.seats);
+        book_index.push(b);
+        book.push(books[b as usize].1.as_str());
+        view.push(v);
+        setup.push(bill.setup.as_str());
+        final_plan.push(book_of(loaded, b).plans[bill.plan.0].id.as_str());
+        let today = results[k].today.cash().micros();
+        let values = [
+            bill.cash().micros(),
+            bill.money[0].micros(),
+            bill.money[1].micros(),
+            bill.money[2].micros(),
+            bill.economic.micros(),
+            bill.demanded.micros(),
+            bill.blocked.micros(),
+            today,
+            match b {
+                0 => 0,
+                b => change(
+                    &results[k],
+                    b as usize - 1,
+                    VIEWS.iter().position(|x| view_key(x) == v).unwrap_or(0),
+                ),
+            },
+        ];
+        for (column, value) in amounts.iter_mut().zip(values) {
+            column.push(value);
+        }
+    }
+    let mut columns = vec![
+        Column::new("workspace".into(), workspace),
+        Column::new("cohort".into(), cohort),
+        Column::new("seats".into(), seats),
+        Column::new("book_index".into(), book_index),
+        Column::new("book".into(), book),
+        Column::new("view".into(), view),
+        Column::new("setup".into(), setup),
+        Column::new("final_plan".into(), final_plan),
+    ];
+    let names = [
+        "cash",
+        "plan_fees",
+        "prepaid_purchases",
+        "flex_charges",
+        "economic_cost",
+        "credits_demanded",
+        "credits_blocked",
+        "cash_today",
+        "cash_change",
+    ];
+    for (name, values) in names.iter().zip(amounts) {
+        columns.push(decimal_column(name, values));
+    }
+    DataFrame::new_infer_height(columns).expect("columns of equal length")
+}
+
+/// One row per book, view and calendar month: revenue by kind.
+/// A sum too large for a column (more than 9.2 million million units in one month) is an
+/// error, never a wrong number.
+pub fn revenue_frame(
+    loaded: &LoadedImpact,
+    results: &[CustomerImpact],
+    files: &[String],
+) -> Result<DataFrame, String> {
+    let starts = month_starts(loaded.input.horizon);
+    let books = books(loaded, files);
+    let mut sums: Vec<(u32, &'static str, Vec<[i128; 3]>)> = Vec::new();
+    for (_, b, v, bill) in every_bill(results) {
+        let at = match sums.iter().position(|(x, y, _)| *x == b && *y == v) {
+            Some(at) => at,
+            None => {
+                sums.push((b, v, vec![[0; 3]; starts.len()]));
+                sums.len() - 1
+            }
+        };
+        for (sum, month) in sums[at].2.iter_mut().zip(&bill.months) {
+            for kind in 0..3 {
+                sum[kind] += i128::from(month[kind]);
+            }
+        }
+    }
+    let (mut book_index, mut book, mut book_file, mut view, mut month) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut amounts: [Vec<i64>; 4] = Default::default();
+    for (b, v, months) in &sums {
+        for (start, m) in starts.iter().zip(months) {
+            book_index.push(*b);
+            book.push(books[*b as usize].1.as_str());
+            book_file.push(books[*b as usize].2.as_str());
+            view.push(*v);
+            month.push(days_since_epoch(*start));
+            for (column, value) in amounts
+                .iter_mut()
+                .zip([m[0], m[1], m[2], m[0] + m[1] + m[2]])
+            {
+                let fits = i64::try_from(value).map_err(|_| {
+                    format!(
+                        "revenue.parquet: the revenue of the month from {} is more than a \
+                         Decimal(19, 6) column holds",
+                        crate::model::calendar::display(*start)
+                    )
+                })?;
+                column.push(fits);
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new("book_index".into(), book_index),
+        Column::new("book".into(), book),
+        Column::new("book_file".into(), book_file),
+        Column::new("view".into(), view),
+        Int32Chunked::from_vec("month".into(), month)
+            .into_date()
+            .into_series()
+            .into_column(),
+    ];
+    for (name, values) in ["plan_fees", "prepaid_purchases", "flex_charges", "cash"]
+        .iter()
+        .zip(amounts)
+    {
+        columns.push(decimal_column(name, values));
+    }
+    Ok(DataFrame::new_infer_height(columns).expect("columns of equal length"))
+}
