@@ -121,6 +121,19 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
                 "tests/data/portfolio-accounts.csv",
             ],
         ),
+        (
+            "impact",
+            vec![
+                "impact",
+                "scenarios/examples/portfolio.toml",
+                "--trace",
+                "notebooks-data/traces/portfolio.parquet",
+                "--accounts",
+                "notebooks-data/accounts.csv",
+                "--after",
+                "scenarios/pricing/credits-book-2027.toml",
+            ],
+        ),
     ];
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-screenshots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -69,6 +69,16 @@ fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
         &t("portfolio"),
     ]);
     creditsim_ok(&[
+        "impact",
+        "tests/data/portfolio.toml",
+        "--accounts",
+        "tests/data/portfolio-accounts.csv",
+        "--after",
+        "scenarios/pricing/credits-book-2027.toml",
+        "--out",
+        &t("impact"),
+    ]);
+    creditsim_ok(&[
         "trace",
         "generate",
         "scenarios/examples/portfolio.toml",
@@ -78,11 +88,14 @@ fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
         "3",
     ]);
     // (file, a text column, whether it must carry provenance), and the groups expected:
-    // 4 strategies; 2 workspaces (tests/data); 3 metrics of the portfolio example's model.
+    // 4 strategies; 2 workspaces (tests/data); 3 views (today, same behaviour,
+    // re-optimised); 3 metrics of the portfolio example's model.
     let files = [
         (t("simulate/paths.parquet"), "strategy", "yes", 4),
         (t("simulate/fan.parquet"), "strategy", "yes", 4),
         (t("portfolio/workspaces.parquet"), "workspace", "yes", 2),
+        (t("impact/customers.parquet"), "workspace", "yes", 2),
+        (t("impact/revenue.parquet"), "view", "yes", 3),
         (t("trace.parquet"), "workspace", "yes", 3),
     ];
     let mut args = vec!["-c".to_string(), SCRIPT.to_string()];

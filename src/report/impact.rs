@@ -58,10 +58,9 @@ fn percent(before: i128, after: i128) -> String {
     }
 }
 
+/// Credits to two decimals, as a reader compares them (the Parquet has every digit).
 fn credits(v: i128) -> String {
-    Decimal::from_i128_with_scale(v, crate::model::amounts::SCALE_DIGITS)
-        .normalize()
-        .to_string()
+    amount(v, 2)
 }
 
 struct Context<'a> {
@@ -132,7 +131,8 @@ fn lead(cx: &Context<'_>, today: &Revenue, after: &[Revenue], moves: &[Changes])
     let n = cx.results.len();
     format!(
         "Revenue {} {} today. If customers keep their setups: {} ({}); {} of {n} pay more, {} \
-         less. If each moves to its cheapest setup: {} ({}); {} of {n} move, {} pay more, {} less.",
+         less. If each moves to its cheapest setup: {} ({}); {} of {n} move, {} pay more, {} less. \
+         Usage refused (credits): {} today, {} and {} after.",
         amount(today.cash(), d),
         cx.currency,
         amount(after[0].cash(), d),
@@ -144,6 +144,9 @@ fn lead(cx: &Context<'_>, today: &Revenue, after: &[Revenue], moves: &[Changes])
         moves[1].moved,
         moves[1].paying_more,
         moves[1].paying_less,
+        credits(moves[0].blocked_today_micros),
+        credits(moves[0].blocked_after_micros),
+        credits(moves[1].blocked_after_micros),
     )
 }
 
