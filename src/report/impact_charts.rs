@@ -250,8 +250,11 @@ fn draw_histogram<DB: DrawingBackend>(
         })
         // Whole customers only: with few customers the mesh's steps fall between them.
         .y_label_formatter(&|y| {
-            let whole = (y - y.round()).abs() < 1e-6;
-            whole.then(|| format!("{y:.0}")).unwrap_or_default()
+            if (y - y.round()).abs() < 1e-6 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
         })
         .label_style((FONT, 12))
         .draw()?;

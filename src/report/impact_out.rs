@@ -42,7 +42,7 @@ pub fn view_key(view: &str) -> &'static str {
     }
 }
 
-fn book_of<'a>(loaded: &'a LoadedImpact, b: u32) -> &'a PricingBook {
+fn book_of(loaded: &LoadedImpact, b: u32) -> &PricingBook {
     match b {
         0 => &loaded.input.current_book,
         k => &loaded.input.candidates[k as usize - 1].book,
