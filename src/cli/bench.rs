@@ -21,7 +21,8 @@ use std::time::Instant;
   creditsim bench scenarios/bench/reference.toml                       # 100,000 paths, 1 and 2 threads
   creditsim bench scenarios/bench/reference.toml --paths 10000 --threads 1,2,4 --repeat 5
   creditsim bench scenarios/bench/reference.toml --trace /tmp/trace-10m.csv --resolution day
-  creditsim bench scenarios/bench/reference.toml --advise --paths 20000 --threads 2")]
+  creditsim bench scenarios/bench/reference.toml --advise --paths 20000 --threads 2
+  creditsim bench scenarios/bench/reference.toml --trace /tmp/trace-10m.csv --impact scenarios/pricing/credits-book-2027.toml")]
 pub struct Args {
     /// Scenario file with a [simulation] section (the reference workload is
     /// scenarios/bench/reference.toml).
@@ -49,16 +50,23 @@ pub struct Args {
     /// scenario's strategies on the same paths and threads.
     #[arg(long, conflicts_with_all = ["trace", "resolution"])]
     advise: bool,
+    /// With --trace: time `impact` of this candidate book on the trace (import, today's
+    /// book, both views with the default search), against the plain portfolio run.
+    #[arg(long, value_name = "BOOK", requires = "trace")]
+    impact: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
     if args.repeat == 0 {
         return Err(bad("--repeat must be at least 1"));
     }
-    match &args.trace {
-        Some(trace) => trace_bench(&args.scenario, trace, args.resolution.clone(), args.repeat),
-        None if args.advise => advise_bench(&args),
-        None => simulation_bench(&args),
+    match (&args.trace, &args.impact) {
+        (Some(trace), Some(book)) => impact_bench(&args, trace, book),
+        (Some(trace), None) => {
+            trace_bench(&args.scenario, trace, args.resolution.clone(), args.repeat)
+        }
+        (None, _) if args.advise => advise_bench(&args),
+        (None, _) => simulation_bench(&args),
     }
 }
 
@@ -493,4 +501,73 @@ fn time_advise(
         simulate: simulate_s,
         advice: last.expect("at least one run"),
     })
+}
+
+/// `impact` of one candidate book on a trace: import and replay of every workspace under
+/// today's book and both views (the re-optimised one searching the default number of
+/// setups), timed against importing and replaying the scenario's strategies alone.
+fn impact_bench(args: &Args, trace: &Path, book: &Path) -> Result<(), Failure> {
+    use creditsim::analysis::impact::{impact, SEARCH_DEFAULT};
+    use creditsim::input::impact::{load_impact, ImpactFiles};
+    let overrides = TraceOverrides {
+        file: Some(trace.to_path_buf()),
+        resolution: args.resolution.clone(),
+        ..TraceOverrides::default()
+    };
+    let after = [book.to_path_buf()];
+    let (mut impact_s, mut impact_peak, mut customers) = (f64::INFINITY, None, 0);
+    for round in 0..args.repeat {
+        reset_peak_rss();
+        let started = Instant::now();
+        let loaded = load_impact(&ImpactFiles {
+            scenario: &args.scenario,
+            overrides: &overrides,
+            accounts: None,
+            current_book: None,
+            candidate_books: &after,
+            migrations: &[],
+            current_strategy: None,
+            search_max: SEARCH_DEFAULT as usize,
+        })?;
+        let results = impact(&loaded.input, None).map_err(bad)?;
+        impact_s = impact_s.min(started.elapsed().as_secs_f64());
+        if round == 0 {
+            impact_peak = peak_rss_kib();
+        }
+        customers = results.len();
+        std::hint::black_box(results);
+    }
+    let portfolio = time_trace_runs(&args.scenario, trace, &overrides, args.repeat)?;
+    let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{} MiB", k / 1024));
+    println!(
+        "{}: {} rows, {customers} workspaces, {} resolution; candidate book {}",
+        trace.display(),
+        portfolio.report.rows,
+        portfolio.report.resolution.name(),
+        book.display()
+    );
+    println!(
+        "fastest of {} run(s) each, {} threads",
+        args.repeat,
+        rayon::current_num_threads()
+    );
+    println!("                                          wall (s)   workspaces/s   peak memory");
+    println!(
+        "portfolio: import + {} strategies          {:>8.2}   {:>12.0}   {}",
+        portfolio.strategies,
+        portfolio.full_s,
+        customers as f64 / portfolio.full_s,
+        mib(portfolio.full_peak)
+    );
+    println!(
+        "impact: import + today + 2 views          {:>8.2}   {:>12.0}   {}",
+        impact_s,
+        customers as f64 / impact_s,
+        mib(impact_peak)
+    );
+    println!(
+        "ratio to the portfolio run: {:.2}",
+        impact_s / portfolio.full_s
+    );
+    Ok(())
 }
