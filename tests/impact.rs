@@ -367,3 +367,129 @@ fn books_that_price_other_credits_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("flex only, b25 at start"), "{stderr}");
 }
+
+/// A segments file in `dir` over the bundled profiles, 50 simulated customers each.
+fn segments_file(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let profile = |name: &str| root().join("scenarios/profiles").join(name);
+    let text = format!(
+        "[segments]\nname = \"two segments\"\npaths = 50\n\n\
+         [[segment]]\nname = \"small\"\nprofile = \"{}\"\ncustomers = 400\n\n\
+         [[segment]]\nname = \"vision\"\nprofile = \"{}\"\ncustomers = 40\n{extra}",
+        profile("small-team.toml").display(),
+        profile("acme-vision.toml").display(),
+    );
+    let path = dir.join("segments.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The mean cash of a profile's current setup over its first 50 simulated paths, as
+/// `simulate` reports it (4 decimals).
+fn simulated_mean_cash(profile: &str) -> rust_decimal::Decimal {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .current_dir(root())
+        .args(["simulate", profile, "--paths", "50", "--format", "json"])
+        .output()
+        .unwrap();
+    let json = json_of(&out);
+    json["strategies"][0]["cash"]["mean"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+// Customer k of a segment is path k of `simulate` on its profile, so today's revenue is the
+// segments' customers times their profiles' simulated mean cash: 400 x small + 40 x vision.
+// simulate shows means to 4 decimals, so the sum is good to 440 x 0.00005 = 0.022, and the
+// revenue is shown to the cent: within 0.03 in all.
+fn impact_of(target: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .current_dir(root())
+        .arg("impact")
+        .arg(target)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn segments_weigh_each_simulated_customer_by_its_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let segments = segments_file(dir.path(), "");
+    let out_dir = dir.path().join("out");
+    let args = [
+        "--after",
+        BOOK_2027,
+        "--format",
+        "json",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let json = json_of(&impact_of(&segments, &args));
+    let small = simulated_mean_cash("scenarios/profiles/small-team.toml");
+    let vision = simulated_mean_cash("scenarios/profiles/acme-vision.toml");
+    let want = rust_decimal::Decimal::from(400) * small + rust_decimal::Decimal::from(40) * vision;
+    let got: rust_decimal::Decimal = json["today"]["cash"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (got - want).abs() <= "0.03".parse().unwrap(),
+        "{got} against {want}"
+    );
+    assert_eq!(json["customers"], 440);
+
+    // The table: 100 simulated customers x (today + 2 views); each stands for 400 / 50 = 8 or
+    // 40 / 50 = 0.8 customers, and weight x cash summed is each view's revenue.
+    let customers = read_parquet(&out_dir.join("customers.parquet"));
+    assert_eq!(customers.height(), 100 * 3);
+    assert_eq!(text(&customers, "workspace", 0), "small #1");
+    assert_eq!(text(&customers, "segment", 3 * 50), "vision");
+    assert_eq!(amount(&customers, "weight", 0), "8");
+    assert_eq!(amount(&customers, "weight", 3 * 50), "0.8");
+    let views = [
+        ("today", &json["today"]["cash"]),
+        (
+            "same_behaviour",
+            &json["candidates"][0]["views"][0]["revenue"]["cash"],
+        ),
+        (
+            "reoptimised",
+            &json["candidates"][0]["views"][1]["revenue"]["cash"],
+        ),
+    ];
+    for (view, revenue) in views {
+        let mut sum = rust_decimal::Decimal::ZERO;
+        for i in 0..customers.height() {
+            if text(&customers, "view", i) == view {
+                let w: rust_decimal::Decimal = amount(&customers, "weight", i).parse().unwrap();
+                let c: rust_decimal::Decimal = amount(&customers, "cash", i).parse().unwrap();
+                sum += w * c;
+            }
+        }
+        assert_eq!(
+            sum.round_dp(2).to_string(),
+            revenue.as_str().unwrap(),
+            "{view}"
+        );
+    }
+}
+
+#[test]
+fn segments_must_share_a_book_and_a_horizon() {
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = root().join("scenarios/profiles/wallet-shop.toml");
+    let extra = format!(
+        "\n[[segment]]\nname = \"wallet\"\nprofile = \"{}\"\ncustomers = 5\n",
+        wallet.display()
+    );
+    let segments = segments_file(dir.path(), &extra);
+    let out = impact_of(&segments, &["--after", BOOK_2027]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("segments.toml:17:11"), "{stderr}");
+    assert!(stderr.contains("pricing book differs"), "{stderr}");
+    let segments = segments_file(dir.path(), "");
+    let out = impact_of(&segments, &["--after", BOOK_2027, "--accounts", ACCOUNTS]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a segments file takes no --accounts"));
+}

@@ -29,6 +29,11 @@ fn check(dir: &str) -> (Vec<String>, usize) {
                     problems.push(e.to_string());
                 }
             }
+            FileKind::Segments => {
+                if let Err(e) = creditsim::input::segments::load(&f) {
+                    problems.push(e.to_string());
+                }
+            }
             FileKind::Scenario => match load(&f) {
                 Err(e) => problems.push(e.to_string()),
                 Ok(s) => match check_scenario(&s) {

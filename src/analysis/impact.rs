@@ -71,6 +71,9 @@ impl Migration {
 #[derive(Debug, Clone)]
 pub struct Customer {
     pub id: String,
+    /// The customers this one stands for, in `ImpactInput::weight_per`ths: 1 for a trace's
+    /// workspace; a segment's customers for each of its simulated ones.
+    pub weight: u64,
     pub workspace: Workspace,
     pub current: Strategy,
     pub usage: PackedUsage,
@@ -94,6 +97,8 @@ pub struct ImpactInput {
     pub candidates: Vec<CandidateBook>,
     /// Most setups tried per customer and book when re-optimising.
     pub search_max: usize,
+    /// The denominator of every customer's weight: 1 for a trace, a segment's paths.
+    pub weight_per: u64,
 }
 
 /// Money by kind: plan fees, prepaid purchases, flex, in millionths.
@@ -250,7 +255,34 @@ fn bill_of(setup: &str, outcome: &Outcome, starts: &[crate::model::calendar::Ins
     }
 }
 
-/// Revenue from a set of bills, by calendar month and in total.
+/// Which bills: today's, or a candidate book's (0-based among the candidates) in a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Today,
+    After { book: usize, view: usize },
+}
+
+impl Which {
+    pub fn of(self, r: &CustomerImpact) -> &Bill {
+        match self {
+            Which::Today => &r.today,
+            Which::After { book, view } => &r.after[book][view],
+        }
+    }
+}
+
+/// `num / den` rounded half away from zero (`den` > 0).
+fn div_round(num: i128, den: i128) -> i128 {
+    let (q, r) = (num / den, num % den);
+    if 2 * r.abs() >= den {
+        q + num.signum()
+    } else {
+        q
+    }
+}
+
+/// Revenue from a set of bills, by calendar month and in total: each customer's bill times
+/// the customers it stands for (a segment's simulated customer stands for customers / paths).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revenue {
     pub months: Vec<ByKind<i128>>,
@@ -263,53 +295,72 @@ impl Revenue {
     }
 }
 
-pub fn revenue<'a>(bills: impl Iterator<Item = &'a Bill>, months: usize) -> Revenue {
+pub fn revenue(input: &ImpactInput, results: &[CustomerImpact], which: Which) -> Revenue {
+    revenue_of(input, results, which, &|_| true)
+}
+
+/// [`revenue`] of the customers `keep` keeps (by index).
+pub fn revenue_of(
+    input: &ImpactInput,
+    results: &[CustomerImpact],
+    which: Which,
+    keep: &dyn Fn(usize) -> bool,
+) -> Revenue {
+    let months = month_starts(input.horizon).len();
     let mut out = Revenue {
         months: vec![[0; 3]; months],
         total: [0; 3],
     };
-    for bill in bills {
+    for (k, (c, r)) in input.customers.iter().zip(results).enumerate() {
+        if !keep(k) {
+            continue;
+        }
+        let (bill, w) = (which.of(r), i128::from(c.weight));
         for (sum, month) in out.months.iter_mut().zip(&bill.months) {
             for kind in 0..3 {
-                sum[kind] += i128::from(month[kind]);
+                sum[kind] += w * i128::from(month[kind]);
             }
         }
         for kind in 0..3 {
-            out.total[kind] += i128::from(bill.money[kind].micros());
+            out.total[kind] += w * i128::from(bill.money[kind].micros());
         }
     }
+    // Weighted sums are exact; the one rounding is to millionths, per sum.
+    let per = i128::from(input.weight_per);
+    for v in out.months.iter_mut().flatten().chain(out.total.iter_mut()) {
+        *v = div_round(*v, per);
+    }
     out
-}
-
-/// The bills of candidate book `book` (0-based among the candidates) in `view`.
-pub fn bills(results: &[CustomerImpact], book: usize, view: usize) -> impl Iterator<Item = &Bill> {
-    results.iter().map(move |r| &r.after[book][view])
 }
 
 /// Percentiles of the change in what customers pay that a summary reports.
 pub const CHANGE_PERCENTILES: [u32; 7] = [0, 10, 25, 50, 75, 90, 100];
 
-/// How customers' bills change from today to one book and view.
+/// How customers' bills change from today to one book and view. Counts are weights: divide
+/// by `per` for customers (a trace's customer weighs 1 and `per` is 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changes {
-    pub customers: usize,
-    pub paying_more: usize,
-    pub paying_less: usize,
-    /// The change summed over customers (the mean is this over `customers`), millionths.
-    pub sum_micros: i128,
-    /// At each of `CHANGE_PERCENTILES` (nearest rank; 0 and 100 are the least and most).
+    pub per: u64,
+    pub customers: u128,
+    pub paying_more: u128,
+    pub paying_less: u128,
+    /// The mean change per customer, millionths (rounded).
+    pub mean_micros: i128,
+    /// At each of `CHANGE_PERCENTILES` (weighted nearest rank; 0 and 100 are the least and
+    /// the most).
     pub percentiles_micros: Vec<i64>,
     /// Customers whose bill rises most, largest first (at most `MOVERS`, rises only).
     pub up: Vec<usize>,
     /// Customers whose bill falls most, largest fall first (falls only).
     pub down: Vec<usize>,
     /// Customers refused some usage today and after.
-    pub blocking_today: usize,
-    pub blocking_after: usize,
+    pub blocking_today: u128,
+    pub blocking_after: u128,
+    /// Credits refused, over every customer (weighted, rounded to millionths).
     pub blocked_today_micros: i128,
     pub blocked_after_micros: i128,
     /// Customers on another setup than today's.
-    pub moved: usize,
+    pub moved: u128,
 }
 
 /// A customer's change in cash from today to book `book` in `view`, millionths.
@@ -318,16 +369,38 @@ pub fn change(r: &CustomerImpact, book: usize, view: usize) -> i64 {
     r.after[book][view].cash().micros() - r.today.cash().micros()
 }
 
-pub fn changes(results: &[CustomerImpact], book: usize, view: usize) -> Changes {
+/// The value at weighted percentile `q` of `sorted` (value, weight) pairs: the first whose
+/// running weight reaches q% of the total (at least the first).
+fn weighted_percentile(sorted: &[(i64, u64)], total: u128, q: u32) -> i64 {
+    let need = (total * u128::from(q)).div_ceil(100).max(1);
+    let mut run = 0u128;
+    for (v, w) in sorted {
+        run += u128::from(*w);
+        if run >= need {
+            return *v;
+        }
+    }
+    sorted.last().map_or(0, |x| x.0)
+}
+
+pub fn changes(
+    input: &ImpactInput,
+    results: &[CustomerImpact],
+    book: usize,
+    view: usize,
+) -> Changes {
+    let after = Which::After { book, view };
+    let weights: Vec<u64> = input.customers.iter().map(|c| c.weight).collect();
     let deltas: Vec<i64> = results.iter().map(|r| change(r, book, view)).collect();
-    let mut sorted = deltas.clone();
-    sorted.sort_unstable();
-    let percentiles_micros = CHANGE_PERCENTILES
+    let mut sorted: Vec<(i64, u64)> = deltas
         .iter()
-        .map(|q| match sorted.len() {
-            0 => 0,
-            n => sorted[(n * *q as usize).div_ceil(100).max(1) - 1],
-        })
+        .copied()
+        .zip(weights.iter().copied())
+        .collect();
+    sorted.sort_unstable();
+    let total: u128 = weights.iter().map(|w| u128::from(*w)).sum();
+    let percentiles_micros = (CHANGE_PERCENTILES.iter())
+        .map(|q| weighted_percentile(&sorted, total, *q))
         .collect();
     let mut order: Vec<usize> = (0..deltas.len()).collect();
     // Largest rise first; ties in portfolio order (the sort is stable).
@@ -345,33 +418,71 @@ pub fn changes(results: &[CustomerImpact], book: usize, view: usize) -> Changes 
         .filter(|&k| deltas[k] < 0)
         .take(MOVERS)
         .collect();
+    let weigh = |f: &dyn Fn(usize) -> bool| -> u128 {
+        (0..deltas.len())
+            .filter(|&k| f(k))
+            .map(|k| u128::from(weights[k]))
+            .sum()
+    };
+    let blocked = |which: Which| -> i128 {
+        let sum: i128 = (results.iter().zip(&weights))
+            .map(|(r, w)| i128::from(*w) * i128::from(which.of(r).blocked.micros()))
+            .sum();
+        div_round(sum, i128::from(input.weight_per))
+    };
+    let weighted_sum: i128 = deltas
+        .iter()
+        .zip(&weights)
+        .map(|(d, w)| i128::from(*d) * i128::from(*w))
+        .sum();
     Changes {
-        customers: deltas.len(),
-        paying_more: deltas.iter().filter(|d| **d > 0).count(),
-        paying_less: deltas.iter().filter(|d| **d < 0).count(),
-        sum_micros: deltas.iter().map(|d| i128::from(*d)).sum(),
+        per: input.weight_per,
+        customers: total,
+        paying_more: weigh(&|k| deltas[k] > 0),
+        paying_less: weigh(&|k| deltas[k] < 0),
+        mean_micros: div_round(weighted_sum, (total as i128).max(1)),
         percentiles_micros,
         up,
         down,
-        blocking_today: results
-            .iter()
-            .filter(|r| !r.today.blocked.is_zero())
-            .count(),
-        blocking_after: results
-            .iter()
-            .filter(|r| !r.after[book][view].blocked.is_zero())
-            .count(),
-        blocked_today_micros: results
-            .iter()
-            .map(|r| i128::from(r.today.blocked.micros()))
-            .sum(),
-        blocked_after_micros: results
-            .iter()
-            .map(|r| i128::from(r.after[book][view].blocked.micros()))
-            .sum(),
-        moved: results
-            .iter()
-            .filter(|r| r.after[book][view].setup != r.today.setup)
-            .count(),
+        blocking_today: weigh(&|k| !results[k].today.blocked.is_zero()),
+        blocking_after: weigh(&|k| !after.of(&results[k]).blocked.is_zero()),
+        blocked_today_micros: blocked(Which::Today),
+        blocked_after_micros: blocked(after),
+        moved: weigh(&|k| after.of(&results[k]).setup != results[k].today.setup),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        // 7 / 2 = 3.5 -> 4; -7 / 2 -> -4; 5 / 3 = 1.67 -> 2; -4 / 3 = -1.33 -> -1.
+        assert_eq!(
+            [
+                div_round(7, 2),
+                div_round(-7, 2),
+                div_round(5, 3),
+                div_round(-4, 3)
+            ],
+            [4, -4, 2, -1]
+        );
+    }
+
+    #[test]
+    fn weighted_percentiles_are_nearest_rank_over_weights() {
+        // Values -5 (weight 1), 0 (weight 2), 10 (weight 7): total 10. P10 needs a running
+        // weight of 1: -5. P25 needs 3 (ceil 2.5): 0 (1 + 2). P50 needs 5: 10. P0 needs at
+        // least 1: -5. P100 needs 10: 10.
+        let sorted = [(-5, 1), (0, 2), (10, 7)];
+        let at = |q| weighted_percentile(&sorted, 10, q);
+        assert_eq!(
+            [at(0), at(10), at(25), at(30), at(50), at(100)],
+            [-5, -5, 0, 0, 10, 10]
+        );
+        // Weights of 1 are the unweighted nearest rank: P50 of 4 values is the 2nd.
+        let flat = [(1, 1), (2, 1), (3, 1), (4, 1)];
+        assert_eq!(weighted_percentile(&flat, 4, 50), 2);
     }
 }

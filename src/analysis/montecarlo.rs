@@ -264,6 +264,21 @@ pub fn demands(case: &Case, model: &UsageModel, config: SimConfig) -> Vec<Credit
     })
 }
 
+/// The usage of each of the first `config.paths` paths, drawn and not replayed: path k is
+/// the usage `simulate` replays on path k.
+pub fn draw_usage(case: &Case, model: &UsageModel, config: SimConfig) -> Vec<Vec<CreditUsage>> {
+    let horizon = horizon(case, model);
+    in_pool(config.threads, || {
+        (0..u64::from(config.paths))
+            .into_par_iter()
+            .map_init(PathBuffers::default, |buffers, path| {
+                draw_path(case, &horizon, config.seed, path, buffers);
+                buffers.usage.clone()
+            })
+            .collect()
+    })
+}
+
 // ---------------------------------------------------------------- statistics
 
 /// Which cost a statistic is about.

@@ -89,6 +89,7 @@ fn load_all(files: &[PathBuf]) -> (Vec<Scenario>, Vec<InvalidFile>) {
             FileKind::Scenario => load(f).map(Some),
             // A profile pins nothing: validated only, as a pricing book is.
             FileKind::Profile => creditsim::input::profile::load(f).map(|_| None),
+            FileKind::Segments => creditsim::input::segments::load(f).map(|_| None),
         };
         match loaded {
             Ok(Some(s)) => scenarios.push(s),

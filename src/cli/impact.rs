@@ -2,7 +2,7 @@
 //! to revenue, keeping their setups and moving to their cheapest (`analysis::impact`).
 
 use super::trace::TraceArgs;
-use super::{bad, provenance_of, Failure, ReportArgs};
+use super::{bad, provenance_of_inputs, Failure, ReportArgs};
 use creditsim::analysis::impact::{impact, SEARCH_DEFAULT};
 use creditsim::input::impact::{load_impact, ImpactFiles};
 use creditsim::report::impact::impact_doc;
@@ -78,18 +78,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
         current_strategy: args.current.as_deref(),
         search_max: args.search as usize,
     })?;
-    for line in loaded.portfolio.import.lines() {
-        eprintln!("{line}");
+    if let Some(import) = &loaded.import {
+        for line in import.lines() {
+            eprintln!("{line}");
+        }
     }
     let results = impact(&loaded.input, args.report.threads())
         .map_err(|e| bad(format_args!("{}: {e}", args.scenario.display())))?;
-    let mut provenance = provenance_of(&loaded.portfolio.scenario);
-    provenance.push("trace", loaded.portfolio.import.path.display().to_string());
+    let mut provenance = provenance_of_inputs(&loaded.inputs);
+    if let Some(import) = &loaded.import {
+        provenance.push("trace", import.path.display().to_string());
+    }
     if let Some(a) = &args.accounts {
         provenance.push("accounts", a.display().to_string());
-    }
-    for input in &loaded.inputs {
-        provenance.input(&input.role, &input.path, &input.sha256);
     }
     let (mut doc, charts) = impact_doc(&loaded, &results).map_err(bad)?;
     doc.set_provenance(&provenance);
@@ -118,7 +119,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
 
 /// The file of each book, today's first, as the tables name them.
 fn book_files(loaded: &creditsim::input::impact::LoadedImpact, args: &Args) -> Vec<String> {
-    let current = (loaded.portfolio.scenario.inputs.iter())
+    let current = (loaded.inputs.iter())
         .find(|i| i.role == "pricing book")
         .map_or_else(
             || args.scenario.display().to_string(),

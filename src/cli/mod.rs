@@ -146,7 +146,12 @@ pub fn main() -> ExitCode {
 /// Loads a scenario that must have a `[simulation]` section; `nothing` says what is then
 /// missing.
 fn load_simulation(path: &Path, nothing: &str) -> Result<Scenario, Failure> {
-    let scenario = load(path)?;
+    use creditsim::input::files::{kind_of, FileKind};
+    // A customer profile is simulated like the scenario it reads into (as advise does).
+    let scenario = match kind_of(path) {
+        FileKind::Profile => creditsim::input::profile::load(path)?.scenario,
+        _ => load(path)?,
+    };
     if scenario.simulation.is_none() {
         return Err(bad(format_args!(
             "{}: no [simulation] section: {nothing}",
@@ -262,8 +267,13 @@ fn command_line() -> String {
 
 /// What a scenario's results came from: this command line and the scenario's input files.
 fn provenance_of(scenario: &Scenario) -> Provenance {
+    provenance_of_inputs(&scenario.inputs)
+}
+
+/// This command line and the input files read, with their SHA-256.
+fn provenance_of_inputs(inputs: &[creditsim::input::scenario::InputFile]) -> Provenance {
     let mut p = Provenance::new(&command_line());
-    for input in &scenario.inputs {
+    for input in inputs {
         p.input(&input.role, &input.path, &input.sha256);
     }
     p

@@ -30,6 +30,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
                     p.reading
                 )
             }),
+            FileKind::Segments => creditsim::input::segments::load(f).map(|s| {
+                format!(
+                    "customer segments \"{}\": {} segment(s), {} simulated customers each",
+                    s.name,
+                    s.segments.len(),
+                    s.paths
+                )
+            }),
         };
         match result {
             Ok(what) => println!("ok: {}: {what}", f.display()),

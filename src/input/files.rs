@@ -10,6 +10,8 @@ pub enum FileKind {
     PricingBook,
     /// A customer profile (`input::profile`): a `[profile]` table and no `[scenario]`.
     Profile,
+    /// Customer segments (`input::segments`): a `[segments]` table and no `[scenario]`.
+    Segments,
 }
 
 /// Expands files and folders (recursively, `*.toml` only) into a sorted list of files.
@@ -60,6 +62,7 @@ pub fn kind_of(path: &Path) -> FileKind {
     match text.parse::<toml::Table>() {
         Ok(t) if t.contains_key("book") && !t.contains_key("scenario") => FileKind::PricingBook,
         Ok(t) if t.contains_key("profile") && !t.contains_key("scenario") => FileKind::Profile,
+        Ok(t) if t.contains_key("segments") && !t.contains_key("scenario") => FileKind::Segments,
         _ => FileKind::Scenario,
     }
 }

@@ -3,7 +3,7 @@
 //! current book goes in a candidate (by default: the item of the same name). An item with no
 //! counterpart is an error that lists every such item, never a silent default.
 
-use super::scenario::{load_book, load_portfolio_on, parse_toml, InputFile, Portfolio};
+use super::scenario::{load_book, load_portfolio_on, parse_toml, InputFile};
 use super::trace_spec::TraceOverrides;
 use crate::analysis::impact::{CandidateBook, Customer, ImpactInput, Migration};
 use crate::analysis::worst_case::{self, Subject};
@@ -46,15 +46,29 @@ pub struct ImpactFiles<'a> {
     pub search_max: usize,
 }
 
-/// A loaded impact run: the portfolio as it is today, what to compare, and the files read.
+/// A loaded impact run: the customers as they are today, what to compare, and the files read.
 #[derive(Debug, Clone)]
 pub struct LoadedImpact {
-    pub portfolio: Portfolio,
+    /// The scenario's or the segments' name.
+    pub title: String,
     pub input: ImpactInput,
-    /// Candidate books and migration tables, for provenance.
+    /// Every file read (scenario or segments and profiles, books, migration tables), for
+    /// provenance; today's book has the role "pricing book".
     pub inputs: Vec<InputFile>,
-    /// The scenario's strategy each customer's current setup is.
-    pub current_strategy: String,
+    /// What the trace import read (a trace portfolio).
+    pub import: Option<crate::usage::trace::ImportReport>,
+    /// Each customer's current setup, in words.
+    pub current_setup: String,
+    /// Segments (name, customers it stands for), and each customer's segment; empty for a
+    /// trace.
+    pub segments: Vec<(String, u64)>,
+    pub segment_of: Vec<usize>,
+}
+
+/// Today's side of an impact run, before the candidate books.
+struct Today {
+    loaded: LoadedImpact,
+    horizon_end: crate::model::calendar::Instant,
 }
 
 pub fn load_impact(files: &ImpactFiles<'_>) -> Result<LoadedImpact, InputError> {
@@ -68,6 +82,27 @@ pub fn load_impact(files: &ImpactFiles<'_>) -> Result<LoadedImpact, InputError> 
             ),
         ));
     }
+    let Today {
+        mut loaded,
+        horizon_end,
+    } = match super::files::kind_of(files.scenario) {
+        super::files::FileKind::Segments => from_segments(files)?,
+        _ => from_trace(files)?,
+    };
+    let current_book = Arc::clone(&loaded.input.current_book);
+    for (k, path) in files.candidate_books.iter().enumerate() {
+        let migration_file = files.migrations.get(k).or(files.migrations.first());
+        let (candidate, read) =
+            candidate_book(&current_book, path, migration_file.map(PathBuf::as_path))?;
+        loaded.inputs.extend(read);
+        let carried = carry_over(horizon_end, &loaded.input.customers, candidate, path)?;
+        loaded.input.candidates.push(carried);
+    }
+    Ok(loaded)
+}
+
+/// Today from a scenario's trace portfolio: each workspace on its current strategy.
+fn from_trace(files: &ImpactFiles<'_>) -> Result<Today, InputError> {
     let portfolio = load_portfolio_on(
         files.scenario,
         files.overrides,
@@ -94,35 +129,149 @@ pub fn load_impact(files: &ImpactFiles<'_>) -> Result<LoadedImpact, InputError> 
     let customers: Vec<Customer> = (portfolio.members.iter())
         .map(|m| Customer {
             id: m.id.clone(),
+            weight: 1,
             workspace: m.workspace,
             current: m.strategies[current].clone(),
             usage: m.usage.clone(),
         })
         .collect();
-    let current_book = Arc::clone(&portfolio.scenario.case.book);
-    let mut inputs = Vec::new();
-    let mut candidates = Vec::new();
-    for (k, path) in files.candidate_books.iter().enumerate() {
-        let migration_file = files.migrations.get(k).or(files.migrations.first());
-        let (candidate, read) =
-            candidate_book(&current_book, path, migration_file.map(PathBuf::as_path))?;
-        inputs.extend(read);
-        candidates.push(carry_over(&portfolio, &customers, candidate, path)?);
-    }
-    let horizon = portfolio.scenario.case.horizon;
-    let current_strategy = strategies[current].name.clone();
-    Ok(LoadedImpact {
-        input: ImpactInput {
-            horizon,
-            current_book,
-            customers,
-            candidates,
-            search_max: files.search_max,
+    let s = &portfolio.scenario;
+    Ok(Today {
+        horizon_end: s.case.horizon.end,
+        loaded: LoadedImpact {
+            title: s.name.clone(),
+            input: ImpactInput {
+                horizon: s.case.horizon,
+                current_book: Arc::clone(&s.case.book),
+                customers,
+                candidates: Vec::new(),
+                search_max: files.search_max,
+                weight_per: 1,
+            },
+            inputs: s.inputs.clone(),
+            import: Some(portfolio.import.clone()),
+            current_setup: format!(
+                "the scenario's strategy \"{}\" on their own plan and seats",
+                strategies[current].name
+            ),
+            segments: Vec::new(),
+            segment_of: Vec::new(),
         },
-        portfolio,
-        inputs,
-        current_strategy,
     })
+}
+
+/// Today from customer segments: `paths` simulated customers per segment, each on its
+/// profile's current setup (the plan asked about, paid as they go).
+fn from_segments(files: &ImpactFiles<'_>) -> Result<Today, InputError> {
+    let only_for_traces = [
+        (files.accounts.is_some(), "--accounts"),
+        (files.overrides.file.is_some(), "--trace"),
+        (
+            files.current_book.is_some(),
+            "--before (the profiles name today's book)",
+        ),
+        (
+            files.current_strategy.is_some(),
+            "--current (each profile's setup is current)",
+        ),
+    ];
+    if let Some((_, flag)) = only_for_traces.iter().find(|(given, _)| *given) {
+        return Err(InputError::whole_file(
+            files.scenario,
+            format!("a segments file takes no {flag}"),
+        ));
+    }
+    let segs = super::segments::load(files.scenario)?;
+    let mut inputs = vec![InputFile::of("segments", &segs.source)];
+    let (mut customers, mut segment_of) = (Vec::new(), Vec::new());
+    for (i, seg) in segs.segments.iter().enumerate() {
+        let read: Vec<InputFile> = (seg.profile.scenario.inputs.iter())
+            .filter(|x| !inputs.contains(x))
+            .cloned()
+            .collect();
+        inputs.extend(read);
+        let simulated = simulated_customers(seg, segs.paths);
+        segment_of.extend(std::iter::repeat_n(i, simulated.len()));
+        customers.extend(simulated);
+    }
+    let first = &segs.segments[0].profile.scenario;
+    let current_book = Arc::clone(&first.case.book);
+    let horizon = first.case.horizon;
+    check_today(&current_book, horizon.end, &customers, &segs.source.path)?;
+    Ok(Today {
+        horizon_end: horizon.end,
+        loaded: LoadedImpact {
+            title: segs.name.clone(),
+            input: ImpactInput {
+                horizon,
+                current_book,
+                customers,
+                candidates: Vec::new(),
+                search_max: files.search_max,
+                weight_per: u64::from(segs.paths),
+            },
+            inputs,
+            import: None,
+            current_setup: "their profile's plan, paid as they go".to_string(),
+            segments: (segs.segments.iter())
+                .map(|s| (s.name.clone(), s.customers))
+                .collect(),
+            segment_of,
+        },
+    })
+}
+
+/// A segment's `paths` simulated customers: customer k's usage is path k of `simulate` on
+/// the segment's profile (its seed), on the profile's current setup.
+fn simulated_customers(seg: &super::segments::Segment, paths: u32) -> Vec<Customer> {
+    let sc = &seg.profile.scenario;
+    let spec = sc.simulation.as_ref().expect("segments::load checked it");
+    let config = crate::analysis::montecarlo::SimConfig {
+        paths,
+        seed: spec.seed,
+        threads: None,
+    };
+    let drawn = crate::analysis::montecarlo::draw_usage(&sc.case, &spec.model, config);
+    (drawn.into_iter().enumerate())
+        .map(|(k, events)| {
+            let mut usage = crate::usage::packed::PackedUsage::new();
+            events.into_iter().for_each(|e| usage.push(e));
+            Customer {
+                id: format!("{} #{}", seg.name, k + 1),
+                weight: seg.customers,
+                workspace: sc.case.workspace,
+                current: sc.case.strategies[0].clone(),
+                usage,
+            }
+        })
+        .collect()
+}
+
+/// Every simulated customer's setup and usage within the limits of today's book.
+fn check_today(
+    book: &PricingBook,
+    horizon_end: crate::model::calendar::Instant,
+    customers: &[Customer],
+    path: &Path,
+) -> Result<(), InputError> {
+    for c in customers {
+        let subject = Subject {
+            book,
+            workspace: c.workspace,
+            horizon_end,
+            strategies: std::slice::from_ref(&c.current),
+        };
+        worst_case::check(subject, Some(usage_total(c))).map_err(|b| {
+            InputError::whole_file(path, format!("customer \"{}\": {}", c.id, b.message))
+        })?;
+    }
+    Ok(())
+}
+
+/// A customer's credits over the horizon (the import and the usage model keep it within the
+/// credits limit).
+fn usage_total(c: &Customer) -> Credits {
+    Credits::from_micros(i64::try_from(c.usage.total_micros()).unwrap_or(i64::MAX))
 }
 
 /// A candidate book and its migration from `current`, checked to price the same credits in
@@ -307,13 +456,12 @@ fn check_names(
 /// Each customer's current setup carried over to a candidate book, checked against the
 /// limits there as a scenario's is when loaded.
 fn carry_over(
-    portfolio: &Portfolio,
+    horizon_end: crate::model::calendar::Instant,
     customers: &[Customer],
     (book, migration): (PricingBook, Migration),
     path: &Path,
 ) -> Result<CandidateBook, InputError> {
     let book = Arc::new(book);
-    let horizon_end = portfolio.scenario.case.horizon.end;
     let mut setups = Vec::with_capacity(customers.len());
     for c in customers {
         let workspace = migration.workspace(c.workspace);
@@ -324,10 +472,8 @@ fn carry_over(
             horizon_end,
             strategies: std::slice::from_ref(&strategy),
         };
-        // The import refused a workspace totalling more than the credits limit.
-        let total = Credits::from_micros(i64::try_from(c.usage.total_micros()).unwrap_or(i64::MAX));
-        worst_case::check(subject, Some(total)).map_err(|b| {
-            InputError::whole_file(path, format!("workspace \"{}\": {}", c.id, b.message))
+        worst_case::check(subject, Some(usage_total(c))).map_err(|b| {
+            InputError::whole_file(path, format!("customer \"{}\": {}", c.id, b.message))
         })?;
         setups.push((workspace, strategy));
     }

@@ -15,6 +15,7 @@ pub mod names;
 pub mod profile;
 pub mod raw;
 pub mod scenario;
+pub mod segments;
 pub mod simulation;
 mod trace_spec;
 mod usage_csv;

@@ -6,7 +6,7 @@ use super::charts::Rendered;
 use super::doc::{Block, Doc, Table};
 use super::impact_charts::{cost_change_chart, waterfall_chart};
 use crate::analysis::impact::{
-    bills, change, changes, month_starts, revenue, Changes, CustomerImpact, Revenue,
+    change, changes, month_starts, revenue, revenue_of, Changes, CustomerImpact, Revenue, Which,
     CHANGE_PERCENTILES, KINDS, VIEWS,
 };
 use crate::input::impact::LoadedImpact;
@@ -68,7 +68,6 @@ struct Context<'a> {
     results: &'a [CustomerImpact],
     digits: u32,
     currency: &'a str,
-    months: usize,
 }
 
 pub fn impact_doc(
@@ -81,32 +80,39 @@ pub fn impact_doc(
         results,
         digits: book.minor_digits,
         currency: &book.currency,
-        months: month_starts(loaded.input.horizon).len(),
     };
-    let s = &loaded.portfolio.scenario;
-    let mut doc = Doc::new(format!("Impact of pricing changes on {}", s.name));
+    let horizon = loaded.input.horizon;
+    let mut doc = Doc::new(format!("Impact of pricing changes on {}", loaded.title));
     doc.subtitle = Some(format!(
         "{} customers on {} today, horizon {} to {}",
-        results.len(),
+        count(customers_weight(loaded), loaded.input.weight_per),
         book.name,
-        display(s.case.horizon.start),
-        display(s.case.horizon.end)
+        display(horizon.start),
+        display(horizon.end)
     ));
+    if let Some(import) = &loaded.import {
+        doc.push(Block::Paragraph(super::portfolio_out::import_line(import)));
+    }
+    if !loaded.segments.is_empty() {
+        doc.push(Block::Paragraph(segments_words(loaded)));
+    }
     doc.push(Block::Paragraph(format!(
-        "Each customer's usage is replayed under today's book on their current setup (the \
-         strategy \"{}\" with their own plan and seats), then under each candidate book twice: \
+        "Each customer's usage is replayed under today's book on their current setup ({}), \
+         then under each candidate book twice: \
          keeping that setup (plans, cohorts and bundles carried over by name or by the migration \
          table), and moving to the cheapest of at most {} setups advise proposes, judged on \
          their own usage. Revenue is what customers are charged ({}), by the month of the charge.",
-        loaded.current_strategy, loaded.input.search_max, cx.currency
+        loaded.current_setup, loaded.input.search_max, cx.currency
     )));
-    let today = revenue(results.iter().map(|r| &r.today), cx.months);
+    let today = revenue(&loaded.input, results, Which::Today);
     let mut charts = Vec::new();
     for (b, candidate) in loaded.input.candidates.iter().enumerate() {
         let after: Vec<Revenue> = (0..VIEWS.len())
-            .map(|v| revenue(bills(results, b, v), cx.months))
+            .map(|view| revenue(&loaded.input, results, Which::After { book: b, view }))
             .collect();
-        let moves: Vec<Changes> = (0..VIEWS.len()).map(|v| changes(results, b, v)).collect();
+        let moves: Vec<Changes> = (0..VIEWS.len())
+            .map(|v| changes(&loaded.input, results, b, v))
+            .collect();
         doc.push(Block::Heading(format!("Under {}", candidate.name)));
         doc.push(Block::Paragraph(lead(&cx, &today, &after, &moves)));
         doc.push(Block::Table(revenue_table(&cx, &today, &after)));
@@ -115,7 +121,10 @@ pub fn impact_doc(
             doc.push(Block::Table(movers_table(&cx, b, v, m)));
         }
         doc.push(Block::Table(months_table(&cx, &today, &after)));
-        let waterfall = waterfall_chart(results, b, &candidate.name, cx.currency, cx.months)?;
+        if !loaded.segments.is_empty() {
+            doc.push(Block::Table(segments_table(&cx, b)));
+        }
+        let waterfall = waterfall_chart(&loaded.input, results, b, cx.currency)?;
         let histogram = cost_change_chart(results, b, &candidate.name, cx.currency)?;
         doc.push(Block::Chart(waterfall.inline()));
         doc.push(Block::Chart(histogram.inline()));
@@ -128,7 +137,8 @@ pub fn impact_doc(
 
 fn lead(cx: &Context<'_>, today: &Revenue, after: &[Revenue], moves: &[Changes]) -> String {
     let d = cx.digits;
-    let n = cx.results.len();
+    let (m, per) = (&moves[0], moves[0].per);
+    let n = count(m.customers, per);
     format!(
         "Revenue {} {} today. If customers keep their setups: {} ({}); {} of {n} pay more, {} \
          less. If each moves to its cheapest setup: {} ({}); {} of {n} move, {} pay more, {} less. \
@@ -137,16 +147,62 @@ fn lead(cx: &Context<'_>, today: &Revenue, after: &[Revenue], moves: &[Changes])
         cx.currency,
         amount(after[0].cash(), d),
         percent(today.cash(), after[0].cash()),
-        moves[0].paying_more,
-        moves[0].paying_less,
+        count(moves[0].paying_more, per),
+        count(moves[0].paying_less, per),
         amount(after[1].cash(), d),
         percent(today.cash(), after[1].cash()),
-        moves[1].moved,
-        moves[1].paying_more,
-        moves[1].paying_less,
+        count(moves[1].moved, per),
+        count(moves[1].paying_more, per),
+        count(moves[1].paying_less, per),
         credits(moves[0].blocked_today_micros),
         credits(moves[0].blocked_after_micros),
         credits(moves[1].blocked_after_micros),
+    )
+}
+
+/// Customers a weight stands for: whole, or to one decimal (a segment's simulated
+/// customers stand for fractions).
+fn count(weight: u128, per: u64) -> String {
+    let per = u128::from(per.max(1));
+    if weight % per == 0 {
+        return (weight / per).to_string();
+    }
+    let tenths = (weight * 10 + per / 2) / per;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+fn json_count(weight: u128, per: u64) -> Value {
+    let per = u128::from(per.max(1));
+    if weight % per == 0 {
+        json!((weight / per) as u64)
+    } else {
+        json!(
+            Decimal::from_i128_with_scale((weight * 1_000_000 / per) as i128, 6)
+                .normalize()
+                .to_string()
+        )
+    }
+}
+
+fn customers_weight(loaded: &LoadedImpact) -> u128 {
+    loaded
+        .input
+        .customers
+        .iter()
+        .map(|c| u128::from(c.weight))
+        .sum()
+}
+
+fn segments_words(loaded: &LoadedImpact) -> String {
+    let list: Vec<String> = (loaded.segments.iter())
+        .map(|(name, customers)| format!("{name} ({customers} customers)"))
+        .collect();
+    format!(
+        "Segments: {}. Each is {} customers simulated from its profile (customer k is path k of \
+         `simulate` on the profile, with its seed), each standing for the segment's customers / {}.",
+        list.join(", "),
+        loaded.input.weight_per,
+        loaded.input.weight_per
     )
 }
 
@@ -200,12 +256,11 @@ fn customers_table(cx: &Context<'_>, moves: &[Changes]) -> Table {
         .iter()
         .zip(moves)
         .map(|(view, m)| {
-            let mean = m.sum_micros / (m.customers.max(1) as i128);
             let mut cells = vec![
                 view.to_string(),
-                share(m.paying_more, m.customers),
-                share(m.paying_less, m.customers),
-                signed(mean, d),
+                share(m.paying_more, m),
+                share(m.paying_less, m),
+                signed(m.mean_micros, d),
             ];
             cells.extend(
                 m.percentiles_micros
@@ -213,13 +268,17 @@ fn customers_table(cx: &Context<'_>, moves: &[Changes]) -> Table {
                     .map(|p| signed(i128::from(*p), d)),
             );
             cells.extend([
-                format!("{} -> {}", m.blocking_today, m.blocking_after),
+                format!(
+                    "{} -> {}",
+                    count(m.blocking_today, m.per),
+                    count(m.blocking_after, m.per)
+                ),
                 format!(
                     "{} -> {}",
                     credits(m.blocked_today_micros),
                     credits(m.blocked_after_micros)
                 ),
-                m.moved.to_string(),
+                count(m.moved, m.per),
             ]);
             cells
         })
@@ -235,10 +294,13 @@ fn customers_table(cx: &Context<'_>, moves: &[Changes]) -> Table {
     }
 }
 
-fn share(k: usize, n: usize) -> String {
+/// Customers and their share of all, "13 (65.0%)".
+fn share(k: u128, m: &Changes) -> String {
+    let n = m.customers.max(1) as i128;
     format!(
-        "{k} ({})",
-        percent(n as i128, (n + k) as i128).trim_start_matches('+')
+        "{} ({})",
+        count(k, m.per),
+        percent(n, n + k as i128).trim_start_matches('+')
     )
 }
 
@@ -308,6 +370,38 @@ fn months_table(cx: &Context<'_>, today: &Revenue, after: &[Revenue]) -> Table {
     }
 }
 
+/// Revenue by segment: today and in both views.
+fn segments_table(cx: &Context<'_>, book: usize) -> Table {
+    let (input, d) = (&cx.loaded.input, cx.digits);
+    let rows = (cx.loaded.segments.iter().enumerate())
+        .map(|(i, (name, customers))| {
+            let keep = |k: usize| cx.loaded.segment_of[k] == i;
+            let today = revenue_of(input, cx.results, Which::Today, &keep).cash();
+            let mut cells = vec![name.clone(), customers.to_string(), amount(today, d)];
+            for view in 0..VIEWS.len() {
+                let after =
+                    revenue_of(input, cx.results, Which::After { book, view }, &keep).cash();
+                cells.extend([amount(after, d), percent(today, after)]);
+            }
+            cells
+        })
+        .collect();
+    let mut header = vec![
+        "segment".to_string(),
+        "customers".to_string(),
+        format!("today ({})", cx.currency),
+    ];
+    for view in VIEWS {
+        header.extend([view.to_string(), "%".to_string()]);
+    }
+    Table {
+        title: "Revenue by segment".to_string(),
+        header,
+        rows,
+        key_columns: 1,
+    }
+}
+
 fn impact_json(cx: &Context<'_>, today: &Revenue) -> Value {
     let d = cx.digits;
     let kinds = |r: &Revenue| {
@@ -324,17 +418,17 @@ fn impact_json(cx: &Context<'_>, today: &Revenue) -> Value {
                 .iter()
                 .enumerate()
                 .map(|(v, view)| {
-                    let m = changes(cx.results, b, v);
+                    let m = changes(&cx.loaded.input, cx.results, b, v);
                     json!({
                         "view": super::impact_out::view_key(view),
-                        "revenue": kinds(&revenue(bills(cx.results, b, v), cx.months)),
-                        "customers_paying_more": m.paying_more,
-                        "customers_paying_less": m.paying_less,
-                        "customers_moved": m.moved,
+                        "revenue": kinds(&revenue(&cx.loaded.input, cx.results, Which::After { book: b, view: v })),
+                        "customers_paying_more": json_count(m.paying_more, m.per),
+                        "customers_paying_less": json_count(m.paying_less, m.per),
+                        "customers_moved": json_count(m.moved, m.per),
                         "change_percentiles": CHANGE_PERCENTILES.iter().zip(&m.percentiles_micros)
                             .map(|(p, x)| json!({"percentile": p, "change": amount(i128::from(*x), d).replace(',', "")}))
                             .collect::<Vec<_>>(),
-                        "customers_refused_usage": m.blocking_after,
+                        "customers_refused_usage": json_count(m.blocking_after, m.per),
                         "credits_refused": credits(m.blocked_after_micros),
                     })
                 })
@@ -343,10 +437,10 @@ fn impact_json(cx: &Context<'_>, today: &Revenue) -> Value {
         })
         .collect();
     json!({
-        "scenario": cx.loaded.portfolio.scenario.name,
+        "title": cx.loaded.title,
         "currency": cx.currency,
-        "customers": cx.results.len(),
-        "current_strategy": cx.loaded.current_strategy,
+        "customers": json_count(customers_weight(cx.loaded), cx.loaded.input.weight_per),
+        "current_setup": cx.loaded.current_setup,
         "search_max": cx.loaded.input.search_max,
         "today": kinds(today),
         "candidates": books,
@@ -370,7 +464,11 @@ fn tidy(cx: &Context<'_>, today: &Revenue) -> Table {
     let mut rows = vec![row(&cx.loaded.input.current_book.name, "today", today)];
     for (b, c) in cx.loaded.input.candidates.iter().enumerate() {
         for (v, view) in VIEWS.iter().enumerate() {
-            let r = revenue(bills(cx.results, b, v), cx.months);
+            let r = revenue(
+                &cx.loaded.input,
+                cx.results,
+                Which::After { book: b, view: v },
+            );
             rows.push(row(&c.name, super::impact_out::view_key(view), &r));
         }
     }

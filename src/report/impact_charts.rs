@@ -6,7 +6,9 @@
 //! exact change from `analysis::impact`.
 
 use super::charts::{colour, render, whole_units, Draw, DrawResult, Rendered, FONT};
-use crate::analysis::impact::{change, revenue, CustomerImpact, Revenue, KINDS, VIEWS};
+use crate::analysis::impact::{
+    change, revenue, CustomerImpact, ImpactInput, Revenue, Which, KINDS, VIEWS,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -109,21 +111,21 @@ fn draw_waterfall<DB: DrawingBackend>(
 
 /// The waterfall of candidate book `book` (0-based among the candidates).
 pub fn waterfall_chart(
+    input: &ImpactInput,
     results: &[CustomerImpact],
     book: usize,
-    book_name: &str,
     currency: &str,
-    months: usize,
 ) -> Result<Rendered, String> {
-    let today = revenue(results.iter().map(|r| &r.today), months);
+    let today = revenue(input, results, Which::Today);
     let panels = VIEWS
         .iter()
         .enumerate()
-        .map(|(v, view)| {
-            let after = revenue(results.iter().map(|r| &r.after[book][v]), months);
-            waterfall(&today, &after, format!("customers {}", view_words(view)))
+        .map(|(view, words)| {
+            let after = revenue(input, results, Which::After { book, view });
+            waterfall(&today, &after, format!("customers {}", view_words(words)))
         })
         .collect();
+    let book_name = &input.candidates[book].name;
     let title = format!("Revenue today and under {book_name}, by kind ({currency})");
     let chart = Panels {
         title: title.clone(),

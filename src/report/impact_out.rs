@@ -49,6 +49,38 @@ fn book_of(loaded: &LoadedImpact, b: u32) -> &PricingBook {
     }
 }
 
+/// The amount columns of customers.parquet, in order: see [`bill_amounts`].
+const BILL_COLUMNS: [&str; 9] = [
+    "cash",
+    "plan_fees",
+    "prepaid_purchases",
+    "flex_charges",
+    "economic_cost",
+    "credits_demanded",
+    "credits_blocked",
+    "cash_today",
+    "cash_change",
+];
+
+/// One bill's `BILL_COLUMNS`, in millionths: customer `k`'s in book `b` (0: today), view `v`.
+fn bill_amounts(results: &[CustomerImpact], k: usize, b: u32, v: &str, bill: &Bill) -> [i64; 9] {
+    let view = VIEWS.iter().position(|x| view_key(x) == v).unwrap_or(0);
+    [
+        bill.cash().micros(),
+        bill.money[0].micros(),
+        bill.money[1].micros(),
+        bill.money[2].micros(),
+        bill.economic.micros(),
+        bill.demanded.micros(),
+        bill.blocked.micros(),
+        results[k].today.cash().micros(),
+        match b {
+            0 => 0,
+            b => change(&results[k], b as usize - 1, view),
+        },
+    ]
+}
+
 /// One row per customer, book and view: the bill, and its change from today's.
 pub fn customers_frame(
     loaded: &LoadedImpact,
@@ -60,10 +92,15 @@ pub fn customers_frame(
     let (mut workspace, mut cohort, mut seats, mut book, mut book_index) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut view, mut setup, mut final_plan) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut segment, mut weight) = (Vec::<Option<&str>>::new(), Vec::new());
+    let per = i128::from(loaded.input.weight_per.max(1));
     let mut amounts: [Vec<i64>; 9] = Default::default();
     for (k, b, v, bill) in every_bill(results) {
         let c = &loaded.input.customers[k];
         workspace.push(c.id.as_str());
+        segment.push((loaded.segment_of.get(k)).map(|&i| loaded.segments[i].0.as_str()));
+        // At most a billion customers over at least one path: within i64 millionths.
+        weight.push(((i128::from(c.weight) * 1_000_000 + per / 2) / per) as i64);
         cohort.push(current.cohorts[c.workspace.cohort.0].id.as_str());
         seats.push(c.workspace.seats);
         book_index.push(b);
@@ -71,25 +108,7 @@ pub fn customers_frame(
         view.push(v);
         setup.push(bill.setup.as_str());
         final_plan.push(book_of(loaded, b).plans[bill.plan.0].id.as_str());
-        let today = results[k].today.cash().micros();
-        let values = [
-            bill.cash().micros(),
-            bill.money[0].micros(),
-            bill.money[1].micros(),
-            bill.money[2].micros(),
-            bill.economic.micros(),
-            bill.demanded.micros(),
-            bill.blocked.micros(),
-            today,
-            match b {
-                0 => 0,
-                b => change(
-                    &results[k],
-                    b as usize - 1,
-                    VIEWS.iter().position(|x| view_key(x) == v).unwrap_or(0),
-                ),
-            },
-        ];
+        let values = bill_amounts(results, k, b, v, bill);
         for (column, value) in amounts.iter_mut().zip(values) {
             column.push(value);
         }
@@ -98,24 +117,15 @@ pub fn customers_frame(
         Column::new("workspace".into(), workspace),
         Column::new("cohort".into(), cohort),
         Column::new("seats".into(), seats),
+        Column::new("segment".into(), segment),
+        decimal_column("weight", weight),
         Column::new("book_index".into(), book_index),
         Column::new("book".into(), book),
         Column::new("view".into(), view),
         Column::new("setup".into(), setup),
         Column::new("final_plan".into(), final_plan),
     ];
-    let names = [
-        "cash",
-        "plan_fees",
-        "prepaid_purchases",
-        "flex_charges",
-        "economic_cost",
-        "credits_demanded",
-        "credits_blocked",
-        "cash_today",
-        "cash_change",
-    ];
-    for (name, values) in names.iter().zip(amounts) {
+    for (name, values) in BILL_COLUMNS.iter().zip(amounts) {
         columns.push(decimal_column(name, values));
     }
     DataFrame::new_infer_height(columns).expect("columns of equal length")

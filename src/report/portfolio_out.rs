@@ -206,7 +206,7 @@ fn summary_tidy(json: &Value) -> Table {
     }
 }
 
-fn import_line(r: &ImportReport) -> String {
+pub(super) fn import_line(r: &ImportReport) -> String {
     format!(
         "Usage: {} ({} rows used of {}, {} skipped; {} events at {} resolution)",
         r.path.display(),
