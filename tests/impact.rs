@@ -493,3 +493,61 @@ fn segments_must_share_a_book_and_a_horizon() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a segments file takes no --accounts"));
 }
+
+// `sensitivity --portfolio` on the hand-calculated portfolio (see the top of this file), in
+// the view where customers keep "flex only": revenue 1,055.00 at the base (fees 895.00 =
+// 3 x 99 + 2 x 299; flex 10 credits x 4.00 + 20 x 6.00 = 160.00).
+//   flex_price -20%/+20%: flex 10 x 3.20 + 20 x 4.80 = 128.00 (-32.00); 10 x 4.80 + 20 x 7.20
+//     = 192.00 (+32.00).
+//   plan_fees -20%/+20%: fees 3 x 79.20 + 2 x 239.20 = 716.00 (-179.00); 3 x 118.80 +
+//     2 x 358.80 = 1,074.00 (+179.00).
+//   included_credits -20%/+20%: core 24 and growth 80 included: flex 16 x 4 + 40 x 6 =
+//     304.00 (+144.00); core 36 and growth 120: 4 x 4 + 0 = 16.00 (-144.00).
+//   usage -30%/+30%: 28 and 84 credits, all within 30 and 100 included: flex 0 (-160.00);
+//     52 and 156 credits: 22 x 4 + 56 x 6 = 424.00 (+264.00).
+//   bundle_discount: nothing is bought, 0 both ways.
+#[test]
+fn portfolio_revenue_sensitivity_matches_a_hand_calculation() {
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .current_dir(root())
+        .args([
+            "sensitivity",
+            SCENARIO,
+            "--portfolio",
+            "--accounts",
+            ACCOUNTS,
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let json = json_of(&out);
+    assert_eq!(json["base"]["keep"], "1055.00");
+    let want = [
+        ("flex_price", "1023.00", "1087.00"),
+        ("bundle_discount", "1055.00", "1055.00"),
+        ("included_credits", "1199.00", "911.00"),
+        ("plan_fees", "876.00", "1234.00"),
+        ("usage", "895.00", "1319.00"),
+    ];
+    let parameters = json["parameters"].as_array().unwrap();
+    assert_eq!(parameters.len(), want.len());
+    for (p, (name, low, high)) in parameters.iter().zip(want) {
+        assert_eq!(p["parameter"], name);
+        assert_eq!(p["revenue_at_low"]["keep"], low, "{name}");
+        assert_eq!(p["revenue_at_high"]["keep"], high, "{name}");
+    }
+    // A usage model's parameters do not apply to a trace.
+    let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .current_dir(root())
+        .args([
+            "sensitivity",
+            SCENARIO,
+            "--portfolio",
+            "--vary",
+            "growth=-1,1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

@@ -10,6 +10,7 @@ pub mod montecarlo;
 pub mod portfolio;
 pub mod quote;
 pub mod ranking;
+pub mod revenue_sensitivity;
 pub mod sensitivity;
 pub mod worst_case;
 

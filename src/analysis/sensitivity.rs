@@ -126,13 +126,13 @@ pub fn apply(
     change: Decimal,
 ) -> Result<(Case, UsageModel), String> {
     let factor = Decimal::ONE + change / Decimal::from(100);
-    let mut book = (*case.book).clone();
+    let book = changed_book(&case.book, p, change)?.unwrap_or_else(|| (*case.book).clone());
     let mut model = model.clone();
     match p {
-        Parameter::FlexPrice => scale_flex(&mut book, factor)?,
-        Parameter::BundleDiscount => move_discounts(&mut book, change)?,
-        Parameter::IncludedCredits => scale_included(&mut book, factor)?,
-        Parameter::PlanFees => scale_fees(&mut book, factor)?,
+        Parameter::FlexPrice
+        | Parameter::BundleDiscount
+        | Parameter::IncludedCredits
+        | Parameter::PlanFees => {}
         Parameter::Usage => model = scale_usage(&model, factor, &book),
         Parameter::Growth => {
             for m in &mut model.metrics {
@@ -146,6 +146,24 @@ pub fn apply(
         ..case.clone()
     };
     Ok((case, model))
+}
+
+/// The book with one of its parameters changed by `change`; `None` for a parameter of usage.
+pub fn changed_book(
+    book: &PricingBook,
+    p: Parameter,
+    change: Decimal,
+) -> Result<Option<PricingBook>, String> {
+    let factor = Decimal::ONE + change / Decimal::from(100);
+    let mut book = book.clone();
+    match p {
+        Parameter::FlexPrice => scale_flex(&mut book, factor)?,
+        Parameter::BundleDiscount => move_discounts(&mut book, change)?,
+        Parameter::IncludedCredits => scale_included(&mut book, factor)?,
+        Parameter::PlanFees => scale_fees(&mut book, factor)?,
+        Parameter::Usage | Parameter::Growth | Parameter::Volatility => return Ok(None),
+    }
+    Ok(Some(book))
 }
 
 fn scaled_price(p: Price, factor: Decimal) -> Result<Price, String> {

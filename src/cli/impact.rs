@@ -31,7 +31,8 @@ Examples:
 )]
 pub struct Args {
     /// Scenario: horizon, strategies, the default workspace, and the trace ([usage.trace] or
-    /// --trace).
+    /// --trace); or a segments file (customer profiles and how many customers each stands
+    /// for, see scenarios/segments/customer-mix.toml).
     scenario: PathBuf,
     /// Candidate pricing book (repeatable: every candidate against the same baseline, on the
     /// same usage).

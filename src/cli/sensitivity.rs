@@ -44,6 +44,20 @@ pub struct Args {
     /// Mean economic cost (default) or mean cash.
     #[arg(long, value_parser = ["economic", "cash"], default_value = "economic")]
     measure: String,
+    /// The effect on a portfolio's total revenue instead: SCENARIO's trace (with --trace and
+    /// --accounts as `portfolio` takes them) or a segments file, both of `impact`'s views.
+    /// Parameters: flex_price, bundle_discount, included_credits, plan_fees, usage.
+    #[arg(long, conflicts_with_all = ["advise", "paths", "seed"])]
+    portfolio: bool,
+    #[command(flatten)]
+    trace: super::trace::TraceArgs,
+    /// With --portfolio: the accounts table (CSV: workspace, created, plan, seats).
+    #[arg(long, requires = "portfolio")]
+    accounts: Option<PathBuf>,
+    /// With --portfolio: most setups tried per customer when re-optimising.
+    #[arg(long, default_value_t = creditsim::analysis::impact::SEARCH_DEFAULT, requires = "portfolio",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    search: u32,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -148,6 +162,10 @@ fn ranges_of(
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
+    use creditsim::input::files::{kind_of, FileKind};
+    if args.portfolio || kind_of(&args.scenario) == FileKind::Segments {
+        return portfolio_run(&args);
+    }
     let scenario = load_simulation(
         &args.scenario,
         "nothing to simulate (see scenarios/README.md)",
@@ -185,6 +203,74 @@ pub fn run(args: Args) -> Result<(), Failure> {
     provenance.push("seed", sim.seed.to_string());
     provenance.push("paths", paths.to_string());
     doc.set_provenance(&provenance);
+    let files = charts
+        .into_iter()
+        .flat_map(|c| {
+            [
+                (format!("{}.png", c.name), c.png),
+                (format!("{}.svg", c.name), c.svg.into_bytes()),
+            ]
+        })
+        .collect();
+    args.report.emit(&doc, files)
+}
+
+/// `--portfolio`: the portfolio's total revenue over each parameter's range.
+fn portfolio_run(args: &Args) -> Result<(), Failure> {
+    use creditsim::analysis::revenue_sensitivity::{revenue_sensitivity, PORTFOLIO_PARAMETERS};
+    use creditsim::input::impact::{load_impact, ImpactFiles};
+    use creditsim::report::revenue_sensitivity::{revenue_sensitivity_doc, Subject};
+    let overrides = args.trace.overrides(None)?;
+    let loaded = load_impact(&ImpactFiles {
+        scenario: &args.scenario,
+        overrides: &overrides,
+        accounts: args.accounts.as_deref(),
+        current_book: None,
+        candidate_books: &[],
+        migrations: &[],
+        current_strategy: None,
+        search_max: args.search as usize,
+    })?;
+    let ranges = if args.vary.is_empty() {
+        (PORTFOLIO_PARAMETERS.iter())
+            .map(|p| {
+                let (lo, hi) = p.default_range();
+                (*p, lo, hi)
+            })
+            .collect()
+    } else {
+        let ranges = (args.vary.iter())
+            .map(|t| range(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some((p, ..)) = ranges
+            .iter()
+            .find(|(p, ..)| !PORTFOLIO_PARAMETERS.contains(p))
+        {
+            return Err(bad(format_args!(
+                "--vary {}: a portfolio's revenue is swept over the book and the usage, not a usage model's {}",
+                p.name(),
+                p.name()
+            )));
+        }
+        ranges
+    };
+    let rs = revenue_sensitivity(&loaded.input, &ranges, args.report.threads())
+        .map_err(|e| bad(format_args!("{}: {e}", args.scenario.display())))?;
+    let book = &loaded.input.current_book;
+    let weight: u128 = loaded
+        .input
+        .customers
+        .iter()
+        .map(|c| u128::from(c.weight))
+        .sum();
+    let subject = Subject {
+        title: &loaded.title,
+        currency: &book.currency,
+        digits: book.minor_digits,
+        customers: (weight / u128::from(loaded.input.weight_per)).to_string(),
+    };
+    let (mut doc, charts) = revenue_sensitivity_doc(&subject, &rs).map_err(bad)?;
+    doc.set_provenance(&super::provenance_of_inputs(&loaded.inputs));
     let files = charts
         .into_iter()
         .flat_map(|c| {

@@ -21,6 +21,7 @@ pub mod quote;
 pub mod quote_charts;
 pub mod quote_words;
 pub mod replay;
+pub mod revenue_sensitivity;
 pub mod sensitivity;
 pub mod simulate;
 pub mod tables;

@@ -132,11 +132,11 @@ fn measure_name(m: Measure) -> &'static str {
     }
 }
 
-struct Tornado {
-    title: String,
+pub(super) struct Tornado {
+    pub(super) title: String,
     /// (parameter, effect at low, effect at high), biggest swing first.
-    bars: Vec<(String, f64, f64)>,
-    extent: f64,
+    pub(super) bars: Vec<(String, f64, f64)>,
+    pub(super) extent: f64,
 }
 
 impl Draw for Tornado {
