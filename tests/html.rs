@@ -122,6 +122,16 @@ fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
             ],
         ),
         (
+            "sensitivity-portfolio",
+            vec![
+                "sensitivity",
+                "tests/data/portfolio.toml",
+                "--portfolio",
+                "--accounts",
+                "tests/data/portfolio-accounts.csv",
+            ],
+        ),
+        (
             "impact",
             vec![
                 "impact",
