@@ -256,6 +256,30 @@ pub fn load_portfolio_on(
     })
 }
 
+/// [`load_portfolio`] of a scenario given as text: `source.path` is what errors name and
+/// what paths written in it are relative to (the Python package's batches).
+pub fn load_portfolio_text(
+    source: Source,
+    overrides: &TraceOverrides,
+    accounts: Option<&Path>,
+) -> Result<Portfolio, InputError> {
+    let accounts = match accounts {
+        Some(a) => Some(super::accounts::read(a)?),
+        None => None,
+    };
+    let raw = parse_toml(&source)?;
+    let sha256 = sha256_hex(source.text.as_bytes());
+    let read = ReadScenario {
+        source,
+        raw,
+        events: None,
+        sha256,
+    };
+    with_read(read, |loader, raw| {
+        loader.portfolio(raw, overrides, accounts.as_deref())
+    })
+}
+
 /// The scenario file as read: the text the TOML parsers see, its raw form, its inline events
 /// when they are read apart, and the SHA-256 of its bytes.
 struct ReadScenario {

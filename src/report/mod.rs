@@ -4,6 +4,7 @@
 //! Parquet tables, charts, traces and JUnit are written here too, with provenance.
 
 pub mod advise;
+pub mod batch;
 pub mod breakeven;
 pub mod breakeven_chart;
 pub mod charts;
