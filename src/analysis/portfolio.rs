@@ -130,3 +130,31 @@ pub fn summarise(results: &[WorkspaceResult], strategies: usize) -> Summary {
         best_cash_micros,
     }
 }
+
+/// The shard (0-based, of `shards`) a workspace belongs to: the first 8 bytes of the SHA-256
+/// of its id, big-endian, modulo `shards`. It depends on the id alone, so any tool can
+/// compute it (Python: `int.from_bytes(hashlib.sha256(id.encode()).digest()[:8], "big") % n`).
+pub fn shard_of(id: &str, shards: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    assert!(shards >= 1, "at least one shard");
+    let digest = Sha256::digest(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) % u64::from(shards)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_of;
+
+    #[test]
+    fn shards_follow_the_ids_sha256() {
+        // Computed apart, in Python: int.from_bytes(hashlib.sha256(id).digest()[:8], "big")
+        // % n. sha256("ws-001") begins f1 82 86 68, sha256("ws-002") 1d 79 97 14.
+        let want = [("ws-001", 2, 6), ("ws-002", 1, 0), ("ws-003", 0, 5)];
+        for (id, of3, of7) in want {
+            assert_eq!((shard_of(id, 3), shard_of(id, 7)), (of3, of7), "{id}");
+            assert_eq!(shard_of(id, 1), 0);
+        }
+    }
+}

@@ -251,7 +251,7 @@ impl ReportArgs {
 
 /// The command line as given (the program as `creditsim`, wherever it was run from), for
 /// provenance: arguments with spaces or quotes are quoted.
-fn command_line() -> String {
+pub(super) fn command_line() -> String {
     std::iter::once("creditsim".to_string())
         .chain(std::env::args().skip(1))
         .map(|a| {

@@ -91,7 +91,9 @@ pub fn impact_doc(
         display(horizon.end)
     ));
     if let Some(import) = &loaded.import {
-        doc.push(Block::Paragraph(super::portfolio_out::import_line(import)));
+        doc.push(Block::Paragraph(super::portfolio_out::import_line(
+            &super::portfolio_out::TraceInfo::of(import),
+        )));
     }
     if !loaded.segments.is_empty() {
         doc.push(Block::Paragraph(segments_words(loaded)));
