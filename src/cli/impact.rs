@@ -110,10 +110,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             "revenue.parquet".to_string(),
             to_parquet(revenue, &provenance),
         ));
-        for c in charts {
-            files.push((format!("{}.png", c.name), c.png));
-            files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
-        }
+        files.extend(super::chart_files(charts));
     }
     args.report.emit(&doc, files)
 }

@@ -270,6 +270,18 @@ fn provenance_of(scenario: &Scenario) -> Provenance {
     provenance_of_inputs(&scenario.inputs)
 }
 
+/// Each chart as the two files `--out` writes: NAME.png and NAME.svg.
+fn chart_files(
+    charts: Vec<creditsim::report::charts::Rendered>,
+) -> impl Iterator<Item = (String, Vec<u8>)> {
+    charts.into_iter().flat_map(|c| {
+        [
+            (format!("{}.png", c.name), c.png),
+            (format!("{}.svg", c.name), c.svg.into_bytes()),
+        ]
+    })
+}
+
 /// This command line and the input files read, with their SHA-256.
 fn provenance_of_inputs(inputs: &[creditsim::input::scenario::InputFile]) -> Provenance {
     let mut p = Provenance::new(&command_line());

@@ -203,15 +203,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     provenance.push("seed", sim.seed.to_string());
     provenance.push("paths", paths.to_string());
     doc.set_provenance(&provenance);
-    let files = charts
-        .into_iter()
-        .flat_map(|c| {
-            [
-                (format!("{}.png", c.name), c.png),
-                (format!("{}.svg", c.name), c.svg.into_bytes()),
-            ]
-        })
-        .collect();
+    let files = super::chart_files(charts).collect();
     args.report.emit(&doc, files)
 }
 
@@ -271,14 +263,6 @@ fn portfolio_run(args: &Args) -> Result<(), Failure> {
     };
     let (mut doc, charts) = revenue_sensitivity_doc(&subject, &rs).map_err(bad)?;
     doc.set_provenance(&super::provenance_of_inputs(&loaded.inputs));
-    let files = charts
-        .into_iter()
-        .flat_map(|c| {
-            [
-                (format!("{}.png", c.name), c.png),
-                (format!("{}.svg", c.name), c.svg.into_bytes()),
-            ]
-        })
-        .collect();
+    let files = super::chart_files(charts).collect();
     args.report.emit(&doc, files)
 }

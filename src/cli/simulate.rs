@@ -99,9 +99,6 @@ fn output_files(
             tables::fan_parquet(scenario, summary, provenance),
         ),
     ];
-    for chart in rendered {
-        files.push((format!("{}.png", chart.name), chart.png));
-        files.push((format!("{}.svg", chart.name), chart.svg.into_bytes()));
-    }
+    files.extend(super::chart_files(rendered));
     files
 }
