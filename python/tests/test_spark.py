@@ -6,7 +6,7 @@ import sys
 import pyarrow as pa
 import pytest
 
-from conftest import ACCOUNTS, SCENARIO, TRACE, require, rows
+from conftest import ACCOUNTS, ROOT, SCENARIO, TRACE, require, rows
 
 
 @pytest.fixture(scope="module")
@@ -41,4 +41,13 @@ def test_spark_gives_the_cli_table(spark, cli_table, method):
     result = creditsim.spark.portfolio(usage, str(SCENARIO), accounts=str(ACCOUNTS), method=method)
     table = as_engine_types(result.toArrow(), cli_table)
     assert table.num_rows == cli_table.num_rows
+    assert rows(table) == rows(cli_table)
+
+
+def test_the_example_job_writes_the_cli_table(spark, cli_table, tmp_path):
+    sys.path.insert(0, str(ROOT / "python/examples"))
+    import spark_portfolio
+
+    written = spark_portfolio.run(spark, str(TRACE), str(SCENARIO), str(ACCOUNTS), str(tmp_path / "out.parquet"))
+    table = as_engine_types(written.toArrow(), cli_table)
     assert rows(table) == rows(cli_table)
