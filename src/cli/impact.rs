@@ -34,8 +34,8 @@ pub struct Args {
     /// --trace); or a segments file (customer profiles and how many customers each stands
     /// for, see scenarios/segments/customer-mix.toml).
     scenario: PathBuf,
-    /// Candidate pricing book (repeatable: every candidate against the same baseline, on the
-    /// same usage).
+    /// Candidate pricing book (repeatable, up to 8: every candidate against the same
+    /// baseline, on the same usage).
     #[arg(long = "after", value_name = "BOOK", required = true)]
     after: Vec<PathBuf>,
     /// Today's pricing book (default: the scenario's).
