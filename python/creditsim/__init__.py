@@ -50,13 +50,19 @@ def _read_accounts(path):
     return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False))
 
 
+def _accounts_table(accounts):
+    """An accounts table given as a table or a CSV path, as a table (None stays None)."""
+    if accounts is None or isinstance(accounts, pa.Table):
+        return accounts
+    return _read_accounts(accounts)
+
+
 def _accounts_csv(accounts, workspaces):
     """The accounts rows of these workspaces, as CSV text (a portfolio lists every account
     it is given, so a batch gets only its own)."""
+    accounts = _accounts_table(accounts)
     if accounts is None:
         return None
-    if isinstance(accounts, (str, os.PathLike)):
-        accounts = _read_accounts(accounts)
     mine = accounts.filter(pc.is_in(accounts["workspace"].cast(pa.string()), value_set=pa.array(sorted(workspaces), pa.string())))
     sink = io.BytesIO()
     pacsv.write_csv(mine, sink)
@@ -69,6 +75,29 @@ def scenario_text(path):
         return f.read(), os.path.dirname(os.path.abspath(path))
 
 
+def _scenario(scenario, base_dir):
+    """(TOML text, base folder) of a scenario given as a path (a one-line name ending in
+    .toml, or a PathLike) or as its text."""
+    if isinstance(scenario, os.PathLike) or (
+        isinstance(scenario, str) and "\n" not in scenario and scenario.endswith(".toml")
+    ):
+        text, found_dir = scenario_text(scenario)
+        return text, base_dir or found_dir
+    return scenario, base_dir
+
+
+def _empty_usage():
+    """A usage table with no rows: what the result's schema is read from."""
+    return pa.table(
+        {
+            "timestamp": pa.array([], pa.timestamp("us", tz="UTC")),
+            "workspace": pa.array([], pa.string()),
+            "metric": pa.array([], pa.string()),
+            "quantity": pa.array([], pa.float64()),
+        }
+    )
+
+
 def portfolio(usage, scenario, *, base_dir=None, accounts=None, threads=1):
     """The portfolio table of the whole workspaces in ``usage``.
 
@@ -78,9 +107,7 @@ def portfolio(usage, scenario, *, base_dir=None, accounts=None, threads=1):
     workspaces are used. Raises ``CreditsimError`` with the CLI's message; its ``args`` are
     (message, file, line, column, row).
     """
-    if isinstance(scenario, os.PathLike) or (isinstance(scenario, str) and "\n" not in scenario and scenario.endswith(".toml")):
-        scenario, found_dir = scenario_text(scenario)
-        base_dir = base_dir or found_dir
+    scenario, base_dir = _scenario(scenario, base_dir)
     table = _table(usage)
     workspaces = set(table.column("workspace").to_pylist()) if "workspace" in table.column_names else set()
     result = portfolio_batch_parquet(

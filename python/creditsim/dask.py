@@ -9,7 +9,6 @@ that shuffle (``shuffle=False``) gives wrong results whenever a workspace's rows
 over partitions: each part is replayed as if it were the whole workspace.
 """
 
-import pandas as pd
 import pyarrow as pa
 
 import creditsim
@@ -23,27 +22,17 @@ def _replay_partition(frame, scenario, base_dir, accounts):
 
 
 def _empty_result(scenario, base_dir):
-    empty = pa.table(
-        {
-            "timestamp": pa.array([], pa.timestamp("us", tz="UTC")),
-            "workspace": pa.array([], pa.string()),
-            "metric": pa.array([], pa.string()),
-            "quantity": pa.array([], pa.float64()),
-        }
-    )
-    return creditsim.portfolio(empty, scenario, base_dir=base_dir).to_pandas()
+    return creditsim.portfolio(creditsim._empty_usage(), scenario, base_dir=base_dir).to_pandas()
 
 
 def portfolio(usage, scenario, *, base_dir=None, accounts=None, shuffle=True):
     """The portfolio table of every workspace in the Dask DataFrame ``usage`` (lazy)."""
-    if isinstance(scenario, str) and "\n" not in scenario and scenario.endswith(".toml"):
-        scenario, base_dir = creditsim.scenario_text(scenario)
-    if accounts is not None and not isinstance(accounts, pa.Table):
-        accounts = creditsim._read_accounts(accounts)
+    scenario, base_dir = creditsim._scenario(scenario, base_dir)
+    accounts = creditsim._accounts_table(accounts)
     if shuffle:
         usage = usage.shuffle("workspace")
     meta = _empty_result(scenario, base_dir)
     return usage.map_partitions(_replay_partition, scenario, base_dir, accounts, meta=meta)
 
 
-__all__ = ["portfolio", "pd"]
+__all__ = ["portfolio"]

@@ -50,23 +50,13 @@ def _spark_ready(table):
 
 def result_schema(scenario, base_dir=None):
     """The result's Spark schema (DDL): the portfolio table's columns, run on no usage."""
-    empty = pa.table(
-        {
-            "timestamp": pa.array([], pa.timestamp("us", tz="UTC")),
-            "workspace": pa.array([], pa.string()),
-            "metric": pa.array([], pa.string()),
-            "quantity": pa.array([], pa.float64()),
-        }
-    )
-    return _ddl(_spark_ready(creditsim.portfolio(empty, scenario, base_dir=base_dir)).schema)
+    return _ddl(_spark_ready(creditsim.portfolio(creditsim._empty_usage(), scenario, base_dir=base_dir)).schema)
 
 
 def portfolio(usage, scenario, *, base_dir=None, accounts=None, method="applyInArrow"):
     """The portfolio table of every workspace in the Spark DataFrame ``usage``."""
-    if isinstance(scenario, str) and "\n" not in scenario and scenario.endswith(".toml"):
-        scenario, base_dir = creditsim.scenario_text(scenario)
-    if accounts is not None and not isinstance(accounts, pa.Table):
-        accounts = creditsim._read_accounts(accounts)
+    scenario, base_dir = creditsim._scenario(scenario, base_dir)
+    accounts = creditsim._accounts_table(accounts)
     schema = result_schema(scenario, base_dir)
 
     def replay(table):

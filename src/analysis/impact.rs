@@ -17,7 +17,7 @@ use crate::analysis::case::Case;
 use crate::analysis::montecarlo::month_ends;
 use crate::analysis::portfolio::{cheapest, MemberError};
 use crate::analysis::worst_case::{self, Subject};
-use crate::engine::ledger::{LineKind, Outcome, Purchase, Workspace};
+use crate::engine::ledger::{MoneyByKind, Outcome, Purchase, Workspace};
 use crate::engine::replay::{replay, CreditUsage, ReplayError};
 use crate::engine::strategy::Strategy;
 use crate::model::amounts::{Credits, Money};
@@ -79,6 +79,14 @@ pub struct Customer {
     pub usage: PackedUsage,
 }
 
+impl Customer {
+    /// Credits over the horizon (the import and the usage model keep it within the credits
+    /// limit).
+    pub fn usage_total(&self) -> Credits {
+        Credits::from_micros(i64::try_from(self.usage.total_micros()).unwrap_or(i64::MAX))
+    }
+}
+
 /// A candidate book with each customer's current setup carried over to it.
 #[derive(Debug, Clone)]
 pub struct CandidateBook {
@@ -133,6 +141,8 @@ pub struct CustomerImpact {
 }
 
 pub const VIEWS: [&str; 2] = ["same behaviour", "re-optimised"];
+/// The views as the tables' `view` column names them (`today` for today's bills).
+pub const VIEW_KEYS: [&str; 2] = ["same_behaviour", "reoptimised"];
 
 /// Every customer under every book, in portfolio order whatever the thread count.
 pub fn impact(
@@ -174,22 +184,21 @@ fn customer_impact(
     for candidate in &input.candidates {
         let (w, s) = &candidate.setups[k];
         let same = bill(&candidate.book, *w, s)?;
-        let best = best_setup(input, candidate, k, &usage).map_err(fail)?;
-        let moved = bill(&candidate.book, *w, &best)?;
-        after.push([same, moved]);
+        let (best, outcome) = best_setup(input, candidate, k, &usage).map_err(fail)?;
+        after.push([same, bill_of(&best.name, &outcome, starts)]);
     }
     Ok(CustomerImpact { today, after })
 }
 
 /// The cheapest of at most `search_max` of advise's candidates for customer `k` under
 /// `candidate`'s book, on the customer's own usage (the current setup first, so it stays
-/// when nothing beats it).
+/// when nothing beats it), with its replay.
 fn best_setup(
     input: &ImpactInput,
     candidate: &CandidateBook,
     k: usize,
     usage: &[CreditUsage],
-) -> Result<Strategy, ReplayError> {
+) -> Result<(Strategy, Outcome), ReplayError> {
     let (workspace, current) = &candidate.setups[k];
     let case = Case {
         book: Arc::clone(&candidate.book),
@@ -197,12 +206,7 @@ fn best_setup(
         horizon: input.horizon,
         strategies: vec![current.clone()],
     };
-    let total = usage
-        .iter()
-        .map(|u| i128::from(u.credits.micros()))
-        .sum::<i128>();
-    // Within the credits limit: the import refused a workspace totalling more.
-    let demanded = Credits::from_micros(i64::try_from(total).unwrap_or(i64::MAX));
+    let demanded = input.customers[k].usage_total();
     // Setups that could pass an amount limit are left out, as advise leaves them out.
     let mut setups: Vec<Strategy> = candidates(&case, current, &[demanded])
         .into_iter()
@@ -216,11 +220,19 @@ fn best_setup(
         })
         .collect();
     setups.truncate(input.search_max.max(1));
-    let mut totals = Vec::with_capacity(setups.len());
+    let mut outcomes = Vec::with_capacity(setups.len());
     for s in &setups {
-        totals.push(replay(&candidate.book, *workspace, input.horizon.end, usage, s)?.totals);
+        outcomes.push(replay(
+            &candidate.book,
+            *workspace,
+            input.horizon.end,
+            usage,
+            s,
+        )?);
     }
-    Ok(setups.swap_remove(cheapest(&totals)))
+    let totals: Vec<_> = outcomes.iter().map(|o| o.totals.clone()).collect();
+    let best = cheapest(&totals);
+    Ok((setups.swap_remove(best), outcomes.swap_remove(best)))
 }
 
 /// The first instant of each calendar month of the horizon, from its start.
@@ -233,25 +245,23 @@ pub fn month_starts(horizon: Period) -> Vec<crate::model::calendar::Instant> {
 
 fn bill_of(setup: &str, outcome: &Outcome, starts: &[crate::model::calendar::Instant]) -> Bill {
     let t = &outcome.totals;
-    let mut months = vec![[0i64; 3]; starts.len()];
+    let mut months = vec![MoneyByKind::default(); starts.len()];
     for line in outcome.statements.iter().flat_map(|s| &s.lines) {
         let month = starts.partition_point(|s| *s <= line.at).max(1) - 1;
-        let kind = match line.kind {
-            LineKind::PlanFee { .. } => 0,
-            LineKind::Prepaid { .. } => 1,
-            LineKind::Flex { .. } => 2,
-        };
         // Within the horizon's cash, which the ledger checked against the money limit.
-        months[month][kind] += line.money.micros();
+        months[month].add_line(line);
     }
+    let by_kind = |m: &MoneyByKind| [m.plan_fees, m.prepaid, m.flex];
     Bill {
         setup: setup.to_string(),
         plan: t.final_plan,
-        money: [t.money.plan_fees, t.money.prepaid, t.money.flex],
+        money: by_kind(&t.money),
         economic: t.economic_cost(),
         demanded: t.credits.demanded,
         blocked: t.credits.blocked,
-        months,
+        months: (months.iter())
+            .map(|m| by_kind(m).map(|x| x.micros()))
+            .collect(),
     }
 }
 
@@ -263,6 +273,29 @@ pub enum Which {
 }
 
 impl Which {
+    /// Today's bills, then each candidate book's in both views: every bill a run makes.
+    pub fn every(books: usize) -> impl Iterator<Item = Which> {
+        let after = (0..books)
+            .flat_map(|book| (0..VIEWS.len()).map(move |view| Which::After { book, view }));
+        std::iter::once(Which::Today).chain(after)
+    }
+
+    /// The book's index in the tables: 0 for today's, k for the k-th candidate.
+    pub fn book_index(self) -> u32 {
+        match self {
+            Which::Today => 0,
+            Which::After { book, .. } => book as u32 + 1,
+        }
+    }
+
+    /// The `view` column's value.
+    pub fn view_key(self) -> &'static str {
+        match self {
+            Which::Today => "today",
+            Which::After { view, .. } => VIEW_KEYS[view],
+        }
+    }
+
     pub fn of(self, r: &CustomerImpact) -> &Bill {
         match self {
             Which::Today => &r.today,

@@ -59,10 +59,11 @@ pub enum RevenueError {
     },
 }
 
-/// The portfolio's revenue at the base and at each end of each range (`input` holds today's
-/// customers; its candidate books are ignored).
+/// The portfolio's revenue at the base and at each end of each range. `input` holds today's
+/// customers; its candidate books are replaced, one setting at a time, and its customers'
+/// usage is scaled in place for the usage parameter and put back.
 pub fn revenue_sensitivity(
-    input: &ImpactInput,
+    input: &mut ImpactInput,
     ranges: &[(Parameter, Decimal, Decimal)],
     threads: Option<usize>,
 ) -> Result<RevenueSensitivity, RevenueError> {
@@ -81,15 +82,12 @@ pub fn revenue_sensitivity(
 /// Revenue with today's book changed by `setting` (or not), in both views: the changed book
 /// is the one candidate, each customer's setup carried over unchanged (the same items).
 fn revenue_at(
-    input: &ImpactInput,
+    input: &mut ImpactInput,
     setting: Option<(Parameter, Decimal)>,
     threads: Option<usize>,
 ) -> Result<RevenuePoint, RevenueError> {
-    let mut varied = ImpactInput {
-        candidates: Vec::new(),
-        ..input.clone()
-    };
     let mut book = (*input.current_book).clone();
+    let mut today_usage = None;
     if let Some((parameter, change)) = setting {
         let fail = |message: String| RevenueError::Setting {
             parameter,
@@ -99,27 +97,41 @@ fn revenue_at(
         if let Some(changed) = changed_book(&book, parameter, change).map_err(fail)? {
             book = changed;
         } else if parameter == Parameter::Usage {
-            for c in &mut varied.customers {
-                c.usage = scaled(&c.usage, change).map_err(fail)?;
-            }
+            let scaled_usage = (input.customers.iter())
+                .map(|c| scaled(&c.usage, change))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(fail)?;
+            today_usage = Some(swap_usage(input, scaled_usage));
         }
     }
-    varied.candidates.push(CandidateBook {
+    input.candidates = vec![CandidateBook {
         name: book.name.clone(),
         book: Arc::new(book),
-        setups: (varied.customers.iter())
+        setups: (input.customers.iter())
             .map(|c| (c.workspace, c.current.clone()))
             .collect(),
-    });
-    let results = impact(&varied, threads).map_err(|error| RevenueError::Replay {
+    }];
+    let results = impact(input, threads);
+    if let Some(usage) = today_usage {
+        swap_usage(input, usage);
+    }
+    let results = results.map_err(|error| RevenueError::Replay {
         parameter: setting.map(|s| s.0),
         error,
     })?;
-    let at = |view| revenue(&varied, &results, Which::After { book: 0, view }).cash();
+    let at = |view| revenue(input, &results, Which::After { book: 0, view }).cash();
     Ok(RevenuePoint {
         change: setting.map_or(Decimal::ZERO, |s| s.1),
         revenue: [at(0), at(1)],
     })
+}
+
+/// Puts `usage` in place of the customers' usage (in order); returns what was there.
+fn swap_usage(input: &mut ImpactInput, usage: Vec<PackedUsage>) -> Vec<PackedUsage> {
+    (input.customers.iter_mut())
+        .zip(usage)
+        .map(|(c, u)| std::mem::replace(&mut c.usage, u))
+        .collect()
 }
 
 /// Usage with every event's credits changed by `change` percent, rounded to millionths.

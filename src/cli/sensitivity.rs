@@ -213,7 +213,7 @@ fn portfolio_run(args: &Args) -> Result<(), Failure> {
     use creditsim::input::impact::{load_impact, ImpactFiles};
     use creditsim::report::revenue_sensitivity::{revenue_sensitivity_doc, Subject};
     let overrides = args.trace.overrides(None)?;
-    let loaded = load_impact(&ImpactFiles {
+    let mut loaded = load_impact(&ImpactFiles {
         scenario: &args.scenario,
         overrides: &overrides,
         accounts: args.accounts.as_deref(),
@@ -246,7 +246,7 @@ fn portfolio_run(args: &Args) -> Result<(), Failure> {
         }
         ranges
     };
-    let rs = revenue_sensitivity(&loaded.input, &ranges, args.report.threads())
+    let rs = revenue_sensitivity(&mut loaded.input, &ranges, args.report.threads())
         .map_err(|e| bad(format_args!("{}: {e}", args.scenario.display())))?;
     let book = &loaded.input.current_book;
     let weight: u128 = loaded

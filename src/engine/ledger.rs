@@ -155,7 +155,7 @@ impl MoneyByKind {
         self.plan_fees + self.prepaid + self.flex
     }
 
-    fn add_line(&mut self, line: &Line) {
+    pub fn add_line(&mut self, line: &Line) {
         match line.kind {
             LineKind::PlanFee { .. } => self.plan_fees += line.money,
             LineKind::Prepaid { .. } => self.prepaid += line.money,

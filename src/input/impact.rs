@@ -7,7 +7,6 @@ use super::scenario::{load_book, load_portfolio_on, parse_toml, InputFile};
 use super::trace_spec::TraceOverrides;
 use crate::analysis::impact::{CandidateBook, Customer, ImpactInput, Migration};
 use crate::analysis::worst_case::{self, Subject};
-use crate::model::amounts::Credits;
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{CohortId, PlanId, PricingBook};
 use serde::Deserialize;
@@ -261,17 +260,11 @@ fn check_today(
             horizon_end,
             strategies: std::slice::from_ref(&c.current),
         };
-        worst_case::check(subject, Some(usage_total(c))).map_err(|b| {
+        worst_case::check(subject, Some(c.usage_total())).map_err(|b| {
             InputError::whole_file(path, format!("customer \"{}\": {}", c.id, b.message))
         })?;
     }
     Ok(())
-}
-
-/// A customer's credits over the horizon (the import and the usage model keep it within the
-/// credits limit).
-fn usage_total(c: &Customer) -> Credits {
-    Credits::from_micros(i64::try_from(c.usage.total_micros()).unwrap_or(i64::MAX))
 }
 
 /// A candidate book and its migration from `current`, checked to price the same credits in
@@ -472,7 +465,7 @@ fn carry_over(
             horizon_end,
             strategies: std::slice::from_ref(&strategy),
         };
-        worst_case::check(subject, Some(usage_total(c))).map_err(|b| {
+        worst_case::check(subject, Some(c.usage_total())).map_err(|b| {
             InputError::whole_file(path, format!("customer \"{}\": {}", c.id, b.message))
         })?;
         setups.push((workspace, strategy));

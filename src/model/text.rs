@@ -112,10 +112,15 @@ pub fn check_year(date: NaiveDate) -> Result<(), String> {
 
 /// A decimal with its whole part in groups of three, for messages: "1,000,000,000,000.5".
 pub fn grouped(value: Decimal) -> String {
-    let text = value.normalize().to_string();
+    grouped_text(&value.normalize().to_string())
+}
+
+/// A decimal's text ("-1234.50", as written, trailing zeros kept) with its whole part in
+/// groups of three: "-1,234.50".
+pub fn grouped_text(text: &str) -> String {
     let (sign, unsigned) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
+        None => ("", text),
     };
     let (whole, fraction) = match unsigned.split_once('.') {
         Some((w, f)) => (w, Some(f)),

@@ -17,24 +17,7 @@ use serde_json::{json, Value};
 /// Millionths shown in whole minor units, with thousands separators.
 fn amount(v: i128, digits: u32) -> String {
     let d = Decimal::from_i128_with_scale(v, crate::model::amounts::SCALE_DIGITS).round_dp(digits);
-    let text = format!("{d:.*}", digits as usize);
-    let (sign, rest) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |r| ("-", r));
-    let (whole, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::new();
-    for (k, c) in whole.chars().enumerate() {
-        if k > 0 && (whole.len() - k) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+    crate::model::text::grouped_text(&format!("{d:.*}", digits as usize))
 }
 
 fn signed(v: i128, digits: u32) -> String {
@@ -416,13 +399,11 @@ fn impact_json(cx: &Context<'_>, today: &Revenue) -> Value {
     };
     let books: Vec<Value> = (cx.loaded.input.candidates.iter().enumerate())
         .map(|(b, c)| {
-            let views: Vec<Value> = VIEWS
-                .iter()
-                .enumerate()
-                .map(|(v, view)| {
+            let views: Vec<Value> = (0..VIEWS.len())
+                .map(|v| {
                     let m = changes(&cx.loaded.input, cx.results, b, v);
                     json!({
-                        "view": super::impact_out::view_key(view),
+                        "view": Which::After { book: b, view: v }.view_key(),
                         "revenue": kinds(&revenue(&cx.loaded.input, cx.results, Which::After { book: b, view: v })),
                         "customers_paying_more": json_count(m.paying_more, m.per),
                         "customers_paying_less": json_count(m.paying_less, m.per),
@@ -465,13 +446,17 @@ fn tidy(cx: &Context<'_>, today: &Revenue) -> Table {
     };
     let mut rows = vec![row(&cx.loaded.input.current_book.name, "today", today)];
     for (b, c) in cx.loaded.input.candidates.iter().enumerate() {
-        for (v, view) in VIEWS.iter().enumerate() {
+        for v in 0..VIEWS.len() {
             let r = revenue(
                 &cx.loaded.input,
                 cx.results,
                 Which::After { book: b, view: v },
             );
-            rows.push(row(&c.name, super::impact_out::view_key(view), &r));
+            rows.push(row(
+                &c.name,
+                Which::After { book: b, view: v }.view_key(),
+                &r,
+            ));
         }
     }
     Table {

@@ -3,7 +3,7 @@
 //! row per book, view and calendar month. Amounts are `Decimal(19, 6)` as everywhere.
 
 use super::tables::{days_since_epoch, decimal_column};
-use crate::analysis::impact::{change, month_starts, Bill, CustomerImpact, VIEWS};
+use crate::analysis::impact::{change, month_starts, Bill, CustomerImpact, Which};
 use crate::input::impact::LoadedImpact;
 use crate::model::pricing::PricingBook;
 use polars::prelude::*;
@@ -17,35 +17,18 @@ pub fn books(loaded: &LoadedImpact, files: &[String]) -> Vec<(u32, String, Strin
     out
 }
 
-/// Every bill of the run with its book index (0: today) and view name.
-fn every_bill(
-    results: &[CustomerImpact],
-) -> impl Iterator<Item = (usize, u32, &'static str, &Bill)> {
-    results.iter().enumerate().flat_map(|(k, r)| {
-        std::iter::once((k, 0u32, "today", &r.today)).chain(r.after.iter().enumerate().flat_map(
-            move |(b, views)| {
-                views
-                    .iter()
-                    .zip(VIEWS)
-                    .map(move |(bill, view)| (k, b as u32 + 1, view_key(view), bill))
-            },
-        ))
-    })
+/// Every bill of the run, customer by customer: today's, then each candidate book's views.
+fn every_bill(results: &[CustomerImpact]) -> impl Iterator<Item = (usize, Which, &Bill)> {
+    results
+        .iter()
+        .enumerate()
+        .flat_map(|(k, r)| Which::every(r.after.len()).map(move |which| (k, which, which.of(r))))
 }
 
-/// A view's name as a column value.
-pub fn view_key(view: &str) -> &'static str {
-    match view {
-        "same behaviour" => "same_behaviour",
-        "re-optimised" => "reoptimised",
-        _ => "today",
-    }
-}
-
-fn book_of(loaded: &LoadedImpact, b: u32) -> &PricingBook {
-    match b {
-        0 => &loaded.input.current_book,
-        k => &loaded.input.candidates[k as usize - 1].book,
+fn book_of(loaded: &LoadedImpact, which: Which) -> &PricingBook {
+    match which {
+        Which::Today => &loaded.input.current_book,
+        Which::After { book, .. } => &loaded.input.candidates[book].book,
     }
 }
 
@@ -62,9 +45,9 @@ const BILL_COLUMNS: [&str; 9] = [
     "cash_change",
 ];
 
-/// One bill's `BILL_COLUMNS`, in millionths: customer `k`'s in book `b` (0: today), view `v`.
-fn bill_amounts(results: &[CustomerImpact], k: usize, b: u32, v: &str, bill: &Bill) -> [i64; 9] {
-    let view = VIEWS.iter().position(|x| view_key(x) == v).unwrap_or(0);
+/// One bill's `BILL_COLUMNS`, in millionths: customer `k`'s `which` bill.
+fn bill_amounts(results: &[CustomerImpact], k: usize, which: Which) -> [i64; 9] {
+    let bill = which.of(&results[k]);
     [
         bill.cash().micros(),
         bill.money[0].micros(),
@@ -74,9 +57,9 @@ fn bill_amounts(results: &[CustomerImpact], k: usize, b: u32, v: &str, bill: &Bi
         bill.demanded.micros(),
         bill.blocked.micros(),
         results[k].today.cash().micros(),
-        match b {
-            0 => 0,
-            b => change(&results[k], b as usize - 1, view),
+        match which {
+            Which::Today => 0,
+            Which::After { book, view } => change(&results[k], book, view),
         },
     ]
 }
@@ -95,7 +78,7 @@ pub fn customers_frame(
     let (mut segment, mut weight) = (Vec::<Option<&str>>::new(), Vec::new());
     let per = i128::from(loaded.input.weight_per.max(1));
     let mut amounts: [Vec<i64>; 9] = Default::default();
-    for (k, b, v, bill) in every_bill(results) {
+    for (k, which, bill) in every_bill(results) {
         let c = &loaded.input.customers[k];
         workspace.push(c.id.as_str());
         segment.push((loaded.segment_of.get(k)).map(|&i| loaded.segments[i].0.as_str()));
@@ -103,12 +86,12 @@ pub fn customers_frame(
         weight.push(((i128::from(c.weight) * 1_000_000 + per / 2) / per) as i64);
         cohort.push(current.cohorts[c.workspace.cohort.0].id.as_str());
         seats.push(c.workspace.seats);
-        book_index.push(b);
-        book.push(books[b as usize].1.as_str());
-        view.push(v);
+        book_index.push(which.book_index());
+        book.push(books[which.book_index() as usize].1.as_str());
+        view.push(which.view_key());
         setup.push(bill.setup.as_str());
-        final_plan.push(book_of(loaded, b).plans[bill.plan.0].id.as_str());
-        let values = bill_amounts(results, k, b, v, bill);
+        final_plan.push(book_of(loaded, which).plans[bill.plan.0].id.as_str());
+        let values = bill_amounts(results, k, which);
         for (column, value) in amounts.iter_mut().zip(values) {
             column.push(value);
         }
@@ -142,7 +125,8 @@ pub fn revenue_frame(
     let starts = month_starts(loaded.input.horizon);
     let books = books(loaded, files);
     let mut sums: Vec<(u32, &'static str, Vec<[i128; 3]>)> = Vec::new();
-    for (_, b, v, bill) in every_bill(results) {
+    for (_, which, bill) in every_bill(results) {
+        let (b, v) = (which.book_index(), which.view_key());
         let at = match sums.iter().position(|(x, y, _)| *x == b && *y == v) {
             Some(at) => at,
             None => {
