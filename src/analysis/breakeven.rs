@@ -667,13 +667,7 @@ pub fn breakeven_among(
     let evaluate = |levels: &[i64]| -> Result<Vec<Vec<Cost>>, SweepError> {
         let results: Vec<Result<Vec<Cost>, SweepError>> = levels
             .par_iter()
-            .map(|&level| {
-                let usage = steady_usage(case, sweep.unit, level)?;
-                costs_on(case, &choices, &usage).map_err(|error| SweepError::Replay {
-                    level: level_text(case, sweep.unit, level),
-                    error,
-                })
-            })
+            .map(|&level| costs_at_level(case, &choices, sweep.unit, level))
             .collect();
         // The first error in level order, whatever the thread count.
         results.into_iter().collect()

@@ -146,7 +146,7 @@ pub fn run_path(
 
 /// Replays one path's `usage` under every strategy of `case`, observed at `months` (see
 /// [`run_path`]); `prefix` is a buffer reused from path to path.
-pub fn replay_path(
+fn replay_path(
     case: &Case,
     months: &[Instant],
     usage: &[CreditUsage],
@@ -390,7 +390,7 @@ const STAT_DIGITS: u32 = 4;
 
 /// Nearest-rank percentile of sorted values: the smallest value with at least q of the
 /// paths at or below it.
-fn percentile(sorted: &[i64], q_percent: u32) -> i64 {
+pub fn percentile(sorted: &[i64], q_percent: u32) -> i64 {
     sorted[percentile_index(sorted.len(), q_percent)]
 }
 

@@ -3,9 +3,7 @@
 use super::{bad, provenance_of, Failure, ReportArgs};
 use creditsim::analysis::advise::{advise, Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::montecarlo::{Measure, SimConfig, PATHS_MAX};
-use creditsim::input::files::{kind_of, FileKind};
-use creditsim::input::profile;
-use creditsim::input::scenario::{load, ADVICE_FINALISTS};
+use creditsim::input::scenario::ADVICE_FINALISTS;
 use creditsim::model::amounts::Money;
 use creditsim::report::advise::advise_doc;
 use rust_decimal::Decimal;
@@ -153,11 +151,7 @@ impl AdviceFlags {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    // A customer profile is advised like the scenario it reads into.
-    let scenario = match kind_of(&args.scenario) {
-        FileKind::Profile => profile::load(&args.scenario)?.scenario,
-        _ => load(&args.scenario)?,
-    };
+    let scenario = super::load_scenario_or_profile(&args.scenario)?;
     let case = &scenario.case;
     let usage = scenario
         .advice_model()

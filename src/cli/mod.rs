@@ -143,15 +143,19 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A scenario file, or a customer profile as the scenario it reads into.
+fn load_scenario_or_profile(path: &Path) -> Result<Scenario, Failure> {
+    use creditsim::input::files::{kind_of, FileKind};
+    Ok(match kind_of(path) {
+        FileKind::Profile => creditsim::input::profile::load(path)?.scenario,
+        _ => load(path)?,
+    })
+}
+
 /// Loads a scenario that must have a `[simulation]` section; `nothing` says what is then
 /// missing.
 fn load_simulation(path: &Path, nothing: &str) -> Result<Scenario, Failure> {
-    use creditsim::input::files::{kind_of, FileKind};
-    // A customer profile is simulated like the scenario it reads into (as advise does).
-    let scenario = match kind_of(path) {
-        FileKind::Profile => creditsim::input::profile::load(path)?.scenario,
-        _ => load(path)?,
-    };
+    let scenario = load_scenario_or_profile(path)?;
     if scenario.simulation.is_none() {
         return Err(bad(format_args!(
             "{}: no [simulation] section: {nothing}",

@@ -3,7 +3,7 @@
 //! current book goes in a candidate (by default: the item of the same name). An item with no
 //! counterpart is an error that lists every such item, never a silent default.
 
-use super::scenario::{load_book, load_portfolio_on, parse_toml, InputFile};
+use super::scenario::{book_from, load_portfolio_on, parse_toml, InputFile};
 use super::trace_spec::TraceOverrides;
 use crate::analysis::impact::{CandidateBook, Customer, ImpactInput, Migration};
 use crate::analysis::worst_case::{self, Subject};
@@ -275,7 +275,7 @@ fn candidate_book(
     migration: Option<&Path>,
 ) -> Result<((PricingBook, Migration), Vec<InputFile>), InputError> {
     let book_source = Source::read(path)?;
-    let book = load_book(path)?;
+    let book = book_from(&book_source)?;
     let mut read = vec![InputFile::of("candidate pricing book", &book_source)];
     if book.currency != current.currency {
         return Err(InputError::whole_file(

@@ -155,10 +155,7 @@ pub fn load(path: &Path) -> Result<Profile, InputError> {
 /// Reads a profile from its text (a file's, or one a command line wrote: its `path` is
 /// what errors name, and paths in it are relative to that path's folder).
 pub fn load_source(source: Source) -> Result<Profile, InputError> {
-    let raw: RawProfile = toml::from_str(&source.text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        source.error(span, e.message().trim().to_string())
-    })?;
+    let raw: RawProfile = super::scenario::parse_toml(&source)?;
     let header = raw.profile.get_ref();
     let customer = header.customer.get_ref().trim().to_string();
     if customer.is_empty() {
@@ -262,7 +259,7 @@ fn from_trace(customer: String, scenario: Scenario) -> Profile {
             .map(|d| d.micros() / months)
             .collect();
     monthly.sort_unstable();
-    let at = |q: usize| monthly[(monthly.len() * q).div_ceil(100).max(1) - 1];
+    let at = |q: u32| crate::analysis::montecarlo::percentile(&monthly, q);
     let levels = UsageLevels {
         low_micros: at(10),
         expected_micros: at(50),

@@ -152,7 +152,7 @@ pub fn load_book(path: &Path) -> Result<PricingBook, InputError> {
     book_from(&Source::read(path)?)
 }
 
-fn book_from(source: &Source) -> Result<PricingBook, InputError> {
+pub(super) fn book_from(source: &Source) -> Result<PricingBook, InputError> {
     let raw: RawBook = parse_toml(source)?;
     super::book::build_book(&raw, source)
 }
@@ -246,10 +246,7 @@ pub fn load_portfolio_on(
     accounts: Option<&Path>,
     book: Option<&Path>,
 ) -> Result<Portfolio, InputError> {
-    let accounts = match accounts {
-        Some(a) => Some(super::accounts::read(a)?),
-        None => None,
-    };
+    let accounts = accounts.map(super::accounts::read).transpose()?;
     let read = read_scenario(path, true)?;
     with_read_on(read, book, |loader, raw| {
         loader.portfolio(raw, overrides, accounts.as_deref())
@@ -263,18 +260,8 @@ pub fn load_portfolio_text(
     overrides: &TraceOverrides,
     accounts: Option<&Path>,
 ) -> Result<Portfolio, InputError> {
-    let accounts = match accounts {
-        Some(a) => Some(super::accounts::read(a)?),
-        None => None,
-    };
-    let raw = parse_toml(&source)?;
-    let sha256 = sha256_hex(source.text.as_bytes());
-    let read = ReadScenario {
-        source,
-        raw,
-        events: None,
-        sha256,
-    };
+    let accounts = accounts.map(super::accounts::read).transpose()?;
+    let read = read_text(source)?;
     with_read(read, |loader, raw| {
         loader.portfolio(raw, overrides, accounts.as_deref())
     })
@@ -322,15 +309,24 @@ fn read_scenario(path: &Path, apart: bool) -> Result<ReadScenario, InputError> {
             });
         }
     }
-    let source = Source::read(path)?;
+    read_text(Source::read(path)?)
+}
+
+/// A scenario's text through the TOML parser, whole.
+fn read_text(source: Source) -> Result<ReadScenario, InputError> {
     let raw = parse_toml(&source)?;
+    Ok(from_source(source, raw))
+}
+
+/// A scenario read whole: its raw form and the SHA-256 of its text.
+fn from_source(source: Source, raw: RawScenario) -> ReadScenario {
     let sha256 = sha256_hex(source.text.as_bytes());
-    Ok(ReadScenario {
+    ReadScenario {
         source,
         raw,
         events: None,
         sha256,
-    })
+    }
 }
 
 fn with_loader<T>(
@@ -344,13 +340,7 @@ fn with_loader<T>(
 /// A scenario built from `raw`, a scenario in raw form whose spans are in `source` (another
 /// file format read into it, as `input::profile` does): errors are located in `source`.
 pub(super) fn from_raw(source: Source, raw: RawScenario) -> Result<Scenario, InputError> {
-    let sha256 = sha256_hex(source.text.as_bytes());
-    let read = ReadScenario {
-        source,
-        raw,
-        events: None,
-        sha256,
-    };
+    let read = from_source(source, raw);
     let overrides = TraceOverrides::default();
     with_read(read, |loader, raw| loader.build(&raw, Some(&overrides)))
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 /// z for a two-sided 95% confidence interval of a mean saving.
 const Z95: Decimal = Decimal::from_parts(196, 0, 0, false, 2);
 
-fn measure_label(m: Measure) -> &'static str {
+pub(super) fn measure_label(m: Measure) -> &'static str {
     match m {
         Measure::Economic => "economic cost",
         Measure::Cash => "cash",
@@ -31,7 +31,7 @@ fn goal_text(advice: &Advice) -> String {
 }
 
 /// A decimal rounded half away from zero to the book's minor unit, for people.
-fn amount(d: Decimal, digits: u32) -> String {
+pub(super) fn amount(d: Decimal, digits: u32) -> String {
     let r = d.round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     format!("{r:.*}", digits as usize)
 }

@@ -1,6 +1,7 @@
 //! The `breakeven` report: what every choice costs under steady usage, and the levels where
 //! the cheapest one changes, in economic cost and in cash.
 
+use super::advise::measure_label;
 use super::doc::{Block, Chart, Doc, Table};
 use crate::analysis::breakeven::{level_number, level_text, unit_name, Breakeven, Origin};
 use crate::analysis::montecarlo::Measure;
@@ -25,13 +26,6 @@ pub fn per_month(total: Money, months: u32, digits: u32) -> String {
     let d = (total.to_decimal() / Decimal::from(months.max(1)))
         .round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     format!("{d:.*}", digits as usize)
-}
-
-fn measure_label(m: Measure) -> &'static str {
-    match m {
-        Measure::Economic => "economic cost",
-        Measure::Cash => "cash",
-    }
 }
 
 /// "growth-monthly pays off from 64 credits a month (cash; was core-monthly)", and the

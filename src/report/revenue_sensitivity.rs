@@ -1,9 +1,9 @@
 //! `sensitivity --portfolio`: which assumption moves a portfolio's total revenue most, in
 //! both of `impact`'s views (a table and a tornado each).
 
-use super::charts::{render, Rendered};
+use super::charts::Rendered;
 use super::doc::{Block, Doc, Table};
-use super::sensitivity::Tornado;
+use super::sensitivity::tornado_chart;
 use crate::analysis::revenue_sensitivity::{RevenueParameter, RevenueSensitivity};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -115,9 +115,9 @@ fn tornado(
     words: &str,
 ) -> Result<Rendered, String> {
     let units = |micros: i128| micros as f64 / 1e6;
-    let mut bars: Vec<(String, f64, f64)> = (rs.parameters.iter())
+    let base = rs.base.revenue[view];
+    let bars = (rs.parameters.iter())
         .map(|r| {
-            let base = rs.base.revenue[view];
             (
                 r.parameter.name().to_string(),
                 units(r.low.revenue[view] - base),
@@ -125,12 +125,6 @@ fn tornado(
             )
         })
         .collect();
-    bars.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()));
-    let extent = (bars.iter())
-        .map(|b| b.1.abs().max(b.2.abs()))
-        .fold(1.0, f64::max)
-        * 1.1;
-    let height = 80 + 44 * bars.len() as u32;
     let title = format!(
         "{}: change in total revenue, {words} ({}; blue: low end, red: high end)",
         subject.title, subject.currency
@@ -140,12 +134,7 @@ fn tornado(
     } else {
         "tornado-move"
     };
-    let chart = Tornado {
-        title: title.clone(),
-        bars,
-        extent,
-    };
-    render(name, &title, (900, height), &chart)
+    tornado_chart(name, title, bars)
 }
 
 fn json_of(subject: &Subject<'_>, rs: &RevenueSensitivity) -> Value {

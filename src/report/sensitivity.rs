@@ -1,20 +1,15 @@
 //! The `sensitivity` report: which assumption moves the recommended setup's cost most (a
 //! tornado), how the gap to the runner-up moves, and where the recommendation changes.
 
+use super::advise::{amount, measure_label};
 use super::charts::{colour, render, Draw, DrawResult, Rendered, FONT};
 use super::doc::{Block, Doc, Table};
-use crate::analysis::montecarlo::Measure;
 use crate::analysis::sensitivity::{ParameterResult, Sensitivity, FLIP_RESOLUTION};
 use crate::input::scenario::Scenario;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-
-fn amount(d: Decimal, digits: u32) -> String {
-    let r = d.round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{r:.*}", digits as usize)
-}
 
 /// A change with its sign, at most 2 decimals, rounded away from zero (a flip is reported
 /// on its far side, where the other setup is already the cheapest).
@@ -111,7 +106,7 @@ fn table(scenario: &Scenario, s: &Sensitivity) -> Table {
             "\"{}\" (recommended) and the gap to \"{}\" (runner-up), mean {} in {}, biggest swing first",
             scenario.case.strategies[s.recommended].name,
             scenario.case.strategies[s.runner_up].name,
-            measure_name(s.measure),
+            measure_label(s.measure),
             scenario.case.book.currency
         ),
         header: [
@@ -125,18 +120,11 @@ fn table(scenario: &Scenario, s: &Sensitivity) -> Table {
     }
 }
 
-fn measure_name(m: Measure) -> &'static str {
-    match m {
-        Measure::Economic => "economic cost",
-        Measure::Cash => "cash",
-    }
-}
-
-pub(super) struct Tornado {
-    pub(super) title: String,
+struct Tornado {
+    title: String,
     /// (parameter, effect at low, effect at high), biggest swing first.
-    pub(super) bars: Vec<(String, f64, f64)>,
-    pub(super) extent: f64,
+    bars: Vec<(String, f64, f64)>,
+    extent: f64,
 }
 
 impl Draw for Tornado {
@@ -180,31 +168,40 @@ impl Draw for Tornado {
 
 fn tornado(scenario: &Scenario, s: &Sensitivity) -> Result<Rendered, String> {
     let f = |d: Decimal| rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0);
-    let mut bars: Vec<(String, f64, f64)> = (s.parameters.iter())
+    let bars: Vec<(String, f64, f64)> = (s.parameters.iter())
         .map(|r| {
             let (lo, hi) = effects(s, r);
             (r.parameter.name().to_string(), f(lo), f(hi))
         })
         .collect();
+    let title = format!(
+        "{}: change in the recommended setup's mean {} ({}; blue: low end, red: high end)",
+        scenario.name,
+        measure_label(s.measure),
+        scenario.case.book.currency
+    );
+    tornado_chart("tornado", title, bars)
+}
+
+/// A tornado of (parameter, effect at the low end, effect at the high end), biggest swing on
+/// top, its axis symmetric around no change.
+pub(super) fn tornado_chart(
+    name: &'static str,
+    title: String,
+    mut bars: Vec<(String, f64, f64)>,
+) -> Result<Rendered, String> {
     bars.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()));
-    let extent = bars
-        .iter()
+    let extent = (bars.iter())
         .map(|b| b.1.abs().max(b.2.abs()))
         .fold(1.0, f64::max)
         * 1.1;
     let height = 80 + 44 * bars.len() as u32;
-    let title = format!(
-        "{}: change in the recommended setup's mean {} ({}; blue: low end, red: high end)",
-        scenario.name,
-        measure_name(s.measure),
-        scenario.case.book.currency
-    );
     let chart = Tornado {
         title: title.clone(),
         bars,
         extent,
     };
-    render("tornado", &title, (900, height), &chart)
+    render(name, &title, (900, height), &chart)
 }
 
 pub fn sensitivity_doc(
@@ -223,7 +220,7 @@ pub fn sensitivity_doc(
          is moved to its low and high end alone, on the same simulated usage; where another setup \
          becomes the cheapest, the change at which it does is found by bisection.",
         name(s.recommended),
-        measure_name(s.measure),
+        measure_label(s.measure),
         amount(s.base.means[s.recommended], d),
         scenario.case.book.currency,
         name(s.runner_up),
