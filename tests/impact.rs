@@ -470,6 +470,18 @@ fn segments_weigh_each_simulated_customer_by_its_segment() {
             revenue.as_str().unwrap(),
             "{view}"
         );
+        // revenue.parquet's months add up to the same weighted revenue.
+        let months = read_parquet(&out_dir.join("revenue.parquet"));
+        let mut by_month = rust_decimal::Decimal::ZERO;
+        for i in 0..months.height() {
+            if text(&months, "view", i) == view {
+                by_month += amount(&months, "cash", i)
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap();
+            }
+        }
+        let by_month = by_month.round_dp(2).to_string();
+        assert_eq!(by_month, revenue.as_str().unwrap(), "{view} by month");
     }
 }
 

@@ -3,7 +3,7 @@
 //! row per book, view and calendar month. Amounts are `Decimal(19, 6)` as everywhere.
 
 use super::tables::{days_since_epoch, decimal_column};
-use crate::analysis::impact::{change, month_starts, Bill, CustomerImpact, Which};
+use crate::analysis::impact::{change, month_starts, revenue, Bill, CustomerImpact, Which};
 use crate::input::impact::LoadedImpact;
 use crate::model::pricing::PricingBook;
 use polars::prelude::*;
@@ -124,22 +124,15 @@ pub fn revenue_frame(
 ) -> Result<DataFrame, String> {
     let starts = month_starts(loaded.input.horizon);
     let books = books(loaded, files);
-    let mut sums: Vec<(u32, &'static str, Vec<[i128; 3]>)> = Vec::new();
-    for (_, which, bill) in every_bill(results) {
-        let (b, v) = (which.book_index(), which.view_key());
-        let at = match sums.iter().position(|(x, y, _)| *x == b && *y == v) {
-            Some(at) => at,
-            None => {
-                sums.push((b, v, vec![[0; 3]; starts.len()]));
-                sums.len() - 1
-            }
-        };
-        for (sum, month) in sums[at].2.iter_mut().zip(&bill.months) {
-            for kind in 0..3 {
-                sum[kind] += i128::from(month[kind]);
-            }
-        }
-    }
+    // The same weighted sums as the summary's (a segment's simulated customer stands for
+    // customers / paths), month by month.
+    let sums: Vec<(u32, &'static str, Vec<[i128; 3]>)> =
+        Which::every(loaded.input.candidates.len())
+            .map(|which| {
+                let r = revenue(&loaded.input, results, which);
+                (which.book_index(), which.view_key(), r.months)
+            })
+            .collect();
     let (mut book_index, mut book, mut book_file, mut view, mut month) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut amounts: [Vec<i64>; 4] = Default::default();
