@@ -287,6 +287,6 @@ fn a_profile_simulates_as_a_scenario() {
             threads: Some(1),
         };
         let paths = simulate(&s.case, &sim.model, config, &|_| {}).expect("simulates");
-        assert_eq!(paths.len(), 50, "{name}");
+        assert_eq!(paths.paths.len(), 50, "{name}");
     }
 }

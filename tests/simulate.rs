@@ -1,7 +1,9 @@
 //! The Monte Carlo runner's contract: one seed reproduces everything, whatever the thread
 //! count; a different seed gives different paths; every strategy sees the same usage.
 
-use creditsim::analysis::montecarlo::{simulate, summarise, Comparison, PathResult, SimConfig};
+use creditsim::analysis::montecarlo::{
+    simulate, simulate_within, summarise, Comparison, SimConfig, Simulated,
+};
 use creditsim::input::scenario::{load, Scenario};
 use std::path::Path;
 
@@ -20,7 +22,7 @@ fn config(paths: u32, seed: u64, threads: usize) -> SimConfig {
 }
 
 /// `paths` paths of the example under `seed` on `threads` threads.
-fn run(s: &Scenario, paths: u32, seed: u64, threads: usize) -> Vec<PathResult> {
+fn run(s: &Scenario, paths: u32, seed: u64, threads: usize) -> Simulated {
     let spec = s.simulation.as_ref().unwrap();
     simulate(&s.case, &spec.model, config(paths, seed, threads), &|_| {}).expect("in limits")
 }
@@ -44,13 +46,36 @@ fn same_seed_same_numbers_with_one_or_many_threads() {
 }
 
 #[test]
+fn month_end_costs_kept_in_a_file_give_the_same_results_as_in_memory() {
+    // Runs past analysis::month_costs::IN_MEMORY_BYTES_MAX keep every path's month-end costs
+    // in a temporary file, in blocks; forced here on a small run (a bound of 0 bytes: every
+    // path is a block of its own), on 1 and 3 threads.
+    let s = scenario();
+    let spec = s.simulation.as_ref().unwrap();
+    let in_memory = run(&s, 64, 99, 1);
+    for threads in [1, 3] {
+        let spilled = simulate_within(&s.case, &spec.model, config(64, 99, threads), &|_| {}, 0)
+            .expect("in limits");
+        assert_eq!(in_memory, spilled, "{threads} threads");
+    }
+    // The last month end is each path's total: its sum is the sum of the totals.
+    let totals: i128 = in_memory
+        .paths
+        .iter()
+        .map(|p| i128::from(p.strategies[1].cash.micros()))
+        .sum();
+    let cash_months = &in_memory.months[1][0];
+    assert_eq!(cash_months.last().unwrap().sum_micros, totals);
+}
+
+#[test]
 fn a_different_seed_draws_different_paths() {
     let s = scenario();
     let a = run(&s, 8, 1, 1);
     let b = run(&s, 8, 2, 1);
     assert_ne!(a, b);
     // Paths differ from each other too (each path has its own stream).
-    assert_ne!(a[0].demanded, a[1].demanded);
+    assert_ne!(a.paths[0].demanded, a.paths[1].demanded);
 }
 
 #[test]
@@ -59,5 +84,5 @@ fn path_results_do_not_depend_on_the_path_count() {
     let s = scenario();
     let few = run(&s, 8, 5, 2);
     let many = run(&s, 32, 5, 2);
-    assert_eq!(few[..], many[..8]);
+    assert_eq!(few.paths[..], many.paths[..8]);
 }

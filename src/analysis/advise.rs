@@ -26,7 +26,7 @@
 
 use crate::analysis::breakeven;
 use crate::analysis::montecarlo::{
-    self, Comparison, Measure, PathError, PathResult, SimConfig, Summary,
+    self, Comparison, Measure, PathError, PathResult, SimConfig, SimulateError, Summary,
 };
 use crate::analysis::worst_case::{self, Subject};
 use crate::analysis::Case;
@@ -736,7 +736,7 @@ fn run_round(
                 .collect(),
             ..case.clone()
         };
-        match montecarlo::simulate_paths(&round, model, config.sim, range.clone(), &|_| {}) {
+        match montecarlo::simulate_paths(&round, model, config.sim, range.clone()) {
             Ok(results) => return results,
             Err(PathError { error, .. }) => {
                 let k = alive
@@ -871,7 +871,7 @@ pub fn advise(
     goal: Goal,
     constraints: Constraints,
     config: RaceConfig,
-) -> Result<Advice, PathError> {
+) -> Result<Advice, SimulateError> {
     let pilot = SimConfig {
         paths: config.sim.paths.min(PILOT_PATHS_MAX),
         ..config.sim
@@ -897,7 +897,7 @@ pub fn advise(
     };
     let paths = montecarlo::simulate(&measured, model, config.sim, &|_| {})?;
     let summary = montecarlo::summarise(&measured, config.sim, Comparison::exact(0), &paths);
-    let measured_on = (&summary, paths.as_slice());
+    let measured_on = (&summary, paths.paths.as_slice());
     let (recommended, within_limits) =
         recommend(measured_on, goal, constraints, (&candidates, &finalists));
     Ok(Advice {

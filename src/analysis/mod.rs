@@ -7,6 +7,7 @@ pub mod case;
 pub mod impact;
 pub mod metrics;
 pub mod montecarlo;
+pub mod month_costs;
 pub mod portfolio;
 pub mod quote;
 pub mod ranking;

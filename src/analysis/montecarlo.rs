@@ -6,6 +6,7 @@
 //! parallel (rayon) and their per-path totals are collected in path order; nothing of a
 //! path's horizon is kept beyond those totals and its month-end cumulative costs.
 
+use crate::analysis::month_costs::{self, MonthCosts, Shape, MEASURES};
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
@@ -59,10 +60,6 @@ pub struct StrategyPath {
     /// What economic cost credits back at the horizon's end (see `Totals`).
     pub unused_prepaid_value: Money,
     pub unexpired_fee_value: Money,
-    /// Cumulative cash at the end of each month of the horizon (the last is `cash`).
-    pub monthly_cash: Vec<Money>,
-    /// Cumulative economic cost at the end of each month (the last is `economic`).
-    pub monthly_economic: Vec<Money>,
 }
 
 /// Every strategy's results on one path, in the scenario's strategy order.
@@ -123,18 +120,19 @@ fn draw_path(
 
 /// Runs one path: draws its usage over `horizon` (the case's, see [`UsageModel::horizon`])
 /// and replays it under every strategy, with each strategy's cost at every one of `months`
-/// (the case's [`month_ends`], the same for every path).
+/// (the case's [`month_ends`], the same for every path) written to `month_costs`, laid out
+/// as [`Shape::column`] says.
 pub fn run_path(
     case: &Case,
     horizon: &Horizon<'_>,
     months: &[Instant],
-    seed: u64,
-    path: u64,
+    (seed, path): (u64, u64),
     buffers: &mut PathBuffers,
+    month_costs: &mut [i64],
 ) -> Result<PathResult, PathError> {
     let clamped_days = draw_path(case, horizon, seed, path, buffers);
     let usage = &buffers.usage;
-    let strategies = replay_path(case, months, usage, &mut buffers.prefix)
+    let strategies = replay_path(case, months, usage, &mut buffers.prefix, month_costs)
         .map_err(|error| PathError { path, seed, error })?;
     Ok(PathResult {
         strategies,
@@ -151,19 +149,25 @@ fn replay_path(
     months: &[Instant],
     usage: &[CreditUsage],
     prefix: &mut PrefixBuffers,
+    month_costs: &mut [i64],
 ) -> Result<Vec<StrategyPath>, ReplayError> {
     // Quiet runs end at month ends (observations, monthly boundaries) more than anywhere.
     let events = PrefixedEvents::with_marks(usage, months, prefix);
     let end = case.horizon.end;
     let observe_at = &months[..months.len() - 1];
+    let per_strategy = MEASURES * months.len();
+    assert_eq!(month_costs.len(), case.strategies.len() * per_strategy);
     let mut strategies = Vec::with_capacity(case.strategies.len());
-    for strategy in &case.strategies {
-        let mut monthly_cash = Vec::with_capacity(months.len());
-        let mut monthly_economic = Vec::with_capacity(months.len());
-        let mut observe = |_: usize, ledger: &Ledger<'_>| {
+    for (strategy, costs) in case
+        .strategies
+        .iter()
+        .zip(month_costs.chunks_exact_mut(per_strategy))
+    {
+        let (monthly_cash, monthly_economic) = costs.split_at_mut(months.len());
+        let mut observe = |k: usize, ledger: &Ledger<'_>| {
             let cash = ledger.cash_so_far()?;
-            monthly_cash.push(cash);
-            monthly_economic.push(cash - ledger.value_held_now());
+            monthly_cash[k] = cash.micros();
+            monthly_economic[k] = (cash - ledger.value_held_now()).micros();
             Ok(())
         };
         let watch = Watch {
@@ -174,8 +178,8 @@ fn replay_path(
         let (book, workspace) = (&case.book, case.workspace);
         let outcome = replay_observed(book, workspace, end, events, strategy, watch, None)?;
         let t = &outcome.totals;
-        monthly_cash.push(t.cash());
-        monthly_economic.push(t.economic_cost());
+        monthly_cash[months.len() - 1] = t.cash().micros();
+        monthly_economic[months.len() - 1] = t.economic_cost().micros();
         strategies.push(StrategyPath {
             cash: t.cash(),
             economic: t.economic_cost(),
@@ -184,8 +188,6 @@ fn replay_path(
             prepaid_consumed: t.credits.prepaid,
             unused_prepaid_value: t.unused_prepaid_value,
             unexpired_fee_value: t.unexpired_fee_value,
-            monthly_cash,
-            monthly_economic,
         });
     }
     Ok(strategies)
@@ -207,46 +209,183 @@ pub fn draw_only(case: &Case, model: &UsageModel, config: SimConfig) -> Credits 
     demands(case, model, config).into_iter().sum()
 }
 
-/// Runs every path; `progress(n)` is called as paths finish (from worker threads).
+/// A run's results: each path's totals, in path order, and each strategy's month-end costs
+/// summed and selected over every path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulated {
+    pub paths: Vec<PathResult>,
+    /// Per strategy and measure (cash, then economic cost), one entry per month end.
+    pub months: Vec<[Vec<MonthColumn>; MEASURES]>,
+}
+
+/// One strategy's cost at one month end over every path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthColumn {
+    /// Exact sum over the paths, in micro-units.
+    pub sum_micros: i128,
+    /// P10, P50, P90 (nearest rank).
+    pub fan: [Money; 3],
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error("keeping the paths' month-end costs in a temporary file: {0}")]
+    Spill(#[from] std::io::Error),
+}
+
+/// Runs every path; `progress(n)` is called as paths finish (from worker threads). Paths run
+/// in blocks (see `analysis::month_costs`), so the month-end costs kept while they run stay
+/// within a bound whatever the horizon.
 pub fn simulate(
     case: &Case,
     model: &UsageModel,
     config: SimConfig,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<PathResult>, PathError> {
+) -> Result<Simulated, SimulateError> {
+    simulate_within(
+        case,
+        model,
+        config,
+        progress,
+        month_costs::IN_MEMORY_BYTES_MAX,
+    )
+}
+
+/// [`simulate`] keeping at most `bytes_max` bytes of month-end costs in memory (0: every
+/// block goes to the temporary file), so that tests can compare the two ways.
+pub fn simulate_within(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+    progress: &(dyn Fn(u64) + Sync),
+    bytes_max: usize,
+) -> Result<Simulated, SimulateError> {
     assert!(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
     );
-    let paths = 0..u64::from(config.paths);
-    simulate_paths(case, model, config, paths, progress)
+    let horizon = horizon(case, model);
+    let months = month_ends(case.workspace.anchor, case.horizon.end);
+    let shape = Shape {
+        strategies: case.strategies.len(),
+        months: months.len(),
+    };
+    let total = u64::from(config.paths);
+    in_pool(config.threads, || {
+        let mut costs = MonthCosts::new(shape, total as usize, bytes_max)?;
+        let mut paths = Vec::with_capacity(total as usize);
+        let (mut rows, mut columns) = (Vec::new(), Vec::new());
+        let mut start = 0;
+        while start < total {
+            let end = total.min(start + shape.block_paths(bytes_max) as u64);
+            let block = start..end;
+            paths.extend(run_block(
+                case,
+                (&horizon, &months),
+                config.seed,
+                block,
+                &mut rows,
+                progress,
+            )?);
+            costs.push_block(&rows, &mut columns)?;
+            start = end;
+        }
+        let months = month_columns(&costs)?;
+        Ok(Simulated { paths, months })
+    })
 }
 
-/// [`simulate`] of the paths numbered `paths` only: path `k` is the same path whichever
-/// range it is run in, so results over adjoining ranges join into one run's (the advice's
-/// racing adds paths to the candidates still in the race, round by round).
+/// Runs the paths numbered `paths`, each path's month-end costs into `rows` one after the
+/// other.
+fn run_block(
+    case: &Case,
+    (horizon, months): (&Horizon<'_>, &[Instant]),
+    seed: u64,
+    paths: std::ops::Range<u64>,
+    rows: &mut Vec<i64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<PathResult>, PathError> {
+    let width = case.strategies.len() * MEASURES * months.len();
+    rows.clear();
+    rows.resize((paths.end - paths.start) as usize * width, 0);
+    let results: Vec<_> = rows
+        .par_chunks_mut(width)
+        .enumerate()
+        .map_init(PathBuffers::default, |buffers, (i, row)| {
+            let path = paths.start + i as u64;
+            let r = run_path(case, horizon, months, (seed, path), buffers, row);
+            progress(1);
+            r
+        })
+        .collect();
+    // The first failing path by number, not by finishing order: the same error on any
+    // thread count.
+    results.into_iter().collect()
+}
+
+/// Each strategy's month-end costs summed and selected over every path, the strategies and
+/// measures in parallel.
+fn month_columns(costs: &MonthCosts) -> std::io::Result<Vec<[Vec<MonthColumn>; MEASURES]>> {
+    let shape = costs.shape();
+    let one = |s: usize, measure: usize| -> std::io::Result<Vec<MonthColumn>> {
+        let mut column = Vec::new();
+        (0..shape.months)
+            .map(|k| {
+                costs.read_column(shape.column(s, measure, k), &mut column)?;
+                let sum_micros = column.iter().map(|v| i128::from(*v)).sum();
+                let fan =
+                    [10, 50, 90].map(|q| Money::from_micros(percentile_unsorted(&mut column, q)));
+                Ok(MonthColumn { sum_micros, fan })
+            })
+            .collect()
+    };
+    (0..shape.strategies)
+        .into_par_iter()
+        .map(|s| {
+            let (cash, economic) = rayon::join(|| one(s, 0), || one(s, 1));
+            Ok([cash?, economic?])
+        })
+        .collect()
+}
+
+/// [`simulate`]'s path totals for the paths numbered `paths` only, without the month-end
+/// statistics: path `k` is the same path whichever range it is run in, so results over
+/// adjoining ranges join into one run's (the advice's racing adds paths to the candidates
+/// still in the race, round by round).
 pub fn simulate_paths(
     case: &Case,
     model: &UsageModel,
     config: SimConfig,
     paths: std::ops::Range<u64>,
-    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PathResult>, PathError> {
     let horizon = horizon(case, model);
     let months = month_ends(case.workspace.anchor, case.horizon.end);
-    let work = || {
-        paths
-            .into_par_iter()
-            .map_init(PathBuffers::default, |buffers, path| {
-                let r = run_path(case, &horizon, &months, config.seed, path, buffers);
-                progress(1);
-                r
-            })
-            .collect::<Vec<_>>()
+    let shape = Shape {
+        strategies: case.strategies.len(),
+        months: months.len(),
     };
-    // The first failing path by number, not by finishing order: the same error on any
-    // thread count.
-    in_pool(config.threads, work).into_iter().collect()
+    in_pool(config.threads, || {
+        let (mut results, mut rows) = (Vec::new(), Vec::new());
+        let mut start = paths.start;
+        while start < paths.end {
+            let block_paths = shape.block_paths(month_costs::IN_MEMORY_BYTES_MAX);
+            let block = start..paths.end.min(start + block_paths as u64);
+            start = block.end;
+            let seed = config.seed;
+            results.extend(run_block(
+                case,
+                (&horizon, &months),
+                seed,
+                block,
+                &mut rows,
+                &|_| {},
+            )?);
+        }
+        Ok(results)
+    })
 }
 
 /// The credits each of the first `config.paths` paths demands over the horizon, drawn and
@@ -304,10 +443,11 @@ impl Measure {
         }
     }
 
-    fn monthly(self, s: &StrategyPath) -> &[Money] {
+    /// Where this measure's month ends are in [`Simulated::months`].
+    fn index(self) -> usize {
         match self {
-            Measure::Cash => &s.monthly_cash,
-            Measure::Economic => &s.monthly_economic,
+            Measure::Cash => 0,
+            Measure::Economic => 1,
         }
     }
 }
@@ -461,19 +601,15 @@ fn cost_stats(values: &[i64]) -> CostStats {
     }
 }
 
-fn measure_stats(
-    paths: &[PathResult],
-    s: usize,
-    comparison: Comparison,
-    m: Measure,
-) -> MeasureStats {
+fn measure_stats(run: &Simulated, s: usize, comparison: Comparison, m: Measure) -> MeasureStats {
+    let paths = &run.paths;
     let n = paths.len();
     let values: Vec<i64> = paths
         .iter()
         .map(|p| m.of(&p.strategies[s]).micros())
         .collect();
     let cheapest_share_e6 = cheapest_share_e6(paths, s, comparison.tie_within, m);
-    let months = month_stats(paths, s, comparison.baseline, m);
+    let months = month_stats(run, s, comparison.baseline, m);
     MeasureStats {
         cost: cost_stats(&values),
         p_cheapest: ratio(i128::from(cheapest_share_e6), n as i128 * 1_000_000),
@@ -538,33 +674,22 @@ struct MonthStats {
 
 /// Strategy `s`'s cumulative cost at each month end over the paths, and its break-even month
 /// against the baseline (see [`break_even_month`]).
-fn month_stats(paths: &[PathResult], s: usize, baseline: usize, m: Measure) -> MonthStats {
-    let months = paths[0].strategies[s].monthly_cash.len();
-    let month_sum = |strategy: usize, k: usize| -> i128 {
-        paths
+fn month_stats(run: &Simulated, s: usize, baseline: usize, m: Measure) -> MonthStats {
+    let sums = |strategy: usize| -> Vec<i128> {
+        run.months[strategy][m.index()]
             .iter()
-            .map(|p| i128::from(m.monthly(&p.strategies[strategy])[k].micros()))
-            .sum()
+            .map(|c| c.sum_micros)
+            .collect()
     };
-    let mut fan = Vec::with_capacity(months);
-    let mut cumulative_sums_micros = Vec::with_capacity(months);
-    for k in 0..months {
-        cumulative_sums_micros.push(month_sum(s, k));
-        let mut column: Vec<i64> = paths
-            .iter()
-            .map(|p| m.monthly(&p.strategies[s])[k].micros())
-            .collect();
-        fan.push([10, 50, 90].map(|q| Money::from_micros(percentile_unsorted(&mut column, q))));
-    }
+    let cumulative_sums_micros = sums(s);
     let break_even_month = if s == baseline {
         None
     } else {
-        let baseline_sums: Vec<i128> = (0..months).map(|k| month_sum(baseline, k)).collect();
-        break_even_month(&cumulative_sums_micros, &baseline_sums)
+        break_even_month(&cumulative_sums_micros, &sums(baseline))
     };
     MonthStats {
         break_even_month,
-        fan,
+        fan: run.months[s][m.index()].iter().map(|c| c.fan).collect(),
         cumulative_sums_micros,
     }
 }
@@ -591,8 +716,9 @@ pub fn summarise(
     case: &Case,
     config: SimConfig,
     comparison: Comparison,
-    paths: &[PathResult],
+    run: &Simulated,
 ) -> Summary {
+    let paths = &run.paths;
     let baseline = comparison.baseline;
     assert!(!paths.is_empty(), "at least one path");
     // Strategies (and their two measures) are independent: summarise them in parallel, on
@@ -616,8 +742,8 @@ pub fn summarise(
                     .collect();
                 let any_blocked = blocked.iter().filter(|b| **b > 0).count() as u64;
                 let (cash, economic) = rayon::join(
-                    || measure_stats(paths, s, comparison, Measure::Cash),
-                    || measure_stats(paths, s, comparison, Measure::Economic),
+                    || measure_stats(run, s, comparison, Measure::Cash),
+                    || measure_stats(run, s, comparison, Measure::Economic),
                 );
                 StrategyStats {
                     name: strategy.name.clone(),
@@ -677,8 +803,31 @@ mod tests {
             prepaid_consumed: Credits::ZERO,
             unused_prepaid_value: Money::ZERO,
             unexpired_fee_value: Money::ZERO,
-            monthly_cash: vec![cost],
-            monthly_economic: vec![cost],
+        }
+    }
+
+    /// A run of `paths` whose only month end is each strategy's total.
+    fn run_of(paths: Vec<PathResult>) -> Simulated {
+        let rows: Vec<i64> = paths
+            .iter()
+            .flat_map(|p| p.strategies.iter())
+            .flat_map(|s| [s.cash.micros(), s.economic.micros()])
+            .collect();
+        run_with_months(paths, 1, &rows)
+    }
+
+    /// A run of `paths` with month-end costs `rows` (each path's, laid out by
+    /// [`Shape::column`]), summed and selected by the run's own code.
+    fn run_with_months(paths: Vec<PathResult>, months: usize, rows: &[i64]) -> Simulated {
+        let shape = Shape {
+            strategies: paths[0].strategies.len(),
+            months,
+        };
+        let mut costs = MonthCosts::new(shape, paths.len(), usize::MAX).unwrap();
+        costs.push_block(rows, &mut Vec::new()).unwrap();
+        Simulated {
+            months: month_columns(&costs).unwrap(),
+            paths,
         }
     }
 
@@ -699,8 +848,9 @@ mod tests {
                 clamped_days: 0,
             },
         ];
-        let a = measure_stats(&paths, 0, Comparison::exact(0), Measure::Cash);
-        let b = measure_stats(&paths, 1, Comparison::exact(0), Measure::Cash);
+        let run = run_of(paths);
+        let a = measure_stats(&run, 0, Comparison::exact(0), Measure::Cash);
+        let b = measure_stats(&run, 1, Comparison::exact(0), Measure::Cash);
         assert_eq!(a.p_cheapest, Decimal::new(7_500, 4));
         assert_eq!(b.p_cheapest, Decimal::new(2_500, 4));
         // Savings still say what was paid: B paid 5 less on path 0.
@@ -736,8 +886,9 @@ mod tests {
             baseline: 2,
             tie_within: Money::from_micros(500_000),
         };
-        let a = measure_stats(&paths, 0, comparison, Measure::Cash);
-        let c = measure_stats(&paths, 2, comparison, Measure::Cash);
+        let run = run_of(paths);
+        let a = measure_stats(&run, 0, comparison, Measure::Cash);
+        let c = measure_stats(&run, 2, comparison, Measure::Cash);
         assert_eq!(a.p_cheapest, Decimal::new(4_167, 4));
         assert_eq!(c.p_cheapest, Decimal::new(1_667, 4));
         assert_eq!(a.savings.p_positive, Decimal::new(5_000, 4));
@@ -774,29 +925,38 @@ mod tests {
         // Upfront's means: (4+6)/2 = 5, (26+24)/2 = 25, (20+30)/2 = 25 against 10, 20, 30:
         // below, above, below. The first month below is 1, but the cost crosses back in
         // month 2: break-even month 3.
-        let monthly = |v: [i64; 3]| {
-            let mut x = strategy_path(v[2], 0);
-            x.monthly_cash = v
-                .iter()
-                .map(|u| Money::from_micros(u * 1_000_000))
-                .collect();
-            x
+        let path = || PathResult {
+            strategies: vec![strategy_path(30, 0), strategy_path(0, 0)],
+            demanded: Credits::ZERO,
+            clamped_days: 0,
         };
-        let paths = vec![
-            PathResult {
-                strategies: vec![monthly([10, 20, 30]), monthly([4, 26, 20])],
-                demanded: Credits::ZERO,
-                clamped_days: 0,
-            },
-            PathResult {
-                strategies: vec![monthly([10, 20, 30]), monthly([6, 24, 30])],
-                demanded: Credits::ZERO,
-                clamped_days: 0,
-            },
-        ];
-        let upfront = measure_stats(&paths, 1, Comparison::exact(0), Measure::Cash);
+        // Per path: baseline cash months 1-3, its economic cost (unused here), then upfront's.
+        let rows: Vec<i64> = [
+            [10, 20, 30, 0, 0, 0, 4, 26, 20, 0, 0, 0],
+            [10, 20, 30, 0, 0, 0, 6, 24, 30, 0, 0, 0],
+        ]
+        .iter()
+        .flatten()
+        .map(|u| u * 1_000_000)
+        .collect();
+        let run = run_with_months(vec![path(), path()], 3, &rows);
+        let upfront = measure_stats(&run, 1, Comparison::exact(0), Measure::Cash);
         assert_eq!(upfront.break_even_month, Some(3));
-        let baseline = measure_stats(&paths, 0, Comparison::exact(0), Measure::Cash);
+        // The fan of two paths: P10 and P50 are the lower, P90 the higher.
+        let m = |u: i64| Money::from_micros(u * 1_000_000);
+        assert_eq!(
+            upfront.fan,
+            vec![
+                [m(4), m(4), m(6)],
+                [m(24), m(24), m(26)],
+                [m(20), m(20), m(30)]
+            ]
+        );
+        assert_eq!(
+            upfront.cumulative_sums_micros,
+            vec![10_000_000, 50_000_000, 50_000_000]
+        );
+        let baseline = measure_stats(&run, 0, Comparison::exact(0), Measure::Cash);
         assert_eq!(baseline.break_even_month, None);
     }
 

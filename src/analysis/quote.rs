@@ -15,7 +15,7 @@
 
 use crate::analysis::advise::{advise, Advice, Constraints, Goal, RaceConfig};
 use crate::analysis::breakeven::{self, Breakeven, Choice, Cost, Origin, Sweep, SweepError, Unit};
-use crate::analysis::montecarlo::{self, Comparison, PathError, Summary};
+use crate::analysis::montecarlo::{self, Comparison, SimulateError, Summary};
 use crate::analysis::Case;
 use crate::engine::ledger::{CapSetting, FlexSetting};
 use crate::engine::strategy::Strategy;
@@ -85,7 +85,7 @@ pub struct Quote {
 
 #[derive(Debug)]
 pub enum QuoteError {
-    Path(PathError),
+    Path(SimulateError),
     Sweep(SweepError),
 }
 

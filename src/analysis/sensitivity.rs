@@ -12,7 +12,7 @@
 //! Parameters change the inputs, never the engine: prices and fees are scaled and rounded to
 //! the book's resolution, usage models are rebuilt with their means, growth or spreads moved.
 
-use crate::analysis::montecarlo::{self, Comparison, Measure, PathError, SimConfig};
+use crate::analysis::montecarlo::{self, Comparison, Measure, SimConfig, SimulateError};
 use crate::analysis::Case;
 use crate::model::amounts::{Credits, Money, Price};
 use crate::model::pricing::PricingBook;
@@ -334,7 +334,7 @@ pub enum SensitivityError {
     },
     Path {
         parameter: Option<Parameter>,
-        error: PathError,
+        error: SimulateError,
     },
 }
 
@@ -372,7 +372,7 @@ fn point(
     sim: SimConfig,
     m: Measure,
     change: Decimal,
-) -> Result<Point, PathError> {
+) -> Result<Point, SimulateError> {
     let paths = montecarlo::simulate(case, model, sim, &|_| {})?;
     let summary = montecarlo::summarise(case, sim, Comparison::exact(0), &paths);
     let means: Vec<Decimal> = summary

@@ -191,7 +191,7 @@ fn time_simulation(
         let summary = summarise(case, config, spec.comparison(), &results);
         t.full = t.full.min(started.elapsed().as_secs_f64());
         // Both drew the same usage: the draw measured the full run's draws.
-        let replayed: Credits = results.iter().map(|r| r.demanded).sum();
+        let replayed: Credits = results.paths.iter().map(|r| r.demanded).sum();
         assert_eq!(
             demanded, replayed,
             "draw-only and full runs drew the same usage"

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     provenance.push("paths", paths.to_string());
     let wants_charts = args.report.out.is_some() || args.report.format == FormatArg::Html;
     let rendered = if wants_charts {
-        charts::charts(&scenario, &summary, &results)
+        charts::charts(&scenario, &summary, &results.paths)
             .map_err(|e| bad(format_args!("drawing charts: {e}")))?
     } else {
         Vec::new()
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut doc = simulate_doc(&scenario, &summary, inline);
     doc.set_provenance(&provenance);
     let files = if args.report.out.is_some() {
-        output_files(&scenario, &summary, &results, rendered, &provenance)
+        output_files(&scenario, &summary, &results.paths, rendered, &provenance)
     } else {
         Vec::new()
     };
