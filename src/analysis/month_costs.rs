@@ -15,11 +15,11 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 
 /// Most bytes of month-end costs held in memory; a run needing more keeps them in a file.
-pub const IN_MEMORY_BYTES_MAX: usize = 64 << 20;
+pub const IN_MEMORY_BYTES_MAX: usize = 32 << 20;
 
 /// Most bytes of one block of month-end costs (as filled by the paths, and once more as
 /// laid out by column).
-const BLOCK_BYTES_MAX: usize = 8 << 20;
+const BLOCK_BYTES_MAX: usize = 2 << 20;
 
 /// Cash and economic cost: the two measures whose month ends are kept.
 pub const MEASURES: usize = 2;
@@ -123,7 +123,7 @@ impl MonthCosts {
             }
         }
         let stored = match &mut self.spill {
-            None => Stored::Memory(columns.clone()),
+            None => Stored::Memory(std::mem::take(columns)),
             Some(file) => {
                 let offset = self.spill_len;
                 let mut bytes = Vec::new();
@@ -234,8 +234,8 @@ mod tests {
             strategies: 4,
             months: 12,
         };
-        // 96 values = 768 bytes a path: 8 MiB / 768 = 10,922 paths.
-        assert_eq!(year.block_paths(IN_MEMORY_BYTES_MAX), 10_922);
+        // 96 values = 768 bytes a path: 2 MiB / 768 = 2,730 paths.
+        assert_eq!(year.block_paths(IN_MEMORY_BYTES_MAX), 2_730);
         // Within a smaller memory bound: 7,680 / 768 = 10 paths.
         assert_eq!(year.block_paths(7_680), 10);
         let huge = Shape {
