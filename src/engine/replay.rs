@@ -163,10 +163,11 @@ pub fn replay_observed<'a>(
             .map_err(|(o, e)| stopped(o)(e.into()))?;
         let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
         driver
-            .replay_instant(&mut ledger, t, &at_t, &mut usage)
+            .replay_instant(&mut ledger, t, &at_t)
             .map_err(stopped(t))?;
         // Nothing but usage happens before the next scheduled action, observation or
-        // boundary: what the strategy cannot answer is served as one run.
+        // boundary: what the strategy cannot answer is served as one run, the usage at `t`
+        // included (it comes after everything else at `t`).
         let until = [scheduled.peek().map(|s| s.at), observations.next_at()]
             .into_iter()
             .flatten()
@@ -174,6 +175,10 @@ pub fn replay_observed<'a>(
         driver
             .serve_quiet_run(&mut ledger, until, &mut usage)
             .map_err(|(at, stop)| stopped(at)(stop))?;
+        // What the run did not take at `t`, one event at a time.
+        driver
+            .serve_at(&mut ledger, t, &mut usage)
+            .map_err(stopped(t))?;
     }
     observations
         .report_while(&mut ledger, |o| o < horizon_end)
@@ -260,15 +265,14 @@ struct Driver<'s> {
 }
 
 impl Driver<'_> {
-    /// Everything at instant `t`: the scheduled actions `at_t`, the ledger crossing to `t`,
-    /// and the usage at `t`, each followed by the strategy's reactions.
+    /// Everything at instant `t` but its usage: the scheduled actions `at_t` and the ledger
+    /// crossing to `t`, each followed by the strategy's reactions.
     #[inline]
     fn replay_instant(
         &mut self,
         ledger: &mut Ledger<'_>,
         t: Instant,
         at_t: &[&Scheduled],
-        usage: &mut impl UsageReader,
     ) -> Result<(), Stop> {
         // Plan changes at t come before a renewal falling at t: they replace it
         // (`Ledger::change_plan` crosses only the boundaries before t).
@@ -288,6 +292,18 @@ impl Driver<'_> {
             self.actions.push(s.action);
             self.apply_and_react(ledger, t)?;
         }
+        Ok(())
+    }
+
+    /// The usage at `t` not yet served, one event at a time, each followed by the strategy's
+    /// reactions.
+    #[inline]
+    fn serve_at(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        t: Instant,
+        usage: &mut impl UsageReader,
+    ) -> Result<(), Stop> {
         while let Some(u) = usage.next_at(t) {
             ledger.consume(t, u.credits)?;
             self.apply_and_react(ledger, t)?;
