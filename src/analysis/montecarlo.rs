@@ -267,35 +267,65 @@ pub fn simulate_within(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
     );
-    let horizon = horizon(case, model);
     let months = month_ends(case.workspace.anchor, case.horizon.end);
     let shape = Shape {
         strategies: case.strategies.len(),
         months: months.len(),
     };
     let total = u64::from(config.paths);
+    let work = Work {
+        case,
+        model,
+        config,
+        months: &months,
+        block_paths: shape.block_paths(bytes_max),
+    };
     in_pool(config.threads, || {
         let mut costs = MonthCosts::new(shape, total as usize, bytes_max)?;
-        let mut paths = Vec::with_capacity(total as usize);
-        let (mut rows, mut columns) = (Vec::new(), Vec::new());
-        let mut start = 0;
-        while start < total {
-            let end = total.min(start + shape.block_paths(bytes_max) as u64);
-            let block = start..end;
-            paths.extend(run_block(
-                case,
-                (&horizon, &months),
-                config.seed,
-                block,
-                &mut rows,
-                progress,
-            )?);
-            costs.push_block(&rows, &mut columns)?;
-            start = end;
-        }
+        let mut columns = Vec::new();
+        let paths = work.run_in_blocks(0..total, progress, |rows| {
+            costs
+                .push_block(rows, &mut columns)
+                .map_err(SimulateError::Spill)
+        })?;
         let months = month_columns(&costs)?;
         Ok(Simulated { paths, months })
     })
+}
+
+/// What runs a range of paths.
+struct Work<'w> {
+    case: &'w Case,
+    model: &'w UsageModel,
+    config: SimConfig,
+    months: &'w [Instant],
+    block_paths: usize,
+}
+
+impl Work<'_> {
+    /// Runs the paths numbered `paths` in blocks of `block_paths`, in parallel inside each
+    /// block, handing each block's month-end costs to `keep` (see [`run_block`]).
+    fn run_in_blocks<E: From<PathError>>(
+        &self,
+        paths: std::ops::Range<u64>,
+        progress: &(dyn Fn(u64) + Sync),
+        mut keep: impl FnMut(&[i64]) -> Result<(), E>,
+    ) -> Result<Vec<PathResult>, E> {
+        let horizon = horizon(self.case, self.model);
+        let (mut results, mut rows) = (Vec::new(), Vec::new());
+        let mut start = paths.start;
+        while start < paths.end {
+            let block = start..paths.end.min(start + self.block_paths as u64);
+            start = block.end;
+            let drawn = (&horizon, self.months);
+            let seed = self.config.seed;
+            results.extend(run_block(
+                self.case, drawn, seed, block, &mut rows, progress,
+            )?);
+            keep(&rows)?;
+        }
+        Ok(results)
+    }
 }
 
 /// Runs the paths numbered `paths`, each path's month-end costs into `rows` one after the
@@ -361,58 +391,51 @@ pub fn simulate_paths(
     config: SimConfig,
     paths: std::ops::Range<u64>,
 ) -> Result<Vec<PathResult>, PathError> {
-    let horizon = horizon(case, model);
     let months = month_ends(case.workspace.anchor, case.horizon.end);
     let shape = Shape {
         strategies: case.strategies.len(),
         months: months.len(),
     };
+    let work = Work {
+        case,
+        model,
+        config,
+        months: &months,
+        block_paths: shape.block_paths(month_costs::IN_MEMORY_BYTES_MAX),
+    };
     in_pool(config.threads, || {
-        let (mut results, mut rows) = (Vec::new(), Vec::new());
-        let mut start = paths.start;
-        while start < paths.end {
-            let block_paths = shape.block_paths(month_costs::IN_MEMORY_BYTES_MAX);
-            let block = start..paths.end.min(start + block_paths as u64);
-            start = block.end;
-            let seed = config.seed;
-            results.extend(run_block(
-                case,
-                (&horizon, &months),
-                seed,
-                block,
-                &mut rows,
-                &|_| {},
-            )?);
-        }
-        Ok(results)
+        work.run_in_blocks(paths, &|_| {}, |_| Ok::<(), PathError>(()))
     })
 }
 
 /// The credits each of the first `config.paths` paths demands over the horizon, drawn and
 /// not replayed.
 pub fn demands(case: &Case, model: &UsageModel, config: SimConfig) -> Vec<Credits> {
-    let horizon = horizon(case, model);
-    in_pool(config.threads, || {
-        (0..u64::from(config.paths))
-            .into_par_iter()
-            .map_init(PathBuffers::default, |buffers, path| {
-                draw_path(case, &horizon, config.seed, path, buffers);
-                buffers.usage.iter().map(|u| u.credits).sum::<Credits>()
-            })
-            .collect()
+    each_drawn(case, model, config, |usage| {
+        usage.iter().map(|u| u.credits).sum()
     })
 }
 
 /// The usage of each of the first `config.paths` paths, drawn and not replayed: path k is
 /// the usage `simulate` replays on path k.
 pub fn draw_usage(case: &Case, model: &UsageModel, config: SimConfig) -> Vec<Vec<CreditUsage>> {
+    each_drawn(case, model, config, <[CreditUsage]>::to_vec)
+}
+
+/// `of` each of the first `config.paths` paths' usage, drawn and not replayed.
+fn each_drawn<T: Send>(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+    of: impl Fn(&[CreditUsage]) -> T + Sync,
+) -> Vec<T> {
     let horizon = horizon(case, model);
     in_pool(config.threads, || {
         (0..u64::from(config.paths))
             .into_par_iter()
             .map_init(PathBuffers::default, |buffers, path| {
                 draw_path(case, &horizon, config.seed, path, buffers);
-                buffers.usage.clone()
+                of(&buffers.usage)
             })
             .collect()
     })
