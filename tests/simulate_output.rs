@@ -228,3 +228,29 @@ fn out_dir_holds_tables_that_agree_with_the_summary_and_two_charts() {
     let dist_svg = std::fs::read_to_string(dir.path().join("cost-distribution.svg")).unwrap();
     assert!(dist_svg.contains("% of paths"));
 }
+
+#[test]
+fn a_run_whose_month_end_costs_cannot_go_to_a_temporary_file_stops_before_any_output() {
+    // 50,000 paths x 4 strategies x 2 measures x 12 month ends x 8 bytes = 38,400,000 bytes,
+    // past the 33,554,432 (32 MiB) kept in memory: the run keeps them in a temporary file,
+    // and TMPDIR names a folder that does not exist.
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let (missing, out) = (scratch.path().join("missing"), scratch.path().join("out"));
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/reference.toml");
+    let run = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+        .args(["simulate", "--paths", "50000"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .env("TMPDIR", &missing)
+        .output()
+        .expect("creditsim runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let expected = format!(
+        "keeping the paths' month-end costs in a temporary file in {} (TMPDIR)",
+        missing.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(run.stdout.is_empty() && !out.exists(), "no partial output");
+}

@@ -232,7 +232,10 @@ pub struct MonthColumn {
 pub enum SimulateError {
     #[error(transparent)]
     Path(#[from] PathError),
-    #[error("keeping the paths' month-end costs in a temporary file: {0}")]
+    #[error(
+        "keeping the paths' month-end costs in a temporary file in {dir} (TMPDIR): {0}",
+        dir = std::env::temp_dir().display()
+    )]
     Spill(#[from] std::io::Error),
 }
 

@@ -8,7 +8,8 @@
 //! [`IN_MEMORY_BYTES_MAX`] the blocks stay in memory; past it they are written to an
 //! unnamed temporary file as they are finished, and a column is read back from each block
 //! when it is summarised. Resident memory then holds one block and one column, whatever
-//! the horizon; the file holds paths x strategies x 2 x months x 8 bytes.
+//! the horizon; the file (in the temporary directory, `TMPDIR`, removed when the run ends
+//! or dies) holds paths x strategies x 2 x months x 8 bytes.
 
 use std::fs::File;
 use std::io::Write;
@@ -110,7 +111,8 @@ impl MonthCosts {
     }
 
     /// Appends the next block of paths: `rows` holds each path's values one after the other
-    /// (laid out by [`Shape::column`]). `columns` is scratch space, reused between blocks.
+    /// (laid out by [`Shape::column`]). `columns` is scratch space: a block kept in memory
+    /// takes it over, one written to the file leaves it for the next block.
     pub fn push_block(&mut self, rows: &[i64], columns: &mut Vec<i64>) -> std::io::Result<()> {
         let width = self.shape.per_path();
         assert!(width > 0 && rows.len() % width == 0, "whole paths");
@@ -143,19 +145,17 @@ impl MonthCosts {
         assert!(column < self.shape.per_path());
         out.clear();
         out.reserve(self.paths);
+        let mut bytes = Vec::new();
         for block in &self.blocks {
             let from = column * block.paths;
             match &block.stored {
                 Stored::Memory(values) => out.extend_from_slice(&values[from..from + block.paths]),
                 Stored::File(offset) => {
                     let file = self.spill.as_ref().expect("a spilled block has a file");
-                    let start = out.len();
-                    out.resize(start + block.paths, 0);
-                    let mut bytes = vec![0u8; block.paths * 8];
+                    bytes.resize(block.paths * 8, 0);
                     file.read_exact_at(&mut bytes, offset + (from * 8) as u64)?;
-                    for (value, chunk) in out[start..].iter_mut().zip(bytes.chunks_exact(8)) {
-                        *value = i64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
-                    }
+                    let values = bytes.chunks_exact(8);
+                    out.extend(values.map(|b| i64::from_ne_bytes(b.try_into().expect("8 bytes"))));
                 }
             }
         }
