@@ -7,7 +7,7 @@
 //! (`.ci/run` sets it): CI never skips it.
 
 mod common;
-use common::{chromium, harness_result, root, screenshot_clean};
+use common::{chromium, harness_result, root, screenshot_clean, tool_or_skip};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -67,12 +67,7 @@ function measure(page, width) {{
 
 #[test]
 fn every_report_renders_in_chromium_without_errors_and_fits_the_window() {
-    let Some(exe) = chromium() else {
-        assert!(
-            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
-            "Chromium is required (apt-get install chromium)"
-        );
-        eprintln!("skipped: no Chromium (apt-get install chromium); .ci/run installs it");
+    let Some(exe) = tool_or_skip(chromium(), "Chromium (apt-get install chromium)") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

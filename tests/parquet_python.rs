@@ -6,22 +6,10 @@
 //! else `python3`. Without pyarrow and pandas the test says so and passes, unless
 //! `CREDITSIM_REQUIRE_TOOLS` is set (`.ci/run` sets it): CI never skips it.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 mod common;
-use common::creditsim_ok;
-
-fn python() -> Option<PathBuf> {
-    let exe = std::env::var_os("CREDITSIM_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    let ok = Command::new(&exe)
-        .args(["-c", "import pyarrow, pandas"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(exe)
-}
+use common::{creditsim_ok, python_importing, tool_or_skip};
 
 /// For each file: read with pyarrow, check the text column's type and the provenance, then
 /// group by it in pandas (pyarrow-backed) and print the group count.
@@ -42,12 +30,10 @@ for path, text_column, needs_provenance in zip(sys.argv[1::3], sys.argv[2::3], s
 
 #[test]
 fn pyarrow_and_pandas_read_every_parquet_file_and_group_by_text() {
-    let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
-            "python with pyarrow and pandas is required (CREDITSIM_PYTHON)"
-        );
-        eprintln!("skipped: no python with pyarrow and pandas; .ci/run makes one");
+    let Some(py) = tool_or_skip(
+        python_importing("pyarrow, pandas"),
+        "Python with pyarrow and pandas (CREDITSIM_PYTHON)",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

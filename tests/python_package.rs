@@ -6,31 +6,17 @@
 //! Without a Python that has the package installed the test says so and passes, unless
 //! `CREDITSIM_REQUIRE_TOOLS` is set (`.ci/run` sets it): CI never skips it.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 mod common;
-use common::root;
-
-fn python_with_the_package() -> Option<PathBuf> {
-    let exe = std::env::var_os("CREDITSIM_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    let ok = Command::new(&exe)
-        .args(["-c", "import creditsim, pytest"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(exe)
-}
+use common::{python_importing, root, tool_or_skip};
 
 #[test]
 fn the_python_package_passes_its_tests_under_pytest_spark_and_dask() {
-    let Some(py) = python_with_the_package() else {
-        assert!(
-            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
-            "a Python with the creditsim package and pytest is required (CREDITSIM_PYTHON; .ci/run installs it)"
-        );
-        eprintln!("skipped: no Python with the creditsim package; .ci/run installs it");
+    let Some(py) = tool_or_skip(
+        python_importing("creditsim, pytest"),
+        "Python with the creditsim package and pytest (CREDITSIM_PYTHON)",
+    ) else {
         return;
     };
     let out = Command::new(&py)

@@ -9,7 +9,7 @@
 //! (`.ci/run` sets it).
 
 mod common;
-use common::{chromium, harness_result, root, screenshot_clean};
+use common::{chromium, harness_result, root, screenshot_clean, tool_or_skip};
 use creditsim::analysis::advise::{Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::breakeven::{grid, steady_usage, Unit};
 use creditsim::analysis::montecarlo::{Measure, SimConfig};
@@ -162,12 +162,7 @@ fn slider_moves_to_engine_numbers(exe: &Path, dir: &Path, profile: &str) {
 
 #[test]
 fn quotes_print_on_one_page_render_cleanly_and_their_slider_shows_engine_numbers() {
-    let Some(exe) = chromium() else {
-        assert!(
-            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
-            "Chromium is required (apt-get install chromium)"
-        );
-        eprintln!("skipped: no Chromium (apt-get install chromium); .ci/run installs it");
+    let Some(exe) = tool_or_skip(chromium(), "Chromium (apt-get install chromium)") else {
         return;
     };
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("quote-screenshots");

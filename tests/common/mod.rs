@@ -22,6 +22,34 @@ pub fn creditsim_ok(args: &[&str]) {
     );
 }
 
+/// `found`, or `None` once the test has said it is skipped for want of `tool`; a failure
+/// instead when `CREDITSIM_REQUIRE_TOOLS` is set (`.ci/run` sets it), so CI never skips.
+#[allow(dead_code)]
+pub fn tool_or_skip<T>(found: Option<T>, tool: &str) -> Option<T> {
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CREDITSIM_REQUIRE_TOOLS").is_none(),
+            "{tool} is required; .ci/run installs it"
+        );
+        eprintln!("skipped: no {tool}; .ci/run installs it");
+    }
+    found
+}
+
+/// The Python of `CREDITSIM_PYTHON` (else `python3`), if it imports every one of `modules`
+/// (comma-separated, as in an `import` line).
+#[allow(dead_code)]
+pub fn python_importing(modules: &str) -> Option<std::path::PathBuf> {
+    let exe = std::env::var_os("CREDITSIM_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("python3"));
+    let ok = Command::new(&exe)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(exe)
+}
+
 /// Debian's Chromium (or `$CREDITSIM_CHROMIUM`), if this machine has one.
 #[allow(dead_code)]
 pub fn chromium() -> Option<std::path::PathBuf> {
