@@ -538,6 +538,9 @@ impl<'b> Ledger<'b> {
     /// Cost basis of the prepaid credits held now, rounded once. It is at most what the
     /// lots cost, which was charged within the money limit.
     pub fn unused_prepaid_value_now(&self) -> Money {
+        if self.lots.is_empty() {
+            return Money::ZERO; // most month ends of most strategies
+        }
         let mut value = ExactMoney::ZERO;
         for lot in &self.lots {
             value += lot.remaining_value();
@@ -1014,8 +1017,19 @@ impl<'b> Ledger<'b> {
         if self.alert_fired || self.included_granted.is_zero() {
             return None;
         }
-        let threshold = i128::from(self.book.alert_threshold_percent);
-        Some((threshold * i128::from(self.included_granted.micros()) + 99) / 100)
+        let (threshold, granted) = (
+            self.book.alert_threshold_percent,
+            self.included_granted.micros(),
+        );
+        // In 64 bits where the product fits (every real grant): a 128-bit division by 100 is
+        // a library call, and this runs at every served event.
+        let narrow = u64::try_from(granted)
+            .ok()
+            .and_then(|g| g.checked_mul(u64::from(threshold)));
+        Some(match narrow {
+            Some(product) => i128::from(product.div_ceil(100)),
+            None => (i128::from(threshold) * i128::from(granted) + 99) / 100,
+        })
     }
 
     /// Whether flex serves usage now (it may still be capped).

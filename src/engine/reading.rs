@@ -109,6 +109,9 @@ pub struct PrefixedEvents<'a> {
     marks: &'a [Instant],
     events_before_mark: &'a [usize],
     next: usize,
+    /// The first mark after the next event (every earlier mark has no event left before
+    /// it): the end of most quiet runs, checked before any search.
+    next_mark: usize,
 }
 
 /// What [`PrefixedEvents`] writes for a path, reused from path to path.
@@ -129,6 +132,7 @@ impl<'a> PrefixedEvents<'a> {
             marks: &[],
             events_before_mark: &[],
             next: 0,
+            next_mark: 0,
         }
     }
 
@@ -155,12 +159,16 @@ impl<'a> PrefixedEvents<'a> {
             marks,
             events_before_mark: before,
             next: 0,
+            next_mark: before.iter().take_while(|b| **b == 0).count(),
         }
     }
 
     /// How many events fall before `until` from the reader's place.
     #[inline]
     fn count_before(&self, until: Instant) -> usize {
+        if self.marks.get(self.next_mark) == Some(&until) {
+            return self.events_before_mark[self.next_mark] - self.next;
+        }
         match self.marks.binary_search(&until) {
             Ok(k) => self.events_before_mark[k].saturating_sub(self.next),
             Err(_) => self.events[self.next..].partition_point(|u| u.at < until),
@@ -171,14 +179,14 @@ impl<'a> PrefixedEvents<'a> {
 /// `prefix_micros[i]`: the credits of the first `i` of `events`.
 fn running_totals(events: &[CreditUsage], prefix_micros: &mut Vec<i128>) {
     prefix_micros.clear();
-    prefix_micros.reserve(events.len() + 1);
+    prefix_micros.push(0);
     let mut total = 0i128;
-    prefix_micros.push(total);
-    for u in events {
+    // A map over a slice has an exact length: one reservation, no capacity check per event.
+    prefix_micros.extend(events.iter().map(|u| {
         debug_assert!(u.credits.micros() >= 0, "usage is never negative");
         total += i128::from(u.credits.micros());
-        prefix_micros.push(total);
-    }
+        total
+    }));
 }
 
 impl UsageReader for PrefixedEvents<'_> {
@@ -195,6 +203,13 @@ impl UsageReader for PrefixedEvents<'_> {
     #[inline]
     fn skip(&mut self, count: usize) {
         self.next = (self.next + count).min(self.events.len());
+        while self
+            .events_before_mark
+            .get(self.next_mark)
+            .is_some_and(|before| *before <= self.next)
+        {
+            self.next_mark += 1;
+        }
     }
 
     fn quiet_run(&self, until: Instant, budget_micros: i128) -> QuietRun {

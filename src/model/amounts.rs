@@ -292,6 +292,24 @@ impl ExactMoney {
         // Powers of ten from a table: this runs at every invoice and month-end valuation of
         // every Monte Carlo path.
         let step = POWERS_OF_TEN[(EXACT_SCALE_DIGITS - minor_digits) as usize];
+        // The usual amount is not negative and fits 64 bits (under 18 million in exact
+        // units): then one 64-bit division, without the general path's signed cases.
+        if let Ok(exact) = u64::try_from(self.0) {
+            let step = step as u64; // at most 10^12
+            let (quotient, remainder) = (exact / step, exact % step);
+            let up = match remainder.cmp(&(step - remainder)) {
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Equal => match mode {
+                    Rounding::HalfUp => true,
+                    Rounding::HalfEven => quotient % 2 != 0,
+                },
+            };
+            // (quotient + 1) x 10^(6 - minor) <= 2^64 / 10^6: within i64, and below the limit.
+            let micros = (quotient + u64::from(up))
+                * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize] as u64;
+            return Ok(Money(micros as i64));
+        }
         let minor_units = div_round(self.0, step, mode);
         // |minor_units| <= |self| / 10^6 + 1, so this product cannot overflow i128.
         let micros = minor_units * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize];
@@ -795,6 +813,31 @@ mod tests {
             match x.times(n, "product") {
                 Ok(p) => prop_assert_eq!((i128::from(p.0), product <= max), (product, true)),
                 Err(_) => prop_assert_eq!(product > max, true),
+            }
+        }
+
+        /// Rounding to the minor unit is the one-step formula, `div_round` of the exact amount
+        /// by 10^(12 - minor digits), scaled back to micro-units, on both sides of the 64-bit
+        /// path's edge (2^64 exact units), for every number of minor digits and both modes.
+        #[test]
+        fn rounding_to_the_minor_unit_is_one_division(
+            exact in proptest::prop_oneof![
+                0i128..=1_000_000_000_000_000,
+                0i128..=i128::from(u64::MAX),
+                (i128::from(u64::MAX) - 2_000_000_000_000)..=(i128::from(u64::MAX) + 2_000_000_000_000),
+                -1_000_000_000_000_000i128..=0,
+            ],
+            minor_digits in 0u32..=SCALE_DIGITS,
+            half_even in proptest::bool::ANY,
+        ) {
+            let mode = if half_even { Rounding::HalfEven } else { Rounding::HalfUp };
+            let step = POWERS_OF_TEN[(EXACT_SCALE_DIGITS - minor_digits) as usize];
+            // Exact halves too: the amount's multiple of the step plus half of it.
+            for exact in [exact, exact - exact.rem_euclid(step) + step / 2] {
+                let expected = div_round(exact, step, mode)
+                    * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize];
+                let got = ExactMoney(exact).round_to_minor(minor_digits, mode, "test");
+                proptest::prop_assert_eq!(got.map(|m| i128::from(m.0)), Ok(expected));
             }
         }
 

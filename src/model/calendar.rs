@@ -34,6 +34,37 @@ impl Period {
 /// cycle and flex period of every replay, and chrono's general month arithmetic was a visible
 /// share of a Monte Carlo run. `tests::add_months_agrees_with_chrono` holds it to chrono's.
 pub fn add_months(anchor: Instant, months: u32) -> Instant {
+    MONTHS_FROM_ANCHOR.with(|table| {
+        let mut table = table.borrow_mut();
+        if table.first() != Some(&anchor) {
+            table.clear();
+            table.push(anchor); // anchor + 0 months, its day always exists
+        }
+        let n = months as usize;
+        if let Some(t) = table.get(n) {
+            return *t;
+        }
+        let t = months_after(anchor, months);
+        if n == table.len() && n < MONTHS_REMEMBERED {
+            table.push(t);
+        }
+        t
+    })
+}
+
+/// How many months from one anchor [`add_months`] remembers: the longest horizon and then some.
+const MONTHS_REMEMBERED: usize = 2_048;
+
+thread_local! {
+    /// `add_months(anchor, k)` for k = 0, 1, ... of the anchor last asked about, on this
+    /// thread. A replay asks for its anchor's months in order, at every period boundary of
+    /// every strategy and Monte Carlo path (the same dates each time), and building a date
+    /// was a visible share of a replay. A memo of a pure function: it changes no result.
+    static MONTHS_FROM_ANCHOR: std::cell::RefCell<Vec<Instant>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`add_months`] worked out.
+fn months_after(anchor: Instant, months: u32) -> Instant {
     let date = anchor.date();
     let index = i64::from(date.year()) * 12 + i64::from(date.month0()) + i64::from(months);
     let year = i32::try_from(index.div_euclid(12)).expect("validated years");
@@ -88,6 +119,44 @@ mod tests {
         assert_eq!(add_months(anchor, 3), day(2026, 4, 30));
         // Leap year 2028: Feb 29.
         assert_eq!(add_months(day(2028, 1, 30), 1), day(2028, 2, 29));
+    }
+
+    #[test]
+    fn remembered_months_are_chronos_months() {
+        // Anchors on a 31st, a 29 February and a time of day; each walked in order (the
+        // memo fills), again (it answers), out of order and interleaved with another anchor
+        // (it restarts), always equal to chrono's month arithmetic.
+        let anchors = [
+            NaiveDate::from_ymd_opt(2026, 1, 31)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+                .unwrap()
+                .and_hms_opt(13, 5, 7)
+                .unwrap(),
+        ];
+        let by_chrono = |t: Instant, k: u32| t.checked_add_months(chrono::Months::new(k)).unwrap();
+        for _ in 0..2 {
+            for anchor in anchors {
+                for k in (0..300).chain([2_500, 7, 0, 299, 300, 301]) {
+                    assert_eq!(
+                        add_months(anchor, k),
+                        by_chrono(anchor, k),
+                        "{anchor} + {k}"
+                    );
+                }
+            }
+        }
+        for k in 0..300 {
+            for anchor in anchors {
+                assert_eq!(
+                    add_months(anchor, k),
+                    by_chrono(anchor, k),
+                    "{anchor} + {k}"
+                );
+            }
+        }
     }
 
     #[test]
