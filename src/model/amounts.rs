@@ -106,6 +106,23 @@ pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
     quotient + i128::from(round_up)
 }
 
+/// `quotient`, rounded by `mode` for the `remainder` (in [0, `divisor`)) its division left:
+/// up when the remainder is over half the divisor, and at exactly half by the mode (compared
+/// without 2 x remainder, which could overflow).
+#[inline]
+pub fn rounded_quotient(quotient: u64, remainder: u64, divisor: u64, mode: Rounding) -> u64 {
+    debug_assert!(remainder < divisor);
+    let up = match remainder.cmp(&(divisor - remainder)) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => match mode {
+            Rounding::HalfUp => true,
+            Rounding::HalfEven => quotient % 2 != 0,
+        },
+    };
+    quotient + u64::from(up)
+}
+
 fn scaled_from_decimal(value: Decimal, digits: u32, max: i128) -> Result<i128, AmountError> {
     if value.is_sign_negative() && !value.is_zero() {
         return Err(AmountError::Negative { value });
@@ -296,18 +313,9 @@ impl ExactMoney {
         // units): then one 64-bit division, without the general path's signed cases.
         if let Ok(exact) = u64::try_from(self.0) {
             let step = step as u64; // at most 10^12
-            let (quotient, remainder) = (exact / step, exact % step);
-            let up = match remainder.cmp(&(step - remainder)) {
-                std::cmp::Ordering::Less => false,
-                std::cmp::Ordering::Greater => true,
-                std::cmp::Ordering::Equal => match mode {
-                    Rounding::HalfUp => true,
-                    Rounding::HalfEven => quotient % 2 != 0,
-                },
-            };
-            // (quotient + 1) x 10^(6 - minor) <= 2^64 / 10^6: within i64, and below the limit.
-            let micros = (quotient + u64::from(up))
-                * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize] as u64;
+            let minor_units = rounded_quotient(exact / step, exact % step, step, mode);
+            // At most 2^64 / 10^6 after scaling by 10^(6 - minor): within i64, below the limit.
+            let micros = minor_units * POWERS_OF_TEN[(SCALE_DIGITS - minor_digits) as usize] as u64;
             return Ok(Money(micros as i64));
         }
         let minor_units = div_round(self.0, step, mode);

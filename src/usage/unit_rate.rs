@@ -6,7 +6,7 @@
 //! (exact for every 64-bit dividend; Lemire, Kaser and Kurz, "Faster remainder by direct
 //! computation", 2019), which costs a fraction of a hardware division.
 
-use crate::model::amounts::{div_round, gcd, Rounding};
+use crate::model::amounts::{div_round, gcd, rounded_quotient, Rounding};
 use crate::model::calendar::Instant;
 
 /// Credits per unit of a metric as an exact fraction, for one rate version.
@@ -100,18 +100,7 @@ impl Narrow {
         let n = u128::from(dividend);
         let carry = (low * n) >> 64;
         let quotient = ((high * n + carry) >> 64) as u64;
-        let remainder = dividend - quotient * d;
-        // remainder in [0, d): up when 2 x remainder > d, or at exactly half by the mode
-        // (written without 2 x remainder, which could overflow).
-        let up = match remainder.cmp(&(d - remainder)) {
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Equal => match rounding {
-                Rounding::HalfUp => true,
-                Rounding::HalfEven => quotient % 2 != 0,
-            },
-        };
-        quotient + u64::from(up)
+        rounded_quotient(quotient, dividend - quotient * d, d, rounding)
     }
 }
 
