@@ -153,14 +153,16 @@ impl<'a> PrefixedEvents<'a> {
             }
             before.push(i);
         }
-        PrefixedEvents {
+        let mut start = PrefixedEvents {
             events,
             prefix_micros: &buffers.prefix_micros,
             marks,
             events_before_mark: before,
             next: 0,
-            next_mark: before.iter().take_while(|b| **b == 0).count(),
-        }
+            next_mark: 0,
+        };
+        start.skip(0); // past the marks with no event before them
+        start
     }
 
     /// How many events fall before `until` from the reader's place.

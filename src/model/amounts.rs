@@ -84,14 +84,14 @@ pub fn div_round(numerator: i128, denominator: i128, mode: Rounding) -> i128 {
     }
     // A 128-bit division is a library call several times slower than a 64-bit one, and
     // almost every amount is positive and fits 64 bits (a trace converts millions of rows).
-    let (quotient, remainder) = match (u64::try_from(numerator), u64::try_from(denominator)) {
+    if let (Ok(n), Ok(d)) = (u64::try_from(numerator), u64::try_from(denominator)) {
         // Unsigned: one division gives both (a signed Euclidean pair may take two).
-        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
-        _ => (
-            numerator.div_euclid(denominator),
-            numerator.rem_euclid(denominator),
-        ),
-    };
+        return i128::from(rounded_quotient(n / d, n % d, d, mode));
+    }
+    let (quotient, remainder) = (
+        numerator.div_euclid(denominator),
+        numerator.rem_euclid(denominator),
+    );
     // remainder in [0, denominator): compare 2*remainder with denominator.
     let twice = remainder * 2;
     let round_up = match twice.cmp(&denominator) {
