@@ -342,8 +342,9 @@ pub struct Ledger<'b> {
     lot_sequence: u32,
     /// An instant no later than the next boundary (cycle end, flex-period end, lot expiry),
     /// or `None` when unknown. Cleared wherever a boundary can move earlier (a new cycle or
-    /// flex period, a new lot), so `advance` can skip the boundary search between them:
-    /// it runs several times per usage event.
+    /// flex period, a new lot), so `advance` and `quiet_until` can skip the boundary search
+    /// between them: they run several times per usage event. (A lot used up is dropped, so
+    /// the next boundary can move later than the hint: the hint stays a safe stop.)
     boundary_hint: Option<Instant>,
     /// Counts state changes a strategy could react to (see [`Ledger::version`]).
     version: u64,
@@ -614,6 +615,7 @@ impl<'b> Ledger<'b> {
 
     /// Moves time to `t`, crossing every boundary before `t` (and at `t` when
     /// `inclusive`). Boundaries at or after the horizon's end are left to [`Ledger::finish`].
+    #[inline]
     pub fn advance(&mut self, t: Instant, inclusive: bool) -> Result<(), LimitExceeded> {
         assert!(t >= self.now, "time only moves forward");
         assert!(t < self.horizon_end, "events happen inside the horizon");
@@ -621,6 +623,13 @@ impl<'b> Ledger<'b> {
             self.now = t;
             return Ok(());
         }
+        self.advance_across(t, inclusive)
+    }
+
+    /// [`Ledger::advance`] where a boundary may fall before `t`: out of line, so that the
+    /// common case above (several times per usage event) is a comparison where it is called.
+    #[inline(never)]
+    fn advance_across(&mut self, t: Instant, inclusive: bool) -> Result<(), LimitExceeded> {
         let next = self.cross_boundaries(t, inclusive)?;
         self.now = t;
         self.boundary_hint = Some(next);
@@ -996,10 +1005,14 @@ impl<'b> Ledger<'b> {
         Ok(served)
     }
 
-    /// The first instant at which something other than usage can happen: a cycle or flex
-    /// period boundary, a lot's expiry, or the horizon's end.
+    /// Until when nothing but usage can happen: the first cycle or flex period boundary,
+    /// lot expiry or the horizon's end, or an instant before it (see `boundary_hint`).
     pub fn quiet_until(&self) -> Instant {
-        self.next_boundary().min(self.horizon_end)
+        // The hint, when known, is no later than the next boundary: a quiet run that stops
+        // there early is only split in two (the next step crosses nothing and searches again).
+        let next = self.boundary_hint.unwrap_or_else(|| self.next_boundary());
+        debug_assert!(next <= self.next_boundary());
+        next.min(self.horizon_end)
     }
 
     /// Usage the included credits can still serve before the usage alert fires (one
