@@ -134,10 +134,12 @@ pub fn run_path(
     let usage = &buffers.usage;
     let strategies = replay_path(case, months, usage, &mut buffers.prefix, month_costs)
         .map_err(|error| PathError { path, seed, error })?;
+    // The replays' running totals end at the path's total. Every strategy's ledger held it
+    // within the credit limit.
+    let demanded = i64::try_from(buffers.prefix.total_micros()).expect("within the credit limit");
     Ok(PathResult {
         strategies,
-        // Every strategy's ledger held this total within the credit limit.
-        demanded: usage.iter().map(|u| u.credits).sum(),
+        demanded: Credits::from_micros(demanded),
         clamped_days,
     })
 }

@@ -121,6 +121,14 @@ pub struct PrefixBuffers {
     events_before_mark: Vec<usize>,
 }
 
+impl PrefixBuffers {
+    /// The credits (micro-credits) of every event of the last [`PrefixedEvents`] built in
+    /// these buffers: its last running total.
+    pub fn total_micros(&self) -> i128 {
+        self.prefix_micros.last().copied().unwrap_or(0)
+    }
+}
+
 impl<'a> PrefixedEvents<'a> {
     /// Reads `events` (in time order, one instant each at most), writing their running
     /// totals into `prefix_micros` (a buffer reused from call to call).
