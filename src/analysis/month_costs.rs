@@ -11,6 +11,7 @@
 //! the horizon; the file (in the temporary directory, `TMPDIR`, removed when the run ends
 //! or dies) holds paths x strategies x 2 x months x 8 bytes.
 
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -117,21 +118,22 @@ impl MonthCosts {
         let width = self.shape.per_path();
         assert!(width > 0 && rows.len() % width == 0, "whole paths");
         let paths = rows.len() / width;
-        columns.clear();
-        columns.resize(rows.len(), 0);
-        for (p, row) in rows.chunks_exact(width).enumerate() {
-            for (c, value) in row.iter().enumerate() {
-                columns[c * paths + p] = *value;
-            }
-        }
+        // Column by column on every thread: the paths wait while a block is laid out.
         let stored = match &mut self.spill {
-            None => Stored::Memory(std::mem::take(columns)),
+            None => {
+                columns.clear();
+                columns.resize(rows.len(), 0);
+                transpose(rows, width, columns, |value, slot| *slot = value);
+                Stored::Memory(std::mem::take(columns))
+            }
             Some(file) => {
+                let mut bytes = vec![[0u8; 8]; rows.len()];
+                transpose(rows, width, &mut bytes, |value, slot| {
+                    *slot = value.to_ne_bytes(); // read back by this process only
+                });
+                file.write_all(bytes.as_flattened())?;
                 let offset = self.spill_len;
-                let mut bytes = Vec::new();
-                to_bytes(columns, &mut bytes);
-                file.write_all(&bytes)?;
-                self.spill_len += (columns.len() * 8) as u64;
+                self.spill_len += (rows.len() * 8) as u64;
                 Stored::File(offset)
             }
         };
@@ -163,13 +165,17 @@ impl MonthCosts {
     }
 }
 
-/// The values' bytes in native order (the file is read back by this process only).
-fn to_bytes(values: &[i64], bytes: &mut Vec<u8>) {
-    bytes.clear();
-    bytes.reserve(values.len() * 8);
-    for value in values {
-        bytes.extend_from_slice(&value.to_ne_bytes());
-    }
+/// Lays `rows` (one path's `width` values after another) out column by column into `out`,
+/// each value put in its slot by `put`, the columns on every thread.
+fn transpose<T: Send>(rows: &[i64], width: usize, out: &mut [T], put: impl Fn(i64, &mut T) + Sync) {
+    let paths = rows.len() / width;
+    out.par_chunks_mut(paths)
+        .enumerate()
+        .for_each(|(c, column)| {
+            for (p, slot) in column.iter_mut().enumerate() {
+                put(rows[p * width + c], slot);
+            }
+        });
 }
 
 #[cfg(test)]
