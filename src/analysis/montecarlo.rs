@@ -287,11 +287,8 @@ pub fn simulate_within(
     };
     in_pool(config.threads, || {
         let mut costs = MonthCosts::new(shape, total as usize, bytes_max)?;
-        let mut columns = Vec::new();
         let paths = work.run_in_blocks(0..total, progress, |rows| {
-            costs
-                .push_block(rows, &mut columns)
-                .map_err(SimulateError::Spill)
+            costs.push_block(rows).map_err(SimulateError::Spill)
         })?;
         let months = month_columns(&costs)?;
         Ok(Simulated { paths, months })
@@ -614,9 +611,9 @@ fn stderr_micros(values: &[i64]) -> Decimal {
 }
 
 fn cost_stats(values: &[i64]) -> CostStats {
-    // Selections, not a sort (the summary is the one part of a run on one thread per
-    // strategy and measure): each percentile is the value a sort puts at its index, and
-    // after selecting index n - tail the values from there on are the `tail` largest.
+    // Selections, not a sort: the summary comes after every path, and the run waits for it.
+    // Each percentile is the value a sort puts at its index, and after selecting index
+    // n - tail the values from there on are the `tail` largest.
     let mut scratch = values.to_vec();
     let tail = values.len().div_ceil(20).max(1);
     let cvar95 = {
@@ -859,7 +856,7 @@ mod tests {
             months,
         };
         let mut costs = MonthCosts::new(shape, paths.len(), usize::MAX).unwrap();
-        costs.push_block(rows, &mut Vec::new()).unwrap();
+        costs.push_block(rows).unwrap();
         Simulated {
             months: month_columns(&costs).unwrap(),
             paths,

@@ -112,19 +112,17 @@ impl MonthCosts {
     }
 
     /// Appends the next block of paths: `rows` holds each path's values one after the other
-    /// (laid out by [`Shape::column`]). `columns` is scratch space: a block kept in memory
-    /// takes it over, one written to the file leaves it for the next block.
-    pub fn push_block(&mut self, rows: &[i64], columns: &mut Vec<i64>) -> std::io::Result<()> {
+    /// (laid out by [`Shape::column`]).
+    pub fn push_block(&mut self, rows: &[i64]) -> std::io::Result<()> {
         let width = self.shape.per_path();
         assert!(width > 0 && rows.len() % width == 0, "whole paths");
         let paths = rows.len() / width;
-        // Column by column on every thread: the paths wait while a block is laid out.
+        // Laid out on every thread: the next block's paths wait for this.
         let stored = match &mut self.spill {
             None => {
-                columns.clear();
-                columns.resize(rows.len(), 0);
-                transpose(rows, width, columns, |value, slot| *slot = value);
-                Stored::Memory(std::mem::take(columns))
+                let mut columns = vec![0; rows.len()];
+                transpose(rows, width, &mut columns, |value, slot| *slot = value);
+                Stored::Memory(columns)
             }
             Some(file) => {
                 let mut bytes = vec![[0u8; 8]; rows.len()];
@@ -209,9 +207,8 @@ mod tests {
         for bytes_max in [usize::MAX, 0] {
             let mut costs = MonthCosts::new(shape, 10, bytes_max).unwrap();
             assert_eq!(costs.spills(), bytes_max == 0);
-            let mut scratch = Vec::new();
             for block in [0..4, 4..8, 8..10] {
-                costs.push_block(&rows(shape, block), &mut scratch).unwrap();
+                costs.push_block(&rows(shape, block)).unwrap();
             }
             assert_eq!(costs.paths(), 10);
             let mut column = Vec::new();
