@@ -619,7 +619,12 @@ impl<'b> Ledger<'b> {
     pub fn advance(&mut self, t: Instant, inclusive: bool) -> Result<(), LimitExceeded> {
         assert!(t >= self.now, "time only moves forward");
         assert!(t < self.horizon_end, "events happen inside the horizon");
-        if self.boundary_hint.is_some_and(|hint| t < hint) {
+        // Nothing to cross before the hint, nor at it unless `inclusive` (an observation at a
+        // month end stops just before the boundary there).
+        if self
+            .boundary_hint
+            .is_some_and(|hint| t < hint || (t == hint && !inclusive))
+        {
             self.now = t;
             return Ok(());
         }
