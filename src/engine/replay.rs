@@ -146,9 +146,11 @@ pub fn replay_observed<'a>(
         next: 0,
         observe: watch.observe,
     };
-    let mut scheduled = strategy.scheduled.iter().peekable();
+    // The scheduled actions not yet replayed (in time order), a slice rather than an
+    // iterator: those at an instant are handed on without collecting them.
+    let mut scheduled = &strategy.scheduled[..];
     loop {
-        let next_scheduled = scheduled.peek().map(|s| s.at);
+        let next_scheduled = scheduled.first().map(|s| s.at);
         let next_usage = usage.head().map(|u| u.at);
         let t = match (next_scheduled, next_usage) {
             (None, None) => break,
@@ -161,14 +163,15 @@ pub fn replay_observed<'a>(
         observations
             .report_while(&mut ledger, |o| o <= t)
             .map_err(|(o, e)| stopped(o)(e.into()))?;
-        let at_t: Vec<_> = std::iter::from_fn(|| scheduled.next_if(|s| s.at == t)).collect();
+        let (at_t, later) = scheduled.split_at(scheduled.partition_point(|s| s.at == t));
+        scheduled = later;
         driver
-            .replay_instant(&mut ledger, t, &at_t)
+            .replay_instant(&mut ledger, t, at_t)
             .map_err(stopped(t))?;
         // Nothing but usage happens before the next scheduled action, observation or
         // boundary: what the strategy cannot answer is served as one run, the usage at `t`
         // included (it comes after everything else at `t`).
-        let until = [scheduled.peek().map(|s| s.at), observations.next_at()]
+        let until = [scheduled.first().map(|s| s.at), observations.next_at()]
             .into_iter()
             .flatten()
             .fold(ledger.quiet_until(), Instant::min);
@@ -272,7 +275,7 @@ impl Driver<'_> {
         &mut self,
         ledger: &mut Ledger<'_>,
         t: Instant,
-        at_t: &[&Scheduled],
+        at_t: &[Scheduled],
     ) -> Result<(), Stop> {
         // Plan changes at t come before a renewal falling at t: they replace it
         // (`Ledger::change_plan` crosses only the boundaries before t).
