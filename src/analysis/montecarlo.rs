@@ -368,8 +368,7 @@ fn month_columns(costs: &MonthCosts) -> std::io::Result<Vec<[Vec<MonthColumn>; M
             .map(|k| {
                 costs.read_column(shape.column(s, measure, k), &mut column)?;
                 let sum_micros = column.iter().map(|v| i128::from(*v)).sum();
-                let fan =
-                    [10, 50, 90].map(|q| Money::from_micros(percentile_unsorted(&mut column, q)));
+                let fan = percentiles_unsorted(&mut column, [10, 50, 90]).map(Money::from_micros);
                 Ok(MonthColumn { sum_micros, fan })
             })
             .collect()
@@ -564,12 +563,33 @@ fn percentile_index(n: usize, q_percent: u32) -> usize {
     (n * q_percent as usize).div_ceil(100).max(1) - 1
 }
 
-/// The same percentile without sorting: the value a sort would put at its index (an
-/// O(n) selection; the fan asks for three percentiles per month, per strategy and measure).
-fn percentile_unsorted(values: &mut [i64], q_percent: u32) -> i64 {
-    *values
-        .select_nth_unstable(percentile_index(values.len(), q_percent))
-        .1
+/// The nearest-rank percentiles `q_percent` (ascending) without sorting: the values a sort
+/// would put at their indices, by O(n) selections (the fan asks for three percentiles per
+/// month, per strategy and measure). The middle one is selected first, then the lower ones
+/// among the values below it and the higher ones among those above, so each selection after
+/// the first looks at part of the values.
+fn percentiles_unsorted<const N: usize>(values: &mut [i64], q_percent: [u32; N]) -> [i64; N] {
+    debug_assert!(q_percent.is_sorted(), "ascending percentiles");
+    let ranks = q_percent.map(|q| percentile_index(values.len(), q));
+    let mut out = [0; N];
+    select_ranks(values, 0, &ranks, &mut out);
+    out
+}
+
+/// Puts in `out[i]` the value a sort would put at index `ranks[i]` (ascending) of the whole,
+/// of which `values` are the ones a sort puts from index `offset` on.
+fn select_ranks(values: &mut [i64], offset: usize, ranks: &[usize], out: &mut [i64]) {
+    let Some(&rank) = ranks.get(ranks.len() / 2) else {
+        return;
+    };
+    let (lower, at, upper) = values.select_nth_unstable(rank - offset);
+    let (below, above) = (
+        ranks.partition_point(|r| *r < rank),
+        ranks.partition_point(|r| *r <= rank),
+    );
+    out[below..above].fill(*at);
+    select_ranks(lower, offset, &ranks[..below], &mut out[..below]);
+    select_ranks(upper, rank + 1, &ranks[above..], &mut out[above..]);
 }
 
 /// `numerator / denominator` rounded half-up to 4 decimals; 0 for an empty denominator.
@@ -621,15 +641,16 @@ fn cost_stats(values: &[i64]) -> CostStats {
         scratch.select_nth_unstable(at);
         mean_micros(&scratch[at..])
     };
-    let mut at = |q: u32| Money::from_micros(percentile_unsorted(&mut scratch, q));
+    let [p5, p50, p90, p95, p99] =
+        percentiles_unsorted(&mut scratch, [5, 50, 90, 95, 99]).map(Money::from_micros);
     CostStats {
         mean: mean_micros(values),
         stderr: stderr_micros(values),
-        p5: at(5),
-        p50: at(50),
-        p90: at(90),
-        p95: at(95),
-        p99: at(99),
+        p5,
+        p50,
+        p90,
+        p95,
+        p99,
         cvar95,
     }
 }
@@ -686,13 +707,13 @@ fn savings_stats(
         .iter()
         .map(|p| m.of(&p.strategies[baseline]).micros() - m.of(&p.strategies[s]).micros())
         .collect();
-    let mut scratch = savings.clone();
+    let [p5, p95] = percentiles_unsorted(&mut savings.clone(), [5, 95]);
     let positive = savings.iter().filter(|v| **v > tie_within.micros()).count() as u64;
     SavingsStats {
         mean: mean_micros(&savings),
         stderr: stderr_micros(&savings),
-        p5: Money::from_micros(percentile_unsorted(&mut scratch, 5)),
-        p95: Money::from_micros(percentile_unsorted(&mut scratch, 95)),
+        p5: Money::from_micros(p5),
+        p95: Money::from_micros(p95),
         p_positive: ratio(i128::from(positive), paths.len() as i128),
     }
 }
@@ -1005,13 +1026,25 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn a_selected_percentile_is_the_sorted_one(
+        fn selected_percentiles_are_the_sorted_ones(
             mut values in proptest::collection::vec(-1_000i64..1_000, 1..300),
-            q in 1u32..=100,
+            mut q in proptest::collection::vec(1u32..=100, 1..6),
         ) {
+            // Ties among the values and among the ranks (several percentiles at one index
+            // when there are few values) included.
+            q.sort_unstable();
             let mut sorted = values.clone();
             sorted.sort_unstable();
-            proptest::prop_assert_eq!(percentile_unsorted(&mut values, q), percentile(&sorted, q));
+            let expected: Vec<i64> = q.iter().map(|q| percentile(&sorted, *q)).collect();
+            let selected: Vec<i64> = match q[..] {
+                [a] => percentiles_unsorted(&mut values, [a]).to_vec(),
+                [a, b] => percentiles_unsorted(&mut values, [a, b]).to_vec(),
+                [a, b, c] => percentiles_unsorted(&mut values, [a, b, c]).to_vec(),
+                [a, b, c, d] => percentiles_unsorted(&mut values, [a, b, c, d]).to_vec(),
+                [a, b, c, d, e] => percentiles_unsorted(&mut values, [a, b, c, d, e]).to_vec(),
+                _ => unreachable!("1 to 5 percentiles"),
+            };
+            proptest::prop_assert_eq!(selected, expected);
         }
 
         /// The cost statistics selected in place are those of the sorted values: every
