@@ -210,6 +210,7 @@ fn start_subscription<'a, 's>(
         strategy,
         actions: Vec::new(),
         answered_version: None,
+        reacts: strategy.reacts(),
     };
     strategy.on_start(&ledger, &mut driver.actions)?;
     driver.apply_and_react(&mut ledger, workspace.anchor)?;
@@ -265,6 +266,8 @@ struct Driver<'s> {
     actions: Vec<Action>,
     /// The ledger version the strategy last answered with no action.
     answered_version: Option<u64>,
+    /// [`Strategy::reacts`]: without rules, the strategy answers every state with nothing.
+    reacts: bool,
 }
 
 impl Driver<'_> {
@@ -354,12 +357,26 @@ impl Driver<'_> {
 
     /// Applies pending actions, lets the strategy answer the ledger's alerts and the new
     /// balance, and repeats until nothing more happens.
+    #[inline]
     fn apply_and_react(&mut self, ledger: &mut Ledger<'_>, t: Instant) -> Result<(), Stop> {
-        // Nothing pending and nothing changed since the strategy last had nothing to do: it
-        // decides from ledger state alone, so it would have nothing to do again.
-        if self.actions.is_empty() && self.answered_version == Some(ledger.version()) {
-            return Ok(());
+        // Nothing pending, and nothing changed since the strategy last had nothing to do (it
+        // decides from ledger state alone) or a strategy without rules: nothing to do again.
+        if self.actions.is_empty() {
+            if !self.reacts {
+                ledger.take_alerts(); // answered with nothing
+                return Ok(());
+            }
+            if self.answered_version == Some(ledger.version()) {
+                return Ok(());
+            }
         }
+        self.react(ledger, t)
+    }
+
+    /// [`Driver::apply_and_react`] when there is something to apply or answer: out of line,
+    /// so that the common case above is a comparison where it is called.
+    #[inline(never)]
+    fn react(&mut self, ledger: &mut Ledger<'_>, t: Instant) -> Result<(), Stop> {
         let mut rounds = 0;
         loop {
             for action in self.actions.drain(..) {

@@ -130,6 +130,24 @@ impl Strategy {
         self.top_up_if_low(ledger, out)
     }
 
+    /// Whether any state of the ledger can make the strategy act: [`Strategy::after_change`]
+    /// and [`Strategy::on_alert`] act only through these rules (its scheduled actions and
+    /// purchases at start are handed over at their instants, whatever the state).
+    pub fn reacts(&self) -> bool {
+        // Every field named: a new rule cannot be added without deciding here.
+        let Strategy {
+            name: _,
+            start_plan: _,
+            flex: _,
+            scheduled: _,
+            buy_at_start: _,
+            top_up,
+            buy_on_alert,
+            upgrade,
+        } = self;
+        top_up.is_some() || upgrade.is_some() || *buy_on_alert
+    }
+
     /// At every instant something happened (usage, a scheduled action, a cycle start), after
     /// the ledger's alerts were answered. A lot that expires between two such instants is
     /// topped up at the next one.
