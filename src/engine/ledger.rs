@@ -615,7 +615,7 @@ impl<'b> Ledger<'b> {
 
     /// Moves time to `t`, crossing every boundary before `t` (and at `t` when
     /// `inclusive`). Boundaries at or after the horizon's end are left to [`Ledger::finish`].
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, t: Instant, inclusive: bool) -> Result<(), LimitExceeded> {
         assert!(t >= self.now, "time only moves forward");
         assert!(t < self.horizon_end, "events happen inside the horizon");

@@ -329,9 +329,10 @@ impl Driver<'_> {
         until: Instant,
         usage: &mut impl UsageReader,
     ) -> Result<(), (Instant, Stop)> {
-        let budget = self
-            .strategy
-            .quiet_budget(ledger)
+        // Without rules there is nothing to stop for (`quiet_budget` would say so, later).
+        let budget = (self.reacts)
+            .then(|| self.strategy.quiet_budget(ledger))
+            .flatten()
             .map_or(i128::MAX, |b| i128::from(b.micros()));
         let QuietRun {
             count,
