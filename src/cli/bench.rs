@@ -3,6 +3,7 @@
 //! kept here, off every hot path of the library.
 
 use super::{bad, floor, load_simulation, Failure};
+use chrono::Datelike;
 use creditsim::analysis::advise::{advise, Advice, Constraints, Goal, Objective, RaceConfig};
 use creditsim::analysis::montecarlo::Measure;
 use creditsim::analysis::montecarlo::{draw_only, simulate, summarise, SimConfig, PATHS_MAX};
@@ -105,27 +106,30 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
         case.strategies.len()
     );
     println!(
-        "fastest of {} run(s) each, alternating; lean floor: the model's distributions drawn \
-         alone with prebuilt samplers; draw: the simulation's draw of the same paths; full \
-         run: simulate's draw, replay and statistics",
+        "fastest of {} run(s) each, alternating; samplers: each metric drawn at its fixed daily \
+         mean by prebuilt samplers; lean floor: the model's distributions (each day's mean) \
+         drawn by the leanest loop; draw: the simulation's draw of the same paths (units, \
+         exact credits, events); full run: simulate's draw, replay and statistics",
         args.repeat
     );
-    println!("threads  lean floor (s)  draw (s)  full run (s)  paths/s  draw / floor  full / draw");
+    println!(
+        "threads  samplers (s)  lean floor (s)  draw (s)  full run (s)  paths/s  \
+         draw / samplers  draw / floor  full / draw"
+    );
     let mut full_seconds = Vec::new();
     for &threads in &args.threads {
         let t = time_simulation(&scenario, paths, threads, args.repeat)?;
-        let floor = match t.floor {
-            Some(s) => format!("{s:>14.2}"),
-            None => format!("{:>14}", "n/a"),
-        };
-        let ratio = t
-            .floor
-            .map_or("n/a".into(), |f| format!("{:.2}", t.draw / f));
+        let seconds = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{s:.2}"));
+        let ratio = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{:.2}", t.draw / s));
         println!(
-            "{threads:>7}  {floor}  {:>8.2}  {:>12.2}  {:>7.0}  {ratio:>12}  {:>11.2}",
+            "{threads:>7}  {:>12}  {:>14}  {:>8.2}  {:>12.2}  {:>7.0}  {:>15}  {:>12}  {:>11.2}",
+            seconds(t.samplers),
+            seconds(t.floor),
             t.draw,
             t.full,
             f64::from(paths) / t.full,
+            ratio(t.samplers),
+            ratio(t.floor),
             t.full / t.draw
         );
         full_seconds.push((threads, t.full));
@@ -146,14 +150,24 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
 
 /// The fastest of a simulation benchmark's runs at one thread count, in seconds.
 struct SimulationTimes {
-    /// `None` for a model the floor does not draw (a bootstrap).
+    /// The two floors (`floor::samplers`, `floor::model`); `None` for a model they do not
+    /// draw (a bootstrap).
+    samplers: Option<f64>,
     floor: Option<f64>,
     draw: f64,
     full: f64,
 }
 
-/// Times `repeat` rounds of the lean floor, the draw alone and a full run, in turn, so that
-/// a machine that slows down or speeds up (a shared one does) slows all three alike.
+/// `best` or the seconds `floor` took, the less; `best` when the floor draws nothing.
+fn fastest(best: Option<f64>, floor: impl FnOnce() -> Option<f64>) -> Option<f64> {
+    let started = Instant::now();
+    let drawn = std::hint::black_box(floor());
+    let seconds = started.elapsed().as_secs_f64();
+    drawn.map(|_| best.map_or(seconds, |b| b.min(seconds)))
+}
+
+/// Times `repeat` rounds of the two floors, the draw alone and a full run, in turn, so that
+/// a machine that slows down or speeds up (a shared one does) slows all four alike.
 fn time_simulation(
     scenario: &Scenario,
     paths: u32,
@@ -170,19 +184,26 @@ fn time_simulation(
         threads: Some(threads),
     };
     let days = case.days();
+    let first_weekday = case
+        .workspace
+        .anchor
+        .date()
+        .weekday()
+        .num_days_from_monday() as usize;
     let mut t = SimulationTimes {
+        samplers: None,
         floor: None,
         draw: f64::INFINITY,
         full: f64::INFINITY,
     };
     for _ in 0..repeat {
-        let started = Instant::now();
-        let drawn = floor::draw(&spec.model, days, paths, spec.seed, threads);
-        let seconds = started.elapsed().as_secs_f64();
-        std::hint::black_box(drawn);
-        if drawn.is_some() {
-            t.floor = Some(t.floor.map_or(seconds, |f: f64| f.min(seconds)));
-        }
+        let (model, seed) = (&spec.model, spec.seed);
+        t.samplers = fastest(t.samplers, || {
+            floor::samplers(model, days, paths, seed, threads)
+        });
+        t.floor = fastest(t.floor, || {
+            floor::model(model, first_weekday, days, paths, seed, threads)
+        });
         let started = Instant::now();
         let demanded = draw_only(case, &spec.model, config);
         t.draw = t.draw.min(started.elapsed().as_secs_f64());

@@ -50,7 +50,7 @@ pub enum Spread {
 /// being the gamma draw): `usage::poisson::sample`, an `exp(-mean)` for Knuth's method below
 /// a mean of 12, Ahrens and Dieter's constants above it, where a draw takes constant time.
 #[derive(Debug, Clone, PartialEq)]
-enum SpreadSampler {
+pub enum SpreadSampler {
     /// Exactly the mean; also parameters no sampler accepts (validation rules them out).
     Fixed,
     Poisson,
@@ -72,7 +72,7 @@ enum SpreadSampler {
 }
 
 impl SpreadSampler {
-    fn new(spread: Spread) -> SpreadSampler {
+    pub fn new(spread: Spread) -> SpreadSampler {
         let built = match spread {
             Spread::Fixed => Some(SpreadSampler::Fixed),
             Spread::Poisson => Some(SpreadSampler::Poisson),
@@ -99,8 +99,9 @@ impl SpreadSampler {
         built.unwrap_or(SpreadSampler::Fixed)
     }
 
-    #[inline]
-    fn draw<R: Rng + ?Sized>(&self, mean: f64, rng: &mut R) -> f64 {
+    /// One quantity around `mean`.
+    #[inline(always)]
+    pub fn draw<R: Rng + ?Sized>(&self, mean: f64, rng: &mut R) -> f64 {
         if mean <= 0.0 {
             return 0.0;
         }
@@ -326,7 +327,8 @@ impl Bootstrap {
                 let Ok(c) = self.rates.credits(self.metrics[k], at, *q, rounding) else {
                     continue; // validated: rates cover the horizon
                 };
-                total.add(i128::from(c.micros()), &mut report);
+                // Credits of a quantity are not negative (a negative one is an error).
+                total.add(u64::try_from(c.micros()).unwrap_or(0), &mut report);
             }
             total.push(at, out);
         }
@@ -386,24 +388,27 @@ impl UsageModel {
 
 /// One simulated day's credits over every metric: each metric's credits clamped to
 /// [`DAILY_CREDITS_MAX`] (the clamp counted in the report), the day to [`CREDITS_MAX`].
+/// In 64 bits: a metric adds at most `DAILY_CREDITS_MAX` (10^15 micro-credits), so the sum
+/// saturates only past 18,000 metrics, and saturated or not it is clamped to `CREDITS_MAX`.
 #[derive(Default)]
-struct DayCredits(i128);
+struct DayCredits(u64);
 
 impl DayCredits {
-    fn add(&mut self, metric_micros: i128, report: &mut DrawReport) {
-        let max = i128::from(DAILY_CREDITS_MAX.micros());
-        if metric_micros > max {
-            report.clamped_days += 1;
-        }
-        self.0 += metric_micros.min(max);
+    #[inline]
+    fn add(&mut self, metric_micros: u64, report: &mut DrawReport) {
+        const MAX: u64 = DAILY_CREDITS_MAX.micros() as u64;
+        report.clamped_days += u32::from(metric_micros > MAX);
+        self.0 = self.0.saturating_add(metric_micros.min(MAX));
     }
 
     /// Ends the day: one event at `at` unless it used nothing.
+    #[inline]
     fn push(&mut self, at: Instant, out: &mut Vec<CreditUsage>) {
+        const MAX: u64 = CREDITS_MAX.micros() as u64;
         if self.0 > 0 {
             out.push(CreditUsage {
                 at,
-                credits: Credits::from_micros(self.0.min(i128::from(CREDITS_MAX.micros())) as i64),
+                credits: Credits::from_micros(self.0.min(MAX) as i64),
             });
         }
         self.0 = 0;
@@ -523,7 +528,7 @@ impl Horizon<'_> {
             // No rate: validation rules it out (rates cover the horizon).
             Some((_, cell, units)) => {
                 if let Some(rate) = cell.rate {
-                    total.add(rate.micros(units, rounding), &mut report);
+                    total.add(rate.micros_saturating(units, rounding), &mut report);
                 }
             }
             None => total.push(self.at[day], out),
@@ -652,7 +657,7 @@ impl PathState {
 impl MetricModel {
     /// The metric's quantity on a day in whole units, its active `bursts` included (and
     /// advanced by a day); `None` for no usage.
-    #[inline]
+    #[inline(always)]
     fn draw_units<R: Rng + ?Sized>(
         &self,
         base: f64,
@@ -678,11 +683,13 @@ impl MetricModel {
                 let size = sizes.sample(rng);
                 bursts.push((*days, size / f64::from(*days)));
             }
-            for burst in bursts.iter_mut() {
-                quantity += burst.1;
-                burst.0 -= 1;
+            if !bursts.is_empty() {
+                for burst in bursts.iter_mut() {
+                    quantity += burst.1;
+                    burst.0 -= 1;
+                }
+                bursts.retain(|b| b.0 > 0);
             }
-            bursts.retain(|b| b.0 > 0);
         }
         round_units(match self.unit_f64 {
             Some(unit) => quantity / unit,
@@ -697,20 +704,18 @@ impl MetricModel {
 /// without SSE4.1, three times a simulated day.
 #[inline]
 fn round_units(units: f64) -> Option<i64> {
-    if units.is_nan() || units < 0.5 {
+    // Also false for NaN.
+    if !(units >= 0.5) {
         return None;
     }
-    if units >= 9_223_372_036_854_775_808.0 {
-        return Some(i64::MAX); // 2^63
+    // Below 2^52 a half is a whole number of the spacing of `units` and of `units + 0.5`
+    // (or the sum is exact in the binade below), so the sum is exact and its integer part
+    // is the rounded value; the usual case, one addition and a cast.
+    if units < 4_503_599_627_370_496.0 {
+        return Some((units + 0.5) as i64);
     }
-    // The cast truncates; the fraction left is exact (units and its integer part are within
-    // a factor of two of each other, or the integer part is 0).
-    let whole = units as i64;
-    Some(if units - whole as f64 >= 0.5 {
-        whole + 1
-    } else {
-        whole
-    })
+    // From 2^52 up every value is whole; the cast saturates at i64::MAX past 2^63.
+    Some(units as i64)
 }
 
 #[cfg(test)]

@@ -85,6 +85,19 @@ impl UnitRate {
             rounding,
         )
     }
+
+    /// [`UnitRate::micros`] in 64 bits, `u64::MAX` where it does not fit (the draw clamps a
+    /// day's credits far below that).
+    #[inline]
+    pub fn micros_saturating(&self, units: i64, rounding: Rounding) -> u64 {
+        debug_assert!(units >= 0);
+        if let Some(n) = self.narrow {
+            if let Some(product) = (units as u64).checked_mul(n.numerator) {
+                return n.divide_rounded(product, rounding);
+            }
+        }
+        u64::try_from(self.micros(units, rounding)).unwrap_or(u64::MAX)
+    }
 }
 
 impl Narrow {
