@@ -807,6 +807,9 @@ impl<'b> Ledger<'b> {
     }
 
     fn expire_lots(&mut self, at: Instant) {
+        if self.lots.is_empty() {
+            return; // most boundaries of most strategies
+        }
         let mut expired = Credits::ZERO;
         self.lots.retain(|lot| {
             let gone = lot.expires_at.is_some_and(|e| e <= at);

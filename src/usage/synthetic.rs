@@ -396,9 +396,21 @@ struct DayCredits(u64);
 impl DayCredits {
     #[inline]
     fn add(&mut self, metric_micros: u64, report: &mut DrawReport) {
-        const MAX: u64 = DAILY_CREDITS_MAX.micros() as u64;
-        report.clamped_days += u32::from(metric_micros > MAX);
-        self.0 = self.0.saturating_add(metric_micros.min(MAX));
+        if metric_micros <= Self::METRIC_MAX {
+            if let Some(sum) = self.0.checked_add(metric_micros) {
+                self.0 = sum;
+                return;
+            }
+        }
+        self.add_clamped(metric_micros, report);
+    }
+
+    const METRIC_MAX: u64 = DAILY_CREDITS_MAX.micros() as u64;
+
+    #[cold]
+    fn add_clamped(&mut self, metric_micros: u64, report: &mut DrawReport) {
+        report.clamped_days += u32::from(metric_micros > Self::METRIC_MAX);
+        self.0 = self.0.saturating_add(metric_micros.min(Self::METRIC_MAX));
     }
 
     /// Ends the day: one event at `at` unless it used nothing.
@@ -435,9 +447,26 @@ struct DayMetric<'m> {
     /// `daily x weekly[weekday] x (1 + trend)^(months elapsed)`: the day's mean before the
     /// path's regime and activity (the powers of the trend are why it is tabulated).
     base: f64,
+    /// The rate's micro-credits a unit when that is a whole number (1 credit per 500,000 ms
+    /// is 2), so that a day's credits are one multiplication; 0 otherwise.
+    whole_micros_per_unit: u64,
     /// The metric's rate in force on the day; `None` when none is (validation rules it
     /// out).
     rate: Option<&'m UnitRate>,
+}
+
+impl DayMetric<'_> {
+    /// Micro-credits for `units` on the day, `u64::MAX` past that; 0 without a rate.
+    #[inline]
+    fn micros(&self, units: i64, rounding: Rounding) -> u64 {
+        if self.whole_micros_per_unit != 0 {
+            if let Some(micros) = (units as u64).checked_mul(self.whole_micros_per_unit) {
+                return micros;
+            }
+        }
+        self.rate
+            .map_or(0, |rate| rate.micros_saturating(units, rounding))
+    }
 }
 
 /// A usage model laid out over one horizon: every path's draw from `start` for `days` days
@@ -473,9 +502,13 @@ impl UsageModel {
                     } else {
                         (1.0 + m.trend_per_month).powf(months)
                     };
+                    let rate = m.rates.iter().find(|r| r.in_force(day_start));
                     DayMetric {
                         base: m.daily * m.weekly[weekday] * trend,
-                        rate: m.rates.iter().find(|r| r.in_force(day_start)),
+                        whole_micros_per_unit: rate
+                            .and_then(UnitRate::whole_micros_per_unit)
+                            .unwrap_or(0),
+                        rate,
                     }
                 }));
             }
@@ -526,11 +559,7 @@ impl Horizon<'_> {
         let mut total = DayCredits::default();
         self.walk_cells(rng, buffers, |day, drawn| match drawn {
             // No rate: validation rules it out (rates cover the horizon).
-            Some((_, cell, units)) => {
-                if let Some(rate) = cell.rate {
-                    total.add(rate.micros_saturating(units, rounding), &mut report);
-                }
-            }
+            Some((_, cell, units)) => total.add(cell.micros(units, rounding), &mut report),
             None => total.push(self.at[day], out),
         });
         debug_assert!(out.iter().all(|u| u.credits <= CREDITS_MAX));

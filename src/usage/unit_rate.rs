@@ -86,6 +86,14 @@ impl UnitRate {
         )
     }
 
+    /// The micro-credits of one unit when every unit's are a whole number of them (the
+    /// fraction's denominator is 1), in 64 bits.
+    pub fn whole_micros_per_unit(&self) -> Option<u64> {
+        self.narrow
+            .filter(|n| n.denominator == 1)
+            .map(|n| n.numerator)
+    }
+
     /// [`UnitRate::micros`] in 64 bits, `u64::MAX` where it does not fit (the draw clamps a
     /// day's credits far below that).
     #[inline]
