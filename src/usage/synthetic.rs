@@ -733,7 +733,8 @@ impl MetricModel {
 /// without SSE4.1, three times a simulated day.
 #[inline]
 fn round_units(units: f64) -> Option<i64> {
-    // Also false for NaN.
+    // Negated so that NaN fails it too: one comparison for both cases.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(units >= 0.5) {
         return None;
     }
