@@ -805,6 +805,88 @@ mod tests {
     }
 
     #[test]
+    fn day_credits_clamp_each_metric_and_then_the_day() {
+        // A metric adds at most 10^9 credits (10^15 micro-credits) a day, counted when it is
+        // cut; the day's sum is cut to the credit limit, 10^12 credits (10^18 micro), even
+        // when the 64-bit sum saturates (20,000 metrics at the metric limit: 2 x 10^19).
+        let metric_max = 1_000_000_000_000_000u64;
+        let mut report = DrawReport::default();
+        let mut day = DayCredits::default();
+        day.add(metric_max, &mut report);
+        day.add(metric_max + 1, &mut report);
+        day.add(u64::MAX, &mut report);
+        day.add(7, &mut report);
+        assert_eq!(report.clamped_days, 2);
+        assert_eq!(day.0, 3 * metric_max + 7);
+        let mut out = Vec::new();
+        day.push(midnight_2026(), &mut out);
+        assert_eq!(out[0].credits, Credits::from_micros(3 * metric_max as i64 + 7));
+        for metrics in [1_500, 20_000] {
+            let mut day = DayCredits::default();
+            for _ in 0..metrics {
+                day.add(metric_max, &mut report);
+            }
+            let mut out = Vec::new();
+            day.push(midnight_2026(), &mut out);
+            assert_eq!(out[0].credits, CREDITS_MAX, "{metrics} metrics");
+        }
+        assert_eq!(report.clamped_days, 2, "at the limit is not over it");
+    }
+
+    fn midnight_2026() -> Instant {
+        crate::model::calendar::midnight(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap())
+    }
+
+    #[test]
+    fn a_metric_over_the_daily_limit_is_cut_and_counted() {
+        // Metric 0 draws exactly 2 x 10^9 units a day at 1 credit a unit: 2 x 10^9 credits,
+        // cut to the daily limit of 10^9 and counted; metric 1 draws 5 units, 5 credits. So
+        // each of 3 days is one event of 1,000,000,005 credits, and 3 metric-days are
+        // clamped.
+        let two = RateCard {
+            metrics: vec![card().metrics[0].clone(), card().metrics[0].clone()],
+        };
+        let fixed = |m: usize, daily: f64| {
+            MetricModel::new(
+                MetricId(m),
+                daily,
+                Spread::Fixed,
+                [1.0; 7],
+                0.0,
+                None,
+                0.0,
+                Decimal::ONE,
+                &two,
+            )
+        };
+        let model = UsageModel {
+            metrics: vec![fixed(0, 2e9), fixed(1, 5.0)],
+            regimes: None,
+            activity: None,
+            bootstrap: None,
+        };
+        let mut out = Vec::new();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let start = midnight_2026();
+        let report = model.draw(
+            &mut rng,
+            start,
+            3,
+            Rounding::HalfUp,
+            &mut DrawBuffers::default(),
+            &mut out,
+        );
+        assert_eq!(report.clamped_days, 3);
+        let expected: Vec<CreditUsage> = (0..3)
+            .map(|d| CreditUsage {
+                at: add_days(start, d),
+                credits: Credits::from_units(1_000_000_005),
+            })
+            .collect();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
     fn weekly_blocks_keep_weekdays_and_whole_history_weeks() {
         // Two history weeks from Monday 2026-01-05: day quantity = weekday number (Mon 1 ..
         // Sun 7) in week one, ten times that in week two. A projection from a Monday in

@@ -98,12 +98,6 @@ impl UnitRate {
     /// day's credits far below that).
     #[inline]
     pub fn micros_saturating(&self, units: i64, rounding: Rounding) -> u64 {
-        debug_assert!(units >= 0);
-        if let Some(n) = self.narrow {
-            if let Some(product) = (units as u64).checked_mul(n.numerator) {
-                return n.divide_rounded(product, rounding);
-            }
-        }
         u64::try_from(self.micros(units, rounding)).unwrap_or(u64::MAX)
     }
 }
