@@ -73,12 +73,22 @@ impl UnitRate {
     /// `div_round(units x numerator, denominator, rounding)`.
     #[inline]
     pub fn micros(&self, units: i64, rounding: Rounding) -> i128 {
-        debug_assert!(units >= 0);
-        if let Some(n) = self.narrow {
-            if let Some(product) = (units as u64).checked_mul(n.numerator) {
-                return i128::from(n.divide_rounded(product, rounding));
-            }
+        match self.narrow_micros(units, rounding) {
+            Some(micros) => i128::from(micros),
+            None => self.wide_micros(units, rounding),
         }
+    }
+
+    /// The 64-bit path: `None` when the fraction or the product does not fit.
+    #[inline]
+    fn narrow_micros(&self, units: i64, rounding: Rounding) -> Option<u64> {
+        debug_assert!(units >= 0);
+        let n = self.narrow?;
+        let product = (units as u64).checked_mul(n.numerator)?;
+        Some(n.divide_rounded(product, rounding))
+    }
+
+    fn wide_micros(&self, units: i64, rounding: Rounding) -> i128 {
         div_round(
             i128::from(units) * self.numerator,
             self.denominator,
@@ -98,7 +108,9 @@ impl UnitRate {
     /// day's credits far below that).
     #[inline]
     pub fn micros_saturating(&self, units: i64, rounding: Rounding) -> u64 {
-        u64::try_from(self.micros(units, rounding)).unwrap_or(u64::MAX)
+        self.narrow_micros(units, rounding).unwrap_or_else(|| {
+            u64::try_from(self.wide_micros(units, rounding)).unwrap_or(u64::MAX)
+        })
     }
 }
 
