@@ -136,13 +136,10 @@ pub fn samplers(
     seed: u64,
     threads: usize,
 ) -> Option<f64> {
-    if model.bootstrap.is_some() {
-        return None;
-    }
     let samplers = Samplers::new(model);
-    Some(each_path(paths, seed, threads, |rng| {
+    each_path(model, (paths, seed, threads), |rng| {
         samplers.path(rng, days)
-    }))
+    })
 }
 
 /// Draws `paths` paths of the model's distributions (the lean floor, see the module) over
@@ -156,21 +153,21 @@ pub fn model(
     seed: u64,
     threads: usize,
 ) -> Option<f64> {
+    let lean = LeanModel::new(model, first_weekday, days);
+    each_path(model, (paths, seed, threads), |rng| lean.path(rng, days))
+}
+
+/// The sum of `path` over every path's stream (`paths` paths from `seed`, on `threads`
+/// threads); `None` for a bootstrap model, which draws no distributions.
+fn each_path(
+    model: &UsageModel,
+    (paths, seed, threads): (u32, u64, usize),
+    path: impl Fn(&mut ChaCha8Rng) -> f64 + Sync,
+) -> Option<f64> {
     if model.bootstrap.is_some() {
         return None;
     }
-    let lean = LeanModel::new(model, first_weekday, days);
-    Some(each_path(paths, seed, threads, |rng| lean.path(rng, days)))
-}
-
-/// The sum of `path` over every path's stream, on `threads` threads.
-fn each_path(
-    paths: u32,
-    seed: u64,
-    threads: usize,
-    path: impl Fn(&mut ChaCha8Rng) -> f64 + Sync,
-) -> f64 {
-    in_pool(Some(threads), || {
+    Some(in_pool(Some(threads), || {
         (0..u64::from(paths))
             .into_par_iter()
             .map(|k| {
@@ -179,7 +176,7 @@ fn each_path(
                 path(&mut rng)
             })
             .sum()
-    })
+    }))
 }
 
 /// How a metric's mean follows the activity factor `a` (mean 1): `a^weight`, with the

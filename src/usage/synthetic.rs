@@ -394,6 +394,8 @@ impl UsageModel {
 struct DayCredits(u64);
 
 impl DayCredits {
+    const METRIC_MAX: u64 = DAILY_CREDITS_MAX.micros() as u64;
+
     #[inline]
     fn add(&mut self, metric_micros: u64, report: &mut DrawReport) {
         if metric_micros <= Self::METRIC_MAX {
@@ -404,8 +406,6 @@ impl DayCredits {
         }
         self.add_clamped(metric_micros, report);
     }
-
-    const METRIC_MAX: u64 = DAILY_CREDITS_MAX.micros() as u64;
 
     #[cold]
     fn add_clamped(&mut self, metric_micros: u64, report: &mut DrawReport) {
@@ -820,7 +820,10 @@ mod tests {
         assert_eq!(day.0, 3 * metric_max + 7);
         let mut out = Vec::new();
         day.push(midnight_2026(), &mut out);
-        assert_eq!(out[0].credits, Credits::from_micros(3 * metric_max as i64 + 7));
+        assert_eq!(
+            out[0].credits,
+            Credits::from_micros(3 * metric_max as i64 + 7)
+        );
         for metrics in [1_500, 20_000] {
             let mut day = DayCredits::default();
             for _ in 0..metrics {

@@ -108,9 +108,8 @@ impl UnitRate {
     /// day's credits far below that).
     #[inline]
     pub fn micros_saturating(&self, units: i64, rounding: Rounding) -> u64 {
-        self.narrow_micros(units, rounding).unwrap_or_else(|| {
-            u64::try_from(self.wide_micros(units, rounding)).unwrap_or(u64::MAX)
-        })
+        self.narrow_micros(units, rounding)
+            .unwrap_or_else(|| u64::try_from(self.wide_micros(units, rounding)).unwrap_or(u64::MAX))
     }
 }
 
