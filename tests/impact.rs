@@ -506,6 +506,29 @@ fn segments_must_share_a_book_and_a_horizon() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a segments file takes no --accounts"));
 }
 
+/// A segment's customers is read at TOML's 64-bit width: -5 is refused with the field's range
+/// (1-1,000,000,000, segments::CUSTOMERS_MAX), not serde's "expected u32". segments_file
+/// writes 13 lines; this segment adds a blank line 14, its header 15, name 16, profile 17 and
+/// customers on line 18, the value at column 13.
+#[test]
+fn a_negative_customer_count_names_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = root().join("scenarios/profiles/small-team.toml");
+    let extra = format!(
+        "\n[[segment]]\nname = \"more\"\nprofile = \"{}\"\ncustomers = -5\n",
+        small.display()
+    );
+    let segments = segments_file(dir.path(), &extra);
+    let out = impact_of(&segments, &["--after", BOOK_2027]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("segments.toml:18:13: customers -5 is outside 1-1,000,000,000"),
+        "{stderr}"
+    );
+}
+
 // `sensitivity --portfolio` on the hand-calculated portfolio (see the top of this file), in
 // the view where customers keep "flex only": revenue 1,055.00 at the base (fees 895.00 =
 // 3 x 99 + 2 x 299; flex 10 credits x 4.00 + 20 x 6.00 = 160.00).

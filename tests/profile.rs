@@ -180,6 +180,29 @@ fn a_currency_other_than_the_books_is_located() {
     );
 }
 
+/// Counts are read at TOML's full 64-bit width, so one outside u32 is refused with its field's
+/// range (seats 1-1,000,000, months 1-240, paths 1-10,000,000; a seed 0-i64::MAX, all TOML
+/// holds), not serde's "expected u32".
+#[test]
+fn counts_outside_32_bits_name_the_field_and_its_range() {
+    let usage = "[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n";
+    let cases = [
+        ("seats = -3", "6:9: seats -3 is outside 1-1,000,000"),
+        (
+            "months = 4294967297",
+            "6:10: months 4294967297 is outside 1-240",
+        ),
+        ("paths = -1", "6:9: paths -1 is outside 1-10,000,000"),
+        (
+            "seed = -2",
+            "6:8: seed -2 is outside 0-9,223,372,036,854,775,807",
+        ),
+    ];
+    for (line, expected) in cases {
+        assert_eq!(error_of(&format!("{HEAD}{line}\n{usage}")), expected);
+    }
+}
+
 #[test]
 fn ranges_and_a_history_together_are_refused() {
     let trace = root().join("notebooks-data/traces/prospect-quarter.csv");

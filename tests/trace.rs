@@ -207,6 +207,37 @@ fn a_generated_trace_at_day_resolution_is_the_monte_carlo_path_it_came_from() {
     assert!(portfolio.import.rows > 5 * 365 * 2);
 }
 
+/// A bad accounts cell is named by row and column with its limit, and echoed cut to 80
+/// characters (diag::SHOWN_VALUE_CHARS_MAX), not whole: a 500-digit seat count and a seat
+/// count of -3 (outside 1-1,000,000), both in data row 1 (rows count from the first after the
+/// header, as in traces).
+#[test]
+fn a_bad_accounts_cell_names_row_column_and_limit_and_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = dir.path().join("accounts.csv");
+    let long = "9".repeat(500);
+    for (cell, expected) in [
+        (long.as_str(), format!("\"{}...", "9".repeat(80))),
+        ("-3", "\"-3\" is not a seat count 1-1,000,000".to_string()),
+    ] {
+        let csv = format!("workspace,created,plan,seats\nws-old,2026-01-10,core-monthly,{cell}\n");
+        std::fs::write(&accounts, csv).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_creditsim"))
+            .arg("portfolio")
+            .arg(root().join("tests/data/portfolio.toml"))
+            .arg("--accounts")
+            .arg(&accounts)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(stderr.contains("row 1, column \"seats\""), "{stderr}");
+        assert!(stderr.contains(&expected), "{stderr}");
+        assert!(!stderr.contains(&"9".repeat(81)), "{stderr}");
+    }
+}
+
 #[test]
 fn portfolio_with_accounts_matches_a_hand_calculation() {
     let scenario = root().join("tests/data/portfolio.toml");

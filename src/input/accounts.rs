@@ -2,7 +2,7 @@
 //! optionally, its plan and seats (else the scenario's). A small CSV read with the `csv`
 //! crate; every problem names its row and column.
 
-use crate::model::diag::InputError;
+use crate::model::diag::{shown, InputError};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 
@@ -154,7 +154,7 @@ impl<'a> Cells<'a> {
                 self.path,
                 self.row,
                 "created",
-                format!("\"{text}\" is not a date like 2026-04-01"),
+                format!("\"{}\" is not a date like 2026-04-01", shown(text)),
             )
         })
     }
@@ -164,12 +164,16 @@ impl<'a> Cells<'a> {
             return Ok(None);
         };
         match text.parse::<u32>() {
-            Ok(n) if (1..=1_000_000).contains(&n) => Ok(Some(n)),
+            Ok(n) if (1..=super::scenario::SEATS_MAX).contains(&n) => Ok(Some(n)),
             _ => Err(InputError::at_row(
                 self.path,
                 self.row,
                 "seats",
-                format!("\"{text}\" is not a seat count 1-1000000"),
+                format!(
+                    "\"{}\" is not a seat count 1-{}",
+                    shown(text),
+                    crate::model::text::grouped(super::scenario::SEATS_MAX.into())
+                ),
             )),
         }
     }

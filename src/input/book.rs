@@ -3,7 +3,7 @@
 use super::raw::{
     CapValue, RawBook, RawBookHeader, RawBundle, RawCohort, RawOpenAmount, RawPlan, RawRate,
 };
-use super::values::Dec;
+use super::values::{count, Count, Dec};
 use crate::model::amounts::{discounted_price, Credits, Money, Price, SCALE_DIGITS};
 use crate::model::diag::{InputError, Source};
 use crate::model::pricing::{
@@ -126,7 +126,7 @@ pub(super) fn build_book(raw: &RawBook, source: &Source) -> Result<PricingBook, 
     let alert_threshold_percent = alert_threshold_percent(&cx, header)?;
     let lot_order = lot_order(&cx, header)?;
     let default_expiry = match &header.prepaid_expires_after_days {
-        Some(d) => Some(expiry_days(&cx, d)?),
+        Some(d) => Some(expiry_days(&cx, "prepaid_expires_after_days", d)?),
         None => None,
     };
     let plans = build_plans(&cx, &raw.plans)?;
@@ -152,18 +152,7 @@ fn minor_digits(
     currency: &str,
 ) -> Result<u32, InputError> {
     match &header.currency_minor_digits {
-        Some(d) => {
-            if *d.get_ref() > SCALE_DIGITS {
-                return Err(source.error(
-                    d.span(),
-                    format!(
-                        "currency_minor_digits {} is outside 0-{SCALE_DIGITS}",
-                        d.get_ref()
-                    ),
-                ));
-            }
-            Ok(*d.get_ref())
-        }
+        Some(d) => count(source, "currency_minor_digits", d, 0..=SCALE_DIGITS),
         None => known_minor_digits(currency).ok_or_else(|| {
             source.error(
                 header.currency.span(),
@@ -178,11 +167,7 @@ fn alert_threshold_percent(
     header: &RawBookHeader,
 ) -> Result<u32, InputError> {
     match &header.alert_threshold_percent {
-        Some(p) if !(1..=100).contains(p.get_ref()) => cx.err(
-            p.span(),
-            format!("alert_threshold_percent {} is outside 1-100", p.get_ref()),
-        ),
-        Some(p) => Ok(*p.get_ref()),
+        Some(p) => count(cx.source, "alert_threshold_percent", p, 1..=100),
         None => Ok(80),
     }
 }
@@ -251,17 +236,8 @@ fn build_cohorts(
     Ok(cohorts)
 }
 
-fn expiry_days(cx: &BookContext<'_>, d: &Spanned<u32>) -> Result<u32, InputError> {
-    if *d.get_ref() == 0 || *d.get_ref() > EXPIRY_DAYS_MAX {
-        return cx.err(
-            d.span(),
-            format!(
-                "expiry of {} days is outside 1-{EXPIRY_DAYS_MAX} days",
-                d.get_ref()
-            ),
-        );
-    }
-    Ok(*d.get_ref())
+fn expiry_days(cx: &BookContext<'_>, field: &str, d: &Count) -> Result<u32, InputError> {
+    count(cx.source, field, d, 1..=EXPIRY_DAYS_MAX)
 }
 
 fn build_plan(cx: &BookContext<'_>, p: &RawPlan) -> Result<Plan, InputError> {
@@ -432,7 +408,7 @@ fn build_open_amount(
         );
     }
     let expires_after_days = match &o.expires_after_days {
-        Some(d) => Some(expiry_days(cx, d)?),
+        Some(d) => Some(expiry_days(cx, "expires_after_days", d)?),
         None => default_expiry,
     };
     Ok(OpenAmount {
@@ -502,7 +478,7 @@ fn build_bundle(
         }
     };
     let expires_after_days = match &b.expires_after_days {
-        Some(d) => Some(expiry_days(cx, d)?),
+        Some(d) => Some(expiry_days(cx, "expires_after_days", d)?),
         None => default_expiry,
     };
     Ok(Bundle {

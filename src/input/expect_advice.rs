@@ -18,6 +18,7 @@
 
 use super::book::BookContext;
 use super::raw::RawAdviceExpect;
+use super::values::{count, seed, Count};
 use crate::analysis::advise::{Goal, Objective};
 use crate::analysis::montecarlo::{Measure, PATHS_MAX};
 use crate::engine::strategy::Strategy;
@@ -86,7 +87,11 @@ pub(super) fn build(
                     })
                     .transpose()?,
                 paths: paths(cx, r.paths.as_ref())?,
-                seed: r.seed,
+                seed: r
+                    .seed
+                    .as_ref()
+                    .map(|s| seed(cx.source, Some(s), 0))
+                    .transpose()?,
             })
         })
         .collect()
@@ -143,11 +148,7 @@ fn measure(cx: &BookContext<'_>, m: Option<&Spanned<String>>) -> Result<Measure,
     }
 }
 
-fn paths(cx: &BookContext<'_>, p: Option<&Spanned<u32>>) -> Result<Option<u32>, InputError> {
-    match p {
-        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
-            cx.err(p.span(), format!("paths must be 1-{PATHS_MAX}"))
-        }
-        p => Ok(p.map(|p| *p.get_ref())),
-    }
+fn paths(cx: &BookContext<'_>, p: Option<&Count>) -> Result<Option<u32>, InputError> {
+    p.map(|p| count(cx.source, "paths", p, 1..=PATHS_MAX))
+        .transpose()
 }

@@ -51,7 +51,7 @@ use super::raw::{
 };
 use super::scenario::{Scenario, HORIZON_MONTHS_MAX};
 use super::simulation::SimulationSpec;
-use super::values::{Dec, TomlDate, TomlInstant};
+use super::values::{count, seed, Count, Dec, TomlDate, TomlInstant};
 use crate::analysis::montecarlo::PATHS_MAX;
 use crate::analysis::quote::UsageLevels;
 use crate::model::amounts::Money;
@@ -72,7 +72,7 @@ pub const Z90: f64 = 1.281_551_565_544_600_5;
 pub const LEVEL_PERSISTENCE: f64 = 0.999;
 pub const MONTHS_DEFAULT: u32 = 12;
 pub const PATHS_DEFAULT: u32 = 2000;
-pub const SEED_DEFAULT: u64 = 1;
+pub const SEED_DEFAULT: u64 = super::simulation::SEED_DEFAULT;
 /// `per_month` this close (as a ratio) to the geometric mean of `low` and `high` reads the
 /// range as symmetric in logs.
 const NEAR_GEOMETRIC_MEAN: f64 = 0.10;
@@ -92,12 +92,12 @@ struct RawProfileHeader {
     customer: Spanned<String>,
     pricing_book: Spanned<String>,
     created: Spanned<TomlDate>,
-    seats: Option<Spanned<u32>>,
+    seats: Option<Count>,
     plan: Spanned<String>,
-    months: Option<Spanned<u32>>,
+    months: Option<Count>,
     growth_percent_per_month: Option<Spanned<f64>>,
-    paths: Option<Spanned<u32>>,
-    seed: Option<u64>,
+    paths: Option<Count>,
+    seed: Option<Count>,
     /// The customer's own usage history (CSV or Parquet trace), projected by resampling
     /// whole weeks of it: instead of `[[usage]]` ranges.
     usage_trace: Option<Spanned<String>>,
@@ -181,7 +181,7 @@ pub fn load_source(source: Source) -> Result<Profile, InputError> {
     scenario.simulation = Some(SimulationSpec {
         model,
         paths,
-        seed: header.seed.unwrap_or(SEED_DEFAULT),
+        seed: seed(&source, header.seed.as_ref(), SEED_DEFAULT)?,
         baseline: 0,
         tie_within: Money::ZERO,
         expectations: Vec::new(),
@@ -322,7 +322,7 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
     let months = h
         .months
         .clone()
-        .unwrap_or_else(|| Spanned::new(profile.span(), MONTHS_DEFAULT));
+        .unwrap_or_else(|| Spanned::new(profile.span(), i64::from(MONTHS_DEFAULT)));
     RawScenario {
         scenario: RawScenarioHeader {
             name: Some(customer.to_string()),
@@ -375,8 +375,11 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
 /// The `[simulation]` that resamples the customer's history a week at a time.
 fn simulation_of_trace(h: &RawProfileHeader, trace: &Spanned<String>) -> RawSimulation {
     RawSimulation {
-        paths: Some((h.paths.clone()).unwrap_or_else(|| Spanned::new(trace.span(), PATHS_DEFAULT))),
-        seed: Some(h.seed.unwrap_or(SEED_DEFAULT)),
+        paths: Some(
+            (h.paths.clone())
+                .unwrap_or_else(|| Spanned::new(trace.span(), i64::from(PATHS_DEFAULT))),
+        ),
+        seed: h.seed.clone(),
         baseline: None,
         tie_within: None,
         activity: None,
@@ -400,10 +403,7 @@ fn simulation_of_trace(h: &RawProfileHeader, trace: &Spanned<String>) -> RawSimu
 
 fn months(source: &Source, h: &RawProfileHeader) -> Result<u32, InputError> {
     match &h.months {
-        Some(m) if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX => {
-            Err(source.error(m.span(), format!("months must be 1-{HORIZON_MONTHS_MAX}")))
-        }
-        Some(m) => Ok(*m.get_ref()),
+        Some(m) => count(source, "months", m, 1..=HORIZON_MONTHS_MAX),
         None => Ok(MONTHS_DEFAULT),
     }
 }
@@ -425,10 +425,7 @@ fn growth(source: &Source, h: &RawProfileHeader) -> Result<f64, InputError> {
 
 fn paths(source: &Source, h: &RawProfileHeader) -> Result<u32, InputError> {
     match &h.paths {
-        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
-            Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}")))
-        }
-        Some(p) => Ok(*p.get_ref()),
+        Some(p) => count(source, "paths", p, 1..=PATHS_MAX),
         None => Ok(PATHS_DEFAULT),
     }
 }

@@ -1,7 +1,7 @@
 //! The file formats, as serde sees them. Nothing here is validated beyond its shape; every
 //! struct denies unknown keys so a typo is an error, not a silently ignored setting.
 
-use super::values::{Dec, TomlDate, TomlInstant};
+use super::values::{Count, Dec, TomlDate, TomlInstant};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -26,14 +26,14 @@ pub struct RawBookHeader {
     #[serde(default)]
     pub description: Option<String>,
     pub currency: Spanned<String>,
-    pub currency_minor_digits: Option<Spanned<u32>>,
+    pub currency_minor_digits: Option<Count>,
     #[serde(default)]
     pub rounding: crate::model::amounts::Rounding,
     #[serde(default = "yes")]
     pub flex_enabled: bool,
-    pub alert_threshold_percent: Option<Spanned<u32>>,
+    pub alert_threshold_percent: Option<Count>,
     pub lot_order: Option<Spanned<String>>,
-    pub prepaid_expires_after_days: Option<Spanned<u32>>,
+    pub prepaid_expires_after_days: Option<Count>,
 }
 
 fn yes() -> bool {
@@ -116,7 +116,7 @@ pub struct RawBundle {
     pub credits: Spanned<Dec>,
     pub price: Option<Spanned<Dec>>,
     pub discount_percent: Option<Spanned<Dec>>,
-    pub expires_after_days: Option<Spanned<u32>>,
+    pub expires_after_days: Option<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,7 +124,7 @@ pub struct RawBundle {
 pub struct RawOpenAmount {
     pub min: Spanned<Dec>,
     pub max: Spanned<Dec>,
-    pub expires_after_days: Option<Spanned<u32>>,
+    pub expires_after_days: Option<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,7 +180,7 @@ pub struct RawScenarioHeader {
 pub struct RawWorkspace {
     pub created: Spanned<TomlDate>,
     pub plan: Spanned<String>,
-    pub seats: Option<Spanned<u32>>,
+    pub seats: Option<Count>,
     pub anchor: Option<Spanned<TomlInstant>>,
 }
 
@@ -189,7 +189,7 @@ pub struct RawWorkspace {
 pub struct RawHorizon {
     pub start: Spanned<TomlInstant>,
     pub end: Option<Spanned<TomlInstant>>,
-    pub months: Option<Spanned<u32>>,
+    pub months: Option<Count>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,8 +299,8 @@ pub struct RawUpgrade {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
-    pub paths: Option<Spanned<u32>>,
-    pub seed: Option<u64>,
+    pub paths: Option<Count>,
+    pub seed: Option<Count>,
     pub baseline: Option<Spanned<String>>,
     pub tie_within: Option<Spanned<Dec>>,
     pub activity: Option<Spanned<RawActivity>>,
@@ -317,7 +317,7 @@ pub struct RawBootstrap {
     /// The history: a trace file (CSV or Parquet), relative to the scenario.
     pub trace: Spanned<String>,
     /// Days per resampled block; default 7 (whole weeks keep the weekly pattern).
-    pub block_days: Option<Spanned<u32>>,
+    pub block_days: Option<Count>,
     /// The workspace of a trace with several.
     pub workspace: Option<Spanned<String>>,
     pub timestamp: Option<String>,
@@ -368,14 +368,14 @@ pub struct RawBursts {
     #[serde(default = "half")]
     pub sigma: f64,
     #[serde(default = "one")]
-    pub days: u32,
+    pub days: i64,
 }
 
 fn half() -> f64 {
     0.5
 }
 
-fn one() -> u32 {
+fn one() -> i64 {
     1
 }
 
@@ -411,6 +411,6 @@ pub struct RawAdviceExpect {
     pub objective: Option<Spanned<String>>,
     pub measure: Option<Spanned<String>>,
     pub current: Option<Spanned<String>>,
-    pub paths: Option<Spanned<u32>>,
-    pub seed: Option<u64>,
+    pub paths: Option<Count>,
+    pub seed: Option<Count>,
 }

@@ -15,7 +15,7 @@ use super::simulation::SimulationSpec;
 pub use super::trace_spec::TraceOverrides;
 use super::usage_csv::credits_for;
 pub use super::usage_csv::UsageEvent;
-use super::values::{TomlDate, TomlInstant};
+use super::values::{count, Count, TomlDate, TomlInstant};
 use crate::analysis::portfolio::Member;
 use crate::analysis::sensitivity::{check_range, Parameter, PARAMETERS};
 use crate::analysis::worst_case::{self, Breach, Culprit, Subject};
@@ -40,6 +40,8 @@ use toml::Spanned;
 
 /// Longest horizon accepted: 20 years of monthly statements.
 pub const HORIZON_MONTHS_MAX: u32 = 240;
+/// Most seats a workspace may have.
+pub const SEATS_MAX: u32 = 1_000_000;
 /// Most strategies in one scenario.
 pub const STRATEGIES_MAX: usize = 64;
 /// Most usage events in one scenario (inline and CSV together); larger traces are issue #4's
@@ -590,13 +592,9 @@ impl Loader<'_> {
         Ok(cohort)
     }
 
-    fn seats(&self, seats: Option<&Spanned<u32>>) -> Result<u32, InputError> {
+    fn seats(&self, seats: Option<&Count>) -> Result<u32, InputError> {
         match seats {
-            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 1_000_000 => self.cx.err(
-                s.span(),
-                format!("seats {} is outside 1-1,000,000", s.get_ref()),
-            ),
-            Some(s) => Ok(*s.get_ref()),
+            Some(s) => count(self.cx.source, "seats", s, 1..=SEATS_MAX),
             None => Ok(1),
         }
     }
@@ -606,18 +604,10 @@ impl Loader<'_> {
         let start = h.start.get_ref().0;
         let end = match (&h.end, &h.months) {
             (Some(e), None) => e.get_ref().0,
-            (None, Some(m)) => {
-                if *m.get_ref() == 0 || *m.get_ref() > HORIZON_MONTHS_MAX {
-                    return self.cx.err(
-                        m.span(),
-                        format!(
-                            "horizon months {} is outside 1-{HORIZON_MONTHS_MAX}",
-                            m.get_ref()
-                        ),
-                    );
-                }
-                add_months(start, *m.get_ref())
-            }
+            (None, Some(m)) => add_months(
+                start,
+                count(self.cx.source, "horizon months", m, 1..=HORIZON_MONTHS_MAX)?,
+            ),
             _ => {
                 return self.cx.err(
                     horizon.span(),

@@ -16,6 +16,7 @@
 
 use super::profile::{self, Profile};
 use super::scenario::parse_toml;
+use super::values::{count, Count};
 use crate::model::diag::{InputError, Source};
 use serde::Deserialize;
 use toml::Spanned;
@@ -24,7 +25,7 @@ pub const PATHS_DEFAULT: u32 = 200;
 pub const PATHS_MAX: u32 = 10_000;
 pub const SEGMENTS_MAX: usize = 100;
 /// Most customers one segment stands for.
-pub const CUSTOMERS_MAX: u64 = 1_000_000_000;
+pub const CUSTOMERS_MAX: u32 = 1_000_000_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +39,7 @@ struct RawSegments {
 #[serde(deny_unknown_fields)]
 struct RawHeader {
     name: String,
-    paths: Option<Spanned<u32>>,
+    paths: Option<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,7 +47,7 @@ struct RawHeader {
 struct RawSegment {
     name: Spanned<String>,
     profile: Spanned<String>,
-    customers: Spanned<u64>,
+    customers: Count,
 }
 
 #[derive(Debug, Clone)]
@@ -72,8 +73,7 @@ pub fn load(path: &std::path::Path) -> Result<Segments, InputError> {
     let header = raw.segments.get_ref();
     let paths = match &header.paths {
         None => PATHS_DEFAULT,
-        Some(p) if (1..=PATHS_MAX).contains(p.get_ref()) => *p.get_ref(),
-        Some(p) => return Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}"))),
+        Some(p) => count(&source, "paths", p, 1..=PATHS_MAX)?,
     };
     if raw.segment.is_empty() || raw.segment.len() > SEGMENTS_MAX {
         return Err(source.error(
@@ -93,13 +93,12 @@ pub fn load(path: &std::path::Path) -> Result<Segments, InputError> {
                 "segment names must be non-empty and distinct",
             ));
         }
-        let customers = *s.customers.get_ref();
-        if !(1..=CUSTOMERS_MAX).contains(&customers) {
-            return Err(source.error(
-                s.customers.span(),
-                format!("customers must be 1-{CUSTOMERS_MAX}"),
-            ));
-        }
+        let customers = u64::from(count(
+            &source,
+            "customers",
+            &s.customers,
+            1..=CUSTOMERS_MAX,
+        )?);
         let file = source.relative(s.profile.get_ref());
         if !file.is_file() {
             return Err(source.error(

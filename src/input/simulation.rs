@@ -2,6 +2,7 @@
 //! blocks, validated into a [`SimulationSpec`].
 
 use super::raw::{RawModel, RawSimulation, RawStatExpect};
+use super::values::{count, seed};
 use crate::analysis::montecarlo::{Comparison, Measure, PATHS_MAX};
 use crate::engine::strategy::Strategy;
 use crate::model::amounts::Money;
@@ -175,7 +176,7 @@ pub(super) fn build(
     Ok(SimulationSpec {
         model,
         paths,
-        seed: raw.seed.unwrap_or(SEED_DEFAULT),
+        seed: seed(source, raw.seed.as_ref(), SEED_DEFAULT)?,
         baseline,
         tie_within,
         expectations: stat_expectations(&cx, stats)?,
@@ -184,10 +185,7 @@ pub(super) fn build(
 
 fn path_count(source: &Source, raw: &RawSimulation) -> Result<u32, InputError> {
     match &raw.paths {
-        Some(p) if *p.get_ref() == 0 || *p.get_ref() > PATHS_MAX => {
-            Err(source.error(p.span(), format!("paths must be 1-{PATHS_MAX}")))
-        }
-        Some(p) => Ok(*p.get_ref()),
+        Some(p) => count(source, "paths", p, 1..=PATHS_MAX),
         None => Ok(PATHS_DEFAULT),
     }
 }
@@ -575,27 +573,36 @@ fn burst_model(source: &Source, r: &RawModel) -> Result<Option<Bursts>, InputErr
         return Ok(None);
     };
     let x = b.get_ref();
-    let ok = x.per_month.is_finite()
-        && x.per_month >= 0.0
-        && x.per_month <= 1000.0
-        && x.mean_size.is_finite()
-        && x.mean_size > 0.0
-        && x.sigma.is_finite()
-        && x.sigma >= 0.0
-        && x.sigma <= 5.0
-        && x.days >= 1
-        && x.days <= 366;
-    if !ok {
-        return Err(source.error(
-            b.span(),
-            "bursts need per_month 0-1000, mean_size > 0, sigma 0-5 and days 1-366",
-        ));
+    // Each field's range, so the message names the one that is out and its value.
+    let checks = [
+        (
+            "per_month",
+            x.per_month,
+            (0.0..=1000.0).contains(&x.per_month),
+            "0-1000",
+        ),
+        (
+            "mean_size",
+            x.mean_size,
+            x.mean_size > 0.0 && x.mean_size.is_finite(),
+            "above 0",
+        ),
+        ("sigma", x.sigma, (0.0..=5.0).contains(&x.sigma), "0-5"),
+    ];
+    if let Some((field, value, _, range)) = checks.iter().find(|c| !c.2) {
+        let message = format!("bursts {field} {value} is outside {range}");
+        return Err(source.error(b.span(), message));
     }
+    let days = u32::try_from(x.days).ok().filter(|d| (1..=366).contains(d));
+    let Some(days) = days else {
+        let message = format!("bursts days {} is outside 1-366", x.days);
+        return Err(source.error(b.span(), message));
+    };
     Ok(Some(Bursts {
         per_month: x.per_month,
         mean_size: x.mean_size,
         sigma: x.sigma,
-        days: x.days,
+        days,
     }))
 }
 
@@ -609,10 +616,7 @@ fn bootstrap(
     let (source, book) = (cx.source, cx.book);
     let r = raw.get_ref();
     let block_days = match &r.block_days {
-        Some(b) if *b.get_ref() == 0 || *b.get_ref() > BLOCK_DAYS_MAX => {
-            return Err(source.error(b.span(), format!("block_days must be 1-{BLOCK_DAYS_MAX}")))
-        }
-        Some(b) => *b.get_ref(),
+        Some(b) => count(source, "block_days", b, 1..=BLOCK_DAYS_MAX)?,
         None => 7,
     };
     let spec = history_trace(source, r)?;

@@ -1,4 +1,4 @@
-//! Exact values as written in TOML: decimals and instants.
+//! Exact values as written in TOML: decimals, instants and counts.
 //!
 //! A decimal may be written as a string ("99.00"), an integer (99) or a float (99.00). A TOML
 //! float is parsed by the toml crate into an `f64`; its shortest round-trip rendering gives
@@ -7,6 +7,7 @@
 //! value's span, so they reach the user with a line and column.
 
 use crate::model::calendar::Instant;
+use crate::model::diag::{InputError, Source};
 pub use crate::model::text::{parse_decimal, parse_instant, YEAR_MAX, YEAR_MIN};
 pub use crate::usage::exact::{exact_decimal_of_float, FLOAT_DIGITS_EXACT_MAX};
 use chrono::NaiveDate;
@@ -49,6 +50,46 @@ impl<'de> serde::Deserialize<'de> for Dec {
         }
         deserializer.deserialize_any(V)
     }
+}
+
+/// A count as written (seats, months, paths, days, a percent). TOML integers are 64-bit, so a
+/// count is read at that width and [`count`] checks it against its field's range: read as
+/// `u32`, `seats = -3` would be refused by serde as "expected u32", naming a type rather than
+/// the field's limit.
+pub type Count = toml::Spanned<i64>;
+
+/// The count `value` of `field` as a `u32` within `range`, or a located error naming the
+/// field, the value and the range.
+pub fn count(
+    source: &Source,
+    field: &str,
+    value: &Count,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, InputError> {
+    let written = *value.get_ref();
+    match u32::try_from(written) {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(source.error(
+            value.span(),
+            format!(
+                "{field} {written} is outside {}-{}",
+                crate::model::text::grouped(Decimal::from(*range.start())),
+                crate::model::text::grouped(Decimal::from(*range.end()))
+            ),
+        )),
+    }
+}
+
+/// A seed as written, or `default`: any count from zero (TOML integers stop at `i64::MAX`).
+pub fn seed(source: &Source, value: Option<&Count>, default: u64) -> Result<u64, InputError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let written = *value.get_ref();
+    u64::try_from(written).map_err(|_| {
+        let max = crate::model::text::grouped(Decimal::from(i64::MAX));
+        source.error(value.span(), format!("seed {written} is outside 0-{max}"))
+    })
 }
 
 /// An instant: a TOML date (midnight), local datetime (UTC), offset datetime (converted to

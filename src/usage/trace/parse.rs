@@ -58,10 +58,13 @@ impl Zone {
             }
             return DateTime::parse_from_rfc3339(&probe)
                 .map(|d| Zone::Fixed(*d.offset()))
-                .map_err(|_| format!("\"{text}\" is not an offset like +09:00"));
+                .map_err(|_| format!("\"{}\" is not an offset like +09:00", shown(text)));
         }
         text.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
-            format!("unknown time zone \"{text}\" (use UTC, an offset like +09:00, or an IANA name like Asia/Tokyo)")
+            format!(
+                "unknown time zone \"{}\" (use UTC, an offset like +09:00, or an IANA name like Asia/Tokyo)",
+                shown(text)
+            )
         })
     }
 
