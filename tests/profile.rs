@@ -181,8 +181,8 @@ fn a_currency_other_than_the_books_is_located() {
 }
 
 /// Counts are read at TOML's full 64-bit width, so one outside u32 is refused with its field's
-/// range (seats 1-1,000,000, months 1-240, paths 1-10,000,000; a seed 0-i64::MAX, all TOML
-/// holds), not serde's "expected u32".
+/// range (seats 1-1,000,000, months 1-240, paths 1-10,000,000; a seed 0-u64::MAX), not
+/// serde's "expected u32".
 #[test]
 fn counts_outside_32_bits_name_the_field_and_its_range() {
     let usage = "[[usage]]\nmetric = \"credits\"\nper_month = 10\nlow = 5\nhigh = 20\n";

@@ -59,8 +59,10 @@ fn known_fields(statement: bool) -> String {
 
 /// Reads the `[[expect]]` blocks of a scenario's text.
 pub fn read_expectations(source: &Source) -> Result<Vec<Expectation>, InputError> {
-    let doc = toml_edit::Document::parse(source.text.clone())
-        .map_err(|e| source.error(e.span().unwrap_or(0..0), e.message().to_string()))?;
+    let doc = toml_edit::Document::parse(source.text.clone()).map_err(|e| {
+        let message = super::scenario::toml_message(e.message());
+        source.error(e.span().unwrap_or(0..0), message)
+    })?;
     let Some(item) = doc.as_table().get("expect") else {
         return Ok(Vec::new());
     };

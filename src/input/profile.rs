@@ -51,7 +51,7 @@ use super::raw::{
 };
 use super::scenario::{Scenario, HORIZON_MONTHS_MAX};
 use super::simulation::SimulationSpec;
-use super::values::{count, seed, Count, Dec, TomlDate, TomlInstant};
+use super::values::{count, seed, Count, Dec, TomlDate, TomlInstant, Whole};
 use crate::analysis::montecarlo::PATHS_MAX;
 use crate::analysis::quote::UsageLevels;
 use crate::model::amounts::Money;
@@ -322,7 +322,7 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
     let months = h
         .months
         .clone()
-        .unwrap_or_else(|| Spanned::new(profile.span(), i64::from(MONTHS_DEFAULT)));
+        .unwrap_or_else(|| Spanned::new(profile.span(), Whole(i128::from(MONTHS_DEFAULT))));
     RawScenario {
         scenario: RawScenarioHeader {
             name: Some(customer.to_string()),
@@ -377,7 +377,7 @@ fn simulation_of_trace(h: &RawProfileHeader, trace: &Spanned<String>) -> RawSimu
     RawSimulation {
         paths: Some(
             (h.paths.clone())
-                .unwrap_or_else(|| Spanned::new(trace.span(), i64::from(PATHS_DEFAULT))),
+                .unwrap_or_else(|| Spanned::new(trace.span(), Whole(i128::from(PATHS_DEFAULT)))),
         ),
         seed: h.seed.clone(),
         baseline: None,

@@ -1,7 +1,7 @@
 //! The file formats, as serde sees them. Nothing here is validated beyond its shape; every
 //! struct denies unknown keys so a typo is an error, not a silently ignored setting.
 
-use super::values::{Count, Dec, TomlDate, TomlInstant};
+use super::values::{Count, Dec, TomlDate, TomlInstant, Whole};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -368,15 +368,15 @@ pub struct RawBursts {
     #[serde(default = "half")]
     pub sigma: f64,
     #[serde(default = "one")]
-    pub days: i64,
+    pub days: Whole,
 }
 
 fn half() -> f64 {
     0.5
 }
 
-fn one() -> i64 {
-    1
+fn one() -> Whole {
+    Whole(1)
 }
 
 #[derive(Debug, Deserialize)]

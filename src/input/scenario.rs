@@ -143,10 +143,21 @@ impl Scenario {
 }
 
 pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, InputError> {
-    toml::from_str(&source.text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        source.error(span, e.message().trim().to_string())
-    })
+    toml::from_str(&source.text)
+        .map_err(|e| source.error(e.span().unwrap_or(0..0), toml_message(e.message())))
+}
+
+/// A TOML parser's message as a located error shows it.
+pub(super) fn toml_message(message: &str) -> String {
+    match message.trim() {
+        // The parsers' words for an integer past TOML's 64 bits: say where the limit is.
+        "integer number overflowed" => format!(
+            "integer number overflowed: TOML integers run from {} to {}",
+            crate::model::text::grouped(i64::MIN.into()),
+            crate::model::text::grouped(i64::MAX.into())
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// Loads and validates a pricing book file.

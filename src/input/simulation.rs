@@ -593,9 +593,11 @@ fn burst_model(source: &Source, r: &RawModel) -> Result<Option<Bursts>, InputErr
         let message = format!("bursts {field} {value} is outside {range}");
         return Err(source.error(b.span(), message));
     }
-    let days = u32::try_from(x.days).ok().filter(|d| (1..=366).contains(d));
+    let days = u32::try_from(x.days.0)
+        .ok()
+        .filter(|d| (1..=366).contains(d));
     let Some(days) = days else {
-        let message = format!("bursts days {} is outside 1-366", x.days);
+        let message = format!("bursts days {} is outside 1-366", x.days.0);
         return Err(source.error(b.span(), message));
     };
     Ok(Some(Bursts {

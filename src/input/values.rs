@@ -52,11 +52,34 @@ impl<'de> serde::Deserialize<'de> for Dec {
     }
 }
 
-/// A count as written (seats, months, paths, days, a percent). TOML integers are 64-bit, so a
-/// count is read at that width and [`count`] checks it against its field's range: read as
-/// `u32`, `seats = -3` would be refused by serde as "expected u32", naming a type rather than
-/// the field's limit.
-pub type Count = toml::Spanned<i64>;
+/// A whole number as written, at whatever width the TOML parser gives it (`i64`, or `u64`
+/// past `i64::MAX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole(pub i128);
+
+impl<'de> serde::Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Whole, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Whole;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+                Ok(Whole(i128::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+                Ok(Whole(i128::from(v)))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A count as written (seats, months, paths, days, a percent, a seed), read at full width so
+/// that [`count`] and [`seed`] check it against its field's range: read as `u32`, `seats = -3`
+/// would be refused by serde as "expected u32", naming a type rather than the field's limit.
+pub type Count = toml::Spanned<Whole>;
 
 /// The count `value` of `field` as a `u32` within `range`, or a located error naming the
 /// field, the value and the range.
@@ -66,7 +89,7 @@ pub fn count(
     value: &Count,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, InputError> {
-    let written = *value.get_ref();
+    let written = value.get_ref().0;
     match u32::try_from(written) {
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(source.error(
@@ -85,7 +108,7 @@ pub fn seed(source: &Source, value: Option<&Count>, default: u64) -> Result<u64,
     let Some(value) = value else {
         return Ok(default);
     };
-    let written = *value.get_ref();
+    let written = value.get_ref().0;
     u64::try_from(written).map_err(|_| {
         let max = crate::model::text::grouped(Decimal::from(i64::MAX));
         source.error(value.span(), format!("seed {written} is outside 0-{max}"))
