@@ -10,6 +10,7 @@ use crate::analysis::month_costs::{self, MonthCosts, Shape, MEASURES};
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
+use crate::engine::monthly::Monthly;
 use crate::engine::reading::{PrefixBuffers, PrefixedEvents};
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
@@ -100,6 +101,42 @@ pub struct PathBuffers {
     /// Running totals of `usage` and where the month ends fall in it, shared by every
     /// strategy's replay of the path.
     prefix: PrefixBuffers,
+    /// The path's usage month by month, and lots' credits left, for [`Monthly`] replays.
+    month_usage_micros: Vec<i128>,
+    lots_left: Vec<Credits>,
+}
+
+/// How a run replays its strategies: those that cannot react month by month where they can
+/// ([`Monthly`]), or every one in full (what the month-by-month replay is tested against).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replay {
+    MonthlyWherePossible,
+    InFull,
+}
+
+/// What replays every path of a run: the case, its month ends, and each strategy's
+/// month-by-month start where it has one.
+struct Replays<'c> {
+    case: &'c Case,
+    months: &'c [Instant],
+    monthly: Vec<Option<Monthly<'c>>>,
+}
+
+impl<'c> Replays<'c> {
+    fn new(case: &'c Case, months: &'c [Instant], replay: Replay) -> Replays<'c> {
+        let (book, workspace, end) = (&case.book, case.workspace, case.horizon.end);
+        let monthly = (case.strategies.iter())
+            .map(|s| match replay {
+                Replay::MonthlyWherePossible => Monthly::prepare(book, workspace, end, s, months),
+                Replay::InFull => None,
+            })
+            .collect();
+        Replays {
+            case,
+            months,
+            monthly,
+        }
+    }
 }
 
 /// Draws path `path`'s usage into `buffers.usage`, in time order; returns the days clamped.
@@ -119,21 +156,22 @@ fn draw_path(
 }
 
 /// Runs one path: draws its usage over `horizon` (the case's, see [`UsageModel::horizon`])
-/// and replays it under every strategy, with each strategy's cost at every one of `months`
-/// (the case's [`month_ends`], the same for every path) written to `month_costs`, laid out
-/// as [`Shape::column`] says.
-pub fn run_path(
-    case: &Case,
+/// and replays it under every strategy, with each strategy's cost at every one of the
+/// replays' months (the case's [`month_ends`], the same for every path) written to
+/// `month_costs`, laid out as [`Shape::column`] says.
+fn run_path(
+    replays: &Replays<'_>,
     horizon: &Horizon<'_>,
-    months: &[Instant],
     (seed, path): (u64, u64),
     buffers: &mut PathBuffers,
     month_costs: &mut [i64],
 ) -> Result<PathResult, PathError> {
-    let clamped_days = draw_path(case, horizon, seed, path, buffers);
-    let usage = &buffers.usage;
-    let strategies = replay_path(case, months, usage, &mut buffers.prefix, month_costs)
-        .map_err(|error| PathError { path, seed, error })?;
+    let clamped_days = draw_path(replays.case, horizon, seed, path, buffers);
+    let strategies = replay_path(replays, buffers, month_costs).map_err(|error| PathError {
+        path,
+        seed,
+        error,
+    })?;
     // The replays' running totals end at the path's total. Every strategy's ledger held it
     // within the credit limit.
     let demanded = i64::try_from(buffers.prefix.total_micros()).expect("within the credit limit");
@@ -144,55 +182,83 @@ pub fn run_path(
     })
 }
 
-/// Replays one path's `usage` under every strategy of `case`, observed at `months` (see
-/// [`run_path`]); `prefix` is a buffer reused from path to path.
+/// Replays one path's usage (`buffers.usage`) under every strategy (see [`run_path`]), each
+/// month by month where it can be.
 fn replay_path(
-    case: &Case,
-    months: &[Instant],
-    usage: &[CreditUsage],
-    prefix: &mut PrefixBuffers,
+    replays: &Replays<'_>,
+    buffers: &mut PathBuffers,
     month_costs: &mut [i64],
 ) -> Result<Vec<StrategyPath>, ReplayError> {
+    let (case, months) = (replays.case, replays.months);
     // Quiet runs end at month ends (observations, monthly boundaries) more than anywhere.
-    let events = PrefixedEvents::with_marks(usage, months, prefix);
-    let end = case.horizon.end;
-    let observe_at = &months[..months.len() - 1];
+    let events = PrefixedEvents::with_marks(&buffers.usage, months, &mut buffers.prefix);
+    events.totals_between_marks(&mut buffers.month_usage_micros);
     let per_strategy = MEASURES * months.len();
     assert_eq!(month_costs.len(), case.strategies.len() * per_strategy);
     let mut strategies = Vec::with_capacity(case.strategies.len());
-    for (strategy, costs) in case
-        .strategies
-        .iter()
+    for ((strategy, monthly), costs) in (case.strategies.iter())
+        .zip(&replays.monthly)
         .zip(month_costs.chunks_exact_mut(per_strategy))
     {
         let (monthly_cash, monthly_economic) = costs.split_at_mut(months.len());
-        let mut observe = |k: usize, ledger: &Ledger<'_>| {
-            let cash = ledger.cash_so_far()?;
-            monthly_cash[k] = cash.micros();
-            monthly_economic[k] = (cash - ledger.value_held_now()).micros();
-            Ok(())
-        };
-        let watch = Watch {
-            at: observe_at,
-            observe: &mut observe,
-            statements: false,
-        };
-        let (book, workspace) = (&case.book, case.workspace);
-        let outcome = replay_observed(book, workspace, end, events, strategy, watch, None)?;
-        let t = &outcome.totals;
-        monthly_cash[months.len() - 1] = t.cash().micros();
-        monthly_economic[months.len() - 1] = t.economic_cost().micros();
-        strategies.push(StrategyPath {
-            cash: t.cash(),
-            economic: t.economic_cost(),
-            blocked: t.credits.blocked,
-            prepaid_purchased: t.credits.purchased_prepaid,
-            prepaid_consumed: t.credits.prepaid,
-            unused_prepaid_value: t.unused_prepaid_value,
-            unexpired_fee_value: t.unexpired_fee_value,
+        let month_usage = &buffers.month_usage_micros;
+        let fast = monthly.as_ref().and_then(|m| {
+            m.run(
+                month_usage,
+                &mut buffers.lots_left,
+                (monthly_cash, monthly_economic),
+            )
+        });
+        strategies.push(match fast {
+            Some(t) => StrategyPath {
+                cash: t.cash,
+                economic: t.economic,
+                blocked: Credits::ZERO,
+                prepaid_purchased: t.prepaid_purchased,
+                prepaid_consumed: t.prepaid_consumed,
+                unused_prepaid_value: t.unused_prepaid_value,
+                unexpired_fee_value: t.unexpired_fee_value,
+            },
+            None => replay_in_full(replays, events, strategy, costs)?,
         });
     }
     Ok(strategies)
+}
+
+/// One strategy's replay of a path through the ledger, observed at the month ends.
+fn replay_in_full(
+    replays: &Replays<'_>,
+    events: PrefixedEvents<'_>,
+    strategy: &crate::engine::strategy::Strategy,
+    costs: &mut [i64],
+) -> Result<StrategyPath, ReplayError> {
+    let (case, months) = (replays.case, replays.months);
+    let (monthly_cash, monthly_economic) = costs.split_at_mut(months.len());
+    let mut observe = |k: usize, ledger: &Ledger<'_>| {
+        let cash = ledger.cash_so_far()?;
+        monthly_cash[k] = cash.micros();
+        monthly_economic[k] = (cash - ledger.value_held_now()).micros();
+        Ok(())
+    };
+    let watch = Watch {
+        at: &months[..months.len() - 1],
+        observe: &mut observe,
+        statements: false,
+    };
+    let (book, workspace, end) = (&case.book, case.workspace, case.horizon.end);
+    let outcome = replay_observed(book, workspace, end, events, strategy, watch, None)?;
+    let t = &outcome.totals;
+    monthly_cash[months.len() - 1] = t.cash().micros();
+    monthly_economic[months.len() - 1] = t.economic_cost().micros();
+    Ok(StrategyPath {
+        cash: t.cash(),
+        economic: t.economic_cost(),
+        blocked: t.credits.blocked,
+        prepaid_purchased: t.credits.purchased_prepaid,
+        prepaid_consumed: t.credits.prepaid,
+        unused_prepaid_value: t.unused_prepaid_value,
+        unexpired_fee_value: t.unexpired_fee_value,
+    })
 }
 
 /// A Monte Carlo path whose replay stopped at a limit.
@@ -268,6 +334,28 @@ pub fn simulate_within(
     progress: &(dyn Fn(u64) + Sync),
     bytes_max: usize,
 ) -> Result<Simulated, SimulateError> {
+    let replay = Replay::MonthlyWherePossible;
+    simulate_replaying(case, model, config, (progress, bytes_max), replay)
+}
+
+/// [`simulate`] with every strategy replayed in full through the ledger, none month by month:
+/// what the month-by-month replay ([`crate::engine::monthly`]) is held to in the tests.
+pub fn simulate_in_full(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+) -> Result<Simulated, SimulateError> {
+    let bytes_max = month_costs::IN_MEMORY_BYTES_MAX;
+    simulate_replaying(case, model, config, (&|_| {}, bytes_max), Replay::InFull)
+}
+
+fn simulate_replaying(
+    case: &Case,
+    model: &UsageModel,
+    config: SimConfig,
+    (progress, bytes_max): (&(dyn Fn(u64) + Sync), usize),
+    replay: Replay,
+) -> Result<Simulated, SimulateError> {
     assert!(
         config.paths >= 1 && config.paths <= PATHS_MAX,
         "validated path count"
@@ -284,6 +372,7 @@ pub fn simulate_within(
         config,
         months: &months,
         block_paths: shape.block_paths(bytes_max),
+        replay,
     };
     in_pool(config.threads, || {
         let mut costs = MonthCosts::new(shape, total as usize, bytes_max)?;
@@ -302,6 +391,7 @@ struct Work<'w> {
     config: SimConfig,
     months: &'w [Instant],
     block_paths: usize,
+    replay: Replay,
 }
 
 impl Work<'_> {
@@ -314,15 +404,19 @@ impl Work<'_> {
         mut keep: impl FnMut(&[i64]) -> Result<(), E>,
     ) -> Result<Vec<PathResult>, E> {
         let horizon = horizon(self.case, self.model);
+        let replays = Replays::new(self.case, self.months, self.replay);
         let (mut results, mut rows) = (Vec::new(), Vec::new());
         let mut start = paths.start;
         while start < paths.end {
             let block = start..paths.end.min(start + self.block_paths as u64);
             start = block.end;
-            let drawn = (&horizon, self.months);
             let seed = self.config.seed;
             results.extend(run_block(
-                self.case, drawn, seed, block, &mut rows, progress,
+                (&replays, &horizon),
+                seed,
+                block,
+                &mut rows,
+                progress,
             )?);
             keep(&rows)?;
         }
@@ -333,14 +427,13 @@ impl Work<'_> {
 /// Runs the paths numbered `paths`, each path's month-end costs into `rows` one after the
 /// other.
 fn run_block(
-    case: &Case,
-    (horizon, months): (&Horizon<'_>, &[Instant]),
+    (replays, horizon): (&Replays<'_>, &Horizon<'_>),
     seed: u64,
     paths: std::ops::Range<u64>,
     rows: &mut Vec<i64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<PathResult>, PathError> {
-    let width = case.strategies.len() * MEASURES * months.len();
+    let width = replays.case.strategies.len() * MEASURES * replays.months.len();
     rows.clear();
     rows.resize((paths.end - paths.start) as usize * width, 0);
     let results: Vec<_> = rows
@@ -348,7 +441,7 @@ fn run_block(
         .enumerate()
         .map_init(PathBuffers::default, |buffers, (i, row)| {
             let path = paths.start + i as u64;
-            let r = run_path(case, horizon, months, (seed, path), buffers, row);
+            let r = run_path(replays, horizon, (seed, path), buffers, row);
             progress(1);
             r
         })
@@ -403,6 +496,7 @@ pub fn simulate_paths(
         config,
         months: &months,
         block_paths: shape.block_paths(month_costs::IN_MEMORY_BYTES_MAX),
+        replay: Replay::MonthlyWherePossible,
     };
     in_pool(config.threads, || {
         work.run_in_blocks(paths, &|_| {}, |_| Ok::<(), PathError>(()))

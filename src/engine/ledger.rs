@@ -303,6 +303,54 @@ pub fn purchase_terms(
     }
 }
 
+/// The cost basis of prepaid credits held, from each lot's exact remaining value, rounded
+/// once (see [`Ledger::unused_prepaid_value_now`]).
+pub(crate) fn unused_prepaid_value(
+    book: &PricingBook,
+    lot_values: impl Iterator<Item = ExactMoney>,
+) -> Money {
+    let mut value = ExactMoney::ZERO;
+    for v in lot_values {
+        value += v;
+    }
+    value
+        .round_to_minor(book.minor_digits, book.rounding, "unused prepaid value")
+        .expect("at most the lots' cost, which was charged")
+}
+
+/// The unexpired share at `now` of `fee`, charged for `cycle` (see
+/// [`Ledger::unexpired_fee_value_now`]).
+pub(crate) fn unexpired_fee_value(
+    book: &PricingBook,
+    fee: Money,
+    cycle: Period,
+    now: Instant,
+) -> Money {
+    debug_assert!(cycle.start <= now && now <= cycle.end);
+    let nanos =
+        |d: chrono::TimeDelta| i128::from(d.num_nanoseconds().expect("a cycle is at most a year"));
+    // Checked first: a month-end reading of a monthly plan falls on its cycle's end.
+    if now >= cycle.end {
+        return Money::ZERO;
+    }
+    let whole = nanos(cycle.end - cycle.start);
+    let part = nanos(cycle.end - now);
+    fee.share_to_minor(part, whole, book.minor_digits, book.rounding)
+}
+
+/// A ledger just opened, as [`crate::engine::monthly`] continues it month by month: what was
+/// charged (the first fee, purchases at start), each cycle's fee and grant, the flex price,
+/// and the lots bought, in the order usage takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpenedMonthly {
+    pub cash: Money,
+    pub cycle_fee: Money,
+    pub included_per_cycle: Credits,
+    pub flex_price: Price,
+    /// Each lot's credits and cost, in consumption order.
+    pub lots: Vec<(Credits, Money)>,
+}
+
 /// Credits that entered the ledger over the horizon so far, each total checked as it grows.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entered {
@@ -542,17 +590,7 @@ impl<'b> Ledger<'b> {
         if self.lots.is_empty() {
             return Money::ZERO; // most month ends of most strategies
         }
-        let mut value = ExactMoney::ZERO;
-        for lot in &self.lots {
-            value += lot.remaining_value();
-        }
-        value
-            .round_to_minor(
-                self.book.minor_digits,
-                self.book.rounding,
-                "unused prepaid value",
-            )
-            .expect("at most the lots' cost, which was charged")
+        unused_prepaid_value(self.book, self.lots.iter().map(Lot::remaining_value))
     }
 
     /// The unexpired share of the plan fee of the cycle running now, pro rata by time over
@@ -577,19 +615,32 @@ impl<'b> Ledger<'b> {
     /// Time is counted in nanoseconds, so the share is exact for any instant; for instants on
     /// whole seconds it equals the share counted in seconds.
     pub fn unexpired_fee_value_now(&self) -> Money {
-        let cycle = self.cycle;
-        debug_assert!(cycle.start <= self.now && self.now <= cycle.end);
-        let nanos = |d: chrono::TimeDelta| {
-            i128::from(d.num_nanoseconds().expect("a cycle is at most a year"))
-        };
-        // Checked first: a month-end reading of a monthly plan falls on its cycle's end.
-        if self.now >= cycle.end {
-            return Money::ZERO;
+        unexpired_fee_value(self.book, self.cycle_fee, self.cycle, self.now)
+    }
+
+    /// This ledger, just opened, as [`crate::engine::monthly`] can continue it: `None` unless
+    /// every month is the same (a monthly plan, flex on and uncapped, no usage served yet) and
+    /// no lot expires inside the horizon (an expiry falls mid-month; one at its end expires in
+    /// [`Ledger::finish`]).
+    pub(crate) fn opened_monthly(&self) -> Option<OpenedMonthly> {
+        let plan = &self.book.plans[self.plan.0];
+        let same_months = plan.cycle.months() == 1
+            && self.flex.enabled
+            && self.cap_money().is_none()
+            && self.entered.demanded.is_zero()
+            && self.statements_closed == 0
+            && self.plan_changes == 0;
+        let kept = |l: &Lot| l.expires_at.is_none_or(|e| e > self.horizon_end);
+        if !same_months || !self.lots.iter().all(kept) {
+            return None;
         }
-        let whole = nanos(cycle.end - cycle.start);
-        let part = nanos(cycle.end - self.now);
-        self.cycle_fee
-            .share_to_minor(part, whole, self.book.minor_digits, self.book.rounding)
+        Some(OpenedMonthly {
+            cash: self.charged.cash(),
+            cycle_fee: self.cycle_fee,
+            included_per_cycle: self.included_granted,
+            flex_price: self.flex_price(),
+            lots: self.lots.iter().map(|l| (l.credits, l.cost)).collect(),
+        })
     }
 
     /// What economic cost credits back if the horizon ended now: the unused prepaid value

@@ -3,6 +3,7 @@
 //! threads.
 
 pub mod ledger;
+pub mod monthly;
 pub mod reading;
 pub mod replay;
 pub mod strategy;

@@ -173,6 +173,18 @@ impl<'a> PrefixedEvents<'a> {
         start
     }
 
+    /// The credits (micro-credits) of the events before the first mark, then of those between
+    /// each mark and the next, into `out` (one entry per mark).
+    pub fn totals_between_marks(&self, out: &mut Vec<i128>) {
+        out.clear();
+        let mut before = 0;
+        out.extend(self.events_before_mark.iter().map(|&count| {
+            let total = self.prefix_micros[count] - self.prefix_micros[before];
+            before = count;
+            total
+        }));
+    }
+
     /// How many events fall before `until` from the reader's place.
     #[inline]
     fn count_before(&self, until: Instant) -> usize {

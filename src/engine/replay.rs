@@ -189,6 +189,17 @@ pub fn replay_observed<'a>(
     ledger.finish().map_err(|e| stopped(horizon_end)(e.into()))
 }
 
+/// The ledger as `strategy` leaves it at the start, before any usage (see
+/// [`crate::engine::monthly`]).
+pub(crate) fn opened<'a>(
+    book: &'a PricingBook,
+    workspace: Workspace,
+    horizon_end: Instant,
+    strategy: &Strategy,
+) -> Result<Ledger<'a>, Stop> {
+    start_subscription(book, workspace, horizon_end, strategy, None).map(|(ledger, _)| ledger)
+}
+
 /// Opens the ledger on the strategy's start plan and lets the strategy act at the start (its
 /// purchases at start, a first top-up).
 fn start_subscription<'a, 's>(
