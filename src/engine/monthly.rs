@@ -16,7 +16,7 @@
 //! own functions ([`unused_prepaid_value`], [`unexpired_fee_value`]). Every sum the ledger
 //! checks against a limit is checked here too, and any that passes one makes [`Monthly::run`]
 //! answer `None`: the caller then replays the path in full, which stops with the ledger's own
-//! error. `tests::the_fast_path_is_the_full_replay` holds the two ways to each other.
+//! error. `tests/monthly_replay.rs` holds the two ways equal (against `simulate_in_full`).
 
 use crate::engine::ledger::{unexpired_fee_value, unused_prepaid_value, OpenedMonthly, Workspace};
 use crate::engine::replay::opened;
