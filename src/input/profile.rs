@@ -322,7 +322,7 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
     let months = h
         .months
         .clone()
-        .unwrap_or_else(|| Spanned::new(profile.span(), Whole(i128::from(MONTHS_DEFAULT))));
+        .unwrap_or_else(|| Spanned::new(profile.span(), Whole::Number(i128::from(MONTHS_DEFAULT))));
     RawScenario {
         scenario: RawScenarioHeader {
             name: Some(customer.to_string()),
@@ -375,10 +375,9 @@ fn scenario_of(profile: &Spanned<RawProfileHeader>, customer: &str) -> RawScenar
 /// The `[simulation]` that resamples the customer's history a week at a time.
 fn simulation_of_trace(h: &RawProfileHeader, trace: &Spanned<String>) -> RawSimulation {
     RawSimulation {
-        paths: Some(
-            (h.paths.clone())
-                .unwrap_or_else(|| Spanned::new(trace.span(), Whole(i128::from(PATHS_DEFAULT)))),
-        ),
+        paths: Some((h.paths.clone()).unwrap_or_else(|| {
+            Spanned::new(trace.span(), Whole::Number(i128::from(PATHS_DEFAULT)))
+        })),
         seed: h.seed.clone(),
         baseline: None,
         tie_within: None,

@@ -376,7 +376,7 @@ fn half() -> f64 {
 }
 
 fn one() -> Whole {
-    Whole(1)
+    Whole::Number(1)
 }
 
 #[derive(Debug, Deserialize)]

@@ -593,11 +593,9 @@ fn burst_model(source: &Source, r: &RawModel) -> Result<Option<Bursts>, InputErr
         let message = format!("bursts {field} {value} is outside {range}");
         return Err(source.error(b.span(), message));
     }
-    let days = u32::try_from(x.days.0)
-        .ok()
-        .filter(|d| (1..=366).contains(d));
-    let Some(days) = days else {
-        let message = format!("bursts days {} is outside 1-366", x.days.0);
+    let days = (x.days.number()).and_then(|d| u32::try_from(d).ok());
+    let Some(days) = days.filter(|d| (1..=366).contains(d)) else {
+        let message = super::values::out_of_range("bursts days", &x.days, "1-366");
         return Err(source.error(b.span(), message));
     };
     Ok(Some(Bursts {

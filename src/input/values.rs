@@ -8,6 +8,7 @@
 
 use crate::model::calendar::Instant;
 use crate::model::diag::{InputError, Source};
+use crate::model::text::grouped;
 pub use crate::model::text::{parse_decimal, parse_instant, YEAR_MAX, YEAR_MIN};
 pub use crate::usage::exact::{exact_decimal_of_float, FLOAT_DIGITS_EXACT_MAX};
 use chrono::NaiveDate;
@@ -52,10 +53,33 @@ impl<'de> serde::Deserialize<'de> for Dec {
     }
 }
 
-/// A whole number as written, at whatever width the TOML parser gives it (`i64`, or `u64`
-/// past `i64::MAX`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Whole(pub i128);
+/// A count's value as written: a whole number at whatever width the TOML parser gives it
+/// (`i64`, or `u64` past `i64::MAX`), or something else written where one belongs (a
+/// fraction, a string, a boolean), kept as shown so that the field's own check can name it
+/// with the field and its range (serde would say "invalid type ..., expected ...").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Whole {
+    Number(i128),
+    NotWhole(String),
+}
+
+impl Whole {
+    pub fn number(&self) -> Option<i128> {
+        match self {
+            Whole::Number(n) => Some(*n),
+            Whole::NotWhole(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Whole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Whole::Number(n) => write!(f, "{n}"),
+            Whole::NotWhole(shown) => f.write_str(shown),
+        }
+    }
+}
 
 impl<'de> serde::Deserialize<'de> for Whole {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Whole, D::Error> {
@@ -66,10 +90,21 @@ impl<'de> serde::Deserialize<'de> for Whole {
                 f.write_str("a whole number")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
-                Ok(Whole(i128::from(v)))
+                Ok(Whole::Number(i128::from(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
-                Ok(Whole(i128::from(v)))
+                Ok(Whole::Number(i128::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+                // "3.0", not "3": the message must show why 3.0 is refused.
+                Ok(Whole::NotWhole(format!("{v:?}")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Whole, E> {
+                let shown = crate::model::diag::shown(v);
+                Ok(Whole::NotWhole(format!("\"{shown}\"")))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Whole, E> {
+                Ok(Whole::NotWhole(v.to_string()))
             }
         }
         deserializer.deserialize_any(V)
@@ -89,17 +124,23 @@ pub fn count(
     value: &Count,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, InputError> {
-    let written = value.get_ref().0;
-    match u32::try_from(written) {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(source.error(
-            value.span(),
-            format!(
-                "{field} {written} is outside {}-{}",
-                crate::model::text::grouped(Decimal::from(*range.start())),
-                crate::model::text::grouped(Decimal::from(*range.end()))
-            ),
-        )),
+    let written = value.get_ref();
+    let in_range = written.number().and_then(|n| u32::try_from(n).ok());
+    match in_range {
+        Some(n) if range.contains(&n) => Ok(n),
+        _ => {
+            let (start, end) = (Decimal::from(*range.start()), Decimal::from(*range.end()));
+            let range = format!("{}-{}", grouped(start), grouped(end));
+            Err(source.error(value.span(), out_of_range(field, written, &range)))
+        }
+    }
+}
+
+/// "FIELD VALUE is outside RANGE", or "is not a whole number in RANGE" for a value that is not one.
+pub fn out_of_range(field: &str, written: &Whole, range: &str) -> String {
+    match written {
+        Whole::Number(_) => format!("{field} {written} is outside {range}"),
+        Whole::NotWhole(_) => format!("{field} {written} is not a whole number in {range}"),
     }
 }
 
@@ -108,10 +149,11 @@ pub fn seed(source: &Source, value: Option<&Count>, default: u64) -> Result<u64,
     let Some(value) = value else {
         return Ok(default);
     };
-    let written = value.get_ref().0;
-    u64::try_from(written).map_err(|_| {
-        let max = crate::model::text::grouped(Decimal::from(i64::MAX));
-        source.error(value.span(), format!("seed {written} is outside 0-{max}"))
+    let written = value.get_ref();
+    let seed = written.number().and_then(|n| u64::try_from(n).ok());
+    seed.ok_or_else(|| {
+        let range = format!("0-{}", grouped(Decimal::from(i64::MAX)));
+        source.error(value.span(), out_of_range("seed", written, &range))
     })
 }
 
