@@ -4,7 +4,8 @@
 //! bundled scenario and on generated ones that reach the corners the fast path has to get
 //! right (anchors on the 29th-31st, horizons ending mid-month, lots bought at start in two
 //! orders, lots expiring inside, at or after the horizon's end, seat fees, a currency without
-//! minor units, both roundings, a cap that sends the strategy back to the full replay).
+//! minor units, both roundings, flex caps from the plan (per cycle or per flex period) or the
+//! strategy that bind in some months and not in others, flex switched off).
 
 use creditsim::analysis::montecarlo::{simulate, simulate_in_full, SimConfig};
 use creditsim::analysis::Case;
@@ -89,7 +90,11 @@ struct Generated {
     discount: [u32; 2],
     expiry_days: [Option<u32>; 2],
     daily: f64,
-    capped: bool,
+    /// The strategy's cap and the plan's, in hundredths (none: uncapped), and the plan's
+    /// cap period.
+    strategy_cap: Option<u64>,
+    plan_cap: Option<u64>,
+    cap_per_flex_period: bool,
     seed: u64,
 }
 
@@ -115,9 +120,14 @@ fn generated() -> impl Strategy<Value = Generated> {
             [0u32..=40, 0u32..=40],
         ),
         [prop::option::of(1u32..=500), prop::option::of(1u32..=500)],
-        (0.0f64..40.0, any::<bool>(), 0u64..=i64::MAX as u64),
+        (0.0f64..40.0, 0u64..=i64::MAX as u64),
+        (
+            prop::option::of(1u64..=20_000),
+            prop::option::of(1u64..=20_000),
+            any::<bool>(),
+        ),
     )
-        .prop_map(|(time, money, pools, expiry, usage)| Generated {
+        .prop_map(|(time, money, pools, expiry, usage, caps)| Generated {
             anchor_day: time.0,
             anchor_month: time.1,
             months: time.2,
@@ -133,8 +143,10 @@ fn generated() -> impl Strategy<Value = Generated> {
             discount: pools.3,
             expiry_days: expiry,
             daily: usage.0,
-            capped: usage.1,
-            seed: usage.2,
+            seed: usage.1,
+            strategy_cap: caps.0,
+            plan_cap: caps.1,
+            cap_per_flex_period: caps.2,
         })
 }
 
@@ -174,10 +186,14 @@ fn scenario_text(g: &Generated) -> String {
             expiry(k)
         )
     };
-    let cap = if g.capped {
-        format!("\"{}\"", amount(g, 5_000))
+    let cap = |hundredths: Option<u64>| match hundredths {
+        Some(h) => format!("\"{}\"", amount(g, h)),
+        None => "\"none\"".to_string(),
+    };
+    let period = if g.cap_per_flex_period {
+        "flex_period"
     } else {
-        "\"none\"".to_string()
+        "cycle"
     };
     format!(
         r#"[scenario]
@@ -194,6 +210,8 @@ cycle = "monthly"
 fee = "{fee}"
 seat_fee = "{seat_fee}"
 included_credits = {included}
+flex_cap = {plan_cap}
+cap_period = "{period}"
 
 [[pricing.cohorts]]
 id = "all"
@@ -225,7 +243,10 @@ shape = 2
 
 [[strategy]]
 name = "flex"
-flex_cap = {cap}
+flex_cap = {strategy_cap}
+
+[[strategy]]
+name = "the plan's cap"
 
 [[strategy]]
 name = "both bundles"
@@ -236,6 +257,11 @@ buy_at_start = [{{ bundle = "b0" }}, {{ bundle = "b1" }}]
 name = "one bundle twice"
 flex_cap = "none"
 buy_at_start = [{{ bundle = "b1" }}, {{ bundle = "b1" }}]
+
+[[strategy]]
+name = "no flex"
+flex = false
+buy_at_start = [{{ bundle = "b0" }}]
 "#,
         currency = if g.yen { "JPY" } else { "USD" },
         rounding = if g.half_even { "half_even" } else { "half_up" },
@@ -249,6 +275,8 @@ buy_at_start = [{{ bundle = "b1" }}, {{ bundle = "b1" }}]
         seats = g.seats,
         seed = g.seed,
         daily = g.daily + 0.001,
+        plan_cap = cap(g.plan_cap),
+        strategy_cap = cap(g.strategy_cap),
     )
 }
 
@@ -261,7 +289,7 @@ proptest! {
         let file = dir.path().join("generated.toml");
         std::fs::write(&file, scenario_text(&g)).unwrap();
         let monthly = both_ways(&file, 40);
-        // "flex" on an uncapped monthly plan, no lots: always month by month.
-        prop_assert!(g.capped || monthly >= 1, "{monthly}");
+        // "flex" and "the plan's cap" buy nothing, so they always go month by month.
+        prop_assert!(monthly >= 2, "{monthly}");
     }
 }

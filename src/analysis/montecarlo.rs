@@ -213,7 +213,7 @@ fn replay_path(
             Some(t) => StrategyPath {
                 cash: t.cash,
                 economic: t.economic,
-                blocked: Credits::ZERO,
+                blocked: t.blocked,
                 prepaid_purchased: t.prepaid_purchased,
                 prepaid_consumed: t.prepaid_consumed,
                 unused_prepaid_value: t.unused_prepaid_value,

@@ -303,6 +303,28 @@ pub fn purchase_terms(
     }
 }
 
+/// How much of `rest` credits flex serves at `price` under `cap` (none: all of it), `cap_used`
+/// of it spent already in the cap's period.
+#[inline]
+pub(crate) fn flex_servable(
+    rest: Credits,
+    price: Price,
+    cap: Option<Money>,
+    cap_used: ExactMoney,
+) -> Credits {
+    let Some(cap) = cap else {
+        return rest;
+    };
+    let room = ExactMoney::from_money(cap);
+    if cap_used >= room {
+        Credits::ZERO
+    } else if cap_used + ExactMoney::of(rest, price) <= room {
+        rest // the whole amount fits: no need to divide
+    } else {
+        rest.min((room - cap_used).credits_affordable(price))
+    }
+}
+
 /// The cost basis of prepaid credits held, from each lot's exact remaining value, rounded
 /// once (see [`Ledger::unused_prepaid_value_now`]).
 pub(crate) fn unused_prepaid_value(
@@ -339,14 +361,17 @@ pub(crate) fn unexpired_fee_value(
 }
 
 /// A ledger just opened, as [`crate::engine::monthly`] continues it month by month: what was
-/// charged (the first fee, purchases at start), each cycle's fee and grant, the flex price,
-/// and the lots bought, in the order usage takes them.
+/// charged (the first fee, purchases at start), each cycle's fee and grant, flex (on or off,
+/// its price and its cap, spent afresh every month), and the lots bought, in the order usage
+/// takes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct OpenedMonthly {
     pub cash: Money,
     pub cycle_fee: Money,
     pub included_per_cycle: Credits,
+    pub flex_enabled: bool,
     pub flex_price: Price,
+    pub flex_cap: Option<Money>,
     /// Each lot's credits and cost, in consumption order.
     pub lots: Vec<(Credits, Money)>,
 }
@@ -619,14 +644,13 @@ impl<'b> Ledger<'b> {
     }
 
     /// This ledger, just opened, as [`crate::engine::monthly`] can continue it: `None` unless
-    /// every month is the same (a monthly plan, flex on and uncapped, no usage served yet) and
-    /// no lot expires inside the horizon (an expiry falls mid-month; one at its end expires in
-    /// [`Ledger::finish`]).
+    /// every month is the same (a monthly plan, so that the cap's period, a cycle or a flex
+    /// period, is the month; no usage served yet) and no lot expires inside the horizon (an
+    /// expiry falls mid-month; one at its end expires in [`Ledger::finish`]).
     pub(crate) fn opened_monthly(&self) -> Option<OpenedMonthly> {
         let plan = &self.book.plans[self.plan.0];
         let same_months = plan.cycle.months() == 1
-            && self.flex.enabled
-            && self.cap_money().is_none()
+            && self.cap_used == ExactMoney::ZERO
             && self.entered.demanded.is_zero()
             && self.statements_closed == 0
             && self.plan_changes == 0;
@@ -638,7 +662,9 @@ impl<'b> Ledger<'b> {
             cash: self.charged.cash(),
             cycle_fee: self.cycle_fee,
             included_per_cycle: self.included_granted,
+            flex_enabled: self.flex.enabled,
             flex_price: self.flex_price(),
+            flex_cap: self.cap_money(),
             lots: self.lots.iter().map(|l| (l.credits, l.cost)).collect(),
         })
     }
@@ -1029,20 +1055,7 @@ impl<'b> Ledger<'b> {
 
         if !rest.is_zero() && self.flex.enabled {
             let price = self.flex_price();
-            let servable = match self.cap_money() {
-                None => rest,
-                Some(cap) => {
-                    let room = ExactMoney::from_money(cap);
-                    if self.cap_used >= room {
-                        Credits::ZERO
-                    } else if self.cap_used + ExactMoney::of(rest, price) <= room {
-                        rest // the whole amount fits: no need to divide
-                    } else {
-                        (room - self.cap_used).credits_affordable(price)
-                    }
-                }
-            };
-            let take = rest.min(servable);
+            let take = flex_servable(rest, price, self.cap_money(), self.cap_used);
             let money = ExactMoney::of(take, price);
             self.cap_used += money;
             self.cycle_flex_money += money;

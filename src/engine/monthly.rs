@@ -2,12 +2,13 @@
 //! Carlo path.
 //!
 //! A strategy without rules and without scheduled actions does nothing after its start. On a
-//! monthly plan with flex on and uncapped, and with no lot expiring inside the horizon, every
-//! month is then the same few steps: the month's usage goes to the included credits, then to
-//! the lots in order, then to flex, invoiced (rounded once) when the month closes, and the next
-//! month's fee is charged. Pools only shrink inside a month, so serving its total at once
-//! gives each pool what serving its events one by one gives (the argument of
-//! `Ledger::consume_run`). What a Monte Carlo path needs (the cash and economic cost at every
+//! monthly plan (whose cap, if flex has one, is spent afresh every month) and with no lot
+//! expiring inside the horizon, every month is then the same few steps: the month's usage
+//! goes to the included credits, then to the lots in order, then to flex up to its cap (the
+//! rest is blocked), invoiced (rounded once) when the month closes, and the next month's fee
+//! is charged. Pools only shrink inside a month, so serving its total at once gives each pool
+//! what serving its events one by one gives, and the cap binds on the same exact money (the
+//! argument of `Ledger::consume_run`). What a Monte Carlo path needs (the cash and economic cost at every
 //! month end and the horizon's totals) then follows from the month totals alone, without a
 //! ledger step, a statement or a boundary crossing per month.
 //!
@@ -18,7 +19,9 @@
 //! answer `None`: the caller then replays the path in full, which stops with the ledger's own
 //! error. `tests/monthly_replay.rs` holds the two ways equal (against `simulate_in_full`).
 
-use crate::engine::ledger::{unexpired_fee_value, unused_prepaid_value, OpenedMonthly, Workspace};
+use crate::engine::ledger::{
+    flex_servable, unexpired_fee_value, unused_prepaid_value, OpenedMonthly, Workspace,
+};
 use crate::engine::replay::opened;
 use crate::engine::strategy::Strategy;
 use crate::model::amounts::{Credits, ExactMoney, Money, CREDITS_MAX};
@@ -35,12 +38,13 @@ pub struct Monthly<'b> {
     horizon_end: Instant,
 }
 
-/// What a path's month-by-month replay gives: the totals a Monte Carlo path keeps. Nothing is
-/// blocked on this path (flex is on and uncapped).
+/// What a path's month-by-month replay gives: the totals a Monte Carlo path keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MonthlyTotals {
     pub cash: Money,
     pub economic: Money,
+    /// Usage flex did not serve: off, or past its cap.
+    pub blocked: Credits,
     pub prepaid_purchased: Credits,
     pub prepaid_consumed: Credits,
     pub unused_prepaid_value: Money,
@@ -111,7 +115,7 @@ impl<'b> Monthly<'b> {
         let o = &self.opened;
         remaining.clear();
         remaining.extend(o.lots.iter().map(|&(credits, _)| credits));
-        let (mut cash, mut prepaid_consumed) = (o.cash, Credits::ZERO);
+        let (mut cash, mut prepaid_consumed, mut blocked) = (o.cash, Credits::ZERO, Credits::ZERO);
         for (k, &usage_micros) in month_usage_micros.iter().enumerate() {
             // Within the path's total, itself within the credit limit.
             let usage = Credits::from_micros(i64::try_from(usage_micros).ok()?);
@@ -122,7 +126,15 @@ impl<'b> Monthly<'b> {
                 rest -= take;
                 prepaid_consumed += take;
             }
-            let flex = ExactMoney::of(rest, o.flex_price)
+            // The cap's spend starts afresh with the month; serving the month's flex at once
+            // binds it on the same exact money as serving it event by event (the argument of
+            // `Ledger::consume_run`).
+            let served = match o.flex_enabled {
+                true => flex_servable(rest, o.flex_price, o.flex_cap, ExactMoney::ZERO),
+                false => Credits::ZERO,
+            };
+            blocked += rest - served;
+            let flex = ExactMoney::of(served, o.flex_price)
                 .round_to_minor(self.book.minor_digits, self.book.rounding, "a flex invoice")
                 .ok()?;
             cash = cash.plus(flex, CASH).ok()?;
@@ -144,6 +156,7 @@ impl<'b> Monthly<'b> {
         Some(MonthlyTotals {
             cash,
             economic,
+            blocked,
             prepaid_purchased: o.lots.iter().map(|&(credits, _)| credits).sum(),
             prepaid_consumed,
             unused_prepaid_value,
