@@ -16,12 +16,9 @@ use std::path::{Path, PathBuf};
 
 /// How many of `case`'s strategies the fast path replays (the rest go through the ledger).
 fn monthly_strategies(case: &Case) -> usize {
-    let months =
-        creditsim::analysis::montecarlo::month_ends(case.workspace.anchor, case.horizon.end);
+    let (book, workspace, end) = (&case.book, case.workspace, case.horizon.end);
     (case.strategies.iter())
-        .filter(|s| {
-            Monthly::prepare(&case.book, case.workspace, case.horizon.end, s, &months).is_some()
-        })
+        .filter(|s| Monthly::prepare(book, workspace, end, s).is_some())
         .count()
 }
 

@@ -14,7 +14,7 @@ use crate::engine::monthly::Monthly;
 use crate::engine::reading::{PrefixBuffers, PrefixedEvents};
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
-use crate::model::calendar::{add_months, Instant};
+use crate::model::calendar::Instant;
 use crate::usage::synthetic::{DrawBuffers, Horizon, UsageModel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -50,18 +50,8 @@ impl Comparison {
     }
 }
 
-/// One strategy's results on one path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StrategyPath {
-    pub cash: Money,
-    pub economic: Money,
-    pub blocked: Credits,
-    pub prepaid_purchased: Credits,
-    pub prepaid_consumed: Credits,
-    /// What economic cost credits back at the horizon's end (see `Totals`).
-    pub unused_prepaid_value: Money,
-    pub unexpired_fee_value: Money,
-}
+/// One strategy's results on one path: what either replay keeps of its totals.
+pub type StrategyPath = crate::engine::ledger::KeptTotals;
 
 /// Every strategy's results on one path, in the scenario's strategy order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,20 +61,7 @@ pub struct PathResult {
     pub clamped_days: u32,
 }
 
-/// The month ends of a horizon: `start + 1 month`, ..., the last one clipped to the end.
-pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
-    let mut out = Vec::new();
-    let mut k = 1;
-    loop {
-        let t = add_months(start, k);
-        if t >= end {
-            out.push(end);
-            return out;
-        }
-        out.push(t);
-        k += 1;
-    }
-}
+pub use crate::model::calendar::month_ends;
 
 /// The model laid out over the case's horizon, once per run: whole days from the anchor (a
 /// horizon ending mid-day draws nothing for its partial last day).
@@ -127,7 +104,7 @@ impl<'c> Replays<'c> {
         let (book, workspace, end) = (&case.book, case.workspace, case.horizon.end);
         let monthly = (case.strategies.iter())
             .map(|s| match replay {
-                Replay::MonthlyWherePossible => Monthly::prepare(book, workspace, end, s, months),
+                Replay::MonthlyWherePossible => Monthly::prepare(book, workspace, end, s),
                 Replay::InFull => None,
             })
             .collect();
@@ -192,7 +169,9 @@ fn replay_path(
     let (case, months) = (replays.case, replays.months);
     // Quiet runs end at month ends (observations, monthly boundaries) more than anywhere.
     let events = PrefixedEvents::with_marks(&buffers.usage, months, &mut buffers.prefix);
-    events.totals_between_marks(&mut buffers.month_usage_micros);
+    if replays.monthly.iter().any(Option::is_some) {
+        events.totals_between_marks(&mut buffers.month_usage_micros);
+    }
     let per_strategy = MEASURES * months.len();
     assert_eq!(month_costs.len(), case.strategies.len() * per_strategy);
     let mut strategies = Vec::with_capacity(case.strategies.len());
@@ -210,15 +189,7 @@ fn replay_path(
             )
         });
         strategies.push(match fast {
-            Some(t) => StrategyPath {
-                cash: t.cash,
-                economic: t.economic,
-                blocked: t.blocked,
-                prepaid_purchased: t.prepaid_purchased,
-                prepaid_consumed: t.prepaid_consumed,
-                unused_prepaid_value: t.unused_prepaid_value,
-                unexpired_fee_value: t.unexpired_fee_value,
-            },
+            Some(kept) => kept,
             None => replay_in_full(replays, events, strategy, costs)?,
         });
     }
@@ -247,18 +218,10 @@ fn replay_in_full(
     };
     let (book, workspace, end) = (&case.book, case.workspace, case.horizon.end);
     let outcome = replay_observed(book, workspace, end, events, strategy, watch, None)?;
-    let t = &outcome.totals;
-    monthly_cash[months.len() - 1] = t.cash().micros();
-    monthly_economic[months.len() - 1] = t.economic_cost().micros();
-    Ok(StrategyPath {
-        cash: t.cash(),
-        economic: t.economic_cost(),
-        blocked: t.credits.blocked,
-        prepaid_purchased: t.credits.purchased_prepaid,
-        prepaid_consumed: t.credits.prepaid,
-        unused_prepaid_value: t.unused_prepaid_value,
-        unexpired_fee_value: t.unexpired_fee_value,
-    })
+    let kept = outcome.totals.kept();
+    monthly_cash[months.len() - 1] = kept.cash.micros();
+    monthly_economic[months.len() - 1] = kept.economic.micros();
+    Ok(kept)
 }
 
 /// A Monte Carlo path whose replay stopped at a limit.

@@ -235,6 +235,33 @@ impl Totals {
     pub fn economic_cost(&self) -> Money {
         self.cash() - self.unused_prepaid_value - self.unexpired_fee_value
     }
+
+    /// The part of these totals a Monte Carlo path keeps.
+    pub fn kept(&self) -> KeptTotals {
+        KeptTotals {
+            cash: self.cash(),
+            economic: self.economic_cost(),
+            blocked: self.credits.blocked,
+            prepaid_purchased: self.credits.purchased_prepaid,
+            prepaid_consumed: self.credits.prepaid,
+            unused_prepaid_value: self.unused_prepaid_value,
+            unexpired_fee_value: self.unexpired_fee_value,
+        }
+    }
+}
+
+/// A replay's totals as a Monte Carlo path keeps them, from the full replay ([`Totals::kept`])
+/// or the month-by-month one (`engine::monthly`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptTotals {
+    pub cash: Money,
+    pub economic: Money,
+    pub blocked: Credits,
+    pub prepaid_purchased: Credits,
+    pub prepaid_consumed: Credits,
+    /// What economic cost credits back at the horizon's end (see `Totals`).
+    pub unused_prepaid_value: Money,
+    pub unexpired_fee_value: Money,
 }
 
 /// The ledger's record of one horizon.
@@ -645,17 +672,16 @@ impl<'b> Ledger<'b> {
 
     /// This ledger, just opened, as [`crate::engine::monthly`] can continue it: `None` unless
     /// every month is the same (a monthly plan, so that the cap's period, a cycle or a flex
-    /// period, is the month; no usage served yet) and no lot expires inside the horizon (an
-    /// expiry falls mid-month; one at its end expires in [`Ledger::finish`]).
+    /// period, is the month) and no lot expires inside the horizon (an expiry falls
+    /// mid-month; one at its end expires in [`Ledger::finish`]).
     pub(crate) fn opened_monthly(&self) -> Option<OpenedMonthly> {
-        let plan = &self.book.plans[self.plan.0];
-        let same_months = plan.cycle.months() == 1
-            && self.cap_used == ExactMoney::ZERO
-            && self.entered.demanded.is_zero()
-            && self.statements_closed == 0
-            && self.plan_changes == 0;
+        debug_assert!(
+            self.entered.demanded.is_zero() && self.statements_closed == 0,
+            "just opened"
+        );
+        let monthly = self.book.plans[self.plan.0].cycle.months() == 1;
         let kept = |l: &Lot| l.expires_at.is_none_or(|e| e > self.horizon_end);
-        if !same_months || !self.lots.iter().all(kept) {
+        if !monthly || !self.lots.iter().all(kept) {
             return None;
         }
         Some(OpenedMonthly {

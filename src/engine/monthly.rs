@@ -8,9 +8,9 @@
 //! rest is blocked), invoiced (rounded once) when the month closes, and the next month's fee
 //! is charged. Pools only shrink inside a month, so serving its total at once gives each pool
 //! what serving its events one by one gives, and the cap binds on the same exact money (the
-//! argument of `Ledger::consume_run`). What a Monte Carlo path needs (the cash and economic cost at every
-//! month end and the horizon's totals) then follows from the month totals alone, without a
-//! ledger step, a statement or a boundary crossing per month.
+//! argument of `Ledger::consume_run`). What a Monte Carlo path needs (the cash and economic
+//! cost at every month end and the horizon's totals) then follows from the month totals
+//! alone, without a ledger step, a statement or a boundary crossing per month.
 //!
 //! Exactness rests on sharing, not on copying: the start is the ledger's own (its first fee,
 //! its purchases and their lots, in consumption order), and the values held use the ledger's
@@ -20,12 +20,12 @@
 //! error. `tests/monthly_replay.rs` holds the two ways equal (against `simulate_in_full`).
 
 use crate::engine::ledger::{
-    flex_servable, unexpired_fee_value, unused_prepaid_value, OpenedMonthly, Workspace,
+    flex_servable, unexpired_fee_value, unused_prepaid_value, KeptTotals, OpenedMonthly, Workspace,
 };
 use crate::engine::replay::opened;
 use crate::engine::strategy::Strategy;
 use crate::model::amounts::{Credits, ExactMoney, Money, CREDITS_MAX};
-use crate::model::calendar::{add_months, Instant, Period};
+use crate::model::calendar::{add_months, month_ends, Instant, Period};
 use crate::model::pricing::PricingBook;
 
 /// A strategy's start, ready to be continued month by month on any path.
@@ -33,64 +33,43 @@ use crate::model::pricing::PricingBook;
 pub struct Monthly<'b> {
     book: &'b PricingBook,
     opened: OpenedMonthly,
+    /// Months in the horizon (the last one may be cut short by its end).
+    months: usize,
     /// The cycle running at the horizon's end (the last month's), for its unexpired fee.
     last_cycle: Period,
     horizon_end: Instant,
 }
 
-/// What a path's month-by-month replay gives: the totals a Monte Carlo path keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonthlyTotals {
-    pub cash: Money,
-    pub economic: Money,
-    /// Usage flex did not serve: off, or past its cap.
-    pub blocked: Credits,
-    pub prepaid_purchased: Credits,
-    pub prepaid_consumed: Credits,
-    pub unused_prepaid_value: Money,
-    pub unexpired_fee_value: Money,
-}
-
 impl<'b> Monthly<'b> {
-    /// `strategy`'s start on `workspace`, when every month of the horizon is the same; the
-    /// months end at `month_ends` (a month after the anchor, two months, ..., the last one
-    /// clipped to `horizon_end`). `None` when the strategy can act after its start, the months
-    /// differ, or the start itself stops (the full replay says why).
+    /// `strategy`'s start on `workspace`, when every month of the horizon is the same (the
+    /// months are [`month_ends`] of the anchor and `horizon_end`, as the ledger's flex
+    /// periods). `None` when the strategy can act after its start, the months differ, or the
+    /// start itself stops (the full replay says why).
     pub fn prepare(
         book: &'b PricingBook,
         workspace: Workspace,
         horizon_end: Instant,
         strategy: &Strategy,
-        month_ends: &[Instant],
     ) -> Option<Monthly<'b>> {
         if strategy.reacts() || !strategy.scheduled.is_empty() {
             return None;
         }
         let anchor = workspace.anchor;
-        let months = u32::try_from(month_ends.len()).ok()?;
-        let month_end = |k: u32| add_months(anchor, k).min(horizon_end);
-        let as_the_ledger = (1..=months).all(|k| month_ends[k as usize - 1] == month_end(k));
-        let inside = month_ends[..month_ends.len().saturating_sub(1)]
-            .iter()
-            .all(|&m| m < horizon_end);
-        if months == 0 || !as_the_ledger || !inside {
-            return None;
-        }
+        let months = month_ends(anchor, horizon_end).len();
+        let last = u32::try_from(months).ok()?;
         let opened = opened(book, workspace, horizon_end, strategy)
             .ok()?
             .opened_monthly()?;
         // Every cycle grants the same: the ledger would stop once the grants pass the limit.
         opened
             .included_per_cycle
-            .times(
-                u64::from(months),
-                "included credits granted over the horizon",
-            )
+            .times(u64::from(last), "included credits granted over the horizon")
             .ok()?;
         Some(Monthly {
             book,
             opened,
-            last_cycle: Period::new(add_months(anchor, months - 1), add_months(anchor, months)),
+            months,
+            last_cycle: Period::new(add_months(anchor, last - 1), add_months(anchor, last)),
             horizon_end,
         })
     }
@@ -104,10 +83,11 @@ impl<'b> Monthly<'b> {
         month_usage_micros: &[i128],
         remaining: &mut Vec<Credits>,
         (monthly_cash, monthly_economic): (&mut [i64], &mut [i64]),
-    ) -> Option<MonthlyTotals> {
+    ) -> Option<KeptTotals> {
         const CASH: &str = "cash over the horizon";
-        let months = month_usage_micros.len();
-        assert!(months == monthly_cash.len() && months == monthly_economic.len());
+        let months = self.months;
+        assert!(months == month_usage_micros.len() && months == monthly_cash.len());
+        assert_eq!(months, monthly_economic.len());
         let total_micros: i128 = month_usage_micros.iter().sum();
         if total_micros > i128::from(CREDITS_MAX.micros()) {
             return None; // "credits demanded over the horizon"
@@ -129,9 +109,10 @@ impl<'b> Monthly<'b> {
             // The cap's spend starts afresh with the month; serving the month's flex at once
             // binds it on the same exact money as serving it event by event (the argument of
             // `Ledger::consume_run`).
-            let served = match o.flex_enabled {
-                true => flex_servable(rest, o.flex_price, o.flex_cap, ExactMoney::ZERO),
-                false => Credits::ZERO,
+            let served = if o.flex_enabled {
+                flex_servable(rest, o.flex_price, o.flex_cap, ExactMoney::ZERO)
+            } else {
+                Credits::ZERO
             };
             blocked += rest - served;
             let flex = ExactMoney::of(served, o.flex_price)
@@ -153,7 +134,7 @@ impl<'b> Monthly<'b> {
         let economic = cash - unused_prepaid_value - unexpired_fee_value;
         monthly_cash[months - 1] = cash.micros();
         monthly_economic[months - 1] = economic.micros();
-        Some(MonthlyTotals {
+        Some(KeptTotals {
             cash,
             economic,
             blocked,

@@ -87,11 +87,7 @@ pub(super) fn build(
                     })
                     .transpose()?,
                 paths: paths(cx, r.paths.as_ref())?,
-                seed: r
-                    .seed
-                    .as_ref()
-                    .map(|s| seed(cx.source, Some(s), 0))
-                    .transpose()?,
+                seed: r.seed.as_ref().map(|s| seed(cx.source, s)).transpose()?,
             })
         })
         .collect()

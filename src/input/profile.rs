@@ -181,7 +181,7 @@ pub fn load_source(source: Source) -> Result<Profile, InputError> {
     scenario.simulation = Some(SimulationSpec {
         model,
         paths,
-        seed: seed(&source, header.seed.as_ref(), SEED_DEFAULT)?,
+        seed: (header.seed.as_ref().map(|s| seed(&source, s)).transpose()?).unwrap_or(SEED_DEFAULT),
         baseline: 0,
         tie_within: Money::ZERO,
         expectations: Vec::new(),

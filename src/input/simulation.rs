@@ -176,7 +176,7 @@ pub(super) fn build(
     Ok(SimulationSpec {
         model,
         paths,
-        seed: seed(source, raw.seed.as_ref(), SEED_DEFAULT)?,
+        seed: (raw.seed.as_ref().map(|s| seed(source, s)).transpose()?).unwrap_or(SEED_DEFAULT),
         baseline,
         tie_within,
         expectations: stat_expectations(&cx, stats)?,

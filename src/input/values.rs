@@ -124,12 +124,29 @@ pub fn count(
     value: &Count,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, InputError> {
+    within(source, field, value, range)
+}
+
+/// A seed as written: any count from zero (TOML integers stop at `i64::MAX`).
+pub fn seed(source: &Source, value: &Count) -> Result<u64, InputError> {
+    within(source, "seed", value, 0..=i64::MAX.unsigned_abs())
+}
+
+/// [`count`] at the width `T`.
+fn within<T>(
+    source: &Source,
+    field: &str,
+    value: &Count,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, InputError>
+where
+    T: TryFrom<i128> + PartialOrd + Copy + Into<Decimal>,
+{
     let written = value.get_ref();
-    let in_range = written.number().and_then(|n| u32::try_from(n).ok());
-    match in_range {
+    match written.number().and_then(|n| T::try_from(n).ok()) {
         Some(n) if range.contains(&n) => Ok(n),
         _ => {
-            let (start, end) = (Decimal::from(*range.start()), Decimal::from(*range.end()));
+            let (start, end) = ((*range.start()).into(), (*range.end()).into());
             let range = format!("{}-{}", grouped(start), grouped(end));
             Err(source.error(value.span(), out_of_range(field, written, &range)))
         }
@@ -142,19 +159,6 @@ pub fn out_of_range(field: &str, written: &Whole, range: &str) -> String {
         Whole::Number(_) => format!("{field} {written} is outside {range}"),
         Whole::NotWhole(_) => format!("{field} {written} is not a whole number in {range}"),
     }
-}
-
-/// A seed as written, or `default`: any count from zero (TOML integers stop at `i64::MAX`).
-pub fn seed(source: &Source, value: Option<&Count>, default: u64) -> Result<u64, InputError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
-    let written = value.get_ref();
-    let seed = written.number().and_then(|n| u64::try_from(n).ok());
-    seed.ok_or_else(|| {
-        let range = format!("0-{}", grouped(Decimal::from(i64::MAX)));
-        source.error(value.span(), out_of_range("seed", written, &range))
-    })
 }
 
 /// An instant: a TOML date (midnight), local datetime (UTC), offset datetime (converted to

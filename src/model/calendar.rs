@@ -52,6 +52,21 @@ pub fn add_months(anchor: Instant, months: u32) -> Instant {
     })
 }
 
+/// The month ends of a horizon: `start + 1 month`, ..., the last one clipped to the end.
+pub fn month_ends(start: Instant, end: Instant) -> Vec<Instant> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    loop {
+        let t = add_months(start, k);
+        if t >= end {
+            out.push(end);
+            return out;
+        }
+        out.push(t);
+        k += 1;
+    }
+}
+
 /// How many months from one anchor [`add_months`] remembers: the longest horizon and then some.
 const MONTHS_REMEMBERED: usize = 2_048;
 
