@@ -303,7 +303,13 @@ fn bench_reports_the_floor_and_the_full_run_per_thread_count() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("40 paths x 365 days x 3 metrics x 4 strategies"));
-    let rows: Vec<&str> = stdout
+    let (_, fastest) = stdout
+        .split_once("fastest of the rounds:")
+        .expect("the table of the fastest rounds");
+    let (fastest, _) = fastest
+        .split_once("round by round")
+        .expect("the round-by-round table follows it");
+    let rows: Vec<&str> = fastest
         .lines()
         .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
         .collect();
@@ -320,6 +326,27 @@ fn bench_reports_the_floor_and_the_full_run_per_thread_count() {
         }
     }
     assert!(stdout.contains("speed-up from 1 to 2 threads"));
+    // The same ratios within each round: median (least-most) per thread count.
+    let (_, by_round) = stdout
+        .split_once("round by round, median (least-most) of 1 round(s):")
+        .expect("the round-by-round table");
+    let by_round: Vec<&str> = by_round.lines().skip(2).take(2).collect();
+    for (row, threads) in by_round.iter().zip(["1", "2"]) {
+        // threads, draw / floor and full / draw, each "median (least-most)"; with one
+        // round all three are that round's ratio.
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells.len(), 5, "{row}");
+        assert_eq!(cells[0], threads);
+        for (median, range) in [(cells[1], cells[2]), (cells[3], cells[4])] {
+            let ratio: f64 = median.parse().expect("a ratio is a number");
+            assert!(ratio > 0.0, "{row}");
+            assert_eq!(range, format!("({median}-{median})"), "{row}");
+        }
+    }
+    assert!(
+        stdout.contains("full run speed-up from 1 to 2 threads: "),
+        "{stdout}"
+    );
 
     let bad = creditsim(
         &["bench", "scenarios/bench/reference.toml", "--threads", "0"],

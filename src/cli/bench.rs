@@ -34,8 +34,9 @@ pub struct Args {
     /// Thread counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
-    /// Runs of each measurement; the fastest is reported (the least disturbed by
-    /// whatever else the machine is doing).
+    /// Rounds of measurements. A simulation bench reports each measurement's fastest round
+    /// (the least disturbed by whatever else the machine is doing) and each ratio taken
+    /// within a round, summarised over the rounds; the other benches the fastest.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
     /// Instead of a simulation, time importing this trace (CSV or Parquet) and replaying
@@ -106,19 +107,63 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
         case.strategies.len()
     );
     println!(
-        "fastest of {} run(s) each, alternating; samplers: each metric drawn at its fixed daily \
-         mean by prebuilt samplers; lean floor: the model's distributions (each day's mean) \
-         drawn by the leanest loop; draw: the simulation's draw of the same paths (units, \
-         exact credits, events); full run: simulate's draw, replay and statistics",
+        "{} round(s); each round times, at every thread count in turn: samplers (each metric \
+         drawn at its fixed daily mean by prebuilt samplers), lean floor (the model's \
+         distributions, each day's mean, drawn by the leanest loop), draw (the simulation's \
+         draw of the same paths: units, exact credits, events), full run (simulate's draw, \
+         replay and statistics)",
         args.repeat
     );
+    let rounds = time_rounds(&scenario, paths, &args.threads, args.repeat)?;
+    print_fastest(&args.threads, &rounds, paths);
+    print_round_by_round(&args.threads, &rounds);
+    match peak_rss_kib() {
+        Some(k) => println!("peak resident memory: {} MiB", k / 1024),
+        None => println!("peak resident memory: not available on this platform"),
+    }
+    Ok(())
+}
+
+/// The seconds one round of a simulation benchmark took at one thread count.
+#[derive(Debug, Clone, Copy)]
+struct SimulationTimes {
+    /// The two floors (`floor::samplers`, `floor::model`); `None` for a model they do not
+    /// draw (a bootstrap).
+    samplers: Option<f64>,
+    floor: Option<f64>,
+    draw: f64,
+    full: f64,
+}
+
+impl SimulationTimes {
+    /// Each measurement's fastest over `rounds` (the least disturbed by whatever else the
+    /// machine was doing).
+    fn fastest(rounds: &[SimulationTimes]) -> SimulationTimes {
+        let least = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => a.or(b),
+        };
+        let first = rounds[0];
+        rounds[1..].iter().fold(first, |t, r| SimulationTimes {
+            samplers: least(t.samplers, r.samplers),
+            floor: least(t.floor, r.floor),
+            draw: t.draw.min(r.draw),
+            full: t.full.min(r.full),
+        })
+    }
+}
+
+/// The table of each measurement's fastest round, one row per thread count, and the full
+/// run's speed-up between the first and last thread count.
+fn print_fastest(threads: &[usize], rounds: &[Vec<SimulationTimes>], paths: u32) {
+    println!("fastest of the rounds:");
     println!(
         "threads  samplers (s)  lean floor (s)  draw (s)  full run (s)  paths/s  \
          draw / samplers  draw / floor  full / draw"
     );
     let mut full_seconds = Vec::new();
-    for &threads in &args.threads {
-        let t = time_simulation(&scenario, paths, threads, args.repeat)?;
+    for (&threads, rounds) in threads.iter().zip(rounds) {
+        let t = SimulationTimes::fastest(rounds);
         let seconds = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{s:.2}"));
         let ratio = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{:.2}", t.draw / s));
         println!(
@@ -141,38 +186,76 @@ fn simulation_bench(args: &Args) -> Result<(), Failure> {
             tn as f64 / t1 as f64
         );
     }
-    match peak_rss_kib() {
-        Some(k) => println!("peak resident memory: {} MiB", k / 1024),
-        None => println!("peak resident memory: not available on this platform"),
+}
+
+/// The same ratios taken within each round and summarised over the rounds (median, least,
+/// most). The two sides of a ratio ran seconds apart in the same round, so a machine that
+/// slows down for a while (a shared one does) slows both, where the fastest of each may come
+/// from different rounds.
+fn print_round_by_round(threads: &[usize], rounds: &[Vec<SimulationTimes>]) {
+    println!("round by round, median (least-most) of {} round(s):", rounds[0].len());
+    println!("threads  draw / floor        full / draw");
+    let spread = |ratios: Vec<f64>, unit: &str| match median_and_range(ratios) {
+        Some((median, least, most)) => format!("{median:.2}{unit} ({least:.2}-{most:.2}{unit})"),
+        None => "n/a".to_string(),
+    };
+    for (&threads, rounds) in threads.iter().zip(rounds) {
+        let floor = rounds.iter().filter_map(|r| Some(r.draw / r.floor?)).collect();
+        let full = rounds.iter().map(|r| r.full / r.draw).collect();
+        println!("{threads:>7}  {:<18}  {}", spread(floor, ""), spread(full, ""));
     }
-    Ok(())
+    if let ([t1, .., tn], [r1, .., rn]) = (threads, rounds) {
+        let speed_ups = r1.iter().zip(rn).map(|(a, b)| a.full / b.full).collect();
+        println!(
+            "full run speed-up from {t1} to {tn} threads: {}",
+            spread(speed_ups, "x")
+        );
+    }
 }
 
-/// The fastest of a simulation benchmark's runs at one thread count, in seconds.
-struct SimulationTimes {
-    /// The two floors (`floor::samplers`, `floor::model`); `None` for a model they do not
-    /// draw (a bootstrap).
-    samplers: Option<f64>,
-    floor: Option<f64>,
-    draw: f64,
-    full: f64,
+/// The median (the mean of the middle two of an even count), least and most of `values`.
+fn median_and_range(mut values: Vec<f64>) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = (values[(n - 1) / 2] + values[n / 2]) / 2.0;
+    Some((median, values[0], values[n - 1]))
 }
 
-/// `best` or the seconds `floor` took, the less; `best` when the floor draws nothing.
-fn fastest(best: Option<f64>, floor: impl FnOnce() -> Option<f64>) -> Option<f64> {
+/// Times `repeat` rounds; each round times, at every thread count in turn, the two floors,
+/// the draw alone and a full run. Every measurement of a round is taken within a minute or
+/// two of the others, so a machine that slows down or speeds up slows all of them alike.
+/// Returns each thread count's rounds, in the order of `threads`.
+fn time_rounds(
+    scenario: &Scenario,
+    paths: u32,
+    threads: &[usize],
+    repeat: u32,
+) -> Result<Vec<Vec<SimulationTimes>>, Failure> {
+    let mut rounds = vec![Vec::new(); threads.len()];
+    for _ in 0..repeat {
+        for (&threads, times) in threads.iter().zip(&mut rounds) {
+            times.push(time_round(scenario, paths, threads)?);
+        }
+    }
+    Ok(rounds)
+}
+
+/// The seconds `floor` took, `None` when the floor draws nothing.
+fn timed(floor: impl FnOnce() -> Option<f64>) -> Option<f64> {
     let started = Instant::now();
     let drawn = std::hint::black_box(floor());
     let seconds = started.elapsed().as_secs_f64();
-    drawn.map(|_| best.map_or(seconds, |b| b.min(seconds)))
+    drawn.map(|_| seconds)
 }
 
-/// Times `repeat` rounds of the two floors, the draw alone and a full run, in turn, so that
-/// a machine that slows down or speeds up (a shared one does) slows all four alike.
-fn time_simulation(
+/// One round at one thread count: the two floors, the draw alone and a full run, in turn.
+fn time_round(
     scenario: &Scenario,
     paths: u32,
     threads: usize,
-    repeat: u32,
 ) -> Result<SimulationTimes, Failure> {
     let (case, spec) = (
         &scenario.case,
@@ -190,37 +273,30 @@ fn time_simulation(
         .date()
         .weekday()
         .num_days_from_monday() as usize;
-    let mut t = SimulationTimes {
-        samplers: None,
-        floor: None,
-        draw: f64::INFINITY,
-        full: f64::INFINITY,
-    };
-    for _ in 0..repeat {
-        let (model, seed) = (&spec.model, spec.seed);
-        t.samplers = fastest(t.samplers, || {
-            floor::samplers(model, days, paths, seed, threads)
-        });
-        t.floor = fastest(t.floor, || {
-            floor::model(model, first_weekday, days, paths, seed, threads)
-        });
-        let started = Instant::now();
-        let demanded = draw_only(case, &spec.model, config);
-        t.draw = t.draw.min(started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        let results = simulate(case, &spec.model, config, &|_| {}).map_err(bad)?;
-        let summary = summarise(case, config, spec.comparison(), &results);
-        t.full = t.full.min(started.elapsed().as_secs_f64());
-        // Both drew the same usage: the draw measured the full run's draws.
-        let replayed: Credits = results.paths.iter().map(|r| r.demanded).sum();
-        assert_eq!(
-            demanded, replayed,
-            "draw-only and full runs drew the same usage"
-        );
-        drop(results);
-        std::hint::black_box(summary);
-    }
-    Ok(t)
+    let (model, seed) = (&spec.model, spec.seed);
+    let samplers = timed(|| floor::samplers(model, days, paths, seed, threads));
+    let floor = timed(|| floor::model(model, first_weekday, days, paths, seed, threads));
+    let started = Instant::now();
+    let demanded = draw_only(case, &spec.model, config);
+    let draw = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let results = simulate(case, &spec.model, config, &|_| {}).map_err(bad)?;
+    let summary = summarise(case, config, spec.comparison(), &results);
+    let full = started.elapsed().as_secs_f64();
+    // Both drew the same usage: the draw measured the full run's draws.
+    let replayed: Credits = results.paths.iter().map(|r| r.demanded).sum();
+    assert_eq!(
+        demanded, replayed,
+        "draw-only and full runs drew the same usage"
+    );
+    drop(results);
+    std::hint::black_box(summary);
+    Ok(SimulationTimes {
+        samplers,
+        floor,
+        draw,
+        full,
+    })
 }
 
 /// polars reading the whole file into a frame with the types it infers: the floor a trace
