@@ -193,16 +193,26 @@ fn print_fastest(threads: &[usize], rounds: &[Vec<SimulationTimes>], paths: u32)
 /// slows down for a while (a shared one does) slows both, where the fastest of each may come
 /// from different rounds.
 fn print_round_by_round(threads: &[usize], rounds: &[Vec<SimulationTimes>]) {
-    println!("round by round, median (least-most) of {} round(s):", rounds[0].len());
+    println!(
+        "round by round, median (least-most) of {} round(s):",
+        rounds[0].len()
+    );
     println!("threads  draw / floor        full / draw");
     let spread = |ratios: Vec<f64>, unit: &str| match median_and_range(ratios) {
         Some((median, least, most)) => format!("{median:.2}{unit} ({least:.2}-{most:.2}{unit})"),
         None => "n/a".to_string(),
     };
     for (&threads, rounds) in threads.iter().zip(rounds) {
-        let floor = rounds.iter().filter_map(|r| Some(r.draw / r.floor?)).collect();
+        let floor = rounds
+            .iter()
+            .filter_map(|r| Some(r.draw / r.floor?))
+            .collect();
         let full = rounds.iter().map(|r| r.full / r.draw).collect();
-        println!("{threads:>7}  {:<18}  {}", spread(floor, ""), spread(full, ""));
+        println!(
+            "{threads:>7}  {:<18}  {}",
+            spread(floor, ""),
+            spread(full, "")
+        );
     }
     if let ([t1, .., tn], [r1, .., rn]) = (threads, rounds) {
         let speed_ups = r1.iter().zip(rn).map(|(a, b)| a.full / b.full).collect();
@@ -252,11 +262,7 @@ fn timed(floor: impl FnOnce() -> Option<f64>) -> Option<f64> {
 }
 
 /// One round at one thread count: the two floors, the draw alone and a full run, in turn.
-fn time_round(
-    scenario: &Scenario,
-    paths: u32,
-    threads: usize,
-) -> Result<SimulationTimes, Failure> {
+fn time_round(scenario: &Scenario, paths: u32, threads: usize) -> Result<SimulationTimes, Failure> {
     let (case, spec) = (
         &scenario.case,
         scenario.simulation.as_ref().expect("checked"),

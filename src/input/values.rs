@@ -84,7 +84,7 @@ impl fmt::Display for Whole {
 impl<'de> serde::Deserialize<'de> for Whole {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Whole, D::Error> {
         struct V;
-        impl Visitor<'_> for V {
+        impl<'de> Visitor<'de> for V {
             type Value = Whole;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a whole number")
@@ -106,9 +106,34 @@ impl<'de> serde::Deserialize<'de> for Whole {
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Whole, E> {
                 Ok(Whole::NotWhole(v.to_string()))
             }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Whole, A::Error> {
+                let array = <toml::Value as serde::Deserialize>::deserialize(
+                    de::value::SeqAccessDeserializer::new(seq),
+                )?;
+                Ok(Whole::NotWhole(shown_inline(&array)))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Whole, A::Error> {
+                let table = <toml::Value as serde::Deserialize>::deserialize(
+                    de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(Whole::NotWhole(shown_inline(&table)))
+            }
         }
         deserializer.deserialize_any(V)
     }
+}
+
+/// An array or table written where a count belongs, on one line as TOML writes it inline
+/// (`[1, 2]`, `{ n = 3 }`) and cut as every echo is.
+fn shown_inline(value: &toml::Value) -> String {
+    let inline = match value {
+        toml::Value::Table(table) => {
+            let pairs: Vec<String> = table.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            format!("{{ {} }}", pairs.join(", "))
+        }
+        other => other.to_string(),
+    };
+    crate::model::diag::shown(&inline)
 }
 
 /// A count as written (seats, months, paths, days, a percent, a seed), read at full width so
