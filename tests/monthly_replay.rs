@@ -5,7 +5,9 @@
 //! right (anchors on the 29th-31st, horizons ending mid-month, lots bought at start in two
 //! orders, lots expiring inside, at or after the horizon's end, seat fees, a currency without
 //! minor units, both roundings, flex caps from the plan (per cycle or per flex period) or the
-//! strategy that bind in some months and not in others, flex switched off).
+//! strategy that bind in some months and not in others, flex switched off), and strategies
+//! whose rules buy (top-ups below thresholds from nothing to many bundles, buying on the usage
+//! alert at any threshold, both at once, with lots consumed in either of the book's orders).
 
 use creditsim::analysis::montecarlo::{simulate, simulate_in_full, SimConfig};
 use creditsim::analysis::Case;
@@ -92,6 +94,10 @@ struct Generated {
     strategy_cap: Option<u64>,
     plan_cap: Option<u64>,
     cap_per_flex_period: bool,
+    /// The top-ups' thresholds (credits), the usage alert's threshold and the lot order.
+    below: [u32; 2],
+    alert_percent: u32,
+    purchase_order: bool,
     seed: u64,
 }
 
@@ -123,28 +129,34 @@ fn generated() -> impl Strategy<Value = Generated> {
             prop::option::of(1u64..=20_000),
             any::<bool>(),
         ),
+        ([1u32..=600, 1u32..=600], 1u32..=100, any::<bool>()),
     )
-        .prop_map(|(time, money, pools, expiry, usage, caps)| Generated {
-            anchor_day: time.0,
-            anchor_month: time.1,
-            months: time.2,
-            end_days: time.3,
-            yen: money.0,
-            half_even: money.1,
-            fee_cents: money.2,
-            seat_fee_cents: money.3,
-            seats: money.4,
-            included: pools.0,
-            flex_cents: pools.1,
-            bundle_credits: pools.2,
-            discount: pools.3,
-            expiry_days: expiry,
-            daily: usage.0,
-            seed: usage.1,
-            strategy_cap: caps.0,
-            plan_cap: caps.1,
-            cap_per_flex_period: caps.2,
-        })
+        .prop_map(
+            |(time, money, pools, expiry, usage, caps, rules)| Generated {
+                anchor_day: time.0,
+                anchor_month: time.1,
+                months: time.2,
+                end_days: time.3,
+                yen: money.0,
+                half_even: money.1,
+                fee_cents: money.2,
+                seat_fee_cents: money.3,
+                seats: money.4,
+                included: pools.0,
+                flex_cents: pools.1,
+                bundle_credits: pools.2,
+                discount: pools.3,
+                expiry_days: expiry,
+                daily: usage.0,
+                seed: usage.1,
+                strategy_cap: caps.0,
+                plan_cap: caps.1,
+                cap_per_flex_period: caps.2,
+                below: rules.0,
+                alert_percent: rules.1,
+                purchase_order: rules.2,
+            },
+        )
 }
 
 /// An amount of `cents` hundredths, in yen as whole units (a currency without minor units).
@@ -200,6 +212,8 @@ name = "generated"
 name = "b"
 currency = "{currency}"
 rounding = "{rounding}"
+alert_threshold_percent = {alert}
+lot_order = "{lot_order}"
 
 [[pricing.plans]]
 id = "m"
@@ -259,6 +273,28 @@ buy_at_start = [{{ bundle = "b1" }}, {{ bundle = "b1" }}]
 name = "no flex"
 flex = false
 buy_at_start = [{{ bundle = "b0" }}]
+
+[[strategy]]
+name = "top up b0"
+flex_cap = {strategy_cap}
+top_up = {{ below = {below0}, buy = {{ bundle = "b0" }} }}
+
+[[strategy]]
+name = "b1 at start, top up b1"
+buy_at_start = [{{ bundle = "b1" }}]
+top_up = {{ below = {below1}, buy = {{ bundle = "b1" }} }}
+
+[[strategy]]
+name = "buy on alert"
+flex_cap = {strategy_cap}
+buy_on_alert = true
+
+[[strategy]]
+name = "b0 at start, buy on alert, top up b1"
+flex = false
+buy_at_start = [{{ bundle = "b0" }}]
+buy_on_alert = true
+top_up = {{ below = {below1}, buy = {{ bundle = "b1" }} }}
 "#,
         currency = if g.yen { "JPY" } else { "USD" },
         rounding = if g.half_even { "half_even" } else { "half_up" },
@@ -274,6 +310,14 @@ buy_at_start = [{{ bundle = "b0" }}]
         daily = g.daily + 0.001,
         plan_cap = cap(g.plan_cap),
         strategy_cap = cap(g.strategy_cap),
+        below0 = g.below[0],
+        below1 = g.below[1],
+        alert = g.alert_percent,
+        lot_order = if g.purchase_order {
+            "purchase_order"
+        } else {
+            "expiry_then_purchase"
+        },
     )
 }
 

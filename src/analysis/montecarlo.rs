@@ -10,7 +10,7 @@ use crate::analysis::month_costs::{self, MonthCosts, Shape, MEASURES};
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
-use crate::engine::monthly::Monthly;
+use crate::engine::monthly::{Monthly, MonthlyBuffers, PathUsage};
 use crate::engine::reading::{PrefixBuffers, PrefixedEvents};
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
@@ -78,9 +78,9 @@ pub struct PathBuffers {
     /// Running totals of `usage` and where the month ends fall in it, shared by every
     /// strategy's replay of the path.
     prefix: PrefixBuffers,
-    /// The path's usage month by month, and lots' credits left, for [`Monthly`] replays.
+    /// The path's usage month by month, and what [`Monthly`] replays reuse.
     month_usage_micros: Vec<i128>,
-    lots_left: Vec<Credits>,
+    monthly: MonthlyBuffers,
 }
 
 /// How a run replays its strategies: those that cannot react month by month where they can
@@ -180,11 +180,16 @@ fn replay_path(
         .zip(month_costs.chunks_exact_mut(per_strategy))
     {
         let (monthly_cash, monthly_economic) = costs.split_at_mut(months.len());
-        let month_usage = &buffers.month_usage_micros;
+        let usage = PathUsage {
+            events: &buffers.usage,
+            running_totals_micros: events.running_totals_micros(),
+            events_before_month_end: events.events_before_marks(),
+            month_totals_micros: &buffers.month_usage_micros,
+        };
         let fast = monthly.as_ref().and_then(|m| {
             m.run(
-                month_usage,
-                &mut buffers.lots_left,
+                usage,
+                &mut buffers.monthly,
                 (monthly_cash, monthly_economic),
             )
         });

@@ -280,22 +280,96 @@ pub struct Served {
     pub blocked: Credits,
 }
 
-#[derive(Debug, Clone)]
-struct Lot {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lot {
     sequence: u32,
     purchased_at: Instant,
     expires_at: Option<Instant>,
     credits: Credits,
-    remaining: Credits,
+    pub(crate) remaining: Credits,
     cost: Money,
 }
 
+/// Where a lot stands in the order usage takes lots (the smallest first): `book.lot_order`
+/// applied to when it was bought and when it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct LotPlace(bool, Option<Instant>, Instant, u32);
+
+impl LotPlace {
+    pub(crate) fn new(
+        order: LotOrder,
+        purchased_at: Instant,
+        expires_at: Option<Instant>,
+        sequence: u32,
+    ) -> LotPlace {
+        match order {
+            LotOrder::ExpiryThenPurchase => {
+                LotPlace(expires_at.is_none(), expires_at, purchased_at, sequence)
+            }
+            LotOrder::PurchaseOrder => LotPlace(false, None, purchased_at, sequence),
+        }
+    }
+}
+
 impl Lot {
+    /// `quantity` x `purchase` bought at `at` from `cohort`, the `sequence`-th lot bought.
+    pub(crate) fn bought(
+        cohort: &Cohort,
+        (purchase, quantity): (Purchase, u64),
+        at: Instant,
+        sequence: u32,
+    ) -> Result<Lot, LimitExceeded> {
+        let (credits, cost, expires_after_days) = purchase_terms(cohort, purchase, quantity)?;
+        Ok(Lot {
+            sequence,
+            purchased_at: at,
+            expires_at: expires_after_days.map(|d| add_days(at, d)),
+            credits,
+            remaining: credits,
+            cost,
+        })
+    }
+
+    pub(crate) fn credits(&self) -> Credits {
+        self.credits
+    }
+
+    pub(crate) fn cost(&self) -> Money {
+        self.cost
+    }
+
+    pub(crate) fn expires_at(&self) -> Option<Instant> {
+        self.expires_at
+    }
+
+    pub(crate) fn place(&self, order: LotOrder) -> LotPlace {
+        LotPlace::new(order, self.purchased_at, self.expires_at, self.sequence)
+    }
+
     /// Cost basis of what is left, exact: cost x remaining / credits.
-    fn remaining_value(&self) -> ExactMoney {
+    pub(crate) fn remaining_value(&self) -> ExactMoney {
         ExactMoney::share_of(self.cost, self.remaining, self.credits)
     }
 }
+
+/// The included credits used (micro-credits) at which the usage alert fires in a cycle
+/// granting `granted`: `threshold_percent` of it, rounded up.
+pub(crate) fn alert_fires_at(threshold_percent: u32, granted: Credits) -> i128 {
+    let granted = granted.micros();
+    // In 64 bits where the product fits (every real grant): a 128-bit division by 100 is a
+    // library call, and this runs at every served event.
+    let narrow = u64::try_from(granted)
+        .ok()
+        .and_then(|g| g.checked_mul(u64::from(threshold_percent)));
+    match narrow {
+        Some(product) => i128::from(product.div_ceil(100)),
+        None => (i128::from(threshold_percent) * i128::from(granted) + 99) / 100,
+    }
+}
+
+/// The limit on prepaid credits bought over the horizon, as the ledger and the
+/// month-by-month replay name it.
+pub(crate) const PURCHASED: &str = "prepaid credits bought over the horizon";
 
 /// What `quantity` x `purchase` buys in `cohort`: credits, price, days until expiry (the
 /// ledger's purchases, and the worst case loading works out for fixed purchases).
@@ -399,8 +473,12 @@ pub(crate) struct OpenedMonthly {
     pub flex_enabled: bool,
     pub flex_price: Price,
     pub flex_cap: Option<Money>,
-    /// Each lot's credits and cost, in consumption order.
-    pub lots: Vec<(Credits, Money)>,
+    /// The lots bought at the start, in consumption order, and how many lots were bought.
+    pub lots: Vec<Lot>,
+    pub lot_sequence: u32,
+    /// Where purchases come from, and the credits bought so far (the lots' credits).
+    pub cohort: CohortId,
+    pub purchased: Credits,
 }
 
 /// Credits that entered the ledger over the horizon so far, each total checked as it grows.
@@ -691,7 +769,10 @@ impl<'b> Ledger<'b> {
             flex_enabled: self.flex.enabled,
             flex_price: self.flex_price(),
             flex_cap: self.cap_money(),
-            lots: self.lots.iter().map(|l| (l.credits, l.cost)).collect(),
+            lots: self.lots.clone(),
+            lot_sequence: self.lot_sequence,
+            cohort: self.workspace.cohort,
+            purchased: self.entered.purchased,
         })
     }
 
@@ -958,9 +1039,7 @@ impl<'b> Ledger<'b> {
         self.advance(t, true)?;
         self.version += 1;
         let (credits, cost, expires_after_days) = self.purchase_terms(purchase, quantity)?;
-        self.entered
-            .purchased
-            .grow(credits, "prepaid credits bought over the horizon")?;
+        self.entered.purchased.grow(credits, PURCHASED)?;
         self.charge(Line {
             at: t,
             last_at: t,
@@ -970,14 +1049,11 @@ impl<'b> Ledger<'b> {
             money: cost,
         })?;
         self.lot_sequence += 1;
-        self.lots.push(Lot {
-            sequence: self.lot_sequence,
-            purchased_at: t,
-            expires_at: expires_after_days.map(|d| add_days(t, d)),
-            credits,
-            remaining: credits,
-            cost,
-        });
+        let cohort = &self.book.cohorts[self.workspace.cohort.0];
+        let lot = Lot::bought(cohort, (purchase, quantity), t, self.lot_sequence)?;
+        debug_assert!(lot.credits == credits && lot.cost == cost);
+        debug_assert_eq!(lot.expires_at, expires_after_days.map(|d| add_days(t, d)));
+        self.lots.push(lot);
         self.boundary_hint = None;
         self.sort_lots();
         self.purchases += quantity;
@@ -1004,17 +1080,8 @@ impl<'b> Ledger<'b> {
     }
 
     fn sort_lots(&mut self) {
-        match self.book.lot_order {
-            LotOrder::ExpiryThenPurchase => self.lots.sort_by_key(|l| {
-                (
-                    l.expires_at.is_none(),
-                    l.expires_at,
-                    l.purchased_at,
-                    l.sequence,
-                )
-            }),
-            LotOrder::PurchaseOrder => self.lots.sort_by_key(|l| (l.purchased_at, l.sequence)),
-        }
+        let order = self.book.lot_order;
+        self.lots.sort_by_key(|l| l.place(order));
     }
 
     fn cap_money(&self) -> Option<Money> {
@@ -1128,19 +1195,10 @@ impl<'b> Ledger<'b> {
         if self.alert_fired || self.included_granted.is_zero() {
             return None;
         }
-        let (threshold, granted) = (
+        Some(alert_fires_at(
             self.book.alert_threshold_percent,
-            self.included_granted.micros(),
-        );
-        // In 64 bits where the product fits (every real grant): a 128-bit division by 100 is
-        // a library call, and this runs at every served event.
-        let narrow = u64::try_from(granted)
-            .ok()
-            .and_then(|g| g.checked_mul(u64::from(threshold)));
-        Some(match narrow {
-            Some(product) => i128::from(product.div_ceil(100)),
-            None => (i128::from(threshold) * i128::from(granted) + 99) / 100,
-        })
+            self.included_granted,
+        ))
     }
 
     /// Whether flex serves usage now (it may still be capped).

@@ -173,6 +173,16 @@ impl<'a> PrefixedEvents<'a> {
         start
     }
 
+    /// The credits (micro-credits) of the events before each event, and of them all last.
+    pub fn running_totals_micros(&self) -> &'a [i128] {
+        self.prefix_micros
+    }
+
+    /// How many events fall before each mark.
+    pub fn events_before_marks(&self) -> &'a [usize] {
+        self.events_before_mark
+    }
+
     /// The credits (micro-credits) of the events before the first mark, then of those between
     /// each mark and the next, into `out` (one entry per mark).
     pub fn totals_between_marks(&self, out: &mut Vec<i128>) {

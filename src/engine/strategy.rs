@@ -2,10 +2,56 @@
 //! state. A strategy is data (built from a scenario); its decisions depend only on what the
 //! ledger shows, so every strategy can replay the same usage stream.
 
-use crate::engine::ledger::{FlexSetting, Ledger, Purchase};
+use crate::engine::ledger::{purchase_terms, FlexSetting, Ledger, Purchase};
 use crate::model::amounts::{Credits, ExactMoney, LimitExceeded, Money, Rounding, SCALE_DIGITS};
 use crate::model::calendar::Instant;
-use crate::model::pricing::PlanId;
+use crate::model::pricing::{Cohort, PlanId, PricingBook};
+
+/// What the purchase rules (top-up, buy on alert) read of the state they answer: the
+/// ledger's, or the month-by-month replay's (`engine::monthly`), so that both decide by this
+/// one code.
+pub trait Holdings {
+    fn book(&self) -> &PricingBook;
+    /// The cohort the workspace buys from.
+    fn cohort(&self) -> &Cohort;
+    fn prepaid_balance(&self) -> Credits;
+    fn previous_cycle_flex_credits(&self) -> Credits;
+    fn included_remaining(&self) -> Credits;
+    /// Usage the included credits can still serve before the usage alert fires, `None`
+    /// when it cannot fire again this cycle (see `Ledger::credits_until_alert`).
+    fn credits_until_alert(&self) -> Option<Credits>;
+
+    /// Credits one `purchase` adds.
+    fn credits_of(&self, purchase: Purchase) -> Result<Credits, LimitExceeded> {
+        Ok(purchase_terms(self.cohort(), purchase, 1)?.0)
+    }
+}
+
+impl Holdings for Ledger<'_> {
+    fn book(&self) -> &PricingBook {
+        Ledger::book(self)
+    }
+
+    fn cohort(&self) -> &Cohort {
+        &Ledger::book(self).cohorts[self.workspace().cohort.0]
+    }
+
+    fn prepaid_balance(&self) -> Credits {
+        Ledger::prepaid_balance(self)
+    }
+
+    fn previous_cycle_flex_credits(&self) -> Credits {
+        Ledger::previous_cycle_flex_credits(self)
+    }
+
+    fn included_remaining(&self) -> Credits {
+        Ledger::included_remaining(self)
+    }
+
+    fn credits_until_alert(&self) -> Option<Credits> {
+        Ledger::credits_until_alert(self)
+    }
+}
 
 /// Something a strategy does to the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +215,7 @@ impl Strategy {
 
     pub fn on_alert(
         &self,
-        ledger: &Ledger<'_>,
+        ledger: &impl Holdings,
         out: &mut Vec<Action>,
     ) -> Result<(), LimitExceeded> {
         if !self.buy_on_alert {
@@ -192,36 +238,44 @@ impl Strategy {
     /// with the outcome of serving it event by event, since the strategy would answer every
     /// one of those events with nothing.
     pub fn quiet_budget(&self, ledger: &Ledger<'_>) -> Option<Credits> {
-        let included = ledger.included_remaining();
-        let balance = ledger.prepaid_balance();
+        let purchases = self.purchase_quiet_budget(ledger);
+        let upgrade = self
+            .upgrade
+            .filter(|up| ledger.plan() != up.to && ledger.flex_enabled())
+            .map(|up| {
+                // Flex money grows only after included and prepaid credits; the rule acts
+                // once it passes the threshold, so the flex credits it affords are quiet.
+                let room = ExactMoney::from_money(up.flex_spend_over) - ledger.cycle_flex_money();
+                let flex = room.credits_affordable(ledger.flex_price());
+                // A huge room at a tiny price affords more than any amount: saturate.
+                let quiet = i128::from(ledger.included_remaining().micros())
+                    + i128::from(ledger.prepaid_balance().micros())
+                    + i128::from(flex.micros());
+                Credits::from_micros(i64::try_from(quiet).unwrap_or(i64::MAX))
+            });
+        match (purchases, upgrade) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// [`Strategy::quiet_budget`] of the purchase rules alone (top-up, buy on alert), which
+    /// read only [`Holdings`]: what the month-by-month replay serves as one amount.
+    pub(crate) fn purchase_quiet_budget(&self, holdings: &impl Holdings) -> Option<Credits> {
         let mut budget: Option<Credits> = None;
         let mut at_most = |c: Credits| budget = Some(budget.map_or(c, |b| b.min(c)));
         if let Some(top_up) = self.top_up {
             // Usage takes included credits first, then the lots: the balance stays at the
             // threshold or above while at most `included + balance - threshold` is used.
+            let balance = holdings.prepaid_balance();
             if balance >= top_up.below_credits {
-                at_most(included + (balance - top_up.below_credits));
+                at_most(holdings.included_remaining() + (balance - top_up.below_credits));
             } else {
                 at_most(Credits::ZERO);
             }
         }
-        if let Some(up) = self.upgrade.filter(|up| ledger.plan() != up.to) {
-            if ledger.flex_enabled() {
-                // Flex money grows only after included and prepaid credits; the rule acts once
-                // it passes the threshold, so the flex credits it affords are quiet.
-                let room = ExactMoney::from_money(up.flex_spend_over) - ledger.cycle_flex_money();
-                let flex = room.credits_affordable(ledger.flex_price());
-                // A huge room at a tiny price affords more than any amount: saturate.
-                let quiet = i128::from(included.micros())
-                    + i128::from(balance.micros())
-                    + i128::from(flex.micros());
-                at_most(Credits::from_micros(
-                    i64::try_from(quiet).unwrap_or(i64::MAX),
-                ));
-            }
-        }
         if self.buy_on_alert {
-            if let Some(c) = ledger.credits_until_alert() {
+            if let Some(c) = holdings.credits_until_alert() {
                 at_most(c);
             }
         }
@@ -232,9 +286,9 @@ impl Strategy {
     /// purchases already decided at this instant, `out`) to the threshold. One line of n
     /// bundles is the same credits, cost and expiry as n lines, and a huge threshold over a
     /// tiny bundle costs one division instead of n purchases.
-    fn top_up_if_low(
+    pub(crate) fn top_up_if_low(
         &self,
-        ledger: &Ledger<'_>,
+        ledger: &impl Holdings,
         out: &mut Vec<Action>,
     ) -> Result<(), LimitExceeded> {
         const WHAT: &str = "the prepaid balance with this instant's purchases";
@@ -267,11 +321,10 @@ impl Strategy {
 /// where the cohort sells open amounts instead, the smallest amount (whole minor units, within
 /// the purchase limits) that buys `wanted`.
 pub fn smallest_purchase_covering(
-    ledger: &Ledger<'_>,
+    holdings: &impl Holdings,
     wanted: Credits,
 ) -> Result<Option<Purchase>, LimitExceeded> {
-    let book = ledger.book();
-    let cohort = &book.cohorts[ledger.workspace().cohort.0];
+    let (book, cohort) = (holdings.book(), holdings.cohort());
     if !cohort.bundles.is_empty() {
         let covering = cohort
             .bundles
