@@ -11,10 +11,12 @@
 //! - A strategy without rules never acts, so the month's usage is served as one amount
 //!   (pools only shrink inside a month, so serving its total at once gives each pool what
 //!   serving its events one by one gives: the argument of `Ledger::consume_run`).
-//! - A strategy with rules is served event by event, and after each event that changed what
-//!   its rules read (the prepaid balance, an alert), they are asked what to buy, as the
-//!   replay driver asks them. Flex is still taken per month: the rules never read it inside
-//!   the month, and the cap binds the month's flex on the same exact money either way.
+//! - A strategy with rules is served as the replay driver serves it: the longest run of
+//!   events within the rules' quiet budget ([`Strategy::purchase_quiet_budget`], what they
+//!   can let pass without acting) as one amount, then the event that passes it alone, each
+//!   followed by the rules' answer when what they read (the prepaid balance, an alert)
+//!   changed. Flex is still taken per month: the rules never read it inside the month, and
+//!   the cap binds the month's flex on the same exact money either way.
 //!
 //! What a Monte Carlo path needs (the cash and economic cost at every month end and the
 //! horizon's totals) then follows without a ledger step, a statement or a boundary crossing.
