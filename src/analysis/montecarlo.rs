@@ -10,7 +10,7 @@ use crate::analysis::month_costs::{self, MonthCosts, Shape, MEASURES};
 use crate::analysis::ranking::{self, Contender};
 use crate::analysis::{in_pool, Case};
 use crate::engine::ledger::Ledger;
-use crate::engine::monthly::{Monthly, MonthlyBuffers, PathUsage};
+use crate::engine::monthly::{Monthly, MonthlyBuffers};
 use crate::engine::reading::{PrefixBuffers, PrefixedEvents};
 use crate::engine::replay::{replay_observed, CreditUsage, ReplayError, Watch};
 use crate::model::amounts::{Credits, Money};
@@ -78,8 +78,7 @@ pub struct PathBuffers {
     /// Running totals of `usage` and where the month ends fall in it, shared by every
     /// strategy's replay of the path.
     prefix: PrefixBuffers,
-    /// The path's usage month by month, and what [`Monthly`] replays reuse.
-    month_usage_micros: Vec<i128>,
+    /// What [`Monthly`] replays reuse.
     monthly: MonthlyBuffers,
 }
 
@@ -169,9 +168,6 @@ fn replay_path(
     let (case, months) = (replays.case, replays.months);
     // Quiet runs end at month ends (observations, monthly boundaries) more than anywhere.
     let events = PrefixedEvents::with_marks(&buffers.usage, months, &mut buffers.prefix);
-    if replays.monthly.iter().any(Option::is_some) {
-        events.totals_between_marks(&mut buffers.month_usage_micros);
-    }
     let per_strategy = MEASURES * months.len();
     assert_eq!(month_costs.len(), case.strategies.len() * per_strategy);
     let mut strategies = Vec::with_capacity(case.strategies.len());
@@ -180,15 +176,9 @@ fn replay_path(
         .zip(month_costs.chunks_exact_mut(per_strategy))
     {
         let (monthly_cash, monthly_economic) = costs.split_at_mut(months.len());
-        let usage = PathUsage {
-            events: &buffers.usage,
-            running_totals_micros: events.running_totals_micros(),
-            events_before_month_end: events.events_before_marks(),
-            month_totals_micros: &buffers.month_usage_micros,
-        };
         let fast = monthly.as_ref().and_then(|m| {
             m.run(
-                usage,
+                &events,
                 &mut buffers.monthly,
                 (monthly_cash, monthly_economic),
             )

@@ -367,9 +367,40 @@ pub(crate) fn alert_fires_at(threshold_percent: u32, granted: Credits) -> i128 {
     }
 }
 
-/// The limit on prepaid credits bought over the horizon, as the ledger and the
-/// month-by-month replay name it.
+/// Usage the included credits can still serve, `included_used` of them used, before the
+/// alert firing at `fires_at` fires: one micro-credit less than what fires it.
+pub(crate) fn credits_until_alert(fires_at: i128, included_used: Credits) -> Credits {
+    let room = (fires_at - i128::from(included_used.micros()) - 1).max(0);
+    Credits::from_micros(room as i64) // below the grant, so within i64
+}
+
+/// Takes up to `amount` from `lots` in their order, dropping the lots it empties; returns
+/// what it took. The ledger's consumption of prepaid credits, and the month-by-month
+/// replay's.
+#[inline]
+pub(crate) fn take_from_lots(lots: &mut Vec<Lot>, amount: Credits) -> Credits {
+    let mut rest = amount;
+    for lot in lots.iter_mut() {
+        if rest.is_zero() {
+            break;
+        }
+        let take = rest.min(lot.remaining);
+        lot.remaining -= take;
+        rest -= take;
+    }
+    lots.retain(|l| !l.remaining.is_zero());
+    amount - rest
+}
+
+/// The credits left in `lots`: the prepaid balance.
+pub(crate) fn balance_of(lots: &[Lot]) -> Credits {
+    lots.iter().map(|l| l.remaining).sum()
+}
+
+/// The limits on prepaid credits bought and on cash over the horizon, as the ledger and the
+/// month-by-month replay name them.
 pub(crate) const PURCHASED: &str = "prepaid credits bought over the horizon";
+pub(crate) const CASH: &str = "cash over the horizon";
 
 /// What `quantity` x `purchase` buys in `cohort`: credits, price, days until expiry (the
 /// ledger's purchases, and the worst case loading works out for fixed purchases).
@@ -643,7 +674,7 @@ impl<'b> Ledger<'b> {
     }
 
     pub fn prepaid_balance(&self) -> Credits {
-        self.lots.iter().map(|l| l.remaining).sum()
+        balance_of(&self.lots)
     }
 
     pub fn included_remaining(&self) -> Credits {
@@ -687,9 +718,7 @@ impl<'b> Ledger<'b> {
     /// the money limit, so every part of it does (a merged line's money and credits too: its
     /// credits are part of those bought).
     fn charge(&mut self, line: Line) -> Result<(), LimitExceeded> {
-        self.charged
-            .cash()
-            .plus(line.money, "cash over the horizon")?;
+        self.charged.cash().plus(line.money, CASH)?;
         self.charged.add_line(&line);
         if let Some(log) = self.charge_log.as_mut() {
             log(&line);
@@ -1038,7 +1067,9 @@ impl<'b> Ledger<'b> {
         assert!(quantity > 0, "a purchase buys something");
         self.advance(t, true)?;
         self.version += 1;
-        let (credits, cost, expires_after_days) = self.purchase_terms(purchase, quantity)?;
+        let cohort = &self.book.cohorts[self.workspace.cohort.0];
+        let lot = Lot::bought(cohort, (purchase, quantity), t, self.lot_sequence + 1)?;
+        let (credits, cost) = (lot.credits, lot.cost);
         self.entered.purchased.grow(credits, PURCHASED)?;
         self.charge(Line {
             at: t,
@@ -1049,34 +1080,12 @@ impl<'b> Ledger<'b> {
             money: cost,
         })?;
         self.lot_sequence += 1;
-        let cohort = &self.book.cohorts[self.workspace.cohort.0];
-        let lot = Lot::bought(cohort, (purchase, quantity), t, self.lot_sequence)?;
-        debug_assert!(lot.credits == credits && lot.cost == cost);
-        debug_assert_eq!(lot.expires_at, expires_after_days.map(|d| add_days(t, d)));
         self.lots.push(lot);
         self.boundary_hint = None;
         self.sort_lots();
         self.purchases += quantity;
         self.statement.credits.purchased_prepaid += credits;
         Ok(())
-    }
-
-    /// Credits one `purchase` adds in this workspace's cohort.
-    pub fn credits_of(&self, purchase: Purchase) -> Result<Credits, LimitExceeded> {
-        Ok(self.purchase_terms(purchase, 1)?.0)
-    }
-
-    /// What `quantity` x `purchase` buys in this workspace's cohort.
-    fn purchase_terms(
-        &self,
-        purchase: Purchase,
-        quantity: u64,
-    ) -> Result<(Credits, Money, Option<u32>), LimitExceeded> {
-        purchase_terms(
-            &self.book.cohorts[self.workspace.cohort.0],
-            purchase,
-            quantity,
-        )
     }
 
     fn sort_lots(&mut self) {
@@ -1135,16 +1144,8 @@ impl<'b> Ledger<'b> {
         served.included = from_included;
         self.check_alert();
 
-        for lot in self.lots.iter_mut() {
-            if rest.is_zero() {
-                break;
-            }
-            let take = rest.min(lot.remaining);
-            lot.remaining -= take;
-            rest -= take;
-            served.prepaid += take;
-        }
-        self.lots.retain(|l| !l.remaining.is_zero());
+        served.prepaid = take_from_lots(&mut self.lots, rest);
+        rest -= served.prepaid;
 
         if !rest.is_zero() && self.flex.enabled {
             let price = self.flex_price();
@@ -1184,8 +1185,7 @@ impl<'b> Ledger<'b> {
     /// micro-credit less than what fires it), or `None` when it cannot fire again this cycle.
     pub fn credits_until_alert(&self) -> Option<Credits> {
         let fires_at = self.alert_fires_at()?;
-        let room = (fires_at - i128::from(self.included_used.micros()) - 1).max(0);
-        Some(Credits::from_micros(room as i64)) // below the grant, so within i64
+        Some(credits_until_alert(fires_at, self.included_used))
     }
 
     /// The included credits used (micro-credits) at which the usage alert fires this cycle:

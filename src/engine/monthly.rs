@@ -34,10 +34,12 @@
 //! `simulate_in_full`).
 
 use crate::engine::ledger::{
-    alert_fires_at, flex_servable, unexpired_fee_value, unused_prepaid_value, KeptTotals, Lot,
-    OpenedMonthly, Workspace, PURCHASED,
+    alert_fires_at, balance_of, credits_until_alert, flex_servable, take_from_lots,
+    unexpired_fee_value, unused_prepaid_value, KeptTotals, Lot, OpenedMonthly, Purchase, Workspace,
+    CASH, PURCHASED,
 };
-use crate::engine::replay::{opened, CreditUsage};
+use crate::engine::reading::PrefixedEvents;
+use crate::engine::replay::opened;
 use crate::engine::strategy::{Action, Holdings, Strategy};
 use crate::model::amounts::{Credits, ExactMoney, LimitExceeded, Money, CREDITS_MAX};
 use crate::model::calendar::{add_months, month_ends, Instant, Period};
@@ -61,17 +63,6 @@ pub struct Monthly<'b> {
     /// The cycle running at the horizon's end (the last month's), for its unexpired fee.
     last_cycle: Period,
     horizon_end: Instant,
-}
-
-/// One path's usage as [`Monthly::run`] reads it: its events, in time order, their running
-/// totals (`running_totals_micros[i]`: the events before event i), how many fall before each
-/// month's end, and each month's total.
-#[derive(Debug, Clone, Copy)]
-pub struct PathUsage<'a> {
-    pub events: &'a [CreditUsage],
-    pub running_totals_micros: &'a [i128],
-    pub events_before_month_end: &'a [usize],
-    pub month_totals_micros: &'a [i128],
 }
 
 /// What [`Monthly::run`] reuses from path to path.
@@ -119,36 +110,37 @@ impl<'b> Monthly<'b> {
         })
     }
 
-    /// Continues the start over one path, writing the cash and economic cost at each month
-    /// end (micro-units, the last at the horizon's end) into `monthly_cash` and
+    /// Continues the start over one path, whose events `usage` reads with the month ends
+    /// ([`month_ends`]) as its marks, writing the cash and economic cost at each month end
+    /// (micro-units, the last at the horizon's end) into `monthly_cash` and
     /// `monthly_economic`. `None` when a sum passes its limit, a lot bought would expire
     /// inside the horizon or the rules do not settle (see the module's note).
     pub fn run(
         &self,
-        usage: PathUsage<'_>,
+        usage: &PrefixedEvents<'_>,
         buffers: &mut MonthlyBuffers,
         (monthly_cash, monthly_economic): (&mut [i64], &mut [i64]),
     ) -> Option<KeptTotals> {
-        const CASH: &str = "cash over the horizon";
         let months = self.months;
-        let totals = usage.month_totals_micros;
-        assert!(months == totals.len() && months == monthly_cash.len());
+        let (totals, month_ends) = (usage.running_totals_micros(), usage.events_before_marks());
+        assert!(months == month_ends.len() && months == monthly_cash.len());
         assert_eq!(months, monthly_economic.len());
-        assert_eq!(months, usage.events_before_month_end.len());
-        let total_micros: i128 = totals.iter().sum();
+        let total_micros = *totals
+            .last()
+            .expect("a running total before the first event");
         if total_micros > i128::from(CREDITS_MAX.micros()) {
             return None; // "credits demanded over the horizon"
         }
         let o = &self.opened;
         let mut path = PathState::start(self, &mut buffers.lots);
         let mut first_event = 0;
-        for k in 0..months {
-            let month_end = usage.events_before_month_end[k];
+        for (k, &month_end) in month_ends.iter().enumerate() {
             if self.strategy.reacts() {
                 path.serve_month(usage, first_event..month_end, &mut buffers.actions)?;
             } else {
                 // Within the path's total, itself within the credit limit.
-                path.serve(Credits::from_micros(i64::try_from(totals[k]).ok()?));
+                let month = totals[month_end] - totals[first_event];
+                path.serve(Credits::from_micros(i64::try_from(month).ok()?));
             }
             first_event = month_end;
             path.close_month()?;
@@ -237,22 +229,13 @@ impl<'m, 'b> PathState<'m, 'b> {
                 self.alerts += 1;
             }
         }
-        if rest.is_zero() || self.lots.is_empty() {
-            self.month_rest += rest;
-            return;
+        if !rest.is_zero() && !self.lots.is_empty() {
+            let prepaid = take_from_lots(self.lots, rest);
+            rest -= prepaid;
+            self.prepaid_consumed += prepaid;
+            self.unanswered = true;
         }
-        for lot in self.lots.iter_mut() {
-            let take = rest.min(lot.remaining);
-            lot.remaining -= take;
-            rest -= take;
-            self.prepaid_consumed += take;
-            if rest.is_zero() {
-                break;
-            }
-        }
-        self.lots.retain(|l| !l.remaining.is_zero());
         self.month_rest += rest;
-        self.unanswered = true;
     }
 
     /// Serves the month's `events` (indices into `usage.events`) for a strategy with rules,
@@ -261,11 +244,11 @@ impl<'m, 'b> PathState<'m, 'b> {
     /// event that passes it alone, each followed by the rules' answer.
     fn serve_month(
         &mut self,
-        usage: PathUsage<'_>,
+        usage: &PrefixedEvents<'_>,
         events: std::ops::Range<usize>,
         actions: &mut Vec<Action>,
     ) -> Option<()> {
-        let totals = usage.running_totals_micros;
+        let totals = usage.running_totals_micros();
         let mut next = events.start;
         while next < events.end {
             let budget = (self.monthly.strategy.purchase_quiet_budget(self))
@@ -278,10 +261,10 @@ impl<'m, 'b> PathState<'m, 'b> {
                 // At most the path's total, itself within the credit limit.
                 let run = i64::try_from(totals[last + 1] - start).ok()?;
                 self.serve(Credits::from_micros(run));
-                self.answer(usage.events[last].at, actions)?;
+                self.answer(usage.events()[last].at, actions)?;
                 next = last + 1;
             }
-            if let Some(event) = usage.events[..events.end].get(next) {
+            if let Some(event) = usage.events()[..events.end].get(next) {
                 self.serve(event.credits);
                 self.answer(event.at, actions)?;
                 next += 1;
@@ -325,11 +308,7 @@ impl<'m, 'b> PathState<'m, 'b> {
 
     /// The ledger's purchase at `at`: its lot, in the ledger's order, and its charge.
     /// `Ok(None)` when the lot would expire inside the horizon.
-    fn buy(
-        &mut self,
-        bought: (crate::engine::ledger::Purchase, u64),
-        at: Instant,
-    ) -> Result<Option<()>, LimitExceeded> {
+    fn buy(&mut self, bought: (Purchase, u64), at: Instant) -> Result<Option<()>, LimitExceeded> {
         let lot = Lot::bought(self.cohort(), bought, at, self.lot_sequence + 1)?;
         if lot
             .expires_at()
@@ -339,7 +318,7 @@ impl<'m, 'b> PathState<'m, 'b> {
         }
         self.lot_sequence += 1;
         self.purchased.grow(lot.credits(), PURCHASED)?;
-        self.cash = self.cash.plus(lot.cost(), "cash over the horizon")?;
+        self.cash = self.cash.plus(lot.cost(), CASH)?;
         let order = self.monthly.book.lot_order;
         let place = lot.place(order);
         let at = self.lots.partition_point(|l| l.place(order) < place);
@@ -362,7 +341,7 @@ impl<'m, 'b> PathState<'m, 'b> {
         let flex = ExactMoney::of(served, o.flex_price)
             .round_to_minor(book.minor_digits, book.rounding, "a flex invoice")
             .ok()?;
-        self.cash = self.cash.plus(flex, "cash over the horizon").ok()?;
+        self.cash = self.cash.plus(flex, CASH).ok()?;
         self.previous_month_flex = served;
         self.included_used = Credits::ZERO;
         self.alert_fired = false;
@@ -390,7 +369,7 @@ impl Holdings for PathState<'_, '_> {
     }
 
     fn prepaid_balance(&self) -> Credits {
-        self.lots.iter().map(|l| l.remaining).sum()
+        balance_of(self.lots)
     }
 
     fn previous_cycle_flex_credits(&self) -> Credits {
@@ -403,7 +382,6 @@ impl Holdings for PathState<'_, '_> {
 
     fn credits_until_alert(&self) -> Option<Credits> {
         let fires_at = self.monthly.alert_at_micros.filter(|_| !self.alert_fired)?;
-        let room = (fires_at - i128::from(self.included_used.micros()) - 1).max(0);
-        Some(Credits::from_micros(room as i64)) // below the grant, so within i64
+        Some(credits_until_alert(fires_at, self.included_used))
     }
 }

@@ -173,6 +173,11 @@ impl<'a> PrefixedEvents<'a> {
         start
     }
 
+    /// The events read, in time order.
+    pub fn events(&self) -> &'a [CreditUsage] {
+        self.events
+    }
+
     /// The credits (micro-credits) of the events before each event, and of them all last.
     pub fn running_totals_micros(&self) -> &'a [i128] {
         self.prefix_micros
@@ -181,18 +186,6 @@ impl<'a> PrefixedEvents<'a> {
     /// How many events fall before each mark.
     pub fn events_before_marks(&self) -> &'a [usize] {
         self.events_before_mark
-    }
-
-    /// The credits (micro-credits) of the events before the first mark, then of those between
-    /// each mark and the next, into `out` (one entry per mark).
-    pub fn totals_between_marks(&self, out: &mut Vec<i128>) {
-        out.clear();
-        let mut before = 0;
-        out.extend(self.events_before_mark.iter().map(|&count| {
-            let total = self.prefix_micros[count] - self.prefix_micros[before];
-            before = count;
-            total
-        }));
     }
 
     /// How many events fall before `until` from the reader's place.
